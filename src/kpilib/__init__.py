@@ -1,0 +1,40 @@
+"""kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
+
+Public API (api.md): ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``,
+``list_kpis``, ``compute``, ``facts``, ``apply_bands``. Attributes are imported lazily so
+``import kpilib`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from kpilib.errors import DataContractError, KpiLibError, ParameterError, UnknownKpiError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Dataset": "kpilib.dataset",
+    "load_dataset": "kpilib.dataset",
+    "validate": "kpilib.contracts",
+    "list_kpis": "kpilib.engine",
+    "compute": "kpilib.engine",
+    "facts": "kpilib.engine",
+    "apply_bands": "kpilib.bands",
+}
+
+__all__ = [
+    "DataContractError",
+    "KpiLibError",
+    "ParameterError",
+    "UnknownKpiError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kpilib' has no attribute {name!r}")
