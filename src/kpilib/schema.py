@@ -349,3 +349,58 @@ _add(Table("replenishment_recommendations", (
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
+
+
+# --- Rules as data (read by the contract, kpilib.contracts) ---------------------------------
+
+
+@dataclass(frozen=True)
+class TimeOrder:
+    """``table.column`` must not be earlier than ``after`` (both non-null to be checked).
+
+    ``after`` is a column of the same table, or ``"other_table.column"`` reached through the
+    foreign-key column ``via`` of ``table`` (joined to the other table's primary key).
+    """
+
+    table: str
+    column: str
+    after: str
+    via: str | None = None
+
+
+TIME_ORDERS: tuple[TimeOrder, ...] = (
+    TimeOrder("products", "discontinue_date", "launch_date"),
+    TimeOrder("orders", "cancelled_at", "created_at"),
+    TimeOrder("order_lines", "created_at", "orders.created_at", via="order_id"),
+    TimeOrder("shipments", "shipped_at", "orders.created_at", via="order_id"),
+    TimeOrder("shipments", "first_delivery_attempt_at", "shipped_at"),
+    TimeOrder("shipments", "delivered_at", "shipped_at"),
+    TimeOrder("pick_tasks", "picked_at", "released_at"),
+    TimeOrder("waves", "closed_at", "released_at"),
+    TimeOrder("receipts", "received_at", "dock_arrival_at"),
+    TimeOrder("receipts", "qa_released_at", "received_at"),
+    TimeOrder("receipts", "putaway_completed_at", "received_at"),
+    TimeOrder("exceptions", "resolved_at", "opened_at"),
+    TimeOrder("returns", "rma_decided_at", "rma_requested_at"),
+    TimeOrder("returns", "disposition_at", "received_at"),
+    # not returns.refund_issued_at >= received_at: B9 allows refunds before receipt.
+    TimeOrder("replenishment_recommendations", "decision_due_at", "created_at"),
+    TimeOrder("replenishment_recommendations", "decided_at", "created_at"),
+    TimeOrder("fulfillment_costs", "period_end", "period_start"),
+)
+
+# Timestamps and dates that hold a plan, a deadline or a target rather than an observed event;
+# they may lie in the future and are ignored by ``Dataset.data_as_of``.
+PLANNED_COLUMNS: frozenset[tuple[str, str]] = frozenset({
+    ("products", "launch_date"),
+    ("products", "discontinue_date"),
+    ("orders", "earliest_ship_at"),
+    ("order_lines", "requested_delivery_at"),
+    ("order_lines", "promised_delivery_at_original"),
+    ("order_lines", "promised_delivery_at_current"),
+    ("order_lines", "planned_ship_by_at"),
+    ("waves", "cutoff_at"),
+    ("forecasts", "target_period_start"),
+    ("fulfillment_costs", "period_end"),
+    ("replenishment_recommendations", "decision_due_at"),
+})

@@ -1,0 +1,115 @@
+"""The data contract of kpi-spec.md §8: every check a dataset passes before any KPI runs.
+
+``validate(x)`` returns the list of problems (never raises); :func:`kpilib.load_dataset` and
+:meth:`kpilib.Dataset.from_frames` raise one :class:`~kpilib.errors.DataContractError` whose
+``problems`` lists all of them. The checks run in four stages, each in its own module:
+
+1. :mod:`.io` reads files (``unreadable_file``, ``empty_file``, ``duplicate_table``,
+   ``unknown_table``);
+2. :mod:`.coerce` parses columns into their dtypes (``missing_column``, ``wrong_type``,
+   ``naive_timestamp``);
+3. :mod:`.columns` runs pandera per table (``null_in_required``, ``not_in_enum``,
+   ``negative_quantity``, ``duplicate_key``);
+4. :mod:`.relations` checks across rows and tables (``foreign_key``, ``time_order``,
+   ``shipped_exceeds_ordered``, ``cancelled_exceeds_ordered``, ``inconsistent_available``,
+   ``implausible_value``).
+
+Table-level rules: ``missing_table`` (orders / order_lines absent), ``empty_table`` (a required
+table with a header and no rows; an optional one is simply empty), ``unknown_table``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpilib import schema
+from kpilib.contracts.coerce import coerce_table, finish_bools
+from kpilib.contracts.columns import check_columns
+from kpilib.contracts.io import read_folder
+from kpilib.contracts.problems import problem, sort_problems
+from kpilib.errors import DataContractError
+
+RULES: tuple[str, ...] = (
+    "unreadable_file", "empty_file", "duplicate_table", "unknown_table", "missing_table",
+    "empty_table", "duplicate_column", "missing_column", "wrong_type", "naive_timestamp",
+    "null_in_required", "not_in_enum", "negative_quantity", "duplicate_key", "foreign_key",
+    "time_order", "shipped_exceeds_ordered", "cancelled_exceeds_ordered",
+    "inconsistent_available", "implausible_value",
+)
+
+__all__ = ["RULES", "check_frames", "check_path", "validate"]
+
+
+def check_frames(
+    frames: Mapping[str, pd.DataFrame | None],
+    assume_tz: str | None = None,
+    prior: list[DataContractError] | None = None,
+) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
+    """Typed tables and every problem found in ``frames`` (``prior``: problems met reading)."""
+    problems = list(prior or [])
+    blocked = {p.table for p in problems if p.column is None}
+    raw: dict[str, pd.DataFrame] = {}
+    for name, frame in frames.items():
+        if frame is None:
+            continue
+        if name not in schema.TABLES:
+            problems.append(problem(name, None, "unknown_table",
+                                    f"{name!r} is not a table of the data model (kpi-spec §8)",
+                                    n_rows=len(frame)))
+            continue
+        if not isinstance(frame, pd.DataFrame):
+            problems.append(problem(name, None, "wrong_type",
+                                    f"expected a pandas DataFrame, got {type(frame).__name__}",
+                                    n_rows=0))
+            continue
+        raw[name] = frame
+    for name in schema.REQUIRED_TABLES:
+        if name in blocked:
+            continue
+        if name not in raw:
+            problems.append(problem(name, None, "missing_table",
+                                    f"required table {name!r} is absent", n_rows=0))
+        elif len(raw[name]) == 0:
+            problems.append(problem(name, None, "empty_table",
+                                    f"required table {name!r} has no rows", n_rows=0))
+    typed: dict[str, pd.DataFrame] = {}
+    for name in schema.TABLE_NAMES:
+        if name not in raw:
+            continue
+        frame, found, reported = coerce_table(name, raw[name], assume_tz)
+        problems += found
+        problems += check_columns(name, frame, reported)
+        typed[name] = finish_bools(name, frame)
+    from kpilib.contracts.relations import check_relations
+
+    problems += check_relations(typed)
+    return typed, sort_problems(problems)
+
+
+def check_path(path: str | Path, assume_tz: str | None = None,
+               ) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
+    """Read folder ``path`` and check it: typed tables and every problem."""
+    frames, problems = read_folder(path)
+    return check_frames(frames, assume_tz, prior=problems)
+
+
+def validate(data: Any, assume_tz: str | None = None) -> list[DataContractError]:
+    """Every contract problem of ``data``; an empty list when it is clean. Never raises.
+
+    ``data`` is a folder path, a :class:`kpilib.Dataset` or a mapping ``{table: DataFrame}``.
+    A missing folder is reported as one ``unreadable_file`` problem.
+    """
+    try:
+        if isinstance(data, str | Path):
+            return check_path(data, assume_tz)[1]
+        tables = getattr(data, "tables", data)
+        return check_frames(dict(tables), assume_tz)[1]
+    except FileNotFoundError as err:
+        return [problem(None, None, "unreadable_file", str(err), n_rows=0)]
+    except Exception as err:  # noqa: BLE001 - validate promises never to raise
+        return [problem(None, None, "unreadable_file",
+                        f"could not check the data: {type(err).__name__}: {err}", n_rows=0)]

@@ -1,0 +1,175 @@
+"""The validated in-memory dataset: one typed DataFrame per table of kpi-spec.md §8.
+
+A :class:`Dataset` is only built through the contract (:mod:`kpilib.contracts`):
+:func:`load_dataset` reads a folder, :meth:`Dataset.from_frames` takes DataFrames; both raise a
+single :class:`~kpilib.errors.DataContractError` listing every problem, so nothing downstream
+ever sees invalid data.
+
+After loading, every present table has all its schema columns in schema order (optional columns
+absent from the input are added as all-null), with the dtypes of the team brief (text object,
+num float64, int Int64, bool bool, date naive datetime64[ns], ts datetime64[ns, UTC]) and a
+fresh RangeIndex; row order is the input order. Columns that are not in the schema (users' own
+attributes) are kept, unchanged, after the schema columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpilib import schema
+from kpilib.errors import DataContractError
+
+__all__ = ["Dataset", "load_dataset"]
+
+
+def _raise_if(problems: list[DataContractError]) -> None:
+    if problems:
+        first = problems[0]
+        raise DataContractError(first.table, first.column, first.rule, first.n_rows,
+                                first.examples, first.detail, problems=problems)
+
+
+class Dataset:
+    """Validated tables; ``ds.<table>`` is a DataFrame, or ``None`` for an absent optional table.
+
+    Build one with :func:`load_dataset` or :meth:`from_frames`; the constructor itself does not
+    validate (internal use, e.g. :meth:`replace`).
+    """
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self._tables = {n: tables[n] for n in schema.TABLE_NAMES if tables.get(n) is not None}
+        self._as_of: pd.Timestamp | None = None
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def from_frames(cls, assume_tz: str | None = None, **frames: pd.DataFrame | None) -> Dataset:
+        """Check ``frames`` (``table=DataFrame``) against the contract and type them.
+
+        Raises
+        ------
+        DataContractError
+            With ``.problems`` listing every problem found.
+        """
+        from kpilib.contracts import check_frames
+
+        typed, problems = check_frames(frames, assume_tz)
+        _raise_if(problems)
+        return cls(typed)
+
+    def replace(self, **frames: pd.DataFrame | None) -> Dataset:
+        """A new Dataset with the given tables swapped in (``None`` drops one); not re-validated.
+
+        For internal use by code that derives a consistent subset of already valid tables.
+        """
+        unknown = sorted(set(frames) - set(schema.TABLE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; tables are {list(schema.TABLE_NAMES)}")
+        merged = {**self._tables, **frames}
+        return Dataset({n: f for n, f in merged.items() if f is not None})
+
+    # access -------------------------------------------------------------------------------
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``{name: DataFrame}`` of the tables present, in schema order."""
+        return dict(self._tables)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tables
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{n}={len(f)}" for n, f in self._tables.items())
+        return f"Dataset({parts})"
+
+    @property
+    def data_as_of(self) -> pd.Timestamp:
+        """Latest observed time in the data (UTC): max over every ts and date column.
+
+        Dates count as midnight UTC of that day. Planned times, deadlines and targets
+        (``schema.PLANNED_COLUMNS``: promises, cutoffs, forecast target periods, ...) are
+        ignored because they may lie in the future.
+        """
+        if self._as_of is None:
+            latest = pd.NaT
+            for name, frame in self._tables.items():
+                for col in schema.TABLES[name].columns:
+                    if col.dtype not in (schema.TS, schema.DATE):
+                        continue
+                    if (name, col.name) in schema.PLANNED_COLUMNS:
+                        continue
+                    value = frame[col.name].max()
+                    if pd.isna(value):
+                        continue
+                    value = value.tz_localize("UTC") if value.tzinfo is None else value
+                    latest = value if pd.isna(latest) else max(latest, value)
+            self._as_of = latest
+        return self._as_of
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical content: tables by name, columns by name, rows sorted.
+
+        Rows are sorted by the primary key (by all schema columns for key-less tables), so the
+        same data in another row order gives the same hash; any changed value, column or table
+        changes it.
+        """
+        h = hashlib.sha256()
+        for name in sorted(self._tables):
+            frame = self._tables[name]
+            table = schema.TABLES[name]
+            keys = list(table.primary_key) or list(table.column_names)
+            cols = sorted(frame.columns)
+            canon = frame.sort_values(keys, kind="mergesort", na_position="first")[cols]
+            h.update(f"table:{name};rows:{len(canon)};".encode())
+            for col in cols:
+                h.update(f"col:{col}:{canon[col].dtype};".encode())
+            hashes = pd.util.hash_pandas_object(canon.reset_index(drop=True), index=False)
+            h.update(np.ascontiguousarray(hashes.to_numpy(np.uint64)).tobytes())
+        return h.hexdigest()
+
+    # output -------------------------------------------------------------------------------
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write ``<table>.parquet`` per present table into folder ``path`` (created if needed).
+
+        ``load_dataset(path)`` gives back equal frames (same values, dtypes and row order).
+        """
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in self._tables.items():
+            frame.to_parquet(out / f"{name}.parquet", index=False)
+        return out
+
+
+def _table_property(name: str) -> property:
+    def get(self: Dataset) -> pd.DataFrame | None:
+        return self._tables.get(name)
+
+    get.__doc__ = f"The ``{name}`` table ({schema.TABLES[name].doc}), or None when absent."
+    return property(get)
+
+
+for _name in schema.TABLE_NAMES:
+    setattr(Dataset, _name, _table_property(_name))
+
+
+def load_dataset(path: str | Path, assume_tz: str | None = None) -> Dataset:
+    """Read and validate folder ``path`` (``<table>.parquet``, ``.csv`` or ``.csv.gz`` files).
+
+    ``assume_tz`` (an IANA name such as ``"Europe/Berlin"``) reads timestamps without a UTC
+    offset as local times in that zone; without it they are rejected (``naive_timestamp``).
+
+    Raises
+    ------
+    DataContractError
+        With ``.problems`` listing every problem found.
+    FileNotFoundError
+        When ``path`` is not a folder.
+    """
+    from kpilib.contracts import check_path
+
+    typed, problems = check_path(path, assume_tz)
+    _raise_if(problems)
+    return Dataset(typed)
