@@ -1,0 +1,174 @@
+"""Reduce KPI observations to the tidy result of api.md, one row per (kpi, period, segment).
+
+Observation columns a KPI function returns (one row per record of its population):
+
+- ``anchor`` (UTC timestamp; NaT = pending, outside every period, §11.1) or ``period`` (already
+  bucketed, for snapshot KPIs: see ``Context.snapshot_points``);
+- one column per requested ``by`` dimension;
+- by kind: ``rate``/``ratio``: ``num``, ``den``; ``mean``: ``x`` (a duration or amount);
+  ``sum``: ``num`` (counted) and ``den`` (population size, 0 = empty); ``custom``: already
+  reduced rows with ``value``, ``numerator``, ``denominator``, ``n`` (and optionally
+  ``p50``, ``p90``);
+- optional ``excluded`` (reason code; the row is counted under ``excluded`` and nothing else),
+  ``preliminary`` (bool), ``insufficient`` (bool: the KPI's own minimum-data rule failed).
+
+Roll-ups are Σnumerator / Σdenominator (§1.4); durations recompute mean, p50, p90 (linear
+interpolation, §1.2) from the records. Empty populations give ``value=NaN`` and
+``status="undefined"``, never 0 or 1.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from kpilib import periods
+from kpilib.context import Context
+from kpilib.registry import KpiDef
+
+RESULT_COLUMNS = ["kpi", "period", "value", "numerator", "denominator", "n", "p50", "p90",
+                  "status", "unit", "excluded", "note"]
+UNKNOWN = "(unknown)"
+
+
+def result_columns(by: tuple[str, ...]) -> list[str]:
+    """Column order of a compute result for dimensions ``by``."""
+    return ["kpi", "period", *by, *RESULT_COLUMNS[2:]]
+
+
+def empty_result(kdef: KpiDef, ctx: Context, status: str, note: str) -> pd.DataFrame:
+    """One row saying why a KPI has no value (e.g. ``unavailable``: a table is absent)."""
+    row = {"kpi": [kdef.id], **{d: [np.nan] for d in ctx.by},
+           "value": [np.nan], "numerator": [np.nan], "denominator": [np.nan], "n": [0],
+           "p50": [np.nan], "p90": [np.nan], "status": [status], "unit": [kdef.unit],
+           "excluded": [""], "note": [note]}
+    row["period"] = pd.Series([pd.NaT], dtype=f"datetime64[ns, {ctx.tz}]")
+    out = pd.DataFrame(row, columns=result_columns(ctx.by))
+    return out
+
+
+def _assign_periods(obs: pd.DataFrame, ctx: Context, kdef: KpiDef) -> pd.DataFrame:
+    if "period" in obs.columns:
+        return obs
+    if "anchor" not in obs.columns:
+        raise TypeError(f"{kdef.id}: observations need an 'anchor' or 'period' column")
+    anchor = obs["anchor"]
+    keep = anchor.notna() & (anchor <= ctx.as_of)
+    if ctx.start is not None:
+        keep &= anchor >= ctx.start
+    if ctx.end is not None:
+        keep &= anchor < ctx.end
+    obs = obs.loc[keep]
+    return obs.assign(period=periods.bucket(obs["anchor"], ctx.freq, ctx.tz))
+
+
+def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str]) -> pd.DataFrame:
+    """Every period of the window crossed with every segment seen: empty cells stay visible."""
+    if ctx.freq is None:
+        plist = [pd.NaT]
+    elif kdef.snapshot or "anchor" not in obs.columns:
+        plist = list(ctx.snapshot_points()["period"])
+    else:
+        first = ctx.start if ctx.start is not None else obs["anchor"].min()
+        last = ctx.end - pd.Timedelta(1, "ns") if ctx.end is not None else ctx.as_of
+        if pd.isna(first):
+            plist = []
+        else:
+            plist = periods.period_grid(first, min(last, ctx.as_of), ctx.freq, ctx.tz)
+    pser = pd.Series(plist, dtype=f"datetime64[ns, {ctx.tz}]", name="period")
+    if ctx.by:
+        segs = obs[list(ctx.by)].drop_duplicates()
+        if segs.empty:
+            segs = pd.DataFrame({d: [np.nan] for d in ctx.by})
+        grid = pser.to_frame().merge(segs, how="cross")
+    else:
+        grid = pser.to_frame()
+    return grid[keys]
+
+
+def _excluded_json(obs: pd.DataFrame, keys: list[str]) -> pd.Series | None:
+    if "excluded" not in obs.columns:
+        return None
+    ex = obs.loc[obs["excluded"].notna(), [*keys, "excluded"]]
+    if ex.empty:
+        return None
+    counts = ex.groupby([*keys, "excluded"], dropna=False, observed=True).size()
+    by_group = counts.reset_index(name="c").groupby(keys, dropna=False)
+    return by_group.apply(
+        lambda g: json.dumps(dict(zip(g["excluded"], g["c"].astype(int), strict=True)),
+                             sort_keys=True),
+        include_groups=False,
+    ).rename("excluded")
+
+
+def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
+    """Bucket, group and reduce observations of one KPI into result rows (see module doc)."""
+    missing = [d for d in ctx.by if d not in obs.columns]
+    if missing:
+        raise TypeError(f"{kdef.id}: observations lack requested dimension(s) {missing}")
+    obs = _assign_periods(obs, ctx, kdef).copy()
+    for d in ctx.by:
+        obs[d] = obs[d].astype(object).where(obs[d].notna(), UNKNOWN)
+    keys = ["period", *ctx.by]
+    excluded = _excluded_json(obs, keys)
+    inc = obs if "excluded" not in obs.columns else obs.loc[obs["excluded"].isna()]
+    g = inc.groupby(keys, dropna=False, sort=False)
+
+    if kdef.kind == "custom":
+        stats = inc.set_index(keys)[["value", "numerator", "denominator", "n"]
+                                    + [c for c in ("p50", "p90") if c in inc.columns]]
+        if stats.index.duplicated().any():
+            raise TypeError(f"{kdef.id}: custom observations repeat a (period, segment) key")
+    elif kdef.kind == "mean":
+        x = g["x"]
+        stats = pd.DataFrame({"numerator": x.sum(), "n": x.count()})
+        stats["denominator"] = stats["n"].astype(float)
+        q = x.quantile([0.5, 0.9]).unstack()
+        stats["p50"], stats["p90"] = q[0.5], q[0.9]
+    else:
+        stats = pd.DataFrame({"numerator": g["num"].sum().astype(float),
+                              "denominator": g["den"].sum().astype(float)})
+        stats["n"] = g["n"].sum() if "n" in inc.columns else g.size()
+    for flag in ("preliminary", "insufficient"):
+        stats[flag] = g[flag].any() if flag in inc.columns else False
+
+    grid = _grid(obs, ctx, kdef, keys)
+    out = grid.merge(stats.reset_index(), on=keys, how="left") if len(grid) else \
+        stats.reset_index()
+    if excluded is not None:
+        out = out.merge(excluded.reset_index(), on=keys, how="left")
+    else:
+        out["excluded"] = ""
+    out["excluded"] = out["excluded"].fillna("")
+    out["n"] = out["n"].fillna(0).astype(int)
+    for c in ("numerator", "denominator"):
+        out[c] = out[c].astype(float)
+    for c in ("p50", "p90"):
+        if c not in out.columns:
+            out[c] = np.nan
+    if kdef.kind == "custom":
+        value = out["value"].astype(float)
+        empty = value.isna()
+    else:
+        den = out["denominator"].fillna(0.0)
+        empty = den <= 0
+        if kdef.kind == "sum":
+            value = out["numerator"].where(~empty)
+        else:
+            value = out["numerator"] / den.where(~empty)
+    insufficient = out["insufficient"].astype("boolean").fillna(False).astype(bool)
+    out["value"] = value.where(~insufficient)
+    out["numerator"] = out["numerator"].fillna(0.0)
+    out["denominator"] = out["denominator"].fillna(0.0)
+    status = np.where(empty, "undefined", "ok")
+    preliminary = out["preliminary"].astype("boolean").fillna(False).astype(bool)
+    status = np.where(~empty & preliminary, "preliminary", status)
+    status = np.where(insufficient, "insufficient_data", status)
+    out["status"] = status
+    out["kpi"] = kdef.id
+    out["unit"] = kdef.unit
+    out["note"] = ""
+    out = out[result_columns(ctx.by)]
+    return out.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)

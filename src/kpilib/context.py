@@ -1,0 +1,113 @@
+"""What a KPI function sees: the dataset as of the evaluation time, options, and cached facts.
+
+Fact builders are registered with :func:`fact` and computed at most once per ``Context``, so
+KPIs that share a grain (all commit-unit KPIs, all order-line KPIs...) share one fact table.
+``kpilib.facts(ds, name)`` exposes the same tables to analysts for drill-down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from kpilib import periods
+from kpilib.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class FactDef:
+    """A named entity-level fact table: one row per entity with its segment attributes."""
+
+    name: str
+    grain: str
+    tables: tuple[str, ...]
+    builder: Callable[[Context], pd.DataFrame] = field(repr=False)
+    doc: str = ""
+
+
+FACTS: dict[str, FactDef] = {}
+
+
+def fact(name: str, *, grain: str, tables: tuple[str, ...]) -> Callable:
+    """Register a fact builder ``f(ctx) -> DataFrame`` under ``name``."""
+
+    def deco(func: Callable) -> Callable:
+        doc = " ".join((func.__doc__ or "").strip().split("\n\n")[0].split())
+        FACTS[name] = FactDef(name, grain, tuple(tables), func, doc)
+        return func
+
+    return deco
+
+
+@dataclass
+class Context:
+    """Evaluation context handed to every KPI and fact function.
+
+    Attributes
+    ----------
+    ds : Dataset already restricted to what was known at ``as_of``.
+    as_of : UTC evaluation time. Records whose anchor is later are pending (§11.1).
+    by : segment dimensions requested, in order.
+    freq, tz, start, end : period bucketing and the half-open anchor window.
+    params : every option of the registry, defaults filled in.
+    """
+
+    ds: Any
+    as_of: pd.Timestamp
+    by: tuple[str, ...] = ()
+    freq: str | None = None
+    tz: str = "UTC"
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` or None when absent."""
+        return self.ds.tables.get(name)
+
+    def has(self, *names: str) -> bool:
+        """True when every named table is present."""
+        return all(self.table(n) is not None for n in names)
+
+    def param(self, name: str) -> Any:
+        if name not in self.params:
+            raise ParameterError(f"option {name!r} is not declared in the registry")
+        return self.params[name]
+
+    def fact(self, name: str) -> pd.DataFrame:
+        """The fact table ``name``, built once per context."""
+        if name not in self._cache:
+            if name not in FACTS:
+                raise ParameterError(f"unknown fact table {name!r}; known: {sorted(FACTS)}")
+            self._cache[name] = FACTS[name].builder(self)
+        return self._cache[name]
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """Cache any intermediate result under ``key`` for the life of this context."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def snapshot_points(self) -> pd.DataFrame:
+        """Snapshot times for snapshot KPIs (§11.12): columns ``period`` and ``t`` (UTC).
+
+        With ``freq=None``: one snapshot at ``as_of`` (or ``end`` if earlier), period NaT.
+        With a freq: the end of each period in the window, capped at ``as_of``.
+        """
+        stop = min(self.as_of, self.end) if self.end is not None else self.as_of
+        if self.freq is None:
+            return pd.DataFrame({"period": pd.Series([pd.NaT], dtype=f"datetime64[ns, {self.tz}]"),
+                                 "t": [stop]})
+        first = self.start if self.start is not None else self.data_start()
+        grid = periods.period_grid(first, stop, self.freq, self.tz)
+        ends = [min(periods.period_end_utc(p, self.freq), self.as_of) for p in grid]
+        return pd.DataFrame({"period": pd.Series(grid, dtype=f"datetime64[ns, {self.tz}]"),
+                             "t": pd.Series(ends, dtype="datetime64[ns, UTC]")})
+
+    def data_start(self) -> pd.Timestamp:
+        """Earliest order creation time (the natural start of the data)."""
+        return self.memo("_data_start", lambda: self.ds.orders["created_at"].min())
