@@ -1,0 +1,137 @@
+# kpilib — the front door. `make` (or `make help`) lists the targets.
+# Everything runs from the repo root, in the project venv .venv (built from requirements.lock).
+# Overrides: make PYTHON=python3.12 ..., make test PYTEST_ARGS="-k contract -x", make lab LAB_ARGS=--no-browser
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+PIP := $(BIN)/python -m pip --disable-pip-version-check --progress-bar off
+PIP_VERSION ?= 26.3
+
+SAMPLE := data/sample
+SAMPLE_ARGS ?= --scenario omnichannel --seed 42 --start 2024-01-01 --days 365
+REPORTS := reports
+
+LINT_PATHS = $(wildcard src tests benchmarks notebooks tools)
+PYTEST_ARGS ?=
+PYTEST_XDIST ?= -n auto
+NOTEBOOKS = $(wildcard notebooks/*.ipynb)
+NBVAL_SANITIZE = tests/nbval_sanitize.cfg
+NBVAL_ARGS ?= --nbval
+NOTEBOOKS_REFRESH ?= kpilib.reports.refresh
+
+# Fails with a clear message unless $(1) is a Python >= 3.11 interpreter.
+check_python = command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found; kpilib needs Python >= 3.11 (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }; $(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: kpilib needs Python >= 3.11, but '$(1)' is $$($(1) -V 2>&1) (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }
+
+.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks lock bench clean distclean
+
+help: ## Show this list of targets
+	@echo "kpilib make targets (quickstart: 'make reports', 'make test'):"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_.-]+:[^#]*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## Create/update .venv: pinned deps from requirements.lock, kpilib editable, Jupyter kernel 'kpilib'
+
+$(STAMP): requirements.lock pyproject.toml
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(call check_python,$(PYTHON)); \
+	  echo "Creating $(VENV) with $$($(PYTHON) -V 2>&1) ..."; \
+	  $(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)." >&2; exit 1; }; \
+	fi
+	@$(call check_python,$(BIN)/python) || { echo "Remove the old venv with 'make distclean' and retry." >&2; exit 1; }
+	@echo "Installing pinned dependencies (requirements.lock) and kpilib into $(VENV) ..."
+	@$(PIP) install --quiet pip==$(PIP_VERSION)
+	@$(PIP) install --quiet -r requirements.lock
+	@$(PIP) install --quiet --no-deps -e .
+	@$(PIP) check >/dev/null || { $(PIP) check; exit 1; }
+	@$(BIN)/python -m ipykernel install --sys-prefix --name kpilib --display-name "Python (kpilib)" >/dev/null
+	@touch $@
+	@echo "$(VENV) is ready ($$($(BIN)/python -V), kpilib $$($(BIN)/python -c 'import kpilib; print(kpilib.__version__)'))."
+
+data: $(SAMPLE) ## Generate the default sample dataset into data/sample/ (if missing)
+
+# Generated into a temporary folder and moved into place, so a half-written sample never counts.
+$(SAMPLE): | $(STAMP)
+	@echo "Generating the default sample into $(SAMPLE)/ (omnichannel, 365 days, seed 42) ..."
+	@rm -rf $(SAMPLE).partial
+	$(BIN)/kpilib generate $(SAMPLE_ARGS) --out $(SAMPLE).partial
+	@if [ -f src/kpilib/cli/validate.py ]; then $(BIN)/kpilib validate $(SAMPLE).partial; fi
+	@mv $(SAMPLE).partial $(SAMPLE)
+	@echo "Sample dataset ready: $(CURDIR)/$(SAMPLE)"
+
+reports: $(STAMP) $(SAMPLE) ## Build the venv and sample if missing, run the HTML report suite into reports/
+	@if [ ! -f src/kpilib/cli/reports.py ]; then \
+	  echo "The report suite ('kpilib reports run') is not in this checkout yet: only the venv and $(SAMPLE)/ were built."; \
+	  exit 0; \
+	fi; \
+	rc=0; $(BIN)/kpilib reports run --data $(SAMPLE) --out $(REPORTS) || rc=$$?; \
+	if [ -e $(REPORTS)/latest/index.html ]; then \
+	  echo "Reports: $(CURDIR)/$(REPORTS)/latest/index.html"; \
+	else \
+	  echo "No report index was published ($(REPORTS)/latest/index.html is missing)." >&2; \
+	fi; \
+	exit $$rc
+
+test: lint test-python test-notebooks ## Build/update the venv, lint with ruff, run the whole pytest suite (+ nbval on notebooks/)
+
+lint: $(STAMP) ## ruff check on src, tests, benchmarks, notebooks, tools
+	$(BIN)/ruff check $(LINT_PATHS)
+
+test-python: $(STAMP) ## Run the pytest suite in tests/ (PYTEST_ARGS=..., PYTEST_XDIST= to run serially)
+	@rc=0; $(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
+	exit $$rc
+
+test-notebooks: $(STAMP) ## Run nbval on the stored notebooks in notebooks/ (skipped when there are none)
+ifeq ($(strip $(NOTEBOOKS)),)
+	@echo "No stored notebooks in notebooks/: nbval step skipped."
+else
+	$(BIN)/pytest $(NBVAL_ARGS) $(if $(wildcard $(NBVAL_SANITIZE)),--sanitize-with $(NBVAL_SANITIZE)) $(NOTEBOOKS)
+endif
+
+format: $(STAMP) ## Apply ruff format and ruff's safe autofixes
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+lab: $(STAMP) $(SAMPLE) ## Start JupyterLab with the project's kernel "Python (kpilib)" (LAB_ARGS=--no-browser ...)
+	$(BIN)/jupyter lab $(LAB_ARGS)
+
+notebooks: $(STAMP) ## Re-execute the stored notebooks in place and strip volatile metadata (for nbval)
+	@if $(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('$(NOTEBOOKS_REFRESH)') is None)" 2>/dev/null; then \
+	  $(BIN)/python -m $(NOTEBOOKS_REFRESH); \
+	else \
+	  echo "Notebook refresh ($(NOTEBOOKS_REFRESH)) is not in this checkout yet: nothing re-executed."; \
+	fi
+
+lock: ## Re-resolve requirements.in into requirements.lock (exact pins) and regenerate environment.yml
+	@$(call check_python,$(PYTHON))
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "Resolving requirements.in in a temporary venv ..."; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip --disable-pip-version-check install --quiet pip==$(PIP_VERSION); \
+	"$$tmp/venv/bin/python" -m pip --disable-pip-version-check install --quiet -r requirements.in; \
+	{ echo "# Exact pins of every package kpilib, its notebooks and its tests use (pip freeze of a venv built from requirements.in)."; \
+	  echo "# Regenerate with: make lock"; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > "$$tmp/requirements.lock"; \
+	mv "$$tmp/requirements.lock" requirements.lock
+	$(PYTHON) tools/environment_yml.py requirements.lock environment.yml
+	@echo "Review 'git diff requirements.lock environment.yml', then 'make test' (it rebuilds .venv)."
+
+bench: $(STAMP) ## Run the benchmark scripts in benchmarks/ (they print timings; not part of make test)
+	@found=0; for f in benchmarks/[!_]*.py; do \
+	  [ -e "$$f" ] || continue; found=1; echo "== $$f"; $(BIN)/python "$$f"; \
+	done; [ $$found -eq 1 ] || echo "No benchmark scripts in benchmarks/ yet."
+
+clean: ## Remove generated data (data/sample), reports (reports/*) and caches; keeps .venv
+	rm -rf $(SAMPLE) $(SAMPLE).partial .pytest_cache .ruff_cache .hypothesis build dist
+	find $(REPORTS) -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and also remove .venv
+	rm -rf $(VENV)
