@@ -28,17 +28,13 @@ ORDER_DIMS = ("channel", "node", "supplier", "product_class", "fulfillment_model
 SHIP_DIMS = ("carrier", "service_level")
 STANDARD_DIMS = ORDER_DIMS + SHIP_DIMS
 
-KPI_MODULES = (
-    "kpilib.kpis.orders",
-    "kpilib.kpis.order_flow",
-    "kpilib.kpis.fulfillment",
-    "kpilib.kpis.warehouse",
-    "kpilib.kpis.inventory",
-    "kpilib.kpis.stock",
-    "kpilib.kpis.ageing",
-    "kpilib.kpis.forecast",
-    "kpilib.kpis.leading",
-)
+KPI_MODULES = tuple(f"kpilib.kpis.{m}" for m in (
+    "orders", "fill", "order_flow", "exceptions",            # domain A
+    "fulfillment", "warehouse", "costs", "returns",          # domain B
+    "inventory", "stock", "ageing",                          # domain C
+    "forecast",                                              # domain D
+    "leading", "replenishment",                              # domain E
+))
 
 
 @dataclass(frozen=True)
