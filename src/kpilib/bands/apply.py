@@ -1,0 +1,200 @@
+"""Band a tidy KPI result frame: ``apply_bands(results, config)`` (api.md, kpi-spec.md §7).
+
+Per series (one KPI × one segment, ordered by period): guards (§7.4), the configured chart (XmR
+by default, or p-chart), fixed targets, the worse band winning, then hysteresis. Adds columns
+``band`` (normal / stressed / critical / insufficient_data), ``signals`` (``;``-joined rule names),
+``cl``, ``lcl``, ``ucl`` (chart lines for plotting) and ``alertable`` (``status == "ok"``, or
+also ``preliminary`` with ``alert_on_preliminary``).
+
+Rows whose status is not ``ok``/``preliminary``, whose charted value is missing, or whose
+denominator is below ``min_denominator`` get ``insufficient_data`` with the reason in
+``signals``; they are skipped by the chart (moving ranges join the neighbouring banded points).
+The baseline is the first ``baseline_k`` ``ok`` points (or the ``ok`` points with period in
+``[baseline_start, baseline_end)``); fewer than ``baseline_min`` leaves the chart without a band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpilib.bands import registry
+from kpilib.bands.config import BandsConfig, KpiBandSettings, load_bands_config
+from kpilib.bands.fixed import fixed_evaluate
+from kpilib.bands.pchart import pchart_center, pchart_evaluate
+from kpilib.bands.xmr import CRITICAL, xmr_evaluate, xmr_limits
+
+BANDS = ("normal", "stressed", "critical")
+INSUFFICIENT = "insufficient_data"
+RESULT_COLUMNS = frozenset({
+    "kpi", "period", "value", "numerator", "denominator", "n", "p50", "p90", "status", "unit",
+    "excluded", "note", "data_as_of", "computed_at", "mean", "period_end",
+})
+OUTPUT_COLUMNS = ("band", "signals", "cl", "lcl", "ucl", "alertable")
+
+
+def series_dims(results: pd.DataFrame) -> list[str]:
+    """Segment columns of a result frame: every column that is not part of the result contract."""
+    return [c for c in results.columns if c not in RESULT_COLUMNS and c not in OUTPUT_COLUMNS]
+
+
+def apply_bands(
+    results: pd.DataFrame,
+    config: BandsConfig | Mapping[str, Any] | str | Path | None = None,
+    *,
+    by: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Add ``band``, ``signals``, ``cl``, ``lcl``, ``ucl`` and ``alertable`` to a result frame.
+
+    Parameters
+    ----------
+    results : DataFrame
+        ``kpilib.compute`` output (kpi, period, <dims>, value, numerator, denominator, n, p50,
+        p90, status, unit).
+    config : mapping, YAML path, BandsConfig or None
+        Band settings (``config/bands.yaml`` format); None uses the packaged defaults.
+    by : list of str, optional
+        Segment columns; default every column outside the result contract.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``results`` (same row order and index) with the band columns.
+    """
+    cfg = load_bands_config(config)
+    out = results.copy()
+    n = len(out)
+    band = np.full(n, INSUFFICIENT, dtype=object)
+    signals = np.full(n, "", dtype=object)
+    cl, lcl, ucl = (np.full(n, np.nan) for _ in range(3))
+    alertable = np.zeros(n, dtype=bool)
+    if n:
+        dims = list(by) if by is not None else series_dims(out)
+        work = out.reset_index(drop=True)
+        work["_pos"] = np.arange(n)
+        for _, grp in work.groupby(["kpi", *dims], dropna=False, sort=True):
+            grp = grp.sort_values("period", kind="stable")
+            unit = str(grp["unit"].iloc[0]) if "unit" in grp else None
+            s = cfg.settings_for(str(grp["kpi"].iloc[0]), unit)
+            res = band_series(grp, s)
+            pos = grp["_pos"].to_numpy()
+            band[pos], signals[pos] = res["band"], res["signals"]
+            cl[pos], lcl[pos], ucl[pos] = res["cl"], res["lcl"], res["ucl"]
+            alertable[pos] = res["alertable"]
+    out["band"], out["signals"] = band, signals
+    out["cl"], out["lcl"], out["ucl"] = cl, lcl, ucl
+    out["alertable"] = alertable
+    return out
+
+
+def _adverse(direction: str) -> tuple[int, ...]:
+    return {registry.HIGHER: (-1,), registry.LOWER: (1,), registry.TARGET: (-1, 1)}.get(
+        direction, ())
+
+
+def _metric(g: pd.DataFrame, metric: str) -> pd.Series:
+    if metric in g and g[metric].notna().any():
+        return g[metric].astype(float)
+    return g["value"].astype(float)
+
+
+def _baseline_mask(g: pd.DataFrame, ok: np.ndarray, s: KpiBandSettings) -> np.ndarray:
+    if s.baseline_start is None and s.baseline_end is None:
+        first = np.cumsum(ok) <= s.baseline_k
+        return ok & first
+    period = pd.to_datetime(g["period"])
+    inside = np.ones(len(g), dtype=bool)
+    for bound, op in ((s.baseline_start, "ge"), (s.baseline_end, "lt")):
+        if bound is None:
+            continue
+        b = bound.tz_convert(period.dt.tz) if period.dt.tz is not None else bound.tz_localize(None)
+        inside &= getattr(period, op)(b).to_numpy()
+    return ok & inside
+
+
+def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
+    """Band one series (rows of one KPI and segment, sorted by period)."""
+    m = len(g)
+    status = g["status"].astype(str).to_numpy() if "status" in g else np.full(m, "ok")
+    x = _metric(g, s.metric).to_numpy()
+    den_col = s.denominator_column if s.denominator_column in g else "denominator"
+    den = g[den_col].astype(float).to_numpy() if den_col in g else np.full(m, np.nan)
+    thin = ~np.isnan(den) & (den < s.min_denominator)
+    usable = np.isin(status, ("ok", "preliminary")) & ~np.isnan(x) & ~thin
+    reason = np.where(~np.isin(status, ("ok", "preliminary")), "status_" + status,
+                      np.where(thin, "below_min_denominator", "missing_value"))
+    sig: list[list[str]] = [[] if usable[i] else [str(reason[i])] for i in range(m)]
+    level = np.full(m, -1)  # -1 = no method gave a band
+    cl, lcl, ucl = (np.full(m, np.nan) for _ in range(3))
+    adverse = _adverse(s.direction)
+    idx = np.flatnonzero(usable)
+
+    if s.chart != "none" and adverse and len(idx):
+        base = _baseline_mask(g, usable & (status == "ok"), s)
+        if base.sum() < s.baseline_min:
+            for i in idx:
+                sig[i].append(f"baseline_lt_{s.baseline_min}")
+        elif s.chart == "xmr":
+            lim = xmr_limits(x[base], s.bounds)
+            lv, ss = xmr_evaluate(x[idx], lim, adverse=adverse, run_length=s.run_length)
+            _merge(level, sig, idx, lv, ss)
+            cl[:], lcl[:], ucl[:] = lim.cl, lim.lcl, lim.ucl
+        else:  # pchart
+            num = g["numerator"].astype(float).to_numpy()
+            pbar = pchart_center(num[base], den[base])
+            lv, ss, lo, hi = pchart_evaluate(x[idx], den[idx], pbar, adverse=adverse)
+            _merge(level, sig, idx, lv, ss)
+            cl[:] = pbar
+            lcl[idx], ucl[idx] = lo, hi
+
+    if s.fixed is not None and len(idx):
+        xf = _metric(g, s.fixed.metric or s.metric).to_numpy()
+        lv, ss = fixed_evaluate(xf[idx], s.fixed)
+        _merge(level, sig, idx, lv, ss)
+
+    if s.hysteresis > 1:
+        _hysteresis(level, sig, idx, s.hysteresis)
+
+    band = np.array([BANDS[v] if v >= 0 else INSUFFICIENT for v in level], dtype=object)
+    if s.chart == "none" and s.fixed is None or not adverse and s.fixed is None:
+        for i in idx:
+            sig[i].append("not_banded")
+    prelim = status == "preliminary"
+    for i in np.flatnonzero(prelim & usable):
+        sig[i].append("preliminary")
+    ok_status = (status == "ok") | (prelim & s.alert_on_preliminary)
+    return {
+        "band": band,
+        "signals": np.array([";".join(dict.fromkeys(v)) for v in sig], dtype=object),
+        "cl": cl, "lcl": lcl, "ucl": ucl,
+        "alertable": ok_status & (band != INSUFFICIENT),
+    }
+
+
+def _merge(level: np.ndarray, sig: list[list[str]], idx: np.ndarray,
+           lv: np.ndarray, ss: list[list[str]]) -> None:
+    """Worse band wins: keep the maximum level, collect every method's signals."""
+    level[idx] = np.maximum(level[idx], lv)
+    for j, i in enumerate(idx):
+        sig[i].extend(ss[j])
+
+
+def _hysteresis(level: np.ndarray, sig: list[list[str]], idx: np.ndarray, m: int) -> None:
+    """Leaving critical needs ``m`` consecutive better periods; held points stay critical."""
+    held, better = False, 0
+    for i in idx:
+        if level[i] < 0:
+            continue
+        if level[i] == CRITICAL:
+            held, better = True, 0
+        elif held:
+            better += 1
+            if better >= m:
+                held = False
+            else:
+                level[i] = CRITICAL
+                sig[i].append("hysteresis_hold")
