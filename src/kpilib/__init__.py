@@ -20,7 +20,7 @@ _LAZY = {
     "validate": "kpilib.contracts",
     "list_kpis": "kpilib.engine",
     "compute": "kpilib.engine",
-    "facts": "kpilib.engine",
+    "facts": "kpilib.facts",  # a callable package, see kpilib/facts/__init__.py
     "apply_bands": "kpilib.bands",
 }
 
@@ -35,6 +35,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "facts":
+        return importlib.import_module("kpilib.facts")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'kpilib' has no attribute {name!r}")

@@ -35,6 +35,8 @@ KPI_MODULES = tuple(f"kpilib.kpis.{m}" for m in (
     "forecast",                                              # domain D
     "leading", "replenishment",                              # domain E
 ))
+# Modules that register fact tables or params used as segments (imported with the KPIs).
+SUPPORT_MODULES = ("kpilib.classes",)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def load_all() -> dict[str, KpiDef]:
     """Import every KPI module (once) and return the registry."""
     global _loaded
     if not _loaded:
-        for mod in KPI_MODULES:
+        for mod in SUPPORT_MODULES + KPI_MODULES:
             try:
                 importlib.import_module(mod)
             except ModuleNotFoundError as err:
