@@ -1,0 +1,164 @@
+"""``index.html`` of a report run: KPI badges, links to each report, failures, run history.
+
+Rules: one static page, inline CSS, no script, no external URL. Every value that can come from
+the data or the parameters (segment values, KPI names, errors, paths) goes through
+``html.escape`` (``esc``) before it is written, and link targets are relative paths inside the
+output folder, percent-encoded. Badge colour = band: normal green, stressed amber, critical red,
+anything else grey.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+BAND_COLOURS = {
+    "normal": ("#1b7f3b", "#e6f4ea"),
+    "stressed": ("#8a5a00", "#fff4d6"),
+    "critical": ("#a50e0e", "#fce8e6"),
+}
+GREY = ("#4d4d4d", "#eeeeee")
+TITLES = {
+    "00_executive_summary": "Executive summary",
+    "01_order_workflow": "Order workflow",
+    "02_inventory_health": "Inventory health",
+    "03_fulfillment_cost": "Fulfillment and cost",
+    "explore_orders": "Explore orders",
+    "explore_inventory": "Explore inventory",
+}
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;
+margin:0 auto;padding:1.5rem 2rem;color:#202124}
+h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem}
+.meta{color:#5f6368;font-size:.9rem}
+.badges{display:flex;flex-wrap:wrap;gap:.6rem;margin:.6rem 0}
+.badge{border-radius:8px;padding:.5rem .8rem;min-width:11rem;border:1px solid rgba(0,0,0,.08)}
+.badge .name{font-size:.8rem} .badge .value{font-size:1.3rem;font-weight:600}
+.badge .band{font-size:.75rem;text-transform:uppercase;letter-spacing:.04em}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e0e0e0}
+.status-ok{color:#1b7f3b;font-weight:600} .status-failed{color:#a50e0e;font-weight:600}
+.status-partial{color:#8a5a00;font-weight:600}
+.error{color:#a50e0e;font-family:monospace;font-size:.85rem;white-space:pre-wrap}
+"""
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value (quotes included)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def href(path: str) -> str:
+    """A safe relative link: percent-encoded, never absolute, never a scheme."""
+    return esc(quote(path.lstrip("/"), safe="/._-"))
+
+
+def title_of(notebook: str) -> str:
+    return TITLES.get(notebook, notebook.replace("_", " "))
+
+
+def badge(item: dict[str, Any]) -> str:
+    """One KPI badge: name, value text, band (coloured)."""
+    band = str(item.get("band") or "no band")
+    fg, bg = BAND_COLOURS.get(band, GREY)
+    period = f' title="period {esc(item.get("period"))}"' if item.get("period") else ""
+    return (
+        f'<div class="badge band-{esc(band.replace(" ", "_"))}" style="color:{fg};background:{bg}"'
+        f"{period}>"
+        f'<div class="name">{esc(item.get("name") or item.get("kpi"))}</div>'
+        f'<div class="value">{esc(item.get("display", item.get("value")))}</div>'
+        f'<div class="band">{esc(band.replace("_", " "))}</div></div>'
+    )
+
+
+def _badges_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    parts = ["<h2>Headline KPIs</h2>"]
+    found = False
+    for rec in records:
+        items = (rec.get("records") or {}).get("headline") or []
+        if not items:
+            continue
+        found = True
+        if rec.get("segment") is not None:
+            parts.append(f"<h3>{esc(manifest['parameters'].get('per'))} = "
+                         f"{esc(rec['segment'])}</h3>")
+        parts.append('<div class="badges">' + "".join(badge(i) for i in items) + "</div>")
+    if not found:
+        parts.append('<p class="meta">No headline values: the executive summary did not run '
+                     "or failed (see below).</p>")
+    return "\n".join(parts)
+
+
+def _reports_section(manifest: dict[str, Any]) -> str:
+    rows = []
+    for nb in manifest["notebooks"]:
+        seg = esc(nb["segment"]) if nb.get("segment") is not None else "all"
+        status = esc(nb["status"])
+        if nb["status"] == "ok" and nb.get("html"):
+            link = f'<a href="{href(nb["html"])}">{esc(title_of(nb["notebook"]))}</a>'
+            detail = ""
+        else:
+            link = esc(title_of(nb["notebook"]))
+            detail = (f'<div class="error">{esc(nb.get("error"))}</div>'
+                      f'<a href="{href(nb["ipynb"])}">executed notebook with the error</a>')
+        rows.append(f"<tr><td>{link}{detail}</td><td>{seg}</td>"
+                    f'<td class="status-{status}">{status}</td>'
+                    f'<td>{nb["duration_s"]:.1f} s</td></tr>')
+    return ("<h2>Reports</h2><table><thead><tr><th>report</th><th>segment</th><th>status</th>"
+            "<th>duration</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _history_section(history: list[dict[str, Any]], current: str) -> str:
+    rows = []
+    for m in sorted(history, key=lambda m: m["run_id"], reverse=True):
+        n_ok = sum(nb["status"] == "ok" for nb in m.get("notebooks", []))
+        n = len(m.get("notebooks", []))
+        rid = esc(m["run_id"])
+        name = f"<strong>{rid}</strong> (this run)" if m["run_id"] == current else (
+            f'<a href="../{href(m["run_id"])}/index.html">{rid}</a>')
+        rows.append(f'<tr><td>{name}</td><td class="status-{esc(m["status"])}">'
+                    f'{esc(m["status"])}</td><td>{n_ok}/{n}</td><td>{esc(m.get("as_of"))}</td>'
+                    f'<td>{esc(m.get("finished_at"))}</td></tr>')
+    return ("<h2>Run history</h2><table><thead><tr><th>run</th><th>status</th>"
+            "<th>reports ok</th><th>as of</th><th>finished</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
+                 history: list[dict[str, Any]]) -> str:
+    """The whole page.
+
+    Parameters
+    ----------
+    manifest : this run's manifest (``manifest.build_manifest``).
+    records : job results as dicts (``segment``, ``records``), for the headline badges.
+    history : manifests of the runs to list (this one included).
+    """
+    p = manifest["parameters"]
+    data = manifest.get("data", {})
+    status = esc(manifest["status"])
+    meta = (f'Run {esc(manifest["run_id"])} · status <span class="status-{status}">'
+            f'{esc(manifest["status"])}</span> · data as of {esc(manifest.get("as_of"))} · '
+            f'period {esc(p.get("freq"))} · role {esc(p.get("role") or "all")} · '
+            f'fingerprint {esc(str(data.get("fingerprint", ""))[:12])}')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>KPI reports {esc(manifest['run_id'])}</title><style>{CSS}</style></head><body>"
+        f"<h1>KPI reports</h1><p class=\"meta\">{meta}</p>"
+        + _badges_section(manifest, records)
+        + _reports_section(manifest)
+        + _history_section(history, manifest["run_id"])
+        + "</body></html>\n"
+    )
+
+
+def write_index(run_dir: Path, manifest: dict[str, Any], records: list[dict[str, Any]],
+                history: list[dict[str, Any]]) -> Path:
+    """Write ``index.html`` into ``run_dir``."""
+    path = run_dir / "index.html"
+    path.write_text(render_index(manifest, records, history), encoding="utf-8")
+    return path

@@ -1,0 +1,293 @@
+"""Report-run parameters, checked before any kernel starts.
+
+Rule: a run starts only when every parameter is valid: the data folder exists and loads through
+the data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``),
+``start < end``, the segment and fan-out dimensions are known, the role is known (from
+``config/roles.yaml`` when present), every KPI id (in ``kpis`` and in ``thresholds``) is
+registered, the band configuration exists, and the notebooks exist. Every problem found is
+reported at once in one ``ParameterError`` message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpilib.errors import DataContractError, ParameterError
+from kpilib.schema import TABLES
+
+# Segment dimensions of api.md and where a fan-out finds their values: (table, column).
+# Derived dimensions (abc_class, xyz_class) have fixed values.
+SEGMENT_SOURCES: dict[str, tuple[str, str] | tuple[str, ...]] = {
+    "channel": ("orders", "channel"),
+    "node": ("nodes", "node_id"),
+    "supplier": ("products", "supplier_id"),
+    "product_class": ("products", "product_class"),
+    "fulfillment_model": ("nodes", "fulfillment_model"),
+    "carrier": ("shipments", "carrier"),
+    "service_level": ("shipments", "service_level"),
+    "sku": ("products", "sku"),
+    "abc_class": ("A", "B", "C"),
+    "xyz_class": ("X", "Y", "Z"),
+}
+SEGMENT_DIMS: tuple[str, ...] = tuple(SEGMENT_SOURCES)
+FREQS = ("D", "W", "M", "Q")
+MAX_FANOUT = 50
+REPORT_NOTEBOOKS = (
+    "00_executive_summary",
+    "01_order_workflow",
+    "02_inventory_health",
+    "03_fulfillment_cost",
+)
+
+for _dim, _src in SEGMENT_SOURCES.items():  # the sources must exist in the data model
+    if len(_src) == 2 and _src[0] in TABLES:
+        assert _src[1] in TABLES[_src[0]].column_names, (_dim, _src)
+
+
+@dataclass
+class ReportParams:
+    """Everything one report run needs; ``notebook_parameters`` is what papermill injects."""
+
+    data_path: str
+    out_dir: str
+    as_of: str | None = None
+    start: str | None = None
+    end: str | None = None
+    freq: str = "W"
+    segment_by: str | None = "channel"
+    per: str | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    role: str | None = None
+    thresholds: str | None = None
+    kpis: list[str] | None = None
+    notebooks: list[str] | None = None
+    notebook_dir: str | None = None
+    jobs: int | None = None
+    keep: int = 10
+
+    def notebook_parameters(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        """The parameters cell values (declared in every report notebook)."""
+        return {
+            "data_path": self.data_path,
+            "as_of": self.as_of,
+            "start": self.start,
+            "end": self.end,
+            "freq": self.freq,
+            "segment_by": self.segment_by,
+            "filters": filters if filters is not None else dict(self.filters),
+            "role": self.role,
+            "thresholds": self.thresholds,
+            "kpis": list(self.kpis) if self.kpis else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_notebook_dir() -> Path:
+    """``notebooks/`` of the project (the working directory's, else the source checkout's)."""
+    here = Path.cwd() / "notebooks"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[3] / "notebooks"
+
+
+def default_config(name: str) -> Path | None:
+    """``config/<name>`` in the working directory or the source checkout, if it exists."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        p = base / "config" / name
+        if p.is_file():
+            return p
+    return None
+
+
+def known_roles() -> list[str] | None:
+    """Role names from ``config/roles.yaml`` (``kpilib.roles`` when present); None if no file."""
+    try:
+        from kpilib import roles as roles_mod  # written by the bands/roles engineer
+    except ImportError:
+        roles_mod = None
+    if roles_mod is not None:
+        for fn in ("role_names", "list_roles", "known_roles"):
+            if hasattr(roles_mod, fn):
+                try:
+                    return sorted(getattr(roles_mod, fn)())
+                except Exception:  # noqa: BLE001 - fall back to reading the YAML ourselves
+                    break
+    path = default_config("roles.yaml")
+    if path is None:
+        return None
+    import yaml
+
+    doc = yaml.safe_load(path.read_text()) or {}
+    roles = doc.get("roles", doc) if isinstance(doc, dict) else {}
+    return sorted(str(r) for r in roles) if isinstance(roles, dict) else None
+
+
+def known_kpis() -> list[str] | None:
+    """Registered KPI ids plus domain names and ``all``; None while the engine is missing."""
+    try:
+        import kpilib
+
+        table = kpilib.list_kpis()
+    except (ImportError, AttributeError):
+        return None
+    ids = sorted(table["id"].astype(str))
+    domains = sorted(table["domain"].astype(str).unique()) if "domain" in table else []
+    return ids + domains + ["all"]
+
+
+def _ts(value: str | None, name: str, problems: list[str]) -> pd.Timestamp | None:
+    if value in (None, ""):
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        problems.append(f"{name}={value!r} is not a date or timestamp (use ISO, e.g. 2024-06-30)")
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def data_range(ds: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(first orders.created_at, ds.data_as_of)`` in UTC."""
+    created = ds.orders["created_at"]
+    return pd.Timestamp(created.min()).tz_convert("UTC"), pd.Timestamp(ds.data_as_of)
+
+
+def _check_thresholds(thresholds: str | None, kpi_ids: list[str] | None,
+                      problems: list[str]) -> None:
+    if not thresholds:
+        return
+    path = Path(thresholds)
+    if not path.is_file():
+        problems.append(f"thresholds: band configuration {thresholds!r} does not exist")
+        return
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        problems.append(f"thresholds: {thresholds!r} is not valid YAML ({err})")
+        return
+    if kpi_ids is None or not isinstance(doc, dict):
+        return
+    section = doc.get("kpis", doc)
+    if isinstance(section, dict):
+        skip = ("defaults", "default")
+        unknown = sorted(k for k in section if k not in kpi_ids and k not in skip)
+        if unknown:
+            problems.append(f"thresholds: unknown KPI id(s) {unknown} in {thresholds!r}")
+
+
+def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, Any]:
+    """Check ``p`` and load the dataset; return normalised parameters and the dataset.
+
+    Parameters
+    ----------
+    p : the requested run.
+    load : the dataset loader (default ``kpilib.load_dataset``); tests may pass a fake.
+
+    Raises
+    ------
+    ParameterError
+        naming every problem found, before any notebook kernel is started.
+    """
+    problems: list[str] = []
+    data = Path(p.data_path)
+    ds = None
+    if not data.exists():
+        problems.append(f"data path {p.data_path!r} does not exist")
+    else:
+        if load is None:
+            import kpilib
+
+            load = kpilib.load_dataset
+        try:
+            ds = load(str(data))
+        except DataContractError as err:
+            problems.append(f"data at {p.data_path!r} breaks the data contract: {err}")
+        except (OSError, ValueError) as err:
+            problems.append(f"data at {p.data_path!r} could not be loaded: {err}")
+
+    as_of = _ts(p.as_of, "as_of", problems)
+    start = _ts(p.start, "start", problems)
+    end = _ts(p.end, "end", problems)
+    if start is not None and end is not None and start >= end:
+        problems.append(f"start {p.start} must be before end {p.end}")
+    if ds is not None:
+        lo, hi = data_range(ds)
+        if as_of is not None and not (lo <= as_of <= hi):
+            problems.append(
+                f"as_of {as_of.isoformat()} is outside the data, which runs from "
+                f"{lo.isoformat()} to {hi.isoformat()}"
+            )
+        if as_of is None:
+            as_of = hi
+    if p.freq not in FREQS:
+        problems.append(f"freq={p.freq!r} is not one of {list(FREQS)}")
+    for name, dim in (("segment_by", p.segment_by), ("per", p.per)):
+        if dim is not None and dim not in SEGMENT_DIMS:
+            problems.append(f"{name}={dim!r} is not a segment dimension; use one of "
+                            f"{list(SEGMENT_DIMS)}")
+    for dim in p.filters:
+        if dim not in SEGMENT_DIMS:
+            problems.append(f"filter on unknown dimension {dim!r}; use one of {list(SEGMENT_DIMS)}")
+    if p.role is not None:
+        roles = known_roles()
+        if roles is not None and p.role not in roles:
+            problems.append(f"role={p.role!r} is unknown; known roles: {roles}")
+    kpi_ids = known_kpis()
+    if p.kpis and kpi_ids is not None:
+        unknown = [k for k in p.kpis if k not in kpi_ids]
+        if unknown:
+            problems.append(f"unknown KPI id(s) {unknown}; see `kpilib compute --help` or "
+                            "kpilib.list_kpis()")
+    _check_thresholds(p.thresholds, kpi_ids, problems)
+    nb_dir = Path(p.notebook_dir) if p.notebook_dir else default_notebook_dir()
+    names = p.notebooks or list(REPORT_NOTEBOOKS)
+    missing = [n for n in names if not (nb_dir / f"{Path(n).stem}.ipynb").is_file()]
+    if missing:
+        problems.append(f"notebook(s) {missing} not found in {str(nb_dir)!r}")
+    if p.jobs is not None and p.jobs < 1:
+        problems.append(f"jobs={p.jobs} must be at least 1")
+    if p.keep < 1:
+        problems.append(f"keep={p.keep} must be at least 1")
+    if ds is not None and p.per is not None and p.per in SEGMENT_DIMS:
+        values = segment_values(ds, p.per)
+        if not values:
+            problems.append(f"per={p.per!r}: the data has no values for this dimension")
+        elif len(values) > MAX_FANOUT:
+            problems.append(f"per={p.per!r} has {len(values)} values; at most {MAX_FANOUT} "
+                            "reports per run")
+    if problems:
+        raise ParameterError("invalid report parameters:\n  - " + "\n  - ".join(problems))
+
+    norm = ReportParams(**{**p.to_dict()})
+    norm.data_path = str(data.resolve())
+    norm.out_dir = str(Path(p.out_dir).resolve())
+    norm.as_of = as_of.isoformat() if as_of is not None else None
+    norm.start = start.isoformat() if start is not None else None
+    norm.end = end.isoformat() if end is not None else None
+    norm.notebook_dir = str(nb_dir.resolve())
+    norm.notebooks = [Path(n).stem for n in names]
+    norm.jobs = p.jobs or os.cpu_count() or 1
+    if norm.thresholds:
+        norm.thresholds = str(Path(norm.thresholds).resolve())
+    return norm, ds
+
+
+def segment_values(ds: Any, dim: str) -> list[str]:
+    """Distinct non-null values of segment ``dim`` in ``ds`` (sorted, as strings)."""
+    src = SEGMENT_SOURCES[dim]
+    if len(src) != 2 or src[0] not in TABLES:
+        return list(src)
+    table, column = src
+    frame = getattr(ds, table, None)
+    if frame is None or column not in frame:
+        return []
+    return sorted(str(v) for v in frame[column].dropna().unique())
