@@ -25,7 +25,9 @@ PYTEST_XDIST ?= -n auto
 NOTEBOOKS = $(wildcard notebooks/*.ipynb)
 NBVAL_SANITIZE = tests/nbval_sanitize.cfg
 NBVAL_ARGS ?= --nbval
-NOTEBOOKS_REFRESH ?= kpilib.reports.refresh
+# nbval in parallel needs --dist loadscope (one notebook per worker): NBVAL_XDIST="-n auto --dist loadscope"
+NBVAL_XDIST ?=
+REPORTS_ARGS ?=
 
 # Fails with a clear message unless $(1) is a Python >= 3.11 interpreter.
 check_python = command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found; kpilib needs Python >= 3.11 (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }; $(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: kpilib needs Python >= 3.11, but '$(1)' is $$($(1) -V 2>&1) (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }
@@ -66,11 +68,7 @@ $(SAMPLE): | $(STAMP)
 	@echo "Sample dataset ready: $(CURDIR)/$(SAMPLE)"
 
 reports: $(STAMP) $(SAMPLE) ## Build the venv and sample if missing, run the HTML report suite into reports/
-	@if [ ! -f src/kpilib/cli/reports.py ]; then \
-	  echo "The report suite ('kpilib reports run') is not in this checkout yet: only the venv and $(SAMPLE)/ were built."; \
-	  exit 0; \
-	fi; \
-	rc=0; $(BIN)/kpilib reports run --data $(SAMPLE) --out $(REPORTS) || rc=$$?; \
+	@rc=0; $(BIN)/kpilib reports run --data $(SAMPLE) --out $(REPORTS) $(REPORTS_ARGS) || rc=$$?; \
 	if [ -e $(REPORTS)/latest/index.html ]; then \
 	  echo "Reports: $(CURDIR)/$(REPORTS)/latest/index.html"; \
 	else \
@@ -92,7 +90,7 @@ test-notebooks: $(STAMP) ## Run nbval on the stored notebooks in notebooks/ (ski
 ifeq ($(strip $(NOTEBOOKS)),)
 	@echo "No stored notebooks in notebooks/: nbval step skipped."
 else
-	$(BIN)/pytest $(NBVAL_ARGS) $(if $(wildcard $(NBVAL_SANITIZE)),--sanitize-with $(NBVAL_SANITIZE)) $(NOTEBOOKS)
+	$(BIN)/pytest $(NBVAL_ARGS) $(NBVAL_XDIST) $(if $(wildcard $(NBVAL_SANITIZE)),--sanitize-with $(NBVAL_SANITIZE)) $(NOTEBOOKS)
 endif
 
 format: $(STAMP) ## Apply ruff format and ruff's safe autofixes
@@ -102,12 +100,8 @@ format: $(STAMP) ## Apply ruff format and ruff's safe autofixes
 lab: $(STAMP) $(SAMPLE) ## Start JupyterLab with the project's kernel "Python (kpilib)" (LAB_ARGS=--no-browser ...)
 	$(BIN)/jupyter lab $(LAB_ARGS)
 
-notebooks: $(STAMP) ## Re-execute the stored notebooks in place and strip volatile metadata (for nbval)
-	@if $(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('$(NOTEBOOKS_REFRESH)') is None)" 2>/dev/null; then \
-	  $(BIN)/python -m $(NOTEBOOKS_REFRESH); \
-	else \
-	  echo "Notebook refresh ($(NOTEBOOKS_REFRESH)) is not in this checkout yet: nothing re-executed."; \
-	fi
+notebooks: $(STAMP) ## Re-execute the stored notebooks in place on the CI dataset and strip volatile metadata
+	$(BIN)/kpilib reports refresh
 
 lock: ## Re-resolve requirements.in into requirements.lock (exact pins) and regenerate environment.yml
 	@$(call check_python,$(PYTHON))
