@@ -1,0 +1,189 @@
+"""What the report notebooks compute, in one place, so each notebook cell is one call.
+
+- ``kpi_frame``: ``kpilib.compute`` for the registered ids among those asked, with the report
+  ``filters`` applied the exact way (each filtered dimension is added to ``by`` and the one
+  requested value kept, so the spec's segment attribution rules hold), then banded.
+- ``headline``: per KPI, the last *complete* period (its end <= ``as_of``) and the one before,
+  with ``change = value - previous`` and the band of the last period.
+- ``fmt``: fixed-precision text for a value in its unit (rates as percentages with 1 decimal).
+- ``print_table``: a fixed-width text table of selected columns, for nbval-checked cells.
+- ``unavailable_notes``: one plain sentence per KPI that could not be computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_HEADLINE = (
+    "perfect_order_rate", "otif_rate", "order_cycle_time_hours", "on_time_shipment_rate",
+    "cost_per_order", "parcel_cost_pct_revenue", "split_shipment_rate", "inventory_turnover",
+    "days_of_supply", "stockout_rate", "forecast_wape", "allocation_failure_rate",
+)
+_OFFSETS = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),
+            "M": pd.DateOffset(months=1), "Q": pd.DateOffset(months=3)}
+
+
+def catalog() -> pd.DataFrame:
+    """``kpilib.list_kpis()`` indexed by id."""
+    import kpilib
+
+    return kpilib.list_kpis().set_index("id")
+
+
+def split_known(kpis: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``(registered ids, ids this version does not compute)``, order kept."""
+    known = set(catalog().index)
+    kpis = list(dict.fromkeys(kpis))
+    return [k for k in kpis if k in known], [k for k in kpis if k not in known]
+
+
+def headline_ids(kpis: Sequence[str] | None = None, role: str | None = None) -> list[str]:
+    """KPIs for the headline: ``kpis`` if given, else the role's, else the executive set."""
+    if kpis:
+        return list(kpis)
+    try:
+        from kpilib.roles import kpis_for_role
+
+        return list(kpis_for_role(role or "executive"))
+    except Exception:  # noqa: BLE001 - no roles config: the built-in headline set
+        return list(DEFAULT_HEADLINE)
+
+
+def load_bands(thresholds: Any = None) -> Any:
+    """Band configuration: ``thresholds`` (path or mapping) or the packaged default."""
+    from kpilib.bands import load_bands_config
+
+    return load_bands_config(thresholds)
+
+
+def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: Any = None,
+              end: Any = None, as_of: Any = None, by: Sequence[str] = (),
+              filters: dict[str, Any] | None = None, bands: Any = None,
+              params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Computed (and banded unless ``bands is False``) results for the registered ``kpis``.
+
+    Filters ``{dim: value}`` (or ``{dim: [value]}``) keep the rows of that segment value and
+    drop the column, so the frame looks like an unfiltered one.
+    """
+    import kpilib
+
+    ids, _ = split_known(kpis)
+    filters = {d: (v[0] if isinstance(v, list | tuple) else v) for d, v in (filters or {}).items()}
+    dims = list(dict.fromkeys([*filters, *by]))
+    if not ids:
+        return pd.DataFrame(columns=["kpi", "period", *by, "value", "status", "unit"])
+    res = kpilib.compute(ds, ids, by=dims or None, freq=freq, start=start, end=end, as_of=as_of,
+                         params=params or {})
+    for dim, value in filters.items():
+        keep = (res[dim].astype(str) == str(value)) | (res["status"] == "unavailable")
+        res = res.loc[keep].drop(columns=dim)
+    res = res.reset_index(drop=True)
+    if bands is not False and len(res):
+        res = kpilib.apply_bands(res, bands if bands is not None else load_bands())
+    return res
+
+
+def complete_periods(results: pd.DataFrame, freq: str | None, as_of: Any) -> pd.DataFrame:
+    """Rows whose period has ended by ``as_of`` (all rows when ``freq`` is None)."""
+    if freq is None or results.empty:
+        return results
+    as_of = pd.Timestamp(as_of)
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of
+    period = pd.to_datetime(results["period"])
+    if period.dt.tz is None:
+        period = period.dt.tz_localize("UTC")
+    return results.loc[((period + _OFFSETS[freq]) <= as_of).to_numpy()]
+
+
+def headline(results: pd.DataFrame, *, freq: str, as_of: Any) -> pd.DataFrame:
+    """One row per KPI: last complete period, value, previous value, change, band, display.
+
+    Columns: kpi, name, unit, direction, period, value, previous, change, band, signals,
+    status, display (``fmt`` of value), change_display.
+    """
+    cat = catalog()
+    cols = ["kpi", "name", "unit", "direction", "period", "value", "previous", "change", "band",
+            "signals", "status", "display", "change_display"]
+    done = complete_periods(results, freq, as_of)
+    rows = []
+    for kpi, g in done.groupby("kpi", sort=False):
+        g = g.sort_values("period")
+        valued = g.dropna(subset=["value"])
+        last = valued.iloc[-1] if len(valued) else g.iloc[-1]
+        prev = valued.iloc[-2]["value"] if len(valued) > 1 else np.nan
+        unit = str(last.get("unit", cat.loc[kpi, "unit"] if kpi in cat.index else ""))
+        value = float(last["value"]) if pd.notna(last["value"]) else np.nan
+        change = value - float(prev) if pd.notna(prev) and pd.notna(value) else np.nan
+        rows.append({
+            "kpi": kpi, "name": cat.loc[kpi, "name"] if kpi in cat.index else kpi,
+            "unit": unit, "direction": cat.loc[kpi, "direction"] if kpi in cat.index else "",
+            "period": last["period"], "value": value, "previous": prev, "change": change,
+            "band": last.get("band", None), "signals": last.get("signals", ""),
+            "status": last["status"], "display": fmt(value, unit),
+            "change_display": fmt_change(change, unit),
+        })
+    order = {k: i for i, k in enumerate(dict.fromkeys(results["kpi"]))}
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values("kpi", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def fmt(value: Any, unit: str) -> str:
+    """Fixed-precision text: rates ``91.2%``, hours ``12.3 h``, days ``4.5 d``, else 2 decimals."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
+        return "n/a"
+    v = float(value)
+    unit = str(unit)
+    if unit in ("fraction", "rate"):
+        return f"{v:.1%}"
+    if unit == "hours":
+        return f"{v:.1f} h"
+    if unit == "days":
+        return f"{v:.1f} d"
+    if unit in ("currency", "currency/order"):
+        return f"{v:,.2f}"
+    return f"{v:,.2f} {unit}".strip()
+
+
+def fmt_change(change: Any, unit: str) -> str:
+    """Signed change: percentage points for rates, else in the value's unit."""
+    if change is None or pd.isna(change):
+        return "n/a"
+    c = float(change)
+    if str(unit) in ("fraction", "rate"):
+        return f"{c * 100:+.1f} pp"
+    return ("+" if c >= 0 else "-") + fmt(abs(c), unit)
+
+
+def print_table(frame: pd.DataFrame, columns: Sequence[str], *, max_rows: int = 40) -> None:
+    """Print ``columns`` of ``frame`` as fixed-width text (floats with 4 decimals)."""
+    if frame is None or frame.empty:
+        print("(no rows)")
+        return
+    view = frame.loc[:, [c for c in columns if c in frame.columns]].head(max_rows).copy()
+    for c in view.columns:
+        if pd.api.types.is_float_dtype(view[c]):
+            view[c] = view[c].map(lambda v: "n/a" if pd.isna(v) else f"{v:.4f}")
+        elif pd.api.types.is_datetime64_any_dtype(view[c]):
+            view[c] = view[c].dt.strftime("%Y-%m-%d")
+    print(view.to_string(index=False))
+    if len(frame) > max_rows:
+        print(f"... {len(frame) - max_rows} more rows")
+
+
+def unavailable_notes(results: pd.DataFrame, asked: Sequence[str] = ()) -> list[str]:
+    """Plain sentences for KPIs that are not computed or whose data is unavailable."""
+    _, missing = split_known(asked)
+    notes = [f"{k}: not computed by this version of kpilib." for k in missing]
+    if not results.empty and "status" in results:
+        bad = results[results["status"] == "unavailable"]
+        for kpi, g in bad.groupby("kpi", sort=False):
+            if (results.loc[results["kpi"] == kpi, "status"] != "unavailable").any():
+                continue
+            note = g["note"].dropna().astype(str) if "note" in g else pd.Series(dtype=str)
+            why = note.iloc[0] if len(note) else "its data is not in this dataset"
+            notes.append(f"{kpi}: unavailable ({why}).")
+    return notes
