@@ -51,7 +51,12 @@ def empty_result(kdef: KpiDef, ctx: Context, status: str, note: str) -> pd.DataF
 
 def _assign_periods(obs: pd.DataFrame, ctx: Context, kdef: KpiDef) -> pd.DataFrame:
     if "period" in obs.columns:
-        return obs
+        p = obs["period"]
+        if isinstance(p.dtype, pd.DatetimeTZDtype):
+            p = p.dt.tz_convert(ctx.tz)
+        else:  # e.g. all-NaT periods of freq=None built from scalars
+            p = pd.to_datetime(p).dt.tz_localize(ctx.tz)
+        return obs.assign(period=p)
     if "anchor" not in obs.columns:
         raise TypeError(f"{kdef.id}: observations need an 'anchor' or 'period' column")
     anchor = obs["anchor"]

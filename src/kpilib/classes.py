@@ -48,7 +48,8 @@ def demand_lines(ctx: Context) -> pd.DataFrame:
                    "order_id"]
     ol = ctx.ds.order_lines
     ol = ol.loc[ol["order_id"].isin(keep) & ol["parent_line_id"].isna()]
-    return ol[["sku", "created_at", "qty_ordered", "qty_cancelled_customer", "unit_price"]]
+    return ol[["order_line_id", "sku", "created_at", "qty_ordered", "qty_cancelled_customer",
+               "unit_price"]]
 
 
 def _consumption_value(ctx: Context, since: pd.Timestamp) -> pd.Series:

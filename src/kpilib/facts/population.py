@@ -38,7 +38,8 @@ def order_population(ctx: Context) -> pd.DataFrame:
         ]
         reason = np.select(conditions, list(CUSTOMER_REASONS), default="")
         out = o[["order_id", "channel", "order_type"]].copy()
-        out["exclusion"] = pd.Series(reason, index=o.index).replace("", np.nan)
+        out["exclusion"] = pd.Series(np.where(reason == "", None, reason), index=o.index,
+                                     dtype=object)
         out["warehouse_exclusion"] = out["exclusion"].where(out["exclusion"].eq("is_test"))
         return out.reset_index(drop=True)
 
