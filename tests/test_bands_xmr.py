@@ -174,6 +174,7 @@ def test_duration_charts_p90_by_default():
     assert out["cl"].iloc[0] == pytest.approx(52.0)
     assert out["ucl"].iloc[0] == pytest.approx(62.64)
     assert out["band"].iloc[-1] == "critical"
+    assert out["band_metric"].iloc[-1] == "p90" and out["band_value"].iloc[-1] == 70.0
     # charting the mean instead: flat series, nothing fires
     cfg = {"defaults": {**CFG12["defaults"], "metric": "value"}}
     assert apply_bands(res, cfg)["band"].iloc[-1] == "normal"
@@ -203,5 +204,6 @@ def test_status_undefined_and_unavailable_rows():
 
 def test_empty_results():
     out = apply_bands(series([]).iloc[:0], CFG12)
-    assert list(out.columns[-6:]) == ["band", "signals", "cl", "lcl", "ucl", "alertable"]
+    assert list(out.columns[-8:]) == ["band", "signals", "cl", "lcl", "ucl", "alertable",
+                                      "band_metric", "band_value"]
     assert out.empty

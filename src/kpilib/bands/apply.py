@@ -3,8 +3,9 @@
 Per series (one KPI × one segment, ordered by period): guards (§7.4), the configured chart (XmR
 by default, or p-chart), fixed targets, the worse band winning, then hysteresis. Adds columns
 ``band`` (normal / stressed / critical / insufficient_data), ``signals`` (``;``-joined rule names),
-``cl``, ``lcl``, ``ucl`` (chart lines for plotting) and ``alertable`` (``status == "ok"``, or
-also ``preliminary`` with ``alert_on_preliminary``).
+``cl``, ``lcl``, ``ucl`` (chart lines for plotting), ``alertable`` (``status == "ok"``, or
+also ``preliminary`` with ``alert_on_preliminary``), ``band_metric`` (the column charted:
+value, p50 or p90) and ``band_value`` (its value).
 
 Rows whose status is not ``ok``/``preliminary``, whose charted value is missing, or whose
 denominator is below ``min_denominator`` get ``insufficient_data`` with the reason in
@@ -34,7 +35,7 @@ RESULT_COLUMNS = frozenset({
     "kpi", "period", "value", "numerator", "denominator", "n", "p50", "p90", "status", "unit",
     "excluded", "note", "data_as_of", "computed_at", "mean", "period_end",
 })
-OUTPUT_COLUMNS = ("band", "signals", "cl", "lcl", "ucl", "alertable")
+OUTPUT_COLUMNS = ("band", "signals", "cl", "lcl", "ucl", "alertable", "band_metric", "band_value")
 
 
 def series_dims(results: pd.DataFrame) -> list[str]:
@@ -72,6 +73,8 @@ def apply_bands(
     signals = np.full(n, "", dtype=object)
     cl, lcl, ucl = (np.full(n, np.nan) for _ in range(3))
     alertable = np.zeros(n, dtype=bool)
+    metric = np.full(n, "value", dtype=object)
+    bvalue = np.full(n, np.nan)
     if n:
         dims = list(by) if by is not None else series_dims(out)
         work = out.reset_index(drop=True)
@@ -85,9 +88,11 @@ def apply_bands(
             band[pos], signals[pos] = res["band"], res["signals"]
             cl[pos], lcl[pos], ucl[pos] = res["cl"], res["lcl"], res["ucl"]
             alertable[pos] = res["alertable"]
+            metric[pos], bvalue[pos] = res["band_metric"], res["band_value"]
     out["band"], out["signals"] = band, signals
     out["cl"], out["lcl"], out["ucl"] = cl, lcl, ucl
     out["alertable"] = alertable
+    out["band_metric"], out["band_value"] = metric, bvalue
     return out
 
 
@@ -96,10 +101,12 @@ def _adverse(direction: str) -> tuple[int, ...]:
         direction, ())
 
 
+def _metric_name(g: pd.DataFrame, metric: str) -> str:
+    return metric if metric in g and g[metric].notna().any() else "value"
+
+
 def _metric(g: pd.DataFrame, metric: str) -> pd.Series:
-    if metric in g and g[metric].notna().any():
-        return g[metric].astype(float)
-    return g["value"].astype(float)
+    return g[_metric_name(g, metric)].astype(float)
 
 
 def _baseline_mask(g: pd.DataFrame, ok: np.ndarray, s: KpiBandSettings) -> np.ndarray:
@@ -172,6 +179,8 @@ def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
         "signals": np.array([";".join(dict.fromkeys(v)) for v in sig], dtype=object),
         "cl": cl, "lcl": lcl, "ucl": ucl,
         "alertable": ok_status & (band != INSUFFICIENT),
+        "band_metric": _metric_name(g, s.metric),
+        "band_value": x,
     }
 
 

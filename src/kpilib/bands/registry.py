@@ -84,11 +84,14 @@ def registry_available() -> bool:
 
 
 def known_ids() -> frozenset[str]:
-    """Registered KPI ids (``kpilib.list_kpis().id``), else the §0 fallback ids."""
+    """Registered KPI ids (``kpilib.list_kpis().id``) plus the §0 ids of the spec.
+
+    The union keeps the shipped configuration valid while the engine registers KPIs one
+    module at a time, and still rejects ids that are in neither (typos).
+    """
     reg = _registry()
-    if reg is None:
-        return frozenset(FALLBACK_DIRECTIONS)
-    return frozenset(reg["id"].astype(str))
+    spec = frozenset(FALLBACK_DIRECTIONS)
+    return spec if reg is None else spec | frozenset(reg["id"].astype(str))
 
 
 def direction_of(kpi: str) -> str:

@@ -1,0 +1,179 @@
+"""Role-based views (roles.yaml): each role's KPIs, alert owners, and a banded view per role.
+
+``kpis_for_role(role)`` gives the KPI ids of a role (for ``kpilib.compute(..., role=...)``);
+``owner_of(kpi)`` the role that owns its alerts; ``view(results, role)`` the role's rows with
+their bands plus the open alerts of those KPIs. The packaged ``kpilib/config/roles.yaml`` is the
+default; ``config/roles.yaml`` in the repository is an identical copy to edit.
+
+Invalid files raise ``ConfigError(path, key, message)``: unknown keys, unknown KPI ids (checked
+against ``known_ids``, default the KPI registry), an alert owner that is not a defined role, and
+asking for a role that is not defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+import yaml
+
+from kpilib.bands import registry
+from kpilib.errors import ConfigError
+
+TOP_KEYS = frozenset({"version", "roles", "alert_owners"})
+ROLE_KEYS = frozenset({"description", "kpis"})
+OWNER_KEYS = frozenset({"default", "kpis"})
+
+
+@dataclass(frozen=True)
+class RolesConfig:
+    """Validated roles: ``roles`` (name -> KPI ids), ``owners`` (KPI -> role), ``default``."""
+
+    path: str
+    roles: Mapping[str, tuple[str, ...]]
+    descriptions: Mapping[str, str]
+    owners: Mapping[str, str]
+    default_owner: str
+
+    def kpis_for(self, role: str) -> list[str]:
+        """KPI ids of ``role`` in file order; unknown role -> ConfigError."""
+        if role not in self.roles:
+            raise ConfigError(self.path, f"roles.{role}",
+                              f"unknown role; defined roles: {', '.join(self.roles)}")
+        return list(self.roles[role])
+
+    def owner_of(self, kpi: str) -> str:
+        """Role owning the alerts of ``kpi`` (``alert_owners.kpis`` or the default)."""
+        return self.owners.get(kpi, self.default_owner)
+
+
+def default_roles_path() -> Path:
+    """The packaged default ``roles.yaml``."""
+    return Path(str(resources.files("kpilib") / "config" / "roles.yaml"))
+
+
+def load_roles_config(
+    config: RolesConfig | Mapping[str, Any] | str | Path | None = None,
+    *,
+    known_ids: Iterable[str] | None = None,
+) -> RolesConfig:
+    """Read and validate roles (mapping, YAML path or None = packaged default)."""
+    if isinstance(config, RolesConfig):
+        return config
+    if config is None:
+        config = default_roles_path()
+    if isinstance(config, str | Path):
+        path = str(config)
+        try:
+            raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError as err:
+            raise ConfigError(path, "-", "file not found") from err
+        except yaml.YAMLError as err:
+            raise ConfigError(path, "-", f"not valid YAML: {err}") from err
+    else:
+        path, raw = "<mapping>", config
+    known = frozenset(known_ids) if known_ids is not None else registry.known_ids()
+    return _validate(raw, path, known)
+
+
+def _unknown_keys(d: Mapping[str, Any], allowed: frozenset[str], path: str, prefix: str) -> None:
+    for k in d:
+        if k not in allowed:
+            raise ConfigError(path, f"{prefix}{k}",
+                              f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def _check_kpi(kpi: Any, known: frozenset[str], path: str, key: str) -> None:
+    if kpi not in known:
+        raise ConfigError(path, key, f"unknown KPI id {kpi!r}; see kpilib.list_kpis()")
+
+
+def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(path, "-", "top level must be a mapping")
+    _unknown_keys(raw, TOP_KEYS, path, "")
+    roles: dict[str, tuple[str, ...]] = {}
+    descriptions: dict[str, str] = {}
+    for name, entry in (raw.get("roles") or {}).items():
+        key = f"roles.{name}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(path, key, "must be a mapping with 'kpis'")
+        _unknown_keys(entry, ROLE_KEYS, path, key + ".")
+        kpis = list(entry.get("kpis") or [])
+        for kpi in kpis:
+            _check_kpi(kpi, known, path, f"{key}.kpis")
+        if len(set(kpis)) != len(kpis):
+            raise ConfigError(path, f"{key}.kpis", "a KPI is listed twice")
+        roles[str(name)] = tuple(kpis)
+        descriptions[str(name)] = str(entry.get("description", ""))
+    if not roles:
+        raise ConfigError(path, "roles", "no roles defined")
+    owners_raw = raw.get("alert_owners") or {}
+    _unknown_keys(owners_raw, OWNER_KEYS, path, "alert_owners.")
+    default = owners_raw.get("default", next(iter(roles)))
+    if default not in roles:
+        raise ConfigError(path, "alert_owners.default", f"unknown role {default!r}; defined "
+                          f"roles: {', '.join(roles)}")
+    owners: dict[str, str] = {}
+    for kpi, role in (owners_raw.get("kpis") or {}).items():
+        key = f"alert_owners.kpis.{kpi}"
+        _check_kpi(kpi, known, path, key)
+        if role not in roles:
+            raise ConfigError(path, key, f"unknown role {role!r}; defined roles: "
+                              f"{', '.join(roles)}")
+        owners[str(kpi)] = str(role)
+    return RolesConfig(path, roles, descriptions, owners, str(default))
+
+
+def kpis_for_role(role: str, config: RolesConfig | Mapping | str | Path | None = None
+                  ) -> list[str]:
+    """KPI ids of ``role`` (for ``kpilib.compute(..., role=role)``)."""
+    return load_roles_config(config).kpis_for(role)
+
+
+def owner_of(kpi: str, config: RolesConfig | Mapping | str | Path | None = None) -> str:
+    """The role owning the alerts of ``kpi``."""
+    return load_roles_config(config).owner_of(kpi)
+
+
+class RoleView(NamedTuple):
+    """A role's banded KPI rows and its open alerts."""
+
+    role: str
+    kpis: pd.DataFrame
+    alerts: pd.DataFrame
+
+
+def view(
+    results: pd.DataFrame,
+    role: str,
+    config: RolesConfig | Mapping | str | Path | None = None,
+    *,
+    bands_config: Any = None,
+    alerts: pd.DataFrame | None = None,
+) -> RoleView:
+    """The role's KPIs with bands, and open alerts for them.
+
+    ``results`` may be plain ``compute`` output (banded here with ``bands_config``) or already
+    banded. ``alerts`` (e.g. ``AlertStore.open_alerts()``) is filtered to the role's KPIs; when
+    omitted, alerts are derived from the banded rows (latest period per series).
+    """
+    from kpilib.alerts.records import from_bands
+    from kpilib.bands import apply_bands
+
+    cfg = load_roles_config(config)
+    ids = cfg.kpis_for(role)
+    banded = results if "band" in results.columns else apply_bands(results, bands_config)
+    mine = banded[banded["kpi"].isin(ids)].copy()
+    order = {k: i for i, k in enumerate(ids)}
+    mine = mine.sort_values("kpi", key=lambda s: s.map(order), kind="stable")
+    if alerts is None:
+        alerts = from_bands(mine, cfg, run_id="view")
+    open_alerts = alerts[alerts["kpi"].isin(ids)]
+    if "state" in open_alerts:
+        open_alerts = open_alerts[open_alerts["state"] == "open"]
+    return RoleView(role, mine.reset_index(drop=True), open_alerts.reset_index(drop=True))
