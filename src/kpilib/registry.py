@@ -31,7 +31,7 @@ STANDARD_DIMS = ORDER_DIMS + SHIP_DIMS
 KPI_MODULES = tuple(f"kpilib.kpis.{m}" for m in (
     "orders", "fill", "order_flow", "exceptions",            # domain A
     "fulfillment", "warehouse", "costs", "returns",          # domain B
-    "inventory", "stock", "ageing",                          # domain C
+    "inventory", "stock", "ageing", "counts",                # domain C
     "forecast",                                              # domain D
     "leading", "replenishment",                              # domain E
 ))

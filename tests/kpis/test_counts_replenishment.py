@@ -1,0 +1,95 @@
+"""C6 count accuracy and E3 replenishment acceptance on hand-built data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from builders import build_dataset
+
+import kpilib
+
+AS_OF = "2024-03-01T00:00Z"
+
+
+def _counts_ds():
+    def c(cid, loc, sku, system, counted, recount=False, day="2024-01-10"):
+        return {"count_id": cid, "node_id": "N1", "location_id": loc, "sku": sku,
+                "counted_at": f"{day}T09:00Z", "qty_system_at_count": system,
+                "qty_counted": counted, "is_recount": recount}
+
+    counts = [
+        c("C1", "A1", "SKU1", 10, 10), c("C2", "A1", "SKU2", 5, 4),   # A1: SKU2 off -> bad
+        c("C3", "A2", "SKU1", 0, 0),                                   # empty found empty: ok
+        c("C4", "A3", "SKU2", 0, 3),                                   # stock where none: bad
+        c("C5", "A4", "SKU1", 8, 8),                                   # ok
+        c("C6", "A1", "SKU2", 5, 5, recount=True, day="2024-01-11"),   # recount: not scored
+    ]
+    products = [{"sku": "SKU1", "product_class": "shoes"}, {"sku": "SKU2", "product_class": "bags"}]
+    return build_dataset(inventory_counts=counts, products=products, nodes=[{"node_id": "N1"}],
+                         orders=[{"order_id": "O1"}])
+
+
+def test_location_accuracy_first_counts_only():
+    res = kpilib.compute(_counts_ds(), ["inventory_count_accuracy_by_location",
+                                        "sku_location_accuracy", "inventory_unit_accuracy"],
+                         as_of=AS_OF).set_index("kpi")
+    # events A1 (bad), A2 (ok), A3 (bad), A4 (ok) -> 2/4
+    assert res.loc["inventory_count_accuracy_by_location", "value"] == 0.5
+    assert res.loc["inventory_count_accuracy_by_location", "denominator"] == 4
+    # SKU rows: C1 ok, C2 bad, C3 ok, C4 bad, C5 ok -> 3/5
+    assert res.loc["sku_location_accuracy", "value"] == pytest.approx(0.6)
+    # unit accuracy: 1 - (0+1+0+3+0)/(10+5+0+0+8) = 1 - 4/23 = 19/23
+    assert res.loc["inventory_unit_accuracy", "value"] == pytest.approx(19 / 23)
+
+
+def test_location_accuracy_sub_unit_by_product_class_and_tolerance():
+    res = kpilib.compute(_counts_ds(), ["inventory_count_accuracy_by_location"],
+                         by=["product_class"], as_of=AS_OF).set_index("product_class")
+    # shoes rows: A1/SKU1 ok, A2 ok, A4 ok -> 3/3; bags rows: A1/SKU2 bad, A3 bad -> 0/2
+    assert res.loc["shoes", "value"] == 1.0 and res.loc["bags", "value"] == 0.0
+    tol = kpilib.compute(_counts_ds(), ["inventory_count_accuracy_by_location"], as_of=AS_OF,
+                         params={"count_tol_units": 1}).iloc[0]
+    # with ±1 unit allowed, A1 (off by 1) becomes accurate: 3/4
+    assert tol["value"] == 0.75
+
+
+def test_unit_accuracy_undefined_when_system_is_zero():
+    ds = build_dataset(inventory_counts=[{"count_id": "C1", "sku": "SKU1", "node_id": "N1",
+                                          "qty_system_at_count": 0, "qty_counted": 2}],
+                       nodes=[{"node_id": "N1"}])
+    row = kpilib.compute(ds, ["inventory_unit_accuracy"], as_of=AS_OF).iloc[0]
+    assert row["status"] == "undefined"
+
+
+def _rec(rid, rec, decision=None, ordered=None, decided="2024-01-05T00:00Z",
+         due="2024-01-06T00:00Z", superseded_by=None):
+    return {"rec_id": rid, "node_id": "N1", "sku": "SKU1", "created_at": "2024-01-01T00:00Z",
+            "decision_due_at": due, "qty_recommended": rec, "decision": decision,
+            "decided_at": decided if decision else None, "qty_ordered": ordered,
+            "superseded_by": superseded_by}
+
+
+def test_replenishment_outcomes_and_rates():
+    recs = [
+        _rec("R1", 100, "accepted", 105),          # within 10% -> accepted_as_is
+        _rec("R2", 100, "accepted", 130),          # 30% off -> modified (quantities rule)
+        _rec("R3", 100, "modified", 91),           # within 10% -> accepted_as_is
+        _rec("R4", 100, "rejected"),               # rejected
+        _rec("R5", 100),                           # no decision, due passed -> expired
+        _rec("R6", 100, "accepted", 100, decided="2024-01-07T00:00Z"),  # late -> expired
+        _rec("R7", 0, "accepted", None),           # do-not-order honoured -> accepted_as_is
+        _rec("R8", 100, "superseded", superseded_by="R9"),  # excluded
+        _rec("R9", 100, due="2024-04-01T00:00Z"),  # pending: due after as_of
+    ]
+    ds = build_dataset(replenishment_recommendations=recs, nodes=[{"node_id": "N1"}],
+                       orders=[{"order_id": "O1"}])
+    res = kpilib.compute(ds, ["replenishment_acceptance_rate", "replenishment_accepted_any_rate"],
+                         as_of=AS_OF).set_index("kpi")
+    # cohort R1-R7 = 7; accepted_as_is R1, R3, R7 = 3; any = 3 + modified R2 = 4
+    assert res.loc["replenishment_acceptance_rate", "value"] == pytest.approx(3 / 7)
+    assert res.loc["replenishment_accepted_any_rate", "value"] == pytest.approx(4 / 7)
+    assert json.loads(res.loc["replenishment_acceptance_rate", "excluded"]) == {"superseded": 1}
+    split = kpilib.compute(ds, ["replenishment_acceptance_rate"], by=["outcome"], as_of=AS_OF)
+    assert split.set_index("outcome")["n"].to_dict() == {
+        "accepted_as_is": 3, "expired": 2, "modified": 1, "rejected": 1}
