@@ -8,6 +8,7 @@ import pandas as pd
 from bands_helpers import BASELINE, CFG12, series
 
 from kpilib.alerts import AlertStore, from_bands, latest_per_series
+from kpilib.alerts.records import kpi_name
 from kpilib.bands import apply_bands
 
 AS_OF = "2024-04-01T06:00Z"
@@ -28,7 +29,7 @@ def test_records_only_latest_stressed_or_critical():
     assert a["owner_role"] == "customer_service"  # packaged roles.yaml
     assert a["signals"] == "rule1_beyond_3sigma"
     assert a["period"] == pd.Timestamp("2024-04-01", tz="UTC")  # 2024-01-01 + 13 weeks
-    assert a["reason"] == ("Perfect order rate 85.0% is critical (beyond the 3σ lower limit "
+    assert a["reason"] == (f"{kpi_name('perfect_order_rate')} 85.0% is critical (beyond the 3σ lower limit "
                            "85.7%) for channel=web in week of 2024-04-01")
 
 
@@ -53,7 +54,8 @@ def test_duration_reason_names_metric_and_owner():
     res = series([30.0] * 14, "order_cycle_time_hours", unit="hours")
     res["p90"] = [50.0, 54.0] * 6 + [56.0, 70.0]  # CL 52, UCL 62.64 (see test_bands_xmr)
     a = from_bands(apply_bands(res, CFG12), None, "r", AS_OF).iloc[0]
-    assert a["reason"] == ("Order cycle time hours p90 70.0 h is critical (beyond the 3σ upper "
+    name = kpi_name("order_cycle_time_hours")  # registry name, or the id in words
+    assert a["reason"] == (f"{name} p90 70.0 h is critical (beyond the 3σ upper "
                            "limit 62.6 h and after a jump larger than the moving-range limit) "
                            "overall in week of 2024-04-01")
     assert a["value"] == 70.0 and a["metric"] == "p90"
@@ -83,7 +85,8 @@ def test_store_dedups_escalates_and_closes(tmp_path):
     assert s5.counts() == {"closed": 1}
     closed = s5.emitted.iloc[0]
     assert closed["state"] == "closed" and closed["band"] == "normal"
-    assert closed["reason"].startswith("Perfect order rate recovered to 92.0% (normal) for "
+    assert closed["reason"].startswith(f"{kpi_name('perfect_order_rate')} recovered to 92.0% "
+                                       "(normal) for "
                                        "channel=web; alert opened in run r1")
     assert list(store.open_alerts()["kpi"]) == ["otif_rate"]
     # files of every run, and state survives a reload
