@@ -29,8 +29,8 @@ def test_records_only_latest_stressed_or_critical():
     assert a["owner_role"] == "customer_service"  # packaged roles.yaml
     assert a["signals"] == "rule1_beyond_3sigma"
     assert a["period"] == pd.Timestamp("2024-04-01", tz="UTC")  # 2024-01-01 + 13 weeks
-    assert a["reason"] == (f"{kpi_name('perfect_order_rate')} 85.0% is critical (beyond the 3σ lower limit "
-                           "85.7%) for channel=web in week of 2024-04-01")
+    assert a["reason"] == (f"{kpi_name('perfect_order_rate')} 85.0% is critical (beyond the "
+                           "3σ lower limit 85.7%) for channel=web in week of 2024-04-01")
 
 
 def test_older_breaches_not_alerted_by_default():
