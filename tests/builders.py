@@ -4,7 +4,9 @@
 dicts per table, fills every required column that a row leaves out with the default below, and
 returns a validated :class:`kpilib.Dataset` (through ``Dataset.from_frames``, so fixtures obey
 the contract). ``build_frames(...)`` returns the same tables as raw DataFrames, unvalidated, for
-tests that break one thing on purpose.
+tests that break one thing on purpose. ``baseline_frames()`` is a richer valid dataset with
+every table (used by the contract tests; handy for any test that needs all tables), and
+``write_csv(frames, folder)`` writes frames as ``<table>.csv`` files.
 
 Timestamps may be ISO strings with ``Z`` or an offset (``"2024-01-02T10:00Z"``,
 ``"2024-01-02 12:00+02:00"``), dates ``"YYYY-MM-DD"``.
@@ -63,6 +65,7 @@ besides ``orders`` / ``order_lines`` (which every dataset needs).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -181,3 +184,83 @@ def build_frames(**tables: list[dict[str, Any]] | None) -> dict[str, pd.DataFram
 def build_dataset(assume_tz: str | None = None, **tables: list[dict[str, Any]] | None) -> Dataset:
     """A validated Dataset from lists of row dicts (see the module docstring for defaults)."""
     return Dataset.from_frames(assume_tz=assume_tz, **build_frames(**tables))
+
+
+def baseline_frames() -> dict[str, pd.DataFrame]:
+    """Raw frames of a small valid dataset with every table of §8, touching every contract rule.
+
+    Consistent by construction: O1 = L1 (2 x 10.0) = 20.0; O2 = L2 (1 x 10.0) + L3 (kit
+    component of L2, 1 x 0.0) = 10.0; S1 ships L1 (2 units, delivered), S2 ships L2 (1 unit, in
+    transit); snapshots qty_available = on_hand - allocated - held (SKU1: 10 - 2 - 1 = 7).
+    Tests that need an invalid dataset break one thing in a copy of these frames.
+    """
+    return build_frames(
+        orders=[
+            {"order_id": "O1", "created_at": "2024-01-01T00:00:00Z", "merchandise_amount": 20.0},
+            {"order_id": "O2", "created_at": "2024-01-02T00:00:00+01:00",
+             "merchandise_amount": 10.0, "cancelled_at": None},
+        ],
+        order_lines=[
+            {"order_line_id": "L1", "order_id": "O1", "sku": "SKU1", "qty_ordered": 2,
+             "assigned_node_id": "N1"},
+            {"order_line_id": "L2", "order_id": "O2", "sku": "SKU2", "qty_ordered": 1},
+            {"order_line_id": "L3", "order_id": "O2", "sku": "SKU1", "qty_ordered": 1,
+             "unit_price": 0.0, "parent_line_id": "L2"},
+        ],
+        products=[{"sku": "SKU1"}, {"sku": "SKU2", "launch_date": "2023-01-01",
+                                    "discontinue_date": "2025-01-01"}],
+        nodes=[{"node_id": "N1"}, {"node_id": "N2", "node_type": "3pl",
+                                   "fulfillment_model": "3pl"}],
+        order_events=[{"event_id": "E1", "order_id": "O1", "event_at": "2024-01-01T00:00:00Z"}],
+        exceptions=[{"exception_id": "X1", "order_id": "O1", "opened_at": "2024-01-01T05:00Z",
+                     "resolved_at": "2024-01-01T07:00Z"}],
+        shipments=[
+            {"shipment_id": "S1", "order_id": "O1", "node_id": "N1",
+             "created_at": "2024-01-01T02:00Z", "shipped_at": "2024-01-01T10:00Z",
+             "first_delivery_attempt_at": "2024-01-03T09:00Z",
+             "delivered_at": "2024-01-03T09:00Z", "delivery_status": "delivered",
+             "parcel_cost": 4.5},
+            {"shipment_id": "S2", "order_id": "O2", "node_id": "N2",
+             "created_at": "2024-01-02T02:00Z", "shipped_at": "2024-01-02T12:00Z",
+             "delivery_status": "in_transit"},
+        ],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L1", "qty_shipped": 2},
+                        {"shipment_id": "S2", "order_line_id": "L2", "qty_shipped": 1}],
+        waves=[{"wave_id": "W1", "node_id": "N1", "released_at": "2024-01-01T01:00Z",
+                "closed_at": "2024-01-01T09:00Z"}],
+        pick_tasks=[{"task_id": "T1", "wave_id": "W1", "order_line_id": "L1", "qty_requested": 2,
+                     "released_at": "2024-01-01T01:00Z", "picked_at": "2024-01-01T03:00Z",
+                     "status": "picked"}],
+        receipts=[{"receipt_line_id": "R1", "qty_expected": 10, "qty_received": 10,
+                   "dock_arrival_at": "2023-12-30T08:00Z", "received_at": "2023-12-30T09:00Z",
+                   "putaway_completed_at": "2023-12-30T12:00Z"}],
+        inventory_movements=[{"movement_id": "M1", "qty_delta": 10,
+                              "moved_at": "2023-12-30T12:00Z"}],
+        inventory_snapshots=[
+            {"snapshot_date": "2024-01-01", "sku": "SKU1", "qty_on_hand": 10,
+             "qty_allocated": 2, "qty_held": 1, "inventory_value": 50.0,
+             "stockout_minutes": 0},
+            {"snapshot_date": "2024-01-01", "sku": "SKU2", "qty_on_hand": 0},
+        ],
+        inventory_counts=[{"count_id": "C1"}],
+        forecasts=[{"sku": "SKU1"}],
+        returns=[{"return_line_id": "RT1", "qty": 1, "rma_requested_at": "2024-01-05T00:00Z",
+                  "rma_decided_at": "2024-01-05T10:00Z", "rma_decision": "approved",
+                  "received_at": "2024-01-08T00:00Z", "disposition": "restock",
+                  "disposition_at": "2024-01-09T00:00Z",
+                  # refund before receipt is allowed (B9: instant refunds)
+                  "refund_issued_at": "2024-01-05T11:00Z"}],
+        labor_hours=[{}],
+        node_capacity_daily=[{}],
+        fulfillment_costs=[{}],
+        replenishment_recommendations=[{"rec_id": "REC1", "decision": "accepted",
+                                        "decided_at": "2024-01-01T12:00Z", "qty_ordered": 1}],
+    )
+
+
+def write_csv(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
+    """Write each frame to ``folder/<table>.csv``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder

@@ -16,6 +16,8 @@
 
 Table-level rules: ``missing_table`` (orders / order_lines absent), ``empty_table`` (a required
 table with a header and no rows; an optional one is simply empty), ``unknown_table``.
+``validate`` reports a bad ``assume_tz`` as ``invalid_argument``; the loaders raise
+:class:`~kpilib.errors.ParameterError` for it.
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.columns import check_columns
 from kpilib.contracts.io import read_folder
 from kpilib.contracts.problems import problem, sort_problems
-from kpilib.errors import DataContractError
+from kpilib.errors import DataContractError, ParameterError
 
 RULES: tuple[str, ...] = (
     "unreadable_file", "empty_file", "duplicate_table", "unknown_table", "missing_table",
     "empty_table", "duplicate_column", "missing_column", "wrong_type", "naive_timestamp",
     "null_in_required", "not_in_enum", "negative_quantity", "duplicate_key", "foreign_key",
     "time_order", "shipped_exceeds_ordered", "cancelled_exceeds_ordered",
-    "inconsistent_available", "implausible_value",
+    "inconsistent_available", "implausible_value", "invalid_argument",
 )
 
 __all__ = ["RULES", "check_frames", "check_path", "validate"]
@@ -50,6 +52,7 @@ def check_frames(
     prior: list[DataContractError] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
     """Typed tables and every problem found in ``frames`` (``prior``: problems met reading)."""
+    check_assume_tz(assume_tz)
     problems = list(prior or [])
     blocked = {p.table for p in problems if p.column is None}
     raw: dict[str, pd.DataFrame] = {}
@@ -86,8 +89,23 @@ def check_frames(
         typed[name] = finish_bools(name, frame)
     from kpilib.contracts.relations import check_relations
 
-    problems += check_relations(typed)
+    # a table with a table-level problem (e.g. empty_table) would make every reference to it
+    # dangle; its own problem says enough
+    broken = {p.table for p in problems if p.rule == "empty_table"}
+    problems += check_relations({n: f for n, f in typed.items() if n not in broken})
     return typed, sort_problems(problems)
+
+
+def check_assume_tz(assume_tz: str | None) -> None:
+    """Raise :class:`~kpilib.errors.ParameterError` unless ``assume_tz`` is None or a zone."""
+    if assume_tz is None:
+        return
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(assume_tz)
+    except Exception as err:  # noqa: BLE001 - pytz/zoneinfo raise different types
+        raise ParameterError(
+            f"assume_tz={assume_tz!r} is not a time zone; use an IANA name such as "
+            "'Europe/Berlin' or 'UTC'") from err
 
 
 def check_path(path: str | Path, assume_tz: str | None = None,
@@ -107,9 +125,15 @@ def validate(data: Any, assume_tz: str | None = None) -> list[DataContractError]
         if isinstance(data, str | Path):
             return check_path(data, assume_tz)[1]
         tables = getattr(data, "tables", data)
+        if not isinstance(tables, Mapping):
+            return [problem(None, None, "invalid_argument",
+                            "expected a folder path, a Dataset or a mapping {table: DataFrame}, "
+                            f"got {type(data).__name__}", n_rows=0)]
         return check_frames(dict(tables), assume_tz)[1]
     except FileNotFoundError as err:
         return [problem(None, None, "unreadable_file", str(err), n_rows=0)]
+    except ParameterError as err:
+        return [problem(None, None, "invalid_argument", str(err), n_rows=0)]
     except Exception as err:  # noqa: BLE001 - validate promises never to raise
-        return [problem(None, None, "unreadable_file",
+        return [problem(None, None, "invalid_argument",
                         f"could not check the data: {type(err).__name__}: {err}", n_rows=0)]

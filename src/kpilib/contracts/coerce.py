@@ -48,7 +48,7 @@ def _parse_num(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         out = s.astype("float64")
         return out, np.zeros(len(s), bool)
     text = _as_text(s)
-    out = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64")
+    out = pd.to_numeric(text, errors="coerce").astype("float64")
     return out, (text.notna() & out.isna()).to_numpy()
 
 
@@ -95,21 +95,43 @@ def _parse_ts(s: pd.Series, assume_tz: str | None) -> tuple[pd.Series, np.ndarra
         aware = np.zeros(n, bool)
         bad = np.zeros(n, bool)
     else:
-        text = _as_text(s).str.strip()
+        text = _as_text(s)
         notna = text.notna().to_numpy()
-        aware = text.str.contains(_TS_WITH_OFFSET, regex=True, na=False).to_numpy(bool)
+        # the offset test runs in pyarrow's regex engine: ~10x faster than Python's re per row
+        aware = (text.astype("string[pyarrow]").str.strip()
+                 .str.contains(_TS_WITH_OFFSET, regex=True).fillna(False).to_numpy(bool))
         naive = notna & ~aware
-        if aware.any():
+        bad = np.zeros(n, bool)
+        if aware.all():
+            out = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+            bad = out.isna().to_numpy()
+        elif aware.any():
             out[aware] = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
-        naive_vals = pd.to_datetime(text.where(naive), format="ISO8601", errors="coerce")
-        bad = (aware & out.isna().to_numpy()) | (naive & naive_vals.isna().to_numpy())
-        naive = naive & ~bad
+            bad = aware & out.isna().to_numpy()
+        naive_vals = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        if naive.any():
+            naive_vals[naive] = pd.to_datetime(text[naive].str.strip(), format="ISO8601",
+                                               errors="coerce")
+            bad |= naive & naive_vals.isna().to_numpy()
+            naive = naive & ~bad
     if assume_tz is not None and naive.any():
         local = naive_vals[naive].dt.tz_localize(
             assume_tz, ambiguous=np.zeros(int(naive.sum()), bool), nonexistent="shift_forward")
         out[naive] = local.dt.tz_convert("UTC")
         naive = np.zeros(n, bool)
     return out.astype(UTC_DTYPE), bad, naive
+
+
+def _null_column(dtype: str, index: pd.Index) -> pd.Series:
+    """An all-null column of the in-memory dtype of ``dtype`` (bool stays nullable here)."""
+    if dtype in (schema.TEXT, schema.BOOL):
+        return pd.Series(np.full(len(index), None, dtype=object), index=index)
+    if dtype == schema.NUM:
+        return pd.Series(np.nan, index=index, dtype="float64")
+    if dtype == schema.INT:
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    return pd.Series(pd.NaT, index=index, dtype=UTC_DTYPE if dtype == schema.TS
+                     else "datetime64[ns]")
 
 
 def coerce_table(
@@ -135,9 +157,9 @@ def coerce_table(
                                         f"required column {col.name!r} ({col.dtype}) is absent",
                                         n_rows=n))
                 reported[col.name] = np.ones(n, bool)
-            s = pd.Series([None] * n, index=raw.index, dtype=object)
-        else:
-            s = raw[col.name]
+            cols[col.name] = _null_column(col.dtype, raw.index)
+            continue
+        s = raw[col.name]
         bad = naive = None
         if col.dtype == schema.TEXT:
             typed = _as_text(s)

@@ -67,7 +67,7 @@ def _describe(name: str, column: str | None, rule: str) -> str:
     if rule == "null_in_required":
         return f"required column {column!r} has empty values"
     if rule == "not_in_enum" and col is not None:
-        return f"values outside the allowed set {list(col.enum or ())}"
+        return f"allowed: {list(col.enum or ())}"
     if rule == "negative_quantity":
         return f"{column!r} cannot be negative"
     if rule == "duplicate_key":
@@ -104,6 +104,10 @@ def check_columns(name: str, frame: pd.DataFrame,
         if not mask.any():
             continue
         show = list(table.primary_key) if rule == "duplicate_key" else []
-        problems.append(problem(name, column, rule, _describe(name, column, rule),
+        detail = _describe(name, column, rule)
+        if rule == "not_in_enum":
+            found = sorted(map(str, frame.loc[mask, column].unique()))[:5]
+            detail = f"unexpected value(s) {found}; {detail}"
+        problems.append(problem(name, column, rule, detail,
                                 frame=frame, mask=mask, show=show))
     return problems
