@@ -45,7 +45,11 @@ def _line_shipments(ctx: Context) -> pd.DataFrame:
         cols = ["order_line_id", "shipment_id", "order_id", "node_id", "qty_shipped",
                 "shipped_at", "delivered_at", "delivery_status"]
         if sl is None or sh is None:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            out = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            out["qty_shipped"] = out["qty_shipped"].astype(float)
+            for c in ("shipped_at", "delivered_at"):
+                out[c] = out[c].astype("datetime64[ns, UTC]")
+            return out
         return sl[["order_line_id", "shipment_id", "qty_shipped"]].merge(
             sh[["shipment_id", "order_id", "node_id", "shipped_at", "delivered_at",
                 "delivery_status"]], on="shipment_id")[cols]
@@ -113,8 +117,8 @@ def order_flow_lines(ctx: Context) -> pd.DataFrame:
         last_shipped_at=("_ts", "max"), delivered_qty=("_qd", "sum"),
         scan_first_at=("_td", "min"), scan_last_at=("_td", "max"), missing_scan=("_ms", "any"))
     out = lines.join(g, on="order_line_id")
-    out["shipped_qty"] = out["shipped_qty"].fillna(0.0)
-    out["delivered_qty"] = out["delivered_qty"].fillna(0.0)
+    out["shipped_qty"] = out["shipped_qty"].astype(float).fillna(0.0)
+    out["delivered_qty"] = out["delivered_qty"].astype(float).fillna(0.0)
     out["missing_scan"] = out["missing_scan"].astype("boolean").fillna(False).astype(bool)
     ready = _ready_times(ctx, out)
     nodes = segments.line_dims(ctx)[["order_line_id", "fulfillment_model"]]

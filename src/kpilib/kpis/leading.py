@@ -1,0 +1,209 @@
+"""Leading indicators on orders and returns: allocation failures (E2) and RMA decision delay
+(E5). Leading indicators count the work that happened: only test orders leave the
+population (§11.9).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpilib import segments
+from kpilib.context import Context, fact
+from kpilib.facts.orders import hours, open_at_points
+from kpilib.facts.population import order_population
+from kpilib.kpis.order_flow import _doc, _obs
+from kpilib.registry import kpi
+
+E2_DIMS = ("node", "channel", "supplier", "product_class", "sku", "abc_class", "xyz_class",
+           "fulfillment_model")
+E5_DIMS = ("channel", "product_class", "return_reason", "node", "supplier", "sku",
+           "fulfillment_model")
+SKU_DIMS = ("sku", "supplier", "product_class", "abc_class", "xyz_class")
+AUTO_DECISION = pd.Timedelta(minutes=1)
+
+
+# --- E2 --------------------------------------------------------------------------------------
+
+
+@fact("allocation_attempts", grain="allocation attempt", tables=("orders", "order_lines",
+                                                                  "order_events"))
+def allocation_attempts(ctx: Context) -> pd.DataFrame:
+    """One row per ``allocation_attempt`` event: line, attempted node, time, requested and
+    confirmed qty, ``failed`` (qty_confirmed < qty), ``is_first`` (the line's earliest attempt;
+    ties by event_id) and ``exclusion`` (``is_test`` only, §11.9).
+
+    A null ``qty`` falls back to the line's qty_ordered; a null ``qty_confirmed`` counts as
+    nothing confirmed (failed). Attempts without an order_line_id are order-level and are
+    kept for the attempt rate only (``is_first`` False).
+    """
+    ev = ctx.table("order_events")
+    a = ev.loc[ev["event_type"].eq("allocation_attempt"),
+               ["event_id", "order_id", "order_line_id", "node_id", "event_at", "qty",
+                "qty_confirmed"]].rename(columns={"node_id": "node"})
+    lines = ctx.ds.order_lines.set_index("order_line_id")
+    qty = a["qty"].fillna(a["order_line_id"].map(lines["qty_ordered"]))
+    a["failed"] = (a["qty_confirmed"].fillna(0.0) < qty).to_numpy()
+    a["sku"] = a["order_line_id"].map(lines["sku"]).to_numpy()
+    a = a.sort_values(["order_line_id", "event_at", "event_id"], kind="stable")
+    a["is_first"] = ~a.duplicated("order_line_id") & a["order_line_id"].notna()
+    pop = order_population(ctx).set_index("order_id")
+    a["channel"] = a["order_id"].map(pop["channel"]).to_numpy()
+    a["exclusion"] = a["order_id"].map(pop["warehouse_exclusion"]).to_numpy()
+    return a.sort_values("event_id", kind="stable").reset_index(drop=True)
+
+
+def _attempt_obs(ctx: Context, first_only: bool) -> pd.DataFrame:
+    a = ctx.fact("allocation_attempts")
+    if first_only:
+        a = a.loc[a["is_first"]]
+    sku_want = [d for d in ctx.by if d in SKU_DIMS and d != "sku"]
+    if sku_want:
+        a = a.merge(segments.sku_dims(ctx)[["sku", *sku_want]], on="sku", how="left")
+    if "fulfillment_model" in ctx.by:
+        model = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
+        a = a.assign(fulfillment_model=a["node"].map(model).to_numpy())
+    return _obs(a, ctx, anchor=a["event_at"], num=a["failed"].astype(float), den=1.0,
+                excluded=a["exclusion"])
+
+
+_E2_DOC = """
+
+    Edge cases
+    ----------
+    - Lines held for payment/fraud have no attempt and are not in the population.
+    - A partial allocation is a failure even if the policy ships partially; a later
+      successful re-sourcing to another node does not undo a failed first attempt.
+    - Test orders are excluded (``is_test``); fraud/duplicate/transfer orders stay in
+      (leading indicators count the work that happened, §11.9).
+    - Segments: node = the attempted node (event node_id), fulfillment_model of that node;
+      channel of the order; sku, supplier, product_class, abc/xyz class of the line's SKU.
+    """
+
+
+@kpi("allocation_failure_rate", name="Allocation failure rate", domain="leading",
+     unit="fraction", direction="lower", grain="order line (first attempt)", kind="rate",
+     tables=("order_events",), dims=E2_DIMS)
+@_doc("failed first attempts / order lines with a first allocation attempt in P; failed = "
+      "qty_confirmed < qty.\n\n    Grain: order line; first attempt = earliest "
+      "``allocation_attempt`` event of the line; anchor: first attempt time (E2)." + _E2_DOC)
+def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
+    return _attempt_obs(ctx, first_only=True)
+
+
+@kpi("allocation_attempt_failure_rate", name="Allocation attempt failure rate",
+     domain="leading", unit="fraction", direction="lower", grain="allocation attempt",
+     kind="rate", tables=("order_events",), dims=E2_DIMS)
+@_doc("failed allocation attempts / all allocation attempts in P (retries included).\n\n"
+      "    Grain: allocation attempt; anchor: attempt time (E2 frequency view)." + _E2_DOC)
+def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
+    return _attempt_obs(ctx, first_only=False)
+
+
+# --- E5 --------------------------------------------------------------------------------------
+
+
+@fact("rma_requests", grain="RMA line", tables=("orders", "order_lines", "returns"))
+def rma_requests(ctx: Context) -> pd.DataFrame:
+    """One row per return line: requested/decided times, ``delay_hours``, ``exclusion``.
+
+    exclusion: ``is_test`` (test order, §11.9) or ``withdrawn`` (``rma_decision =
+    'withdrawn'``, E5). Segments: channel of the order, return_reason, and the line's
+    node / SKU attributes (§1.10: the node that shipped the line, else its assigned node).
+    """
+    r = ctx.table("returns")
+    out = r[["return_line_id", "order_id", "order_line_id", "sku", "return_reason",
+             "rma_requested_at", "rma_decided_at", "rma_decision"]].reset_index(drop=True)
+    pop = order_population(ctx).set_index("order_id")
+    out["channel"] = out["order_id"].map(pop["channel"]).to_numpy()
+    test = out["order_id"].map(pop["warehouse_exclusion"]).eq("is_test").to_numpy()
+    withdrawn = out["rma_decision"].eq("withdrawn").to_numpy()
+    out["exclusion"] = np.where(test, "is_test", np.where(withdrawn, "withdrawn", None))
+    out["delay_hours"] = hours(out["rma_decided_at"] - out["rma_requested_at"])
+    return out
+
+
+def _rma(ctx: Context) -> pd.DataFrame:
+    r = ctx.fact("rma_requests")
+    line_want = [d for d in ctx.by if d in ("node", "fulfillment_model")]
+    if line_want:
+        dims = segments.line_dims(ctx)[["order_line_id", *line_want]]
+        r = r.merge(dims, on="order_line_id", how="left")
+    sku_want = [d for d in ctx.by if d in SKU_DIMS and d != "sku"]
+    if sku_want:
+        r = r.merge(segments.sku_dims(ctx)[["sku", *sku_want]], on="sku", how="left")
+    return r
+
+
+def _decided(ctx: Context) -> pd.DataFrame:
+    r = _rma(ctx)
+    r = r.loc[r["rma_decided_at"].notna()].reset_index(drop=True)
+    excluded = r["exclusion"].where(r["exclusion"].notna() | (r["delay_hours"] >= 0),
+                                    "negative_duration")
+    return r.assign(excluded=excluded)
+
+
+_E5_DOC = """
+
+    Grain: RMA line; anchor: ``rma_decided_at`` (E5). Undecided requests are pending (§11.1,
+    see ``open_rma_age_hours``).
+
+    Edge cases
+    ----------
+    - Requests withdrawn by the customer are excluded (``withdrawn``), test orders
+      (``is_test``); a decision before the request is ``negative_duration``.
+    - Distinct from B9, which starts at physical receipt.
+    - Segments: channel, return_reason, product_class / supplier / sku of the returned SKU,
+      node / fulfillment_model of the line (node that shipped it, else assigned; reading
+      chosen, the receiving node is rarely known at decision time).
+    """
+
+
+@kpi("rma_decision_delay_hours", name="RMA decision delay", domain="leading", unit="hours",
+     direction="lower", grain="RMA line", kind="mean", tables=("returns",), dims=E5_DIMS)
+@_doc("delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50,"
+      " p90, n." + _E5_DOC)
+def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
+    r = _decided(ctx)
+    return _obs(r, ctx, anchor=r["rma_decided_at"], x=r["delay_hours"], excluded=r["excluded"])
+
+
+@kpi("auto_decision_share", name="RMA auto-decision share", domain="leading",
+     unit="fraction", direction="none", grain="RMA line", kind="rate", tables=("returns",),
+     dims=E5_DIMS)
+@_doc("|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|."
+      + _E5_DOC + """
+    Notes
+    -----
+    "Within 1 minute" is read as delay <= 60 seconds.
+    """)
+def auto_decision_share(ctx: Context) -> pd.DataFrame:
+    r = _decided(ctx)
+    auto = (r["rma_decided_at"] - r["rma_requested_at"]) <= AUTO_DECISION
+    return _obs(r, ctx, anchor=r["rma_decided_at"], num=auto.astype(float), den=1.0,
+                excluded=r["excluded"])
+
+
+@kpi("open_rma_age_hours", name="Open RMA age", domain="leading", unit="hours",
+     direction="lower", grain="RMA line (snapshot)", kind="mean", tables=("returns",),
+     dims=E5_DIMS, snapshot=True)
+@_doc("age = t - rma_requested_at (hours) over RMA lines requested by t and undecided at t; "
+      "mean, p50, p90, n." + """
+
+    Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
+
+    Edge cases
+    ----------
+    - Withdrawn requests are excluded at every snapshot (``withdrawn``; reading chosen: E5
+      drops them from the population, so they never count as waiting), test orders
+      ``is_test``; both are counted where they were open.
+    - Segments as ``rma_decision_delay_hours``.
+    """)
+def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
+    r = _rma(ctx)
+    points = ctx.snapshot_points()
+    ent, pt = open_at_points(points, r["rma_requested_at"], r["rma_decided_at"])
+    rows = r.iloc[ent].reset_index(drop=True)
+    t = points["t"].iloc[pt].reset_index(drop=True)
+    return _obs(rows, ctx, period=points["period"].iloc[pt], x=hours(t - rows["rma_requested_at"]),
+                excluded=rows["exclusion"])
