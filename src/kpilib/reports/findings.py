@@ -108,7 +108,8 @@ def findings(head: pd.DataFrame, *, freq: str | None = "W",
     head : output of ``views.headline``.
     freq : period length, for the period labels.
     segments : ``{dim: kpi_frame(..., by=[dim])}`` for the driver attribution.
-    previous_periods : ``{kpi: previous period start}`` (needed for the attribution).
+    previous_periods : ``{kpi: previous period start}``; default the ``previous_period``
+        column of ``head``.
     """
     out: list[Finding] = []
     segments = segments or {}
@@ -125,7 +126,8 @@ def findings(head: pd.DataFrame, *, freq: str | None = "W",
         else:
             when = period_label(row["period"], freq)
             moved = f"is at {row['display']} ({row['band']}) in {when}"
-        driver = _driver_text(segments, row, previous_periods.get(row["kpi"]))
+        prev = previous_periods.get(row["kpi"], row.get("previous_period"))
+        driver = _driver_text(segments, row, prev) if prev is not None and pd.notna(prev) else ""
         out.append(Finding(f"{row['name']} {moved}{driver}.", row["band"], row["kpi"]))
     valued = head.dropna(subset=["value"])
     if bad.empty and len(valued):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpilib.errors import DataContractError, ParameterError
+from kpilib.errors import ConfigError, DataContractError, ParameterError
 from kpilib.schema import TABLES
 
 # Segment dimensions of api.md and where a fan-out finds their values: (table, column).
@@ -107,26 +107,13 @@ def default_config(name: str) -> Path | None:
 
 
 def known_roles() -> list[str] | None:
-    """Role names from ``config/roles.yaml`` (``kpilib.roles`` when present); None if no file."""
+    """Role names of ``config/roles.yaml`` (repo copy if present, else the packaged default)."""
     try:
-        from kpilib import roles as roles_mod  # written by the bands/roles engineer
+        from kpilib.roles import load_roles_config
     except ImportError:
-        roles_mod = None
-    if roles_mod is not None:
-        for fn in ("role_names", "list_roles", "known_roles"):
-            if hasattr(roles_mod, fn):
-                try:
-                    return sorted(getattr(roles_mod, fn)())
-                except Exception:  # noqa: BLE001 - fall back to reading the YAML ourselves
-                    break
-    path = default_config("roles.yaml")
-    if path is None:
         return None
-    import yaml
-
-    doc = yaml.safe_load(path.read_text()) or {}
-    roles = doc.get("roles", doc) if isinstance(doc, dict) else {}
-    return sorted(str(r) for r in roles) if isinstance(roles, dict) else None
+    cfg = load_roles_config(default_config("roles.yaml"))
+    return sorted(cfg.roles)
 
 
 def known_kpis() -> list[str] | None:
@@ -159,29 +146,20 @@ def data_range(ds: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(created.min()).tz_convert("UTC"), pd.Timestamp(ds.data_as_of)
 
 
-def _check_thresholds(thresholds: str | None, kpi_ids: list[str] | None,
-                      problems: list[str]) -> None:
+def _check_thresholds(thresholds: str | None, problems: list[str]) -> None:
+    """The band configuration must exist and pass ``kpilib.bands.load_bands_config``."""
     if not thresholds:
         return
-    path = Path(thresholds)
-    if not path.is_file():
+    if not Path(thresholds).is_file():
         problems.append(f"thresholds: band configuration {thresholds!r} does not exist")
         return
-    import yaml
+    from kpilib.bands import load_bands_config
+    from kpilib.errors import ConfigError
 
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        problems.append(f"thresholds: {thresholds!r} is not valid YAML ({err})")
-        return
-    if kpi_ids is None or not isinstance(doc, dict):
-        return
-    section = doc.get("kpis", doc)
-    if isinstance(section, dict):
-        skip = ("defaults", "default")
-        unknown = sorted(k for k in section if k not in kpi_ids and k not in skip)
-        if unknown:
-            problems.append(f"thresholds: unknown KPI id(s) {unknown} in {thresholds!r}")
+        load_bands_config(thresholds)
+    except ConfigError as err:  # names file, key and problem (unknown KPI ids included)
+        problems.append(f"thresholds: {err}")
 
 
 def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, Any]:
@@ -234,11 +212,19 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
         if dim is not None and dim not in SEGMENT_DIMS:
             problems.append(f"{name}={dim!r} is not a segment dimension; use one of "
                             f"{list(SEGMENT_DIMS)}")
-    for dim in p.filters:
+    for dim, values in p.filters.items():
         if dim not in SEGMENT_DIMS:
             problems.append(f"filter on unknown dimension {dim!r}; use one of {list(SEGMENT_DIMS)}")
+        elif len(values) != 1:
+            problems.append(f"filter {dim}: give exactly one value (got {len(values)})")
+        if p.per is not None and dim == p.per:
+            problems.append(f"cannot both filter on and fan out per {dim!r}")
     if p.role is not None:
-        roles = known_roles()
+        try:
+            roles = known_roles()
+        except ConfigError as err:
+            roles = None
+            problems.append(f"roles configuration is invalid: {err}")
         if roles is not None and p.role not in roles:
             problems.append(f"role={p.role!r} is unknown; known roles: {roles}")
     kpi_ids = known_kpis()
@@ -247,7 +233,7 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
         if unknown:
             problems.append(f"unknown KPI id(s) {unknown}; see `kpilib compute --help` or "
                             "kpilib.list_kpis()")
-    _check_thresholds(p.thresholds, kpi_ids, problems)
+    _check_thresholds(p.thresholds, problems)
     nb_dir = Path(p.notebook_dir) if p.notebook_dir else default_notebook_dir()
     names = p.notebooks or list(REPORT_NOTEBOOKS)
     missing = [n for n in names if not (nb_dir / f"{Path(n).stem}.ipynb").is_file()]

@@ -99,36 +99,61 @@ def complete_periods(results: pd.DataFrame, freq: str | None, as_of: Any) -> pd.
     return results.loc[((period + _OFFSETS[freq]) <= as_of).to_numpy()]
 
 
-def headline(results: pd.DataFrame, *, freq: str, as_of: Any) -> pd.DataFrame:
-    """One row per KPI: last complete period, value, previous value, change, band, display.
+def headline(results: pd.DataFrame, *, freq: str | None, as_of: Any,
+             by: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per KPI (and segment): last complete period, previous value, change, band.
 
-    Columns: kpi, name, unit, direction, period, value, previous, change, band, signals,
-    status, display (``fmt`` of value), change_display.
+    Columns: kpi, <by...>, name, unit, direction, period, value, previous, previous_period,
+    change, band, signals, status, display (``fmt`` of value), change_display.
     """
     cat = catalog()
-    cols = ["kpi", "name", "unit", "direction", "period", "value", "previous", "change", "band",
-            "signals", "status", "display", "change_display"]
+    by = list(by)
+    cols = ["kpi", *by, "name", "unit", "direction", "period", "value", "previous",
+            "previous_period", "change", "band", "signals", "status", "display",
+            "change_display"]
     done = complete_periods(results, freq, as_of)
     rows = []
-    for kpi, g in done.groupby("kpi", sort=False):
+    keys = ["kpi", *by]
+    for key, g in done.groupby(keys, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        kpi = key[0]
         g = g.sort_values("period")
         valued = g.dropna(subset=["value"])
         last = valued.iloc[-1] if len(valued) else g.iloc[-1]
-        prev = valued.iloc[-2]["value"] if len(valued) > 1 else np.nan
+        prev_row = valued.iloc[-2] if len(valued) > 1 else None
+        prev = float(prev_row["value"]) if prev_row is not None else np.nan
         unit = str(last.get("unit", cat.loc[kpi, "unit"] if kpi in cat.index else ""))
         value = float(last["value"]) if pd.notna(last["value"]) else np.nan
-        change = value - float(prev) if pd.notna(prev) and pd.notna(value) else np.nan
+        change = value - prev if pd.notna(prev) and pd.notna(value) else np.nan
+        band = last.get("band", None)
         rows.append({
-            "kpi": kpi, "name": cat.loc[kpi, "name"] if kpi in cat.index else kpi,
+            **dict(zip(keys, key, strict=True)),
+            "name": cat.loc[kpi, "name"] if kpi in cat.index else kpi,
             "unit": unit, "direction": cat.loc[kpi, "direction"] if kpi in cat.index else "",
-            "period": last["period"], "value": value, "previous": prev, "change": change,
-            "band": last.get("band", None), "signals": last.get("signals", ""),
-            "status": last["status"], "display": fmt(value, unit),
-            "change_display": fmt_change(change, unit),
+            "period": last["period"], "value": value, "previous": prev,
+            "previous_period": prev_row["period"] if prev_row is not None else pd.NaT,
+            "change": change, "band": band if isinstance(band, str) else "no band",
+            "signals": last.get("signals", ""), "status": last["status"],
+            "display": fmt(value, unit), "change_display": fmt_change(change, unit),
         })
     order = {k: i for i, k in enumerate(dict.fromkeys(results["kpi"]))}
     out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values("kpi", key=lambda s: s.map(order)).reset_index(drop=True)
+    out["_o"] = out["kpi"].map(order)
+    return out.sort_values(["_o", *by], kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def open_alerts(banded: Sequence[pd.DataFrame], *, freq: str | None, as_of: Any,
+                band: str = "critical") -> pd.DataFrame:
+    """Alerts (``kpilib.alerts.from_bands``) of the latest complete period, in ``band``."""
+    from kpilib.alerts import from_bands
+
+    frames = [complete_periods(b, freq, as_of) for b in banded if b is not None and len(b)]
+    parts = [from_bands(f, None, run_id="report", as_of=as_of) for f in frames if len(f)]
+    if not parts:
+        return pd.DataFrame(columns=["kpi", "segment", "period", "band", "reason", "owner_role"])
+    alerts = pd.concat(parts, ignore_index=True)
+    alerts = alerts[alerts["band"] == band]
+    return alerts.sort_values(["kpi", "segment"]).reset_index(drop=True)
 
 
 def fmt(value: Any, unit: str) -> str:
