@@ -58,12 +58,13 @@ $(STAMP): requirements.lock pyproject.toml
 
 data: $(SAMPLE) ## Generate the default sample dataset into data/sample/ (if missing)
 
-# Generated into a temporary folder and moved into place, so a half-written sample never counts.
+# Generated and validated in a temporary folder, then moved into place: a half-written or
+# invalid sample never counts as present.
 $(SAMPLE): | $(STAMP)
 	@echo "Generating the default sample into $(SAMPLE)/ (omnichannel, 365 days, seed 42) ..."
 	@rm -rf $(SAMPLE).partial
 	$(BIN)/kpilib generate $(SAMPLE_ARGS) --out $(SAMPLE).partial
-	@if [ -f src/kpilib/cli/validate.py ]; then $(BIN)/kpilib validate $(SAMPLE).partial; fi
+	$(BIN)/kpilib validate $(SAMPLE).partial
 	@mv $(SAMPLE).partial $(SAMPLE)
 	@echo "Sample dataset ready: $(CURDIR)/$(SAMPLE)"
 
