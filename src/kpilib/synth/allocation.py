@@ -152,7 +152,9 @@ def _allocate_batch(st, log, avail, L, cat, lines, qty, t) -> np.ndarray:
     conf[drop] = np.where(rng.random(drop.sum()) < 0.02, 0.0, qty[drop])
     dc = ~drop
     mkt = np.isin(L["chan"][lines], [MKA, MKB])
-    reserve = np.where(mkt, np.ceil(2.0 * L["rate_now"][sku, np.clip(prim, 0, 1)]) + 1, 0.0)
+    rd = st.scenario.marketplace_reserve_days
+    res_on = mkt & (rd > 0)
+    reserve = np.where(res_on, np.ceil(rd * L["rate_now"][sku, np.clip(prim, 0, 1)]) + 1, 0.0)
     conf[dc] = _greedy(avail, sku[dc], prim[dc], qty[dc], t[dc], reserve[dc])
     log.add("attempt", line=lines, node=prim, t=t, qty=qty, conf=conf)
     rem = qty - conf
@@ -160,8 +162,8 @@ def _allocate_batch(st, log, avail, L, cat, lines, qty, t) -> np.ndarray:
     sec = dc & (rem > 0) & cat["stocked_at"][sku, np.clip(other, 0, 1)]
     if sec.any():
         c2 = _greedy(avail, sku[sec], other[sec], rem[sec], t[sec] + 1 / 60,
-                     np.where(mkt, np.ceil(2.0 * L["rate_now"][sku, np.clip(other, 0, 1)]) + 1,
-                              0.0)[sec])
+                     np.where(res_on, np.ceil(rd * L["rate_now"][sku, np.clip(other, 0, 1)])
+                              + 1, 0.0)[sec])
         log.add("attempt", line=lines[sec], node=other[sec], t=t[sec] + 1 / 60, qty=rem[sec],
                 conf=c2)
         rem[sec] -= c2

@@ -71,7 +71,10 @@ def build_catalog(st: SimState) -> dict:
     price[kit_idx] = np.round(unit_cost[kit_idx] * 2.2, 2)
 
     stocked = policy == "stocked"
-    order = np.argsort(-np.where(stocked, weight, -1.0), kind="stable")
+    eligible = stocked & (launch < 0) & np.isnan(disc)
+    if st.scenario.fast_mover_class:
+        eligible &= cls == CLASSES.index(st.scenario.fast_mover_class)
+    order = np.argsort(-np.where(eligible, weight, -1.0), kind="stable")
     n_fast = max(3, int(round(0.05 * stocked.sum())))
     fast = np.zeros(n, bool)
     fast[order[:n_fast]] = True

@@ -42,7 +42,7 @@ def build_forecasts(st: SimState, cat: dict, ob: dict) -> dict:
     share[cat["policy"] == "dropship"] = [0, 0, 1]
     share[cat["policy"] == "made_to_order"] = 0
     bias = np.array([sc.forecast_bias[c] for c in CLASSES])[cat["cls"]]
-    w_i, s_i, n_i = np.nonzero((wk[:, :, None] * share[None]) > 0.05)
+    w_i, s_i, n_i = np.nonzero((wk[:, :, None] * share[None]) > 0)
     mean = wk[w_i, s_i] * share[s_i, n_i] * bias[s_i]
     parts = []
     for k in LAGS:

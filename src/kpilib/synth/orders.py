@@ -61,7 +61,16 @@ def _extra(st: SimState, cat: dict, rates, probs, cal) -> tuple[list, np.ndarray
             o = {"day": day, "chan": rng.choice([WEB, MKA, MKB], len(day), p=[.6, .25, .15]),
                  "created": day * 24.0 + rng.choice(24, len(day), p=_hp()) + rng.random(len(day))}
             w = cat["weight"][pool]
-            groups.append(("surge", o, _pool_lines(rng, len(day), pool, w)))
+            lines = _pool_lines(rng, len(day), pool, w)
+            # campaign baskets also carry regular items drawn like any web order
+            extra = rng.poisson(0.8, len(day))
+            eo = np.repeat(np.arange(len(day)), extra)
+            ed = day[eo]
+            esku = _draw_by_day(rng, probs[WEB], ed, cat["n"])
+            lines = {"order": np.r_[lines["order"], eo], "sku": np.r_[lines["sku"], esku],
+                     "qty": np.r_[lines["qty"], 1 + rng.poisson(0.25, len(eo))].astype(float)}
+            planned_extra[d] += (lam[:, None] * 0.8 * 1.25) * probs[WEB, d]
+            groups.append(("surge", o, lines))
             planned_extra[d[:, None], pool[None, :]] += lam[:, None] * 1.5 * 1.2 * (w / w.sum())
             last = int(s + sc.surge_length_days - 1)
             st.truth["surge"]["campaigns"].append(
@@ -74,9 +83,11 @@ def _extra(st: SimState, cat: dict, rates, probs, cal) -> tuple[list, np.ndarray
         fast = np.flatnonzero(cat["fast"])
         spikes = []
         for s in fast:  # a few dozen fast movers
-            days = rng.choice(np.arange(0, st.days - 3), sc.spike_days_per_sku, replace=False)
+            k = sc.spike_length_days
+            days = rng.choice(np.arange(0, max(1, st.days - k)),
+                              min(sc.spike_days_per_sku, max(1, st.days - k)), replace=False)
             for d0 in days:
-                d = np.arange(d0, d0 + 3)
+                d = np.arange(d0, d0 + k)
                 base_units = (rates[d][:, [MKA, MKB]] * 1.3 * 1.1
                               * probs[[MKA, MKB]][:, d, s].T).sum(axis=1)
                 n = rng.poisson(base_units * sc.spike_multiplier)
@@ -93,6 +104,15 @@ def _extra(st: SimState, cat: dict, rates, probs, cal) -> tuple[list, np.ndarray
                  "qty": (1 + rng.poisson(0.3, len(day))).astype(float)}
         groups.append(("spike", o, lines))
     return groups, planned_extra
+
+
+def _draw_by_day(rng, probs_c: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
+    """One SKU per entry of ``day`` from P(SKU | channel, day): one draw per distinct day."""
+    out = np.empty(len(day), dtype=np.int64)
+    for d in np.unique(day):
+        m = day == d
+        out[m] = rng.choice(n, m.sum(), p=probs_c[d])
+    return out
 
 
 def _hp():

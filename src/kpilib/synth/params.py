@@ -37,11 +37,14 @@ class Scenario:
     )
     marketplace_batch_hours: float = 4.0  # marketplace orders are allocated in batches
     marketplace_fast_mover_boost: float = 2.5  # marketplaces over-index on fast movers
+    marketplace_reserve_days: float = 2.0  # own-site stock marketplace batches may not take
+    fast_mover_class: str | None = None  # restrict fast movers to one class
     safety_days: float = 6.0
     review_days: int = 7
     # beauty_stockouts
     spike_days_per_sku: int = 0  # unplanned marketplace demand spikes per fast mover
     spike_multiplier: float = 0.0
+    spike_length_days: int = 3
     slow_bundles: bool = False
     # apparel_surge
     surge_campaigns: int = 0
@@ -69,9 +72,11 @@ BEAUTY_STOCKOUTS = replace(
     ),
     class_mix={"apparel": 0.10, "beauty": 0.55, "home": 0.12, "electronics": 0.08, "bundles": 0.15},
     spike_days_per_sku=14,
-    spike_multiplier=6.0,
+    spike_multiplier=8.0,
+    marketplace_reserve_days=0.0,
+    fast_mover_class="beauty",
+    spike_length_days=5,
     slow_bundles=True,
-    safety_days=3.0,
 )
 
 APPAREL_SURGE = replace(
