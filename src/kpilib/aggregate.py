@@ -130,8 +130,11 @@ def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
         x = g["x"]
         stats = pd.DataFrame({"numerator": x.sum(), "n": x.count()})
         stats["denominator"] = stats["n"].astype(float)
-        q = x.quantile([0.5, 0.9]).unstack()
-        stats["p50"], stats["p90"] = q[0.5], q[0.9]
+        if len(inc):
+            q = x.quantile([0.5, 0.9]).unstack()
+            stats["p50"], stats["p90"] = q[0.5], q[0.9]
+        else:
+            stats["p50"], stats["p90"] = np.nan, np.nan
     else:
         stats = pd.DataFrame({"numerator": g["num"].sum().astype(float),
                               "denominator": g["den"].sum().astype(float)})

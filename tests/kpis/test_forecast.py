@@ -146,3 +146,31 @@ def test_forecast_kpis_unavailable_without_forecasts():
     out = kpilib.compute(ds, "forecast")
     assert set(out["status"]) == {"unavailable"}
     assert out["note"].str.contains("forecasts").all()
+
+
+def test_tracking_signal_of_a_segment_uses_its_per_period_errors():
+    # class "beauty": SKU1 under-forecast by 2 every week, SKU2 over-forecast by 1 every week
+    # -> segment error E_t = +1 in each of 6 weeks; TS = Σ E / mean|E| = 6 / 1 = 6
+    weeks = ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29", "2024-02-05"]
+    orders, lines, fc = [], [], []
+    for i, w in enumerate(weeks):
+        for sku, a in (("SKU1", 12), ("SKU2", 9)):
+            oid = f"O{sku}{i}"
+            orders.append({"order_id": oid, "created_at": f"{w}T12:00Z"})
+            lines.append({"order_line_id": f"L{sku}{i}", "order_id": oid, "sku": sku,
+                          "qty_ordered": a, "assigned_node_id": "N1"})
+            fc.append({"sku": sku, "node_id": "N1", "target_period_start": w,
+                       "period_granularity": "week", "forecast_made_at": "2023-12-01T00:00Z",
+                       "qty_forecast": 10})
+    products = [{"sku": "SKU1", "product_class": "beauty"},
+                {"sku": "SKU2", "product_class": "beauty"}]
+    ds = build_dataset(orders=orders, order_lines=lines, forecasts=fc, products=products,
+                       nodes=[{"node_id": "N1"}])
+    by_class = kpilib.compute(ds, ["tracking_signal"], by=["product_class"],
+                              as_of="2024-02-12T00:00Z", params={"ts_window": 6}).iloc[0]
+    assert by_class["value"] == pytest.approx(6.0)
+    by_sku = kpilib.compute(ds, ["tracking_signal"], by=["sku"], as_of="2024-02-12T00:00Z",
+                            params={"ts_window": 6}).set_index("sku")
+    # per SKU: SKU1 Σe = 12, MAD 2 -> +6; SKU2 Σe = -6, MAD 1 -> -6
+    assert by_sku.loc["SKU1", "value"] == pytest.approx(6.0)
+    assert by_sku.loc["SKU2", "value"] == pytest.approx(-6.0)

@@ -108,36 +108,42 @@ def normalized_forecast_bias(ctx: Context) -> pd.DataFrame:
      kind="custom", snapshot=True, domain="forecast", grain="sku-node-period cell",
      tables=TABLES, dims=DIMS, params=(*PARAMS, "ts_window", "ts_limit"))
 def tracking_signal(ctx: Context) -> pd.DataFrame:
-    """TS = Σe / MAD over the last k target periods (``ts_window``, default 12), MAD = Σ|e|/n
-    over the same cells; ``TS > +4`` = persistent under-forecasting (``ts_limit``).
+    """TS = Σ_t E_t / MAD over the last k target periods (``ts_window``, default 12), where
+    E_t is the forecast error of period t and MAD = Σ_t |E_t| / k' (k' periods present);
+    ``TS > +4`` = persistent under-forecasting (``ts_limit``).
 
-    Evaluated at each period end (snapshot): the window holds the cells of the k most recent
-    target periods that ended by then. ``numerator`` = Σe, ``denominator`` = MAD, ``n`` =
-    cells. Fewer than k periods in the window, or k < 5 (|TS| ≤ n can never breach ±4 then;
-    §11.15) → ``insufficient_data``; MAD = 0 → undefined. Cut by segment, the errors of all
-    cells of the segment in the window form Σe and MAD.
+    Per SKU-node (``by=["sku", "node"]``) E_t is the cell error, exactly the §5 definition.
+    Cut by a coarser segment (product class, ABC...) or not cut at all, E_t is the summed
+    error of the segment's cells in period t: the tracking signal of the aggregate, so
+    |TS| ≤ k still holds and the ±4 limit keeps its meaning (summing cell-level ratios
+    across hundreds of SKUs would not). Evaluated at each period end (snapshot) over the k
+    most recent target periods that ended by then. ``numerator`` = ΣE, ``denominator`` =
+    MAD, ``n`` = periods in the window. Fewer than k periods, or k < 5 (|TS| ≤ k can never
+    breach ±4; §11.15) → ``insufficient_data``; MAD = 0 → undefined.
     """
     k = int(ctx.param("ts_window"))
     _, gran = parse_error_level(ctx.param("error_level"))
     obs = _cells(ctx)
     obs = obs.loc[obs["excluded"].isna() & obs["complete"]]
     keys = list(ctx.by)
+    per_period = obs.groupby([*keys, "target_start"], dropna=False)["error"].sum().reset_index()
+    ends = shift(per_period["target_start"].dt.tz_localize(None), gran, 1)
     rows = []
     for period, t in ctx.snapshot_points().itertuples(index=False):
-        t_naive = t.tz_convert("UTC").tz_localize(None)
-        ended = obs.loc[shift(obs["target_start"].dt.tz_localize(None), gran, 1) <= t_naive]
-        recent = np.sort(ended["target_start"].unique())[-k:] if len(ended) else []
+        ended = per_period.loc[ends <= t.tz_convert("UTC").tz_localize(None)]
+        recent = np.sort(ended["target_start"].unique())[-k:]
         win = ended.loc[ended["target_start"].isin(recent)]
-        g = win.assign(abs_e=win["error"].abs()).groupby(keys, dropna=False) if keys else None
-        agg = (g.agg(sum_e=("error", "sum"), sum_abs=("abs_e", "sum"), n=("error", "size"),
-                     periods=("target_start", "nunique")).reset_index() if keys else
-               pd.DataFrame({"sum_e": [win["error"].sum()], "sum_abs": [win["error"].abs().sum()],
-                             "n": [len(win)], "periods": [win["target_start"].nunique()]}))
-        agg["period"] = period
-        rows.append(agg)
+        win = win.assign(abs_e=win["error"].abs(), one=1)
+        if keys:
+            agg = win.groupby(keys, dropna=False).agg(
+                sum_e=("error", "sum"), sum_abs=("abs_e", "sum"), n=("one", "sum")).reset_index()
+        else:
+            agg = pd.DataFrame({"sum_e": [win["error"].sum()], "sum_abs": [win["abs_e"].sum()],
+                                "n": [len(win)]})
+        rows.append(agg.assign(period=period))
     out = pd.concat(rows, ignore_index=True)
     mad = out["sum_abs"] / out["n"].where(out["n"] > 0)
-    out["insufficient"] = (out["periods"] < k) | (k < 5)
+    out["insufficient"] = (out["n"] < k) | (k < 5)
     out["value"] = out["sum_e"] / mad.where(mad > 0)
     out["numerator"], out["denominator"] = out["sum_e"], mad
     return out[["period", *keys, "value", "numerator", "denominator", "n", "insufficient"]]
