@@ -255,11 +255,15 @@ def with_dims(ctx: Context, lines: pd.DataFrame, node_basis: str = "ship") -> pd
     dims = segments.line_dims(ctx).set_index("order_line_id")
     out = lines.copy()
     for col in want:
-        key = "top_line_id" if col in SKU_DIMS else "order_line_id"
-        out[col] = out[key].map(dims[col]).to_numpy()
+        if col in SKU_DIMS:
+            out[col] = out["top_line_id"].map(dims[col]).to_numpy()
+        else:  # the component's own node/carrier, else its kit line's
+            own = out["order_line_id"].map(dims[col])
+            out[col] = own.where(own.notna(), out["top_line_id"].map(dims[col])).to_numpy()
     if node_basis == "assigned" and ({"node", "fulfillment_model"} & set(want)):
         assigned = ctx.ds.order_lines.set_index("order_line_id")["assigned_node_id"]
         node = out["order_line_id"].map(assigned)
+        node = node.where(node.notna(), out["top_line_id"].map(assigned))
         model = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
         if "node" in want:
             out["node"] = node.to_numpy()

@@ -1,0 +1,586 @@
+"""A11, A13, A14, A15 on tiny hand-built datasets; expectations worked out in the comments."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import build_dataset, build_frames
+
+import kpilib
+from kpilib import Dataset, schema
+from kpilib.errors import ParameterError
+
+AS_OF = "2024-03-15T00:00Z"
+NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"},
+         {"node_id": "P1", "node_type": "store", "fulfillment_model": "pickup_in_store"}]
+
+
+def build_with_empty(empty: tuple[str, ...], **tables):
+    """build_dataset, plus the ``empty`` tables present with no rows."""
+    frames = build_frames(**tables)
+    for name in empty:
+        frames[name] = pd.DataFrame(columns=list(schema.TABLES[name].column_names))
+    return Dataset.from_frames(**frames)
+
+
+NO_SHIPMENTS = ("shipments", "shipment_lines")
+
+
+def one(res: pd.DataFrame, kpi: str, **seg) -> pd.Series:
+    sel = res[res["kpi"] == kpi]
+    for k, v in seg.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, sel
+    return sel.iloc[0]
+
+
+def check_ratio(r: pd.Series) -> None:
+    assert r["value"] == pytest.approx(r["numerator"] / r["denominator"])
+
+
+def ship(sid, oid, shipped, delivered=None, status=None, node="N1", **kw):
+    row = {"shipment_id": sid, "order_id": oid, "node_id": node, "created_at": shipped,
+           "shipped_at": shipped, **kw}
+    if delivered is not None:
+        row["delivered_at"] = delivered
+    row["delivery_status"] = status or ("delivered" if delivered else "in_transit")
+    return row
+
+
+# --- A11 order_cycle_time_hours --------------------------------------------------------------
+
+
+def cycle_ds():
+    return build_dataset(
+        orders=[{"order_id": "O1", "created_at": "2024-01-01T00:00Z",
+                 "authorized_at": "2024-01-01T02:00Z"},
+                {"order_id": "O2", "created_at": "2024-01-02T00:00Z"},
+                {"order_id": "O3", "created_at": "2024-01-02T00:00Z"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"},
+                     {"order_line_id": "L2", "order_id": "O1"},
+                     {"order_line_id": "L3", "order_id": "O2"},
+                     {"order_line_id": "L4", "order_id": "O3"}],
+        shipments=[ship("S1", "O1", "2024-01-01T05:00Z", "2024-01-02T02:00Z", carrier="A"),
+                   ship("S2", "O1", "2024-01-01T06:00Z", "2024-01-03T02:00Z", carrier="B"),
+                   ship("S3", "O2", "2024-01-02T01:00Z", "2024-01-02T12:00Z", carrier="A"),
+                   ship("S4", "O3", "2024-01-02T01:00Z")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L1"},
+                        {"shipment_id": "S2", "order_line_id": "L2"},
+                        {"shipment_id": "S3", "order_line_id": "L3"},
+                        {"shipment_id": "S4", "order_line_id": "L4"}],
+        nodes=NODES)
+
+
+def test_cycle_time_mean_percentiles_and_pending():
+    res = kpilib.compute(cycle_ds(), ["order_cycle_time_hours"], as_of=AS_OF)
+    r = one(res, "order_cycle_time_hours")
+    # O1: start = authorized 01-01 02:00, final delivery 01-03 02:00 -> 48 h
+    # O2: start = created 01-02 00:00 (no authorization), delivered 01-02 12:00 -> 12 h
+    # O3: in transit -> pending, not in the population
+    assert r["n"] == 2 and r["value"] == pytest.approx(30.0)
+    assert r["numerator"] == pytest.approx(60.0) and r["denominator"] == 2
+    assert r["p50"] == pytest.approx(30.0)
+    assert r["p90"] == pytest.approx(12 + 0.9 * 36)  # 44.4, linear interpolation
+    assert r["status"] == "ok" and r["unit"] == "hours"
+
+
+def test_cycle_time_as_of_hides_later_delivery():
+    # at 01-02 12:00 O1's second shipment (delivered 01-03 02:00) is still in transit
+    res = kpilib.compute(cycle_ds(), ["order_cycle_time_hours"], as_of="2024-01-02T12:00Z")
+    r = one(res, "order_cycle_time_hours")
+    assert r["n"] == 1 and r["value"] == pytest.approx(12.0)   # O2 only
+
+
+def test_cycle_time_by_carrier_uses_sub_units():
+    res = kpilib.compute(cycle_ds(), ["order_cycle_time_hours"], by=["carrier"], freq="D",
+                         as_of=AS_OF)
+    got = res[res["n"] > 0].set_index(["period", "carrier"])["value"]
+    # carrier A: O1's L1 (delivered 01-02 02:00 -> 24 h) and O2 (12 h), both anchored 01-02
+    # carrier B: O1's L2 (01-03 02:00 -> 48 h)
+    day = lambda d: pd.Timestamp(d, tz="UTC")  # noqa: E731
+    assert got[(day("2024-01-02"), "A")] == pytest.approx(18.0)
+    assert got[(day("2024-01-03"), "B")] == pytest.approx(48.0)
+    assert len(got) == 2
+
+
+def test_cycle_time_by_channel_sums_back():
+    ds = cycle_ds()
+    seg = kpilib.compute(ds, ["order_cycle_time_hours"], by=["channel"], as_of=AS_OF)
+    tot = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+              "order_cycle_time_hours")
+    assert seg["numerator"].sum() == tot["numerator"] and seg["n"].sum() == tot["n"]
+
+
+def test_cycle_time_exclusions_are_counted():
+    ds = build_dataset(
+        orders=[{"order_id": "OK", "created_at": "2024-01-01T00:00Z"},
+                {"order_id": "CAN", "created_at": "2024-01-01T00:00Z",
+                 "cancelled_at": "2024-01-01T05:00Z", "cancel_initiator": "customer"},
+                {"order_id": "SCAN", "created_at": "2024-01-01T00:00Z"},
+                {"order_id": "TEST", "created_at": "2024-01-01T00:00Z", "is_test": True},
+                {"order_id": "FRAUD", "created_at": "2024-01-01T00:00Z",
+                 "cancelled_at": "2024-01-01T03:00Z", "cancel_initiator": "fraud"},
+                {"order_id": "NEG", "created_at": "2024-01-01T00:00Z",
+                 "authorized_at": "2024-01-05T00:00Z"}],
+        order_lines=[{"order_line_id": f"L{o}", "order_id": o}
+                     for o in ("OK", "CAN", "SCAN", "TEST", "FRAUD", "NEG")],
+        shipments=[ship("S1", "OK", "2024-01-01T06:00Z", "2024-01-02T00:00Z"),
+                   ship("S2", "SCAN", "2024-01-01T06:00Z", status="delivered"),
+                   ship("S3", "TEST", "2024-01-01T06:00Z", "2024-01-02T00:00Z"),
+                   ship("S4", "NEG", "2024-01-01T06:00Z", "2024-01-03T00:00Z")],
+        shipment_lines=[{"shipment_id": s, "order_line_id": f"L{o}"}
+                        for s, o in (("S1", "OK"), ("S2", "SCAN"), ("S3", "TEST"),
+                                     ("S4", "NEG"))],
+        nodes=NODES)
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+            "order_cycle_time_hours")
+    # only OK counts: 01-01 00:00 -> 01-02 00:00 = 24 h. NEG: 01-03 - authorized 01-05 < 0
+    assert r["n"] == 1 and r["value"] == pytest.approx(24.0)
+    assert json.loads(r["excluded"]) == {"cancelled": 1, "missing_delivery_scan": 1,
+                                         "is_test": 1, "fraud_cancel": 1,
+                                         "negative_duration": 1}
+
+
+def test_cycle_time_merchant_cancelled_line_and_lost_shipment():
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}, {"order_id": "O2"}, {"order_id": "O3"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"},
+                     {"order_line_id": "L2", "order_id": "O1", "qty_cancelled_merchant": 1},
+                     {"order_line_id": "L3", "order_id": "O2", "qty_ordered": 2,
+                      "qty_cancelled_merchant": 1},
+                     {"order_line_id": "L4", "order_id": "O3"}],
+        shipments=[ship("S1", "O1", "2024-01-01T01:00Z", "2024-01-02T00:00Z"),
+                   ship("S2", "O2", "2024-01-01T01:00Z", "2024-01-04T00:00Z"),
+                   ship("S3", "O3", "2024-01-01T01:00Z", status="lost")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L1"},
+                        {"shipment_id": "S2", "order_line_id": "L3"},
+                        {"shipment_id": "S3", "order_line_id": "L4"}],
+        nodes=NODES)
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+            "order_cycle_time_hours")
+    # O1: L2 fully merchant-cancelled, measured to L1's delivery: 24 h
+    # O2: 1 of 2 units merchant-cancelled, the remaining unit delivered 01-04: 72 h
+    # O3: lost shipment delivers nothing -> pending
+    assert r["n"] == 2 and r["value"] == pytest.approx(48.0)
+
+
+def test_cycle_time_store_pickup_uses_ready_event():
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}, {"order_id": "O2"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"},
+                     {"order_line_id": "L2", "order_id": "O2", "assigned_node_id": "P1"}],
+        order_events=[{"order_id": "O1", "event_type": "ready_for_pickup",
+                       "event_at": "2024-01-01T06:00Z"},
+                      {"order_id": "O2", "order_line_id": "L2",
+                       "event_type": "ready_for_pickup", "event_at": "2024-01-01T10:00Z"}],
+        shipments=[ship("S1", "O2", "2024-01-01T01:00Z", "2024-01-01T05:00Z", node="P1")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L2"}],
+        nodes=NODES)
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+            "order_cycle_time_hours")
+    # O1: order-level ready event at 06:00 -> 6 h
+    # O2: pickup line; the ship-to-store scan (05:00) is not the delivery, ready at 10:00
+    assert r["n"] == 2 and r["value"] == pytest.approx(8.0)
+
+
+def test_cycle_time_net_and_first_delivery_variants():
+    ds = build_dataset(
+        orders=[{"order_id": "PRE", "earliest_ship_at": "2024-01-05T00:00Z"},
+                {"order_id": "TWO"}, {"order_id": "HALF"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "PRE"},
+                     {"order_line_id": "L2", "order_id": "TWO"},
+                     {"order_line_id": "L3", "order_id": "TWO"},
+                     {"order_line_id": "L4", "order_id": "HALF"},
+                     {"order_line_id": "L5", "order_id": "HALF"}],
+        shipments=[ship("S1", "PRE", "2024-01-05T01:00Z", "2024-01-06T00:00Z"),
+                   ship("S2", "TWO", "2024-01-01T01:00Z", "2024-01-02T00:00Z"),
+                   ship("S3", "TWO", "2024-01-01T01:00Z", "2024-01-04T00:00Z"),
+                   ship("S4", "HALF", "2024-01-01T01:00Z", "2024-01-03T00:00Z"),
+                   ship("S5", "HALF", "2024-01-01T01:00Z")],
+        shipment_lines=[{"shipment_id": s, "order_line_id": f"L{i}"}
+                        for i, s in enumerate(("S1", "S2", "S3", "S4", "S5"), start=1)],
+        nodes=NODES)
+    kpi = ["order_cycle_time_hours"]
+    gross = one(kpilib.compute(ds, kpi, as_of=AS_OF), kpi[0])
+    # PRE 01-01 -> 01-06 = 120 h; TWO 01-01 -> 01-04 = 72 h; HALF not complete (pending)
+    assert gross["n"] == 2 and gross["value"] == pytest.approx(96.0)
+    net = one(kpilib.compute(ds, kpi, as_of=AS_OF, params={"exclude_dwell": True}), kpi[0])
+    # PRE dwell = 01-05 - 01-01 = 96 h -> 24 h; TWO has no earliest_ship_at -> 72 h
+    assert net["value"] == pytest.approx(48.0)
+    first = one(kpilib.compute(ds, kpi, as_of=AS_OF, params={"cycle_end": "first_delivery"}),
+                kpi[0])
+    # PRE 120 h, TWO first delivery 01-02 = 24 h, HALF first delivery 01-03 = 48 h
+    assert first["n"] == 3 and first["value"] == pytest.approx(64.0)
+    with pytest.raises(ParameterError, match="cycle_end"):
+        kpilib.compute(ds, kpi, as_of=AS_OF, params={"cycle_end": "last"})
+
+
+def test_cycle_time_unavailable_without_shipments():
+    ds = build_dataset(orders=[{"order_id": "O1"}])
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+            "order_cycle_time_hours")
+    assert r["status"] == "unavailable" and "shipments" in r["note"]
+
+
+# --- A11 companion open_order_age_hours -------------------------------------------------------
+
+
+def open_ds():
+    return build_dataset(
+        orders=[{"order_id": "O1", "created_at": "2024-01-01T00:00Z",
+                 "authorized_at": "2024-01-01T12:00Z", "channel": "web"},
+                {"order_id": "O2", "created_at": "2024-01-05T00:00Z", "channel": "app"},
+                {"order_id": "O3", "created_at": "2024-01-08T06:00Z",
+                 "cancelled_at": "2024-01-09T00:00Z", "cancel_initiator": "customer"},
+                {"order_id": "O4", "created_at": "2024-01-09T00:00Z"},
+                {"order_id": "T", "created_at": "2024-01-09T00:00Z", "is_test": True}],
+        order_lines=[{"order_line_id": f"L{o}", "order_id": o}
+                     for o in ("O1", "O2", "O3", "O4", "T")],
+        shipments=[ship("S2", "O2", "2024-01-05T01:00Z", "2024-01-06T12:00Z")],
+        shipment_lines=[{"shipment_id": "S2", "order_line_id": "LO2"}],
+        nodes=NODES)
+
+
+def test_open_order_age_at_as_of():
+    r = one(kpilib.compute(open_ds(), ["open_order_age_hours"], as_of="2024-01-10T00:00Z"),
+            "open_order_age_hours")
+    # open at 01-10: O1 (since authorization 01-01 12:00: 8.5 d = 204 h), O4 (24 h);
+    # O2 delivered, O3 cancelled; T is a test order (excluded, counted)
+    assert r["n"] == 2 and r["value"] == pytest.approx(114.0)
+    assert json.loads(r["excluded"]) == {"is_test": 1}
+    assert pd.isna(r["period"])
+
+
+def test_open_order_age_daily_snapshots():
+    res = kpilib.compute(open_ds(), ["open_order_age_hours"], freq="D", start="2024-01-05",
+                         end="2024-01-08", as_of="2024-01-10T00:00Z")
+    got = res.set_index("period")
+    day = lambda d: pd.Timestamp(d, tz="UTC")  # noqa: E731
+    # snapshot at the end of 01-05 (= 01-06 00:00): O1 108 h, O2 24 h (delivered 01-06 12:00)
+    assert got.loc[day("2024-01-05"), "value"] == pytest.approx(66.0)
+    assert got.loc[day("2024-01-05"), "n"] == 2
+    # end of 01-06: O1 132 h; end of 01-07: O1 156 h (O3 created 01-08 06:00, later)
+    assert got.loc[day("2024-01-06"), "value"] == pytest.approx(132.0)
+    assert got.loc[day("2024-01-07"), "value"] == pytest.approx(156.0)
+
+
+def test_open_order_age_authorization_known_only_after_it_happens():
+    ds = build_with_empty(NO_SHIPMENTS, orders=[{"order_id": "O1",
+                                                 "created_at": "2024-01-06T00:00Z",
+                                                 "authorized_at": "2024-01-07T06:00Z"}])
+    res = kpilib.compute(ds, ["open_order_age_hours"], freq="D", as_of="2024-01-08T00:00Z")
+    got = res.set_index("period")["value"]
+    # end of 01-06 (01-07 00:00): not yet authorized -> from creation: 24 h
+    # end of 01-07 (01-08 00:00): authorized 01-07 06:00 -> 18 h
+    assert got[pd.Timestamp("2024-01-06", tz="UTC")] == pytest.approx(24.0)
+    assert got[pd.Timestamp("2024-01-07", tz="UTC")] == pytest.approx(18.0)
+
+
+def test_open_order_age_by_channel():
+    res = kpilib.compute(open_ds(), ["open_order_age_hours"], by=["channel"], freq="D",
+                         start="2024-01-05", end="2024-01-06", as_of="2024-01-10T00:00Z")
+    res = res[res["period"] == pd.Timestamp("2024-01-05", tz="UTC")]
+    got = res.set_index("channel")["value"]
+    assert got["web"] == pytest.approx(108.0) and got["app"] == pytest.approx(24.0)
+
+
+# --- A13 cancellation_rate_pre_ship and companions -------------------------------------------
+
+
+def cancel_ds():
+    def o(oid, **kw):
+        return {"order_id": oid, "created_at": "2024-01-02T00:00Z", **kw}
+
+    cancel = {"cancelled_at": "2024-01-03T00:00Z"}
+    return build_dataset(
+        orders=[o("PRE", cancel_initiator="customer", **cancel),
+                o("POST", cancel_initiator="customer", **cancel),
+                o("SHIP"), o("MER", cancel_initiator="merchant", **cancel),
+                o("SYS", cancel_initiator="system", **cancel),
+                o("FRAUD", cancel_initiator="fraud", **cancel),
+                o("DUP", cancel_initiator="customer", cancel_reason="duplicate", **cancel),
+                o("PART"), o("TEST", is_test=True, cancel_initiator="customer", **cancel)],
+        order_lines=[{"order_line_id": "LPRE", "order_id": "PRE", "qty_ordered": 2,
+                      "assigned_node_id": "N1"},
+                     {"order_line_id": "LPRE2", "order_id": "PRE", "assigned_node_id": "N2"},
+                     {"order_line_id": "LPOST", "order_id": "POST", "assigned_node_id": "N1"},
+                     {"order_line_id": "LSHIP", "order_id": "SHIP", "assigned_node_id": "N1"},
+                     {"order_line_id": "LMER", "order_id": "MER", "assigned_node_id": "N1"},
+                     {"order_line_id": "LSYS", "order_id": "SYS", "assigned_node_id": "N1"},
+                     {"order_line_id": "LFRAUD", "order_id": "FRAUD"},
+                     {"order_line_id": "LDUP", "order_id": "DUP"},
+                     {"order_line_id": "LPART", "order_id": "PART", "qty_ordered": 4,
+                      "qty_cancelled_customer": 1, "qty_cancelled_merchant": 1,
+                      "assigned_node_id": "N1"},
+                     {"order_line_id": "LKIT", "order_id": "PART", "parent_line_id": "LPART",
+                      "qty_ordered": 8},
+                     {"order_line_id": "LTEST", "order_id": "TEST"}],
+        shipments=[ship("S1", "POST", "2024-01-02T10:00Z"),
+                   ship("S2", "SHIP", "2024-01-02T10:00Z"),
+                   ship("S3", "PART", "2024-01-02T10:00Z")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "LPOST"},
+                        {"shipment_id": "S2", "order_line_id": "LSHIP"},
+                        {"shipment_id": "S3", "order_line_id": "LKIT", "qty_shipped": 4}],
+        nodes=NODES)
+
+
+A13 = ["cancellation_rate_pre_ship", "merchant_cancellation_rate_pre_ship"]
+
+
+def test_cancellation_rate_headline_and_merchant_variant():
+    res = kpilib.compute(cancel_ds(), A13, as_of=AS_OF)
+    r = one(res, "cancellation_rate_pre_ship")
+    # valid cohort: PRE, POST, SHIP, MER, SYS, PART = 6 (FRAUD, DUP, TEST excluded)
+    # cancelled before any shipment: PRE, MER, SYS = 3 (POST was cancelled after shipping,
+    # PART only partially cancelled)
+    assert (r["numerator"], r["denominator"], r["value"]) == (3, 6, 0.5)
+    assert json.loads(r["excluded"]) == {"duplicate": 1, "fraud_cancel": 1, "is_test": 1}
+    assert r["status"] == "ok"
+    m = one(res, "merchant_cancellation_rate_pre_ship")
+    assert (m["numerator"], m["denominator"]) == (2, 6)   # MER + SYS
+    check_ratio(m)
+
+
+def test_cancellation_breakdown_by_initiator():
+    res = kpilib.compute(cancel_ds(), ["cancellation_rate_pre_ship"], by=["cancel_initiator"],
+                         as_of=AS_OF)
+    got = res.set_index("cancel_initiator")
+    # every segment over the valid cohort (6); numerators per initiator
+    assert got["denominator"].tolist() == [6.0] * 5
+    assert got["numerator"].to_dict() == {"customer": 1, "duplicate": 1, "fraud": 1,
+                                          "merchant": 1, "system": 1}
+    # customer + merchant + system = headline numerator (3)
+    assert got.loc[["customer", "merchant", "system"], "numerator"].sum() == 3
+    assert json.loads(got.loc["fraud", "excluded"]) == {"is_test": 1}
+
+
+def test_cancellation_by_assigned_node_sub_units():
+    res = kpilib.compute(cancel_ds(), ["cancellation_rate_pre_ship"], by=["node"], as_of=AS_OF)
+    got = res.set_index("node")
+    # N1: PRE (its N1 line), POST, SHIP, MER, SYS, PART -> 3 of 6; N2: PRE -> 1 of 1
+    assert (got.loc["N1", "numerator"], got.loc["N1", "denominator"]) == (3, 6)
+    assert got.loc["N2", "value"] == 1.0
+
+
+def test_cancellation_preliminary_until_cohort_settles():
+    ds = build_with_empty(
+        NO_SHIPMENTS, orders=[{"order_id": "OPEN", "created_at": "2024-01-05T00:00Z"},
+                              {"order_id": "OLD", "created_at": "2024-01-01T00:00Z"}])
+    res = kpilib.compute(ds, ["cancellation_rate_pre_ship"], freq="D", as_of="2024-02-01T00:00Z")
+    got = res.set_index("period")["status"]
+    # OPEN: neither shipped nor cancelled, 27 days old at as_of -> preliminary
+    assert got[pd.Timestamp("2024-01-05", tz="UTC")] == "preliminary"
+    # OLD: 31 days old -> final
+    assert got[pd.Timestamp("2024-01-01", tz="UTC")] == "ok"
+    assert got[pd.Timestamp("2024-01-02", tz="UTC")] == "undefined"   # no order created
+
+
+def test_cancellation_later_than_as_of_is_not_known():
+    res = kpilib.compute(cancel_ds(), ["cancellation_rate_pre_ship"],
+                         as_of="2024-01-02T12:00Z")
+    r = one(res, "cancellation_rate_pre_ship")
+    # nothing cancelled yet at 01-02 12:00; fraud/duplicate not known either -> 8 orders in
+    # the cohort (TEST excluded); PRE, MER, SYS, FRAUD, DUP unshipped -> preliminary
+    assert r["numerator"] == 0 and r["denominator"] == 8 and r["status"] == "preliminary"
+
+
+def test_cancellation_unit_rate():
+    res = kpilib.compute(cancel_ds(), ["cancellation_unit_rate_pre_ship"], as_of=AS_OF)
+    r = one(res, "cancellation_unit_rate_pre_ship")
+    # sold lines of valid orders: LPRE 2 + LPRE2 1 (order cancelled pre-ship -> all 3 units),
+    # LPOST 1 (cancelled after shipping, no line cancellations -> 0), LSHIP 1 -> 0,
+    # LMER 1 and LSYS 1 (pre-ship -> 1 each), LPART 4 with 1 + 1 cancelled -> 2;
+    # LKIT is a kit component (not counted again)
+    # numerator 3 + 0 + 0 + 1 + 1 + 2 = 7; denominator 3 + 1 + 1 + 1 + 1 + 4 = 11
+    assert (r["numerator"], r["denominator"]) == (7, 11)
+    check_ratio(r)
+    assert json.loads(r["excluded"]) == {"duplicate": 1, "fraud_cancel": 1, "is_test": 1}
+
+
+def test_cancellation_by_channel_sums_back():
+    ds = cancel_ds()
+    seg = kpilib.compute(ds, A13, by=["channel"], as_of=AS_OF)
+    tot = kpilib.compute(ds, A13, as_of=AS_OF)
+    for k in A13:
+        assert seg[seg["kpi"] == k]["numerator"].sum() == one(tot, k)["numerator"]
+
+
+# --- A14 split_shipment_rate, split_node_rate, shipments_per_order ---------------------------
+
+
+def split_ds():
+    late = "2024-01-09T00:00Z"
+    return build_dataset(
+        orders=[*({"order_id": o} for o in ("SPLIT", "ONE", "CU", "OPEN", "NODES", "MER")),
+                {"order_id": "TEST", "is_test": True}],
+        order_lines=[{"order_line_id": "A1", "order_id": "SPLIT"},
+                     {"order_line_id": "A2", "order_id": "SPLIT"},
+                     {"order_line_id": "B1", "order_id": "ONE"},
+                     {"order_line_id": "C1", "order_id": "CU"},
+                     {"order_line_id": "C2", "order_id": "CU",
+                      "promised_delivery_at_original": late},
+                     {"order_line_id": "D1", "order_id": "OPEN"},
+                     {"order_line_id": "D2", "order_id": "OPEN"},
+                     {"order_line_id": "E1", "order_id": "NODES"},
+                     {"order_line_id": "E2", "order_id": "NODES"},
+                     {"order_line_id": "F1", "order_id": "MER", "qty_ordered": 2},
+                     {"order_line_id": "F2", "order_id": "MER", "qty_cancelled_merchant": 1},
+                     {"order_line_id": "T1", "order_id": "TEST"}],
+        shipments=[ship("S1", "SPLIT", "2024-01-02T00:00Z"),
+                   ship("S2", "SPLIT", "2024-01-09T00:00Z"),
+                   ship("S3", "ONE", "2024-01-02T00:00Z"),
+                   ship("S4", "CU", "2024-01-02T00:00Z"),
+                   ship("S5", "CU", "2024-01-03T00:00Z"),
+                   ship("S6", "OPEN", "2024-01-02T00:00Z"),
+                   ship("S7", "NODES", "2024-01-02T00:00Z"),
+                   ship("S8", "NODES", "2024-01-02T00:00Z", node="N2"),
+                   ship("S9", "MER", "2024-01-02T00:00Z"),
+                   ship("S10", "TEST", "2024-01-02T00:00Z")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "A1"},
+                        {"shipment_id": "S2", "order_line_id": "A2"},
+                        {"shipment_id": "S3", "order_line_id": "B1"},
+                        {"shipment_id": "S4", "order_line_id": "C1"},
+                        {"shipment_id": "S5", "order_line_id": "C2"},
+                        {"shipment_id": "S6", "order_line_id": "D1"},
+                        {"shipment_id": "S7", "order_line_id": "E1"},
+                        {"shipment_id": "S8", "order_line_id": "E2"},
+                        {"shipment_id": "S9", "order_line_id": "F1", "qty_shipped": 2},
+                        {"shipment_id": "S10", "order_line_id": "T1"}],
+        nodes=NODES)
+
+
+A14 = ["split_shipment_rate", "split_node_rate", "shipments_per_order",
+       "multi_unit_order_share"]
+
+
+def test_split_rates_default_commit_units():
+    res = kpilib.compute(split_ds(), A14, as_of=AS_OF)
+    # fully shipped: SPLIT, ONE, CU, NODES, MER (F2 merchant-cancelled; F1's 2 units in one
+    # shipment = multi-package, not a split); OPEN has D2 unshipped -> pending; TEST excluded
+    s = one(res, "split_shipment_rate")
+    # split within one commit unit: SPLIT (S1, S2), NODES (S7, S8); CU's two shipments carry
+    # two different promises (customer-requested split) -> not counted by default
+    assert (s["numerator"], s["denominator"]) == (2, 5)
+    assert json.loads(s["excluded"]) == {"is_test": 1}
+    n = one(res, "split_node_rate")
+    assert (n["numerator"], n["denominator"]) == (1, 5)        # NODES only
+    m = one(res, "shipments_per_order")
+    assert m["value"] == pytest.approx((2 + 1 + 2 + 2 + 1) / 5)  # 1.6
+    u = one(res, "multi_unit_order_share")
+    # units shipped: SPLIT 2, ONE 1, CU 2, NODES 2, MER 2 -> 4 of 5
+    assert (u["numerator"], u["denominator"]) == (4, 5)
+
+
+def test_split_rate_on_whole_orders():
+    res = kpilib.compute(split_ds(), ["split_shipment_rate"], as_of=AS_OF,
+                         params={"exclude_customer_requested": False})
+    r = one(res, "split_shipment_rate")
+    assert (r["numerator"], r["denominator"]) == (3, 5)         # SPLIT, CU, NODES
+
+
+def test_split_anchor_is_last_ship_confirm():
+    res = kpilib.compute(split_ds(), ["split_shipment_rate"], freq="W", as_of=AS_OF,
+                         start="2024-01-01", end="2024-01-15")
+    got = res.set_index("period")
+    # SPLIT becomes fully shipped on 01-09 (week of 01-08); the rest on 01-02/01-03
+    assert (got.iloc[0]["numerator"], got.iloc[0]["denominator"]) == (1, 4)   # NODES
+    assert (got.iloc[1]["numerator"], got.iloc[1]["denominator"]) == (1, 1)   # SPLIT
+
+
+def test_split_by_fulfillment_model_evaluates_sub_units():
+    res = kpilib.compute(split_ds(), ["split_shipment_rate", "split_node_rate"],
+                         by=["fulfillment_model"], as_of=AS_OF)
+    r = one(res, "split_shipment_rate", fulfillment_model="owned_dc")
+    # owned_dc sub-units: SPLIT (both lines from N1: split), ONE, CU, MER, NODES' E1 (alone)
+    # and OPEN's D1: D2 (never shipped, no node) is in the "(unknown)" sub-unit, so the
+    # owned_dc part of OPEN is fully shipped (sub-unit rule, §1.10)
+    assert (r["numerator"], r["denominator"]) == (1, 6)
+    t = one(res, "split_node_rate", fulfillment_model="3pl")
+    assert (t["numerator"], t["denominator"]) == (0, 1)          # NODES' E2 alone at N2
+
+
+# --- A15 order_touch_count, touchless_order_rate ---------------------------------------------
+
+
+def touch_ds():
+    def ev(oid, etype, actor, at="2024-01-01T03:00Z", **kw):
+        return {"order_id": oid, "event_type": etype, "actor_type": actor, "event_at": at,
+                **kw}
+
+    cancel = {"cancelled_at": "2024-01-01T05:00Z", "cancel_initiator": "customer"}
+    return build_dataset(
+        orders=[{"order_id": "T2"}, {"order_id": "T0"}, {"order_id": "UC", **cancel},
+                {"order_id": "CC", **cancel}, {"order_id": "OPEN"}, {"order_id": "AFTER"},
+                {"order_id": "SCAN"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "T2"},
+                     {"order_line_id": "L1b", "order_id": "T2"},
+                     {"order_line_id": "L2", "order_id": "T0"},
+                     {"order_line_id": "L3", "order_id": "UC"},
+                     {"order_line_id": "L4", "order_id": "CC"},
+                     {"order_line_id": "L5", "order_id": "OPEN"},
+                     {"order_line_id": "L6", "order_id": "AFTER"},
+                     {"order_line_id": "L7", "order_id": "SCAN"}],
+        order_events=[ev("T2", "manual_touch", "user"),
+                      ev("T2", "manual_allocation", "user", order_line_id="L1b"),
+                      ev("T2", "order_edited", "customer"),
+                      ev("T2", "address_corrected", "system"),
+                      ev("T2", "hold_placed", "user"),
+                      ev("UC", "cancelled", "user", at="2024-01-01T05:00Z"),
+                      ev("CC", "cancelled", "customer", at="2024-01-01T05:00Z"),
+                      ev("OPEN", "manual_touch", "user"),
+                      ev("AFTER", "manual_touch", "user", at="2024-01-05T00:00Z"),
+                      ev("SCAN", "manual_touch", "user")],
+        shipments=[ship("S1", "T2", "2024-01-01T06:00Z", "2024-01-02T00:00Z"),
+                   ship("S1b", "T2", "2024-01-01T06:00Z", "2024-01-02T00:00Z", node="N2"),
+                   ship("S2", "T0", "2024-01-01T06:00Z", "2024-01-02T00:00Z"),
+                   ship("S5", "OPEN", "2024-01-01T06:00Z"),
+                   ship("S6", "AFTER", "2024-01-01T06:00Z", "2024-01-03T00:00Z"),
+                   ship("S7", "SCAN", "2024-01-01T06:00Z", status="delivered")],
+        shipment_lines=[{"shipment_id": s, "order_line_id": ln} for s, ln in
+                        (("S1", "L1"), ("S1b", "L1b"), ("S2", "L2"), ("S5", "L5"),
+                         ("S6", "L6"), ("S7", "L7"))],
+        nodes=NODES)
+
+
+A15 = ["order_touch_count", "touchless_order_rate"]
+
+
+def test_touch_count_and_touchless_rate():
+    res = kpilib.compute(touch_ds(), A15, as_of=AS_OF)
+    # terminal orders: T2 (delivered; user manual_touch + manual_allocation = 2; customer
+    # edit, system correction and hold_placed are not touches), T0 (0), UC (user cancel =
+    # manual_cancel: 1), CC (customer cancel: 0), AFTER (touch after delivery: 0).
+    # OPEN is not terminal (pending); SCAN has a missing delivery scan (excluded)
+    c = one(res, "order_touch_count")
+    assert c["n"] == 5 and c["value"] == pytest.approx(3 / 5)
+    assert json.loads(c["excluded"]) == {"missing_delivery_scan": 1}
+    t = one(res, "touchless_order_rate")
+    assert (t["numerator"], t["denominator"]) == (3, 5)        # T0, CC, AFTER
+    check_ratio(t)
+
+
+def test_touch_anchor_is_terminal_time():
+    res = kpilib.compute(touch_ds(), ["touchless_order_rate"], freq="D", as_of=AS_OF,
+                         start="2024-01-01", end="2024-01-04")
+    got = res.set_index("period")["denominator"]
+    # cancelled UC, CC on 01-01; T2, T0 delivered 01-02; AFTER delivered 01-03
+    assert got.tolist() == [2.0, 2.0, 1.0]
+
+
+def test_touch_by_node_counts_line_touches_in_their_sub_unit():
+    res = kpilib.compute(touch_ds(), ["order_touch_count"], by=["node"], freq="D",
+                         as_of=AS_OF, start="2024-01-02", end="2024-01-03")
+    got = res.set_index("node")["value"]
+    # 01-02: T2 sub-unit at N1 (L1): order-level manual_touch = 1; T0 at N1: 0 -> mean 0.5
+    # T2 sub-unit at N2 (L1b): manual_touch + manual_allocation on L1b = 2
+    assert got["N1"] == pytest.approx(0.5) and got["N2"] == pytest.approx(2.0)
+
+
+def test_touch_unavailable_without_events():
+    ds = build_with_empty(NO_SHIPMENTS, orders=[{"order_id": "O1"}])
+    r = one(kpilib.compute(ds, ["touchless_order_rate"], as_of=AS_OF), "touchless_order_rate")
+    assert r["status"] == "unavailable" and "order_events" in r["note"]
+    assert np.isnan(r["value"])
