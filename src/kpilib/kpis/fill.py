@@ -92,8 +92,11 @@ def _line_anchor(x: pd.DataFrame) -> pd.Series:
 
 def _line_obs(ctx: Context, num: pd.Series, den: pd.Series, x: pd.DataFrame,
               anchor: pd.Series) -> pd.DataFrame:
+    ex = _excluded(x)
+    # excluded lines are counted in the period of their anchor, else of their creation
+    anchor = anchor.where(ex.isna(), anchor.fillna(x["cancel_at"]).fillna(x["created_at"]))
     out = pd.DataFrame({"anchor": anchor, "num": num.astype(float), "den": den.astype(float),
-                        "excluded": _excluded(x)})
+                        "excluded": ex})
     for d in ctx.by:
         out[d] = x[d]
     return out
@@ -154,8 +157,8 @@ def _open_pairs(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     pts = ctx.snapshot_points()
     ent, pos = line_base.open_positions(pts, x["bo_start_at"], x["closed_at"])
     rows = x.iloc[ent].reset_index(drop=True)
-    rows["period"] = pts["period"].iloc[pos].to_numpy()
-    rows["t"] = pts["t"].iloc[pos].to_numpy()
+    rows["period"] = pts["period"].iloc[pos].reset_index(drop=True)
+    rows["t"] = pts["t"].iloc[pos].reset_index(drop=True)
     return rows, pts
 
 
@@ -186,15 +189,20 @@ def backorder_age_hours(ctx: Context) -> pd.DataFrame:
      direction="lower", grain="open backordered line (snapshot)", kind="sum",
      tables=(*TABLES, "order_events"), dims=ORDER_DIMS, snapshot=True)
 def backorder_units_open(ctx: Context) -> pd.DataFrame:
-    """Σ over open backorders at t of (r_l − cm_l − shipped_l(t)) units; denominator = open lines.
+    """Σ over open backorders at t of (r_l − cm_l(t) − shipped_l(t)) units; denominator =
+    open lines.
 
     Snapshot and open rule as ``backorder_age_hours``; ``shipped_l(t)`` counts shipments with
-    ``shipped_at ≤ t`` (a kit parent: min over components of shipped / kit ratio). No open
-    backorder -> empty population -> undefined (§1.1), not 0.
+    ``shipped_at ≤ t`` (a kit parent: min over components of shipped / kit ratio);
+    ``cm_l(t)`` is the merchant-cancelled quantity once its cancel time has passed (always,
+    when the time is unknown). No open backorder -> empty population -> undefined (§1.1),
+    not 0.
     """
     rows, _ = _open_pairs(ctx)
     shipped = _shipped_by(ctx, rows)
-    units = (rows["r"] - rows["cm"] - shipped).clip(lower=0.0)
+    # merchant-cancelled quantity stops being open at its cancel time (unknown: always)
+    cm = rows["cm"].where(rows["cancel_at"].isna() | (rows["cancel_at"] <= rows["t"]), 0.0)
+    units = (rows["r"] - cm - shipped).clip(lower=0.0)
     return _snapshot_obs(ctx, rows, num=units.astype(float), den=1.0)
 
 
