@@ -132,12 +132,19 @@ def run_allocation(st: SimState, cat: dict, ob: dict) -> dict:
                         qty=rem[mc], who=np.full(mc.sum(), "merchant"))
         review(st, d, cat, cplan, avail, supply, log)
     st.art["open_backorders"] = {"line": q_line, "qty": q_rem}
+    i8, f8, b1 = np.int64, float, bool
     return {
-        "attempts": log.get("attempt"), "backordered": log.get("backordered"),
-        "cleared": log.get("cleared", {"line": np.int64, "t": float}),
-        "cancel": log.get("cancel", {"line": np.int64, "t": float, "qty": float, "who": object}),
-        "recs": log.get("rec"), "counts": log.get("count"), "scrap": log.get("scrap"),
-        "po": log.get("po"), "plan": plan,
+        "attempts": log.get("attempt", dict(line=i8, node=i8, t=f8, qty=f8, conf=f8)),
+        "backordered": log.get("backordered", dict(line=i8, t=f8, qty=f8)),
+        "cleared": log.get("cleared", dict(line=i8, t=f8)),
+        "cancel": log.get("cancel", dict(line=i8, t=f8, qty=f8, who=object)),
+        "recs": log.get("rec", dict(sku=i8, node=i8, created=f8, due=f8, qty_rec=f8, dec=i8,
+                                    decided=f8, qty_ord=f8, link=i8, successor=b1, po=i8)),
+        "counts": log.get("count", dict(sku=i8, node=i8, t=f8, delta=f8)),
+        "scrap": log.get("scrap", dict(sku=i8, node=i8, t=f8, qty=f8)),
+        "po": log.get("po", dict(sku=i8, node=i8, placed=f8, qty=f8, got=f8, dock=f8,
+                                 received=f8, qa=b1, qa_rel=f8, put=f8, xdock=b1)),
+        "plan": plan,
     }
 
 

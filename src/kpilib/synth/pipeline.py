@@ -53,6 +53,8 @@ def generate(scenario: str = "omnichannel", seed: int = 0, start: str = "2024-01
         raise ParameterError(f"days must be >= 14, got {days}")
     if not scale > 0:
         raise ParameterError(f"scale must be > 0, got {scale}")
+    if fmt not in ("parquet", "csv"):
+        raise ParameterError(f"unknown format {fmt!r}; use 'parquet' or 'csv'")
     step = progress or (lambda _name: None)
     st = SimState(get_scenario(scenario), int(seed), pd.Timestamp(start, tz="UTC").normalize(),
                   int(days), float(scale))

@@ -79,8 +79,8 @@ def _to_csv(df: pd.DataFrame) -> pd.DataFrame:
         s = out[c]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             out[c] = s.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00").where(s.notna(), "")
-        elif np.issubdtype(s.dtype, np.datetime64):
+        elif pd.api.types.is_datetime64_dtype(s.dtype):
             out[c] = s.dt.strftime("%Y-%m-%d").where(s.notna(), "")
-        elif s.dtype == bool:
+        elif pd.api.types.is_bool_dtype(s.dtype) and not isinstance(s.dtype, pd.BooleanDtype):
             out[c] = np.where(s, "true", "false")
     return out
