@@ -1,0 +1,117 @@
+"""The README documents only what exists.
+
+Rule: the quickstart is exactly `make reports` and `make test`; every `make TARGET` the README
+names is a Makefile target; every `kpilib ...` command line it shows resolves to a registered
+sub-command with the options it uses; every `kpilib.NAME` its Python examples use exists, and
+the examples run (on a small generated dataset in place of data/sample).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+import kpilib
+from kpilib.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
+
+
+def code_blocks(lang: str) -> list[str]:
+    return [body for kind, body in FENCE.findall(README) if kind == lang]
+
+
+def shell_lines() -> list[str]:
+    """Command lines of bash blocks and inline `...` spans, comments stripped."""
+    blocks = code_blocks("bash")
+    lines = [ln.split("#", 1)[0].strip() for block in blocks for ln in block.split("\n")]
+    prose = FENCE.sub("", README)
+    lines += [span.strip() for span in re.findall(r"`([^`\n]+)`", prose)]
+    return [ln for ln in lines if ln]
+
+
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([A-Za-z0-9_.-]+):(?!=)", text, re.M))
+
+
+def root_command() -> Any:
+    root = typer.main.get_group(app)
+    root.name = "kpilib"
+    return root
+
+
+def unknown_cli_words(line: str, root: Any) -> list[str]:
+    """Sub-commands and --options of a `kpilib ...` line that the CLI does not have.
+
+    Words in capitals (DIR, COMMAND) are placeholders and end the sub-command walk.
+    """
+    cmd, problems = root, []
+    for word in line.split()[1:]:
+        if word.startswith("--"):
+            name = word.split("=", 1)[0]
+            opts = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+            if name not in opts:
+                problems.append(f"{line!r}: {cmd.name} has no option {name}")
+        elif hasattr(cmd, "commands") and not word.isupper():
+            if word not in cmd.commands:
+                return [*problems, f"{line!r}: {cmd.name} has no sub-command {word!r}"]
+            cmd = cmd.commands[word]
+    return problems
+
+
+def test_quickstart_is_the_two_commands():
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    first_block = FENCE.findall(quickstart)[0][1]
+    commands = [ln.split("#", 1)[0].strip() for ln in first_block.splitlines() if ln.strip()]
+    assert commands == ["make reports", "make test"]
+
+
+def test_every_make_target_named_exists():
+    targets = makefile_targets()
+    named = {m for ln in shell_lines() for m in re.findall(r"\bmake ([a-z][a-z0-9-]*)", ln)}
+    assert named, "the README names no make target"
+    assert not sorted(named - targets), f"README names missing targets: {sorted(named - targets)}"
+
+
+def test_unknown_cli_words_catches_a_missing_command_and_option():
+    root = root_command()
+    assert unknown_cli_words("kpilib no-such-command", root) == [
+        "'kpilib no-such-command': kpilib has no sub-command 'no-such-command'"
+    ]
+    assert unknown_cli_words("kpilib --no-such-option", root) == [
+        "'kpilib --no-such-option': kpilib has no option --no-such-option"
+    ]
+
+
+def test_every_kpilib_command_line_exists():
+    root = root_command()
+    lines = [ln for ln in shell_lines() if ln.startswith("kpilib ")]
+    assert lines, "the README shows no kpilib command"
+    problems = [p for ln in lines for p in unknown_cli_words(ln, root)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def tiny_sample(tmp_path_factory):
+    """A 4-week omnichannel dataset at 2 % of the default volume, standing in for data/sample."""
+    from kpilib.synth import generate
+
+    out = tmp_path_factory.mktemp("readme") / "sample"
+    generate("omnichannel", seed=7, start="2024-01-01", days=28, scale=0.02, out=out)
+    return out
+
+
+@pytest.mark.parametrize("index", range(len(code_blocks("python"))))
+def test_python_examples_run(index, tiny_sample):
+    source = code_blocks("python")[index]
+    missing = [n for n in set(re.findall(r"\bkpilib\.(\w+)", source)) if not hasattr(kpilib, n)]
+    assert not missing, f"README uses kpilib.{missing} which does not exist"
+    source = source.replace('"data/sample"', repr(str(tiny_sample)))
+    exec(compile(source, f"README python block {index}", "exec"), {})
