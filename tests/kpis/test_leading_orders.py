@@ -1,0 +1,246 @@
+"""E2 allocation failure rates and E5 RMA decision delay, on tiny hand-built datasets."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from builders import build_dataset
+
+import kpilib
+
+AS_OF = "2024-03-15T00:00Z"
+NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"}]
+E2 = ["allocation_failure_rate", "allocation_attempt_failure_rate"]
+E5 = ["rma_decision_delay_hours", "auto_decision_share"]
+
+
+def one(res: pd.DataFrame, kpi: str, **seg) -> pd.Series:
+    sel = res[res["kpi"] == kpi]
+    for k, v in seg.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, sel
+    return sel.iloc[0]
+
+
+def day(d: str) -> pd.Timestamp:
+    return pd.Timestamp(d, tz="UTC")
+
+
+# --- E2 --------------------------------------------------------------------------------------
+
+
+def attempt(eid, oid, line, node, at, qty=None, confirmed=None):
+    row = {"event_id": eid, "order_id": oid, "order_line_id": line, "node_id": node,
+           "event_type": "allocation_attempt", "event_at": at}
+    if qty is not None:
+        row["qty"] = qty
+    if confirmed is not None:
+        row["qty_confirmed"] = confirmed
+    return row
+
+
+def e2_ds():
+    return build_dataset(
+        orders=[{"order_id": "O1", "channel": "web"}, {"order_id": "O2", "channel": "app"},
+                {"order_id": "F", "cancelled_at": "2024-01-03T00:00Z",
+                 "cancel_initiator": "fraud", "channel": "web"},
+                {"order_id": "T", "is_test": True}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1", "sku": "A"},
+                     {"order_line_id": "L2", "order_id": "O1", "sku": "B", "qty_ordered": 3},
+                     {"order_line_id": "L3", "order_id": "O2", "sku": "A", "qty_ordered": 2},
+                     {"order_line_id": "L4", "order_id": "O2", "sku": "B"},
+                     {"order_line_id": "L5", "order_id": "F", "sku": "A"},
+                     {"order_line_id": "LT", "order_id": "T", "sku": "A"}],
+        products=[{"sku": "A", "product_class": "shoes"}, {"sku": "B", "product_class": "hats"}],
+        order_events=[
+            # L1: first attempt 01-01 01:00 at N1 fully confirmed -> success
+            attempt("E1", "O1", "L1", "N1", "2024-01-01T01:00Z", 1, 1),
+            # L2: partial at N1 (1 of 3) -> failed; re-sourced to N2 the next day (success):
+            # the first attempt stays a failure
+            attempt("E2", "O1", "L2", "N1", "2024-01-01T01:00Z", 3, 1),
+            attempt("E3", "O1", "L2", "N2", "2024-01-02T01:00Z", 2, 2),
+            # L3: qty missing -> the line's 2 units; 2 confirmed -> success
+            attempt("E4", "O2", "L3", "N1", "2024-01-01T02:00Z", confirmed=2),
+            # L4: two attempts at the same time: tie broken by event_id (E5 first, failed:
+            # confirmation missing = nothing confirmed)
+            attempt("E5", "O2", "L4", "N2", "2024-01-01T03:00Z", 1),
+            attempt("E6", "O2", "L4", "N1", "2024-01-01T03:00Z", 1, 1),
+            # fraud order: leading indicators keep it (work happened), failed
+            attempt("E7", "F", "L5", "N1", "2024-01-01T04:00Z", 1, 0),
+            # test order: excluded
+            attempt("E8", "T", "LT", "N1", "2024-01-01T04:00Z", 1, 0),
+            {"event_id": "E9", "order_id": "O1", "event_type": "hold_placed",
+             "event_at": "2024-01-01T00:30Z"}],
+        nodes=NODES)
+
+
+def test_allocation_failure_rates():
+    res = kpilib.compute(e2_ds(), E2, as_of=AS_OF)
+    first = one(res, "allocation_failure_rate")
+    # first attempts: L1 ok, L2 failed (partial), L3 ok, L4 failed (E5), L5 failed (fraud
+    # order kept, §11.9); LT is a test order -> 3 of 5
+    assert (first["numerator"], first["denominator"]) == (3, 5)
+    assert json.loads(first["excluded"]) == {"is_test": 1}
+    every = one(res, "allocation_attempt_failure_rate")
+    # all attempts E1..E7: failed E2, E5, E7 -> 3 of 7
+    assert (every["numerator"], every["denominator"]) == (3, 7)
+    assert every["value"] == pytest.approx(3 / 7)
+
+
+def test_allocation_anchor_is_attempt_time():
+    res = kpilib.compute(e2_ds(), E2, freq="D", as_of="2024-01-02T12:00Z")
+    first = res[res["kpi"] == "allocation_failure_rate"].set_index("period")
+    # every first attempt is on 01-01; the 01-02 retry is not a first attempt
+    assert first.loc[day("2024-01-01"), "denominator"] == 5
+    assert first.loc[day("2024-01-02"), "status"] == "undefined"
+    every = res[res["kpi"] == "allocation_attempt_failure_rate"].set_index("period")
+    assert (every.loc[day("2024-01-02"), "numerator"],
+            every.loc[day("2024-01-02"), "denominator"]) == (0, 1)      # E3
+
+
+def test_allocation_by_attempted_node_and_product_class():
+    res = kpilib.compute(e2_ds(), E2, by=["node"], as_of=AS_OF)
+    # first attempts by attempted node: N1 L1 ok, L2 failed, L3 ok, L5 failed -> 2/4;
+    # N2: L4 (E5) failed -> 1/1. Attempts: N2 has E3 ok and E5 failed -> 1/2
+    n1 = one(res, "allocation_failure_rate", node="N1")
+    assert (n1["numerator"], n1["denominator"]) == (2, 4)
+    assert one(res, "allocation_failure_rate", node="N2")["value"] == 1.0
+    assert one(res, "allocation_attempt_failure_rate", node="N2")["value"] == 0.5
+    pc = kpilib.compute(e2_ds(), ["allocation_failure_rate"], by=["product_class"],
+                        as_of=AS_OF)
+    # shoes (sku A): L1 ok, L3 ok, L5 failed -> 1/3; hats (B): L2, L4 failed -> 2/2
+    assert one(pc, "allocation_failure_rate", product_class="shoes")["value"] == \
+        pytest.approx(1 / 3)
+    assert one(pc, "allocation_failure_rate", product_class="hats")["value"] == 1.0
+
+
+def test_allocation_by_channel_sums_back():
+    seg = kpilib.compute(e2_ds(), ["allocation_failure_rate"], by=["channel"], as_of=AS_OF)
+    # web: L1 ok, L2 failed, L5 failed -> 2/3; app: L3 ok, L4 failed -> 1/2
+    assert one(seg, "allocation_failure_rate", channel="web")["value"] == pytest.approx(2 / 3)
+    assert one(seg, "allocation_failure_rate", channel="app")["value"] == 0.5
+    assert seg["numerator"].sum() == 3 and seg["denominator"].sum() == 5
+
+
+def test_allocation_unavailable_without_events():
+    ds = build_dataset(orders=[{"order_id": "O1"}])
+    r = one(kpilib.compute(ds, E2, as_of=AS_OF), "allocation_failure_rate")
+    assert r["status"] == "unavailable" and "order_events" in r["note"]
+
+
+# --- E5 --------------------------------------------------------------------------------------
+
+
+def rma(line, requested, decided=None, decision=None, oid="O1", reason="other"):
+    row = {"order_id": oid, "order_line_id": line, "rma_requested_at": requested,
+           "return_reason": reason}
+    if decided is not None:
+        row["rma_decided_at"] = decided
+        row["rma_decision"] = decision or "approved"
+    return row
+
+
+def e5_ds():
+    return build_dataset(
+        orders=[{"order_id": "O1", "channel": "web"}, {"order_id": "O2", "channel": "app"},
+                {"order_id": "T", "is_test": True}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"},
+                     {"order_line_id": "L2", "order_id": "O1"},
+                     {"order_line_id": "L3", "order_id": "O2"},
+                     {"order_line_id": "LT", "order_id": "T"}],
+        returns=[
+            # auto decision after 30 s
+            rma("L1", "2024-01-05T00:00Z", "2024-01-05T00:00:30Z", reason="damaged"),
+            # 24 h, rejected
+            rma("L2", "2024-01-05T00:00Z", "2024-01-06T00:00Z", "rejected"),
+            # exactly 60 s: still an auto decision; 1/60 h
+            rma("L3", "2024-01-06T00:00Z", "2024-01-06T00:01Z", oid="O2"),
+            # withdrawn by the customer: excluded
+            rma("L2", "2024-01-05T00:00Z", "2024-01-05T12:00Z", "withdrawn"),
+            # test order: excluded
+            rma("LT", "2024-01-05T00:00Z", "2024-01-05T06:00Z", oid="T"),
+            # still waiting
+            rma("L3", "2024-01-06T12:00Z", oid="O2")])
+
+
+def test_rma_decision_delay_and_auto_share():
+    res = kpilib.compute(e5_ds(), E5, as_of="2024-01-08T00:00Z")
+    d = one(res, "rma_decision_delay_hours")
+    # decided, kept: 30 s (1/120 h), 24 h, 60 s (1/60 h)
+    x = [1 / 120, 24.0, 1 / 60]
+    assert d["n"] == 3 and d["value"] == pytest.approx(sum(x) / 3)
+    assert d["p50"] == pytest.approx(1 / 60)
+    assert d["p90"] == pytest.approx(1 / 60 + 0.8 * (24 - 1 / 60))   # rank 0.9 * 2 = 1.8
+    assert json.loads(d["excluded"]) == {"is_test": 1, "withdrawn": 1}
+    a = one(res, "auto_decision_share")
+    assert (a["numerator"], a["denominator"]) == (2, 3)     # 30 s and 60 s
+
+
+def test_rma_delay_anchor_is_decision_and_segments():
+    res = kpilib.compute(e5_ds(), ["rma_decision_delay_hours"], freq="D",
+                         as_of="2024-01-08T00:00Z", start="2024-01-05", end="2024-01-07")
+    got = res.set_index("period")
+    # decided 01-05: L1 (30 s); 01-06: L2 (24 h) and L3 (60 s)
+    assert got.loc[day("2024-01-05"), "n"] == 1
+    assert got.loc[day("2024-01-06"), "value"] == pytest.approx((24 + 1 / 60) / 2)
+    by = kpilib.compute(e5_ds(), ["auto_decision_share"], by=["channel"],
+                        as_of="2024-01-08T00:00Z")
+    assert one(by, "auto_decision_share", channel="web")["value"] == 0.5   # L1 of L1, L2
+    assert one(by, "auto_decision_share", channel="app")["value"] == 1.0   # L3
+    rr = kpilib.compute(e5_ds(), ["rma_decision_delay_hours"], by=["return_reason"],
+                        freq="D", as_of="2024-01-08T00:00Z", start="2024-01-05",
+                        end="2024-01-06")
+    dmg = rr[(rr["return_reason"] == "damaged") & (rr["period"] == day("2024-01-05"))]
+    assert dmg.iloc[0]["value"] == pytest.approx(1 / 120)
+
+
+def test_rma_decision_after_as_of_is_pending():
+    res = kpilib.compute(e5_ds(), ["rma_decision_delay_hours"], as_of="2024-01-05T23:00Z")
+    r = one(res, "rma_decision_delay_hours")
+    # at 01-05 23:00 only L1 is decided (L2's 01-06 decision is in the future)
+    assert r["n"] == 1 and r["value"] == pytest.approx(1 / 120)
+
+
+def test_open_rma_age_snapshots():
+    res = kpilib.compute(e5_ds(), ["open_rma_age_hours"], as_of="2024-01-08T00:00Z")
+    r = one(res, "open_rma_age_hours")
+    # at 01-08 00:00 only the 01-06 12:00 request is undecided: 36 h
+    assert r["n"] == 1 and r["value"] == pytest.approx(36.0)
+    daily = kpilib.compute(e5_ds(), ["open_rma_age_hours"], freq="D", start="2024-01-04",
+                           as_of="2024-01-08T00:00Z")
+    got = daily.set_index("period")
+    # end of 01-04 (01-05 00:00): the four requests of 01-05 00:00 exist: L1, L2 open (0 h),
+    # the withdrawn one and the test order's excluded (counted)
+    assert got.loc[day("2024-01-04"), "n"] == 2 and got.loc[day("2024-01-04"), "value"] == 0
+    assert json.loads(got.loc[day("2024-01-04"), "excluded"]) == {"is_test": 1, "withdrawn": 1}
+    # end of 01-05 (01-06 00:00): L1 and the test order's request are decided, L2 is decided
+    # exactly at 01-06 00:00 (closed), the withdrawn one is excluded; L3's request of
+    # 01-06 00:00 is open, 0 h old (decided at 00:01)
+    assert got.loc[day("2024-01-05"), "n"] == 1
+    assert got.loc[day("2024-01-05"), "value"] == pytest.approx(0.0)
+    # end of 01-06 (01-07 00:00): the 01-06 12:00 request, 12 h
+    assert got.loc[day("2024-01-06"), "value"] == pytest.approx(12.0)
+
+
+def test_open_rma_age_excludes_withdrawn_while_waiting():
+    ds = build_dataset(returns=[rma("L1", "2024-01-05T00:00Z", "2024-01-07T00:00Z",
+                                    "withdrawn"),
+                                rma("L1", "2024-01-05T12:00Z")])
+    r = one(kpilib.compute(ds, ["open_rma_age_hours"], as_of="2024-01-06T00:00Z"),
+            "open_rma_age_hours")
+    # at 01-06 the withdrawal (01-07) is not known yet: both wait -> (24 + 12) / 2
+    assert r["value"] == pytest.approx(18.0) and r["n"] == 2
+    res = kpilib.compute(ds, ["open_rma_age_hours"], freq="D", start="2024-01-05",
+                         end="2024-01-06", as_of="2024-01-08T00:00Z")
+    r = one(res[res["period"] == day("2024-01-05")], "open_rma_age_hours")
+    # seen from 01-08, the first request was withdrawn: excluded (counted) at 01-06 00:00
+    assert r["n"] == 1 and r["value"] == pytest.approx(12.0)
+    assert json.loads(r["excluded"]) == {"withdrawn": 1}
+
+
+def test_rma_unavailable_without_returns():
+    ds = build_dataset(orders=[{"order_id": "O1"}])
+    r = one(kpilib.compute(ds, ["open_rma_age_hours"], as_of=AS_OF), "open_rma_age_hours")
+    assert r["status"] == "unavailable" and "returns" in r["note"]
