@@ -113,6 +113,11 @@ def evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...] | None = No
     in-full, any() for lateness, open quantity, defects and exclusions.
     """
     by = ctx.by if by is None else by
+    return ctx.memo(f"_cu_eval_{float(maturity_days)}_{by}",
+                    lambda: _evaluate(ctx, maturity_days, by)).copy()
+
+
+def _evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...]) -> pd.DataFrame:
     x = ctx.fact("commit_unit_lines")
     if by:
         x = segments.attach(x, segments.line_dims(ctx), "order_line_id", ctx)
