@@ -11,8 +11,9 @@ passes ``assume_tz``, in which case naive values are read as wall-clock times in
 UTC. A column that mixes naive and offset values is reported on its naive rows the same way.
 
 Rules: ``missing_column`` (a required column is absent), ``wrong_type`` (a non-null value that
-does not parse: text in a numeric column, a non-integer in an int column, an unknown boolean, an
-unparseable timestamp or date, a date with a time of day), ``naive_timestamp``.
+does not parse: text in a numeric column, an infinite number, a non-integer in an int column, an
+unknown boolean, an unparseable timestamp or date, a date with a time of day),
+``naive_timestamp``. An empty string counts as null, as an empty CSV cell does.
 """
 
 from __future__ import annotations
@@ -40,16 +41,19 @@ def _as_text(s: pd.Series) -> pd.Series:
     else:
         out = s.astype(object).copy()
         out[notna] = s[notna].astype(str)
+    notna &= (out != "").to_numpy()  # an empty string is null, as an empty CSV cell is
     return out.where(notna, None)
 
 
 def _parse_num(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         out = s.astype("float64")
-        return out, np.zeros(len(s), bool)
+        bad = np.isinf(out.to_numpy())
+        return out.where(~bad), bad
     text = _as_text(s)
     out = pd.to_numeric(text, errors="coerce").astype("float64")
-    return out, (text.notna() & out.isna()).to_numpy()
+    bad = (text.notna() & out.isna()).to_numpy() | np.isinf(out.to_numpy())
+    return out.where(~bad), bad
 
 
 def _parse_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -102,9 +106,9 @@ def _parse_ts(s: pd.Series, assume_tz: str | None) -> tuple[pd.Series, np.ndarra
                  .str.contains(_TS_WITH_OFFSET, regex=True).fillna(False).to_numpy(bool))
         naive = notna & ~aware
         bad = np.zeros(n, bool)
-        if aware.all():
+        if aware[notna].all():
             out = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-            bad = out.isna().to_numpy()
+            bad = notna & out.isna().to_numpy()
         elif aware.any():
             out[aware] = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
             bad = aware & out.isna().to_numpy()
@@ -120,6 +124,12 @@ def _parse_ts(s: pd.Series, assume_tz: str | None) -> tuple[pd.Series, np.ndarra
         out[naive] = local.dt.tz_convert("UTC")
         naive = np.zeros(n, bool)
     return out.astype(UTC_DTYPE), bad, naive
+
+
+def _similar(name: str, columns: pd.Index) -> str:
+    """A hint naming a column that differs from ``name`` only in case or spaces."""
+    near = [str(c) for c in columns if str(c).strip().lower() == name]
+    return f"; found {near[0]!r}, rename it to {name!r}" if near else ""
 
 
 def _null_column(dtype: str, index: pd.Index) -> pd.Series:
@@ -154,8 +164,8 @@ def coerce_table(
         if col.name not in raw.columns:
             if col.required:
                 problems.append(problem(name, col.name, "missing_column",
-                                        f"required column {col.name!r} ({col.dtype}) is absent",
-                                        n_rows=n))
+                                        f"required column {col.name!r} ({col.dtype}) is absent"
+                                        + _similar(col.name, raw.columns), n_rows=n))
                 reported[col.name] = np.ones(n, bool)
             cols[col.name] = _null_column(col.dtype, raw.index)
             continue
