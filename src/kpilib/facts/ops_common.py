@@ -24,9 +24,20 @@ HOUR_NS = 3_600_000_000_000
 
 def ns(s: pd.Series) -> np.ndarray:
     """int64 nanoseconds since the epoch of a tz-aware (UTC) or naive column; NaT -> ``NAT``."""
+    if s.dtype == object:
+        s = pd.to_datetime(s, utc=True)
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
     return s.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def ts_min(*cols: pd.Series) -> pd.Series:
+    """Row-wise earliest of several UTC timestamp columns, ignoring NaT (NaT when all are)."""
+    big = np.iinfo(np.int64).max
+    stack = np.vstack([np.where(ns(c) == NAT, big, ns(c)) for c in cols]).min(axis=0)
+    out = pd.Series(np.where(stack == big, NAT, stack).view("datetime64[ns]"),
+                    index=cols[0].index)
+    return out.dt.tz_localize("UTC")
 
 
 def hours(end: pd.Series, start: pd.Series) -> pd.Series:

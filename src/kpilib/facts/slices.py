@@ -34,6 +34,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
+from kpilib.facts.ops_common import ts_min
 from kpilib.facts.population import order_population
 
 KEY = ["order_id", "node"]
@@ -119,10 +120,9 @@ def _first_release(ctx: Context, slices: pd.DataFrame) -> pd.Series:
     at_node.index = at_node.index.set_names(KEY)
     any_node = rel.loc[rel["node_id"].isna()].groupby("order_id")["event_at"].min()
     t1 = slices[KEY].merge(at_node.rename("t").reset_index(), on=KEY, how="left")["t"]
+    t1 = pd.Series(t1.array, index=slices.index)
     t2 = slices["order_id"].map(any_node)
-    out = t1.where(t1.notna() | t2.isna(), t2)
-    out = out.where(out.isna() | t2.isna() | (out <= t2), t2)
-    return pd.Series(out.to_numpy(), index=slices.index).astype("datetime64[ns, UTC]")
+    return ts_min(t1.astype("datetime64[ns, UTC]"), t2.astype("datetime64[ns, UTC]"))
 
 
 def _hold_hours(ctx: Context, slices: pd.DataFrame) -> pd.Series:
@@ -170,9 +170,11 @@ def order_node_slices(ctx: Context) -> pd.DataFrame:
     lines = _line_slices(ctx)
     ships = _shipment_slices(ctx)
     out = lines.merge(ships, on=KEY, how="outer", sort=False)
+    for c in ("first_shipped_at", "last_shipped_at", "planned_ship_by"):
+        out[c] = pd.to_datetime(out[c], utc=True)
     out["n_lines"] = out["n_lines"].fillna(0).astype(int)
     for c in ("n_shipped", "n_unshipped"):
-        out[c] = out[c].fillna(0).astype(int)
+        out[c] = pd.to_numeric(out[c]).fillna(0).astype(int)
     for c in ("all_customer_cancelled", "all_cancelled"):
         out[c] = out[c].astype("boolean").fillna(False).astype(bool)
     has_qty = ctx.table("shipment_lines") is not None

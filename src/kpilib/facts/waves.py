@@ -20,6 +20,8 @@ in each channel that still has open lines in the wave.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -72,8 +74,13 @@ def _build(ctx: Context) -> pd.DataFrame:
     rec = waved.merge(counts.drop(columns=["node_id"]), on=["wave_id", "_pt", "t", *sub],
                       how="left")
     unw = counts.loc[counts["wave_id"].eq(UNWAVED)].copy()
-    unw["period"] = pts["period"].iloc[unw["_pt"].to_numpy()].to_numpy()
-    rec = pd.concat([rec, unw], ignore_index=True)
+    unw["period"] = pts["period"].iloc[unw["_pt"].to_numpy()].array
+    if len(unw):
+        for c in rec.columns.difference(unw.columns):
+            unw[c] = pd.Series(index=unw.index, dtype=rec[c].dtype)
+        with warnings.catch_warnings():  # same dtypes on both sides: the all-NA rule is moot
+            warnings.simplefilter("ignore", FutureWarning)
+            rec = pd.concat([rec, unw[rec.columns]], ignore_index=True)
     for c in ("lines_open", "units_open"):
         rec[c] = rec[c].fillna(0.0).astype(float)
     wave_lines = rec.groupby(["wave_id", "node_id", "_pt"], sort=False)["lines_open"].transform(

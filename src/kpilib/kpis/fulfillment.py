@@ -7,7 +7,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.facts import slices as _slices_fact  # noqa: F401  (registers the fact)
-from kpilib.facts.ops_common import expand_open, guard_mean, hours
+from kpilib.facts.ops_common import expand_open, guard_mean, hours, ts_min
 from kpilib.registry import kpi, register_param
 
 register_param("hold_counts_against_node", False,
@@ -25,7 +25,7 @@ def _obs(sl: pd.DataFrame, ctx: Context, **cols) -> pd.DataFrame:
     """Observation frame: the requested dims of each slice plus ``cols``."""
     out = pd.DataFrame({d: sl[d].to_numpy() for d in ctx.by if d in sl.columns})
     for name, values in cols.items():
-        out[name] = values.to_numpy() if isinstance(values, pd.Series) else values
+        out[name] = values.array if isinstance(values, pd.Series) else values
     return out
 
 
@@ -83,8 +83,7 @@ def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
     node is not known yet are shown under node ``(unknown)``.
     """
     sl = _slices(ctx)
-    end = pd.concat([sl["released_at"], sl["first_shipped_at"], sl["cancelled_at"]],
-                    axis=1).min(axis=1)
+    end = ts_min(sl["released_at"], sl["first_shipped_at"], sl["cancelled_at"])
     start = sl["start_at"].where(sl["start_at"] >= sl["created_at"], sl["created_at"])
     keep = sl.loc[:, [*[d for d in ctx.by if d in sl.columns], "exclusion"]].assign(
         _start=start)
@@ -128,7 +127,8 @@ def on_time_shipment_rate(ctx: Context) -> pd.DataFrame:
     cust = sl["all_customer_cancelled"] & nothing_shipped & ~(
         sl["cancelled_at"].notna() & (sl["cancelled_at"] > deadline))
     reason = _exclude(reason, cust, "customer_cancel")
-    reason = _exclude(reason, sl["all_cancelled"] & nothing_shipped, "merchant_cancel")
+    merchant = sl["all_cancelled"] & ~sl["all_customer_cancelled"] & nothing_shipped
+    reason = _exclude(reason, merchant, "merchant_cancel")
     on_time = sl["complete"] & (sl["last_shipped_at"] <= deadline)
     return _obs(sl, ctx, anchor=deadline, num=on_time.astype(float), den=1.0,
                 excluded=reason)
