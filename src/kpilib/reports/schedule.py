@@ -2,7 +2,9 @@
 
 Rules:
 
-- APScheduler ``BlockingScheduler`` with ``CronTrigger.from_crontab(cron, timezone)``; one job,
+- APScheduler (``BackgroundScheduler``; the main thread blocks on a stop event) with a
+  ``CronTrigger`` built from a standard crontab expression (``cron_trigger``: weekday numbers
+  as in cron, 0/7 = Sunday, 1 = Monday); one job,
   ``max_instances=1``, ``coalesce=True`` (missed fires collapse into one run).
 - Each run takes the output folder's ``fcntl`` lock (``publish.RunLock``); when another run (this
   process, cron, a person) holds it, the fire is skipped and logged, never queued.
@@ -15,11 +17,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kpilib.reports.params import ReportParams
 
@@ -45,14 +46,66 @@ def run_job(params: ReportParams, runner: Callable[[ReportParams], Any] | None =
     return outcome.status
 
 
-def make_scheduler(cron: str, params: ReportParams, timezone: str = "UTC",
-                   runner: Callable[[ReportParams], Any] | None = None):
-    """A configured (not started) ``BlockingScheduler`` with the report job."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _cron_dow(field: str) -> str:
+    """Standard crontab day-of-week (0 or 7 = Sunday, 1 = Monday) -> APScheduler names.
+
+    APScheduler's ``day_of_week`` numbers start at Monday = 0, so ``from_crontab("0 6 * * 1")``
+    would fire on Tuesdays; numeric items, ranges and steps are expanded to day names.
+    """
+    if field == "*" or not any(ch.isdigit() for ch in field):
+        return field
+    days: list[int] = []
+    for item in field.split(","):
+        rng, _, step = item.partition("/")
+        if rng == "*":
+            lo, hi = 0, 6
+        elif "-" in rng:
+            a, b = rng.split("-", 1)
+            lo, hi = _dow_num(a), _dow_num(b)
+            if hi == 0 and b.strip() in ("7",):
+                hi = 7
+        else:
+            lo = hi = _dow_num(rng)
+            if step:
+                hi = 6
+        days.extend(range(lo, hi + 1, int(step) if step else 1))
+    return ",".join(dict.fromkeys(_DOW_NAMES[d % 7] for d in days))
+
+
+def _dow_num(token: str) -> int:
+    token = token.strip().lower()
+    if token.isdigit():
+        n = int(token)
+        if not 0 <= n <= 7:
+            raise ValueError(f"day of week {n} is out of range 0-7")
+        return n
+    if token[:3] in _DOW_NAMES:
+        return _DOW_NAMES.index(token[:3])
+    raise ValueError(f"unknown day of week {token!r}")
+
+
+def cron_trigger(cron: str, timezone: str = "UTC"):
+    """``CronTrigger`` for a standard 5-field crontab expression (cron's weekday numbering)."""
     from apscheduler.triggers.cron import CronTrigger
 
-    trigger = CronTrigger.from_crontab(cron, timezone=timezone)
-    sched = BlockingScheduler(timezone=timezone)
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                       day_of_week=_cron_dow(dow), timezone=timezone)
+
+
+def make_scheduler(cron: str, params: ReportParams, timezone: str = "UTC",
+                   runner: Callable[[ReportParams], Any] | None = None):
+    """A configured (not started) ``BackgroundScheduler`` with the report job."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    trigger = cron_trigger(cron, timezone)
+    sched = BackgroundScheduler(timezone=timezone)
     sched.add_job(run_job, trigger, args=[params, runner], id="kpilib-reports",
                   max_instances=1, coalesce=True, misfire_grace_time=3600)
     return sched
@@ -60,26 +113,39 @@ def make_scheduler(cron: str, params: ReportParams, timezone: str = "UTC",
 
 def serve(cron: str, params: ReportParams, timezone: str = "UTC", run_now: bool = False,
           runner: Callable[[ReportParams], Any] | None = None) -> int:
-    """Block running ``params`` on ``cron`` until SIGTERM/SIGINT; return the exit code (0)."""
+    """Block running ``params`` on ``cron`` until SIGTERM/SIGINT; return the exit code (0).
+
+    The scheduler runs in the background; the main thread waits on an event that the signal
+    handler sets (a handler must not block or log), then shuts the scheduler down, waiting
+    for a run in progress to finish.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         sched = make_scheduler(cron, params, timezone, runner)
     except ValueError as err:
         log.error("invalid cron expression %r: %s", cron, err)
         return 2
+    stop = threading.Event()
+    received: list[str] = []
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("received %s: stopping after the current run", signal.Signals(signum).name)
-        sched.shutdown(wait=False)
+        received.append(signal.Signals(signum).name)
+        stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    if run_now:
-        run_job(params, runner)
-    job = sched.get_jobs()[0]
-    now = datetime.now(ZoneInfo(timezone))
-    log.info("schedule %r (%s): next run at %s", cron, timezone,
-             job.trigger.get_next_fire_time(None, now))
-    sched.start()
+    old = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if run_now:
+            run_job(params, runner)
+        sched.start()
+        job = sched.get_jobs()[0]
+        log.info("schedule %r (%s): next run at %s", cron, timezone, job.next_run_time)
+        while not stop.wait(1.0):
+            pass
+        log.info("received %s: stopping (no new runs; waiting for a run in progress)",
+                 received[0] if received else "stop")
+        sched.shutdown(wait=True)
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
     log.info("scheduler stopped")
     return 0

@@ -42,6 +42,7 @@ class Report:
     role: str | None = None
     bands: Any = None
     kpis: list[str] | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, data_path: str, *, as_of: Any = None, start: Any = None, end: Any = None,
@@ -87,11 +88,33 @@ class Report:
     # -- numbers ------------------------------------------------------------------------
     def frame(self, ids: Sequence[str], *, by: Sequence[str] = (), freq: Any = "default",
               bands: bool = True) -> pd.DataFrame:
-        """``views.kpi_frame`` with this report's parameters."""
-        return views.kpi_frame(
-            self.ds, ids, freq=self.freq if freq == "default" else freq, start=self.start,
-            end=self.end, as_of=self.as_of, by=by, filters=self.filters,
-            bands=self.bands if bands else False)
+        """``views.kpi_frame`` with this report's parameters, cached per (by, freq, bands).
+
+        KPIs computed together share their fact tables (one engine context), so a notebook
+        that calls ``prefetch`` with all its ids first pays for each fact table once.
+        """
+        freq = self.freq if freq == "default" else freq
+        key = (tuple(by), freq, bool(bands))
+        cached = self._cache.setdefault(key, {})
+        todo = [k for k in dict.fromkeys(ids) if k not in cached]
+        if todo:
+            res = views.kpi_frame(
+                self.ds, todo, freq=freq, start=self.start, end=self.end, as_of=self.as_of,
+                by=by, filters=self.filters, bands=self.bands if bands else False)
+            for k in todo:
+                cached[k] = res[res["kpi"] == k] if len(res) else res
+        parts = [cached[k] for k in dict.fromkeys(ids) if len(cached[k])]
+        if not parts:
+            return views.kpi_frame(self.ds, [], by=by)
+        return pd.concat(parts, ignore_index=True)
+
+    def prefetch(self, ids: Sequence[str], *, segments: bool = True) -> None:
+        """Compute ``ids`` in one engine call (shared facts) for later ``show``/``frame``;
+        also by ``segment_by`` when ``segments`` (and the report is not filtered on it)."""
+        ids = self.role_filter(ids)
+        self.frame(ids)
+        if segments and self.segment_by and self.segment_by not in self.filters:
+            self.frame(ids, by=[self.segment_by])
 
     def headline(self, frame: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
         return views.headline(frame, freq=self.freq, as_of=self.as_of, by=by)

@@ -156,21 +156,29 @@ def open_alerts(banded: Sequence[pd.DataFrame], *, freq: str | None, as_of: Any,
     return alerts.sort_values(["kpi", "segment"]).reset_index(drop=True)
 
 
+COUNT_UNITS = ("count", "units", "lines", "touches")
+
+
 def fmt(value: Any, unit: str) -> str:
-    """Fixed-precision text: rates ``91.2%``, hours ``12.3 h``, days ``4.5 d``, else 2 decimals."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
+    """Fixed-precision text of a value in its unit.
+
+    Rates (``fraction``) ``91.2%``; ``hours`` ``12.3 h``; ``days`` ``4.5 d``; counts (units,
+    lines, touches, count) 1 decimal; money and every other unit 2 decimals, no unit text
+    (the KPI name says what it is).
+    """
+    if value is None or pd.isna(value):
         return "n/a"
     v = float(value)
     unit = str(unit)
     if unit in ("fraction", "rate"):
         return f"{v:.1%}"
     if unit == "hours":
-        return f"{v:.1f} h"
+        return f"{v:,.1f} h"
     if unit == "days":
-        return f"{v:.1f} d"
-    if unit in ("currency", "currency/order"):
-        return f"{v:,.2f}"
-    return f"{v:,.2f} {unit}".strip()
+        return f"{v:,.1f} d"
+    if unit in COUNT_UNITS:
+        return f"{v:,.1f}"
+    return f"{v:,.2f}"
 
 
 def fmt_change(change: Any, unit: str) -> str:

@@ -1,0 +1,101 @@
+"""``make notebooks``: re-execute the stored notebooks in place and strip volatile metadata.
+
+Rule: each ``notebooks/*.ipynb`` is executed top to bottom with its default parameters (the CI
+dataset, ``cidata.ensure_ci_data()``) by papermill on the running interpreter's kernel, then
+cleaned so that a deliberate change is a small, reviewable diff and nbval compares only what
+matters:
+
+- papermill and execution metadata (timings, status, kernel versions) are removed;
+- execution counts are renumbered 1, 2, ... in cell order;
+- outputs of cells tagged ``nbval-ignore-output`` (charts, widgets, machine records) are
+  cleared: nbval does not compare them and base64 images would bloat every diff;
+- widget state is dropped; ``language_info`` keeps only the language name;
+- cell ids become ``cell-00``, ``cell-01``... so they never churn.
+
+A notebook that fails to execute is left untouched and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+IGNORE_TAG = "nbval-ignore-output"
+VOLATILE_CELL_KEYS = ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled")
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip volatile metadata and ignored outputs (see module docstring); returns ``nb``."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    count = 0
+    cells = []
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            continue
+        for key in VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
+            if IGNORE_TAG in tags:
+                cell.outputs = []
+            for out in cell.outputs:
+                if "execution_count" in out:
+                    out["execution_count"] = count
+                if "metadata" in out:
+                    out["metadata"] = {}
+        cell["id"] = f"cell-{len(cells):02d}"  # stable ids: no churn in diffs
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def refresh(path: Path, data: Path | None = None) -> None:
+    """Execute ``path`` in place (via a temporary copy) and clean it."""
+    import papermill as pm
+
+    from kpilib.reports.runner import KERNEL_NAME, kernel_env
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(kernel_env(Path(tmp)))
+        out = Path(tmp) / path.name
+        pm.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME, language="python",
+                            progress_bar=False, cwd=str(path.parent))
+        nb = clean(nbformat.read(str(out), as_version=4))
+    nbformat.write(nb, str(path))
+
+
+def main(paths: list[str] | None = None) -> int:
+    """Refresh ``paths`` (default ``notebooks/*.ipynb``); return the exit code."""
+    from kpilib.reports.cidata import ensure_ci_data, repo_root
+
+    ensure_ci_data()
+    targets = [Path(p) for p in paths] if paths else sorted(
+        (repo_root() / "notebooks").glob("*.ipynb"))
+    failed = []
+    for path in targets:
+        print(f"refreshing {path} ...", flush=True)
+        try:
+            refresh(path)
+        except Exception as err:  # noqa: BLE001 - report every failing notebook
+            print(f"  FAILED: {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
+            failed.append(path)
+    if failed:
+        print(f"{len(failed)} notebook(s) failed; left unchanged: {[str(p) for p in failed]}",
+              file=sys.stderr)
+        return 1
+    print(f"refreshed {len(targets)} notebook(s); review with `git diff notebooks/`")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,159 @@
+"""Report parameters are checked before any kernel starts, with every problem named at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from builders import build_dataset
+
+from kpilib.errors import ParameterError
+from kpilib.reports.params import ReportParams, segment_values, validate_params
+from kpilib.reports.runner import inside, safe_name
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """Orders from 2024-01-01 to 2024-01-10 (the data range) in channels web and app."""
+    ds = build_dataset(orders=[
+        {"order_id": "O1", "channel": "web", "created_at": "2024-01-01T00:00Z"},
+        {"order_id": "O2", "channel": "app", "created_at": "2024-01-10T00:00Z"},
+    ])
+    out = tmp_path_factory.mktemp("params") / "ds"
+    ds.to_parquet(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def nb_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("nbs")
+    for name in ("00_executive_summary", "01_order_workflow", "02_inventory_health",
+                 "03_fulfillment_cost"):
+        (d / f"{name}.ipynb").write_text("{}")
+    return d
+
+
+def params(data_dir, nb_dir, **kw) -> ReportParams:
+    return ReportParams(data_path=str(data_dir), out_dir="unused", notebook_dir=str(nb_dir), **kw)
+
+
+def test_valid_parameters_are_normalised(data_dir, nb_dir):
+    p, ds = validate_params(params(data_dir, nb_dir, as_of="2024-01-05"))
+    assert p.as_of == "2024-01-05T00:00:00+00:00"  # naive input means UTC
+    assert Path(p.data_path).is_absolute()
+    assert p.notebooks == ["00_executive_summary", "01_order_workflow", "02_inventory_health",
+                           "03_fulfillment_cost"]
+    assert p.jobs >= 1
+    assert len(ds.orders) == 2
+
+
+def test_as_of_defaults_to_the_data_as_of(data_dir, nb_dir):
+    p, ds = validate_params(params(data_dir, nb_dir))
+    assert pd.Timestamp(p.as_of) == ds.data_as_of
+
+
+def test_missing_data_path(tmp_path, nb_dir):
+    with pytest.raises(ParameterError, match="does not exist"):
+        validate_params(params(tmp_path / "nope", nb_dir))
+
+
+def test_data_that_breaks_the_contract_is_rejected(tmp_path, nb_dir):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "orders.csv").write_text("order_id\nO1\n")  # required columns and table missing
+    with pytest.raises(ParameterError, match="data contract|could not be loaded"):
+        validate_params(params(bad, nb_dir))
+
+
+@pytest.mark.parametrize("as_of", ["2023-12-31", "2024-02-01T00:00Z"])
+def test_as_of_outside_the_data(data_dir, nb_dir, as_of):
+    with pytest.raises(ParameterError, match="outside the data"):
+        validate_params(params(data_dir, nb_dir, as_of=as_of))
+
+
+def test_as_of_that_is_not_a_date(data_dir, nb_dir):
+    with pytest.raises(ParameterError, match="not a date"):
+        validate_params(params(data_dir, nb_dir, as_of="yesterday-ish"))
+
+
+def test_unknown_segment_and_fanout_dimension(data_dir, nb_dir):
+    with pytest.raises(ParameterError) as err:
+        validate_params(params(data_dir, nb_dir, segment_by="planet", per="galaxy"))
+    msg = str(err.value)
+    assert "segment_by='planet'" in msg and "per='galaxy'" in msg  # both named at once
+    assert "channel" in msg  # the valid choices are listed
+
+
+def test_unknown_role(data_dir, nb_dir):
+    with pytest.raises(ParameterError, match="role='chief_vibes_officer' is unknown"):
+        validate_params(params(data_dir, nb_dir, role="chief_vibes_officer"))
+
+
+def test_known_role_passes(data_dir, nb_dir):
+    p, _ = validate_params(params(data_dir, nb_dir, role="executive"))
+    assert p.role == "executive"
+
+
+def test_unknown_kpi_id(data_dir, nb_dir):
+    with pytest.raises(ParameterError, match=r"unknown KPI id\(s\) \['perfect_vibes_rate'\]"):
+        validate_params(params(data_dir, nb_dir, kpis=["perfect_vibes_rate"]))
+
+
+def test_unknown_kpi_in_band_thresholds(tmp_path, data_dir, nb_dir):
+    cfg = tmp_path / "bands.yaml"
+    cfg.write_text("version: 1\nkpis:\n  perfect_vibes_rate:\n    chart: xmr\n")
+    with pytest.raises(ParameterError, match="perfect_vibes_rate"):
+        validate_params(params(data_dir, nb_dir, thresholds=str(cfg)))
+
+
+def test_missing_threshold_file(tmp_path, data_dir, nb_dir):
+    with pytest.raises(ParameterError, match="does not exist"):
+        validate_params(params(data_dir, nb_dir, thresholds=str(tmp_path / "none.yaml")))
+
+
+def test_filters_need_one_value_and_a_known_dimension(data_dir, nb_dir):
+    with pytest.raises(ParameterError) as err:
+        validate_params(params(data_dir, nb_dir, filters={"channel": ["web", "app"],
+                                                          "mood": ["x"]}))
+    assert "exactly one value" in str(err.value) and "'mood'" in str(err.value)
+
+
+def test_start_after_end_and_bad_freq(data_dir, nb_dir):
+    with pytest.raises(ParameterError) as err:
+        validate_params(params(data_dir, nb_dir, start="2024-01-09", end="2024-01-02",
+                               freq="fortnight"))
+    assert "must be before end" in str(err.value) and "freq='fortnight'" in str(err.value)
+
+
+def test_missing_notebook(data_dir, nb_dir):
+    with pytest.raises(ParameterError, match=r"notebook\(s\) \['99_nope'\] not found"):
+        validate_params(params(data_dir, nb_dir, notebooks=["99_nope"]))
+
+
+def test_segment_values_for_fanout(data_dir):
+    import kpilib
+
+    ds = kpilib.load_dataset(str(data_dir))
+    assert segment_values(ds, "channel") == ["app", "web"]
+    assert segment_values(ds, "abc_class") == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize("value", ["../../etc/passwd", "..", "/abs/path", "a\\b", "web shop",
+                                   "<script>alert(1)</script>", "", "."])
+def test_safe_name_never_leaves_its_folder(tmp_path, value):
+    name = safe_name(value)
+    assert "/" not in name and "\\" not in name and name not in ("", ".", "..")
+    assert not name.startswith(".")
+    assert inside(tmp_path, tmp_path / name) == (tmp_path / name).resolve()
+
+
+def test_safe_names_do_not_collide():
+    # "a/b" and "a_b" would both become "a_b" without the hash suffix
+    assert safe_name("a/b") != safe_name("a_b")
+    assert safe_name("web") == "web"  # clean values stay readable
+
+
+def test_inside_rejects_escaping_paths(tmp_path):
+    with pytest.raises(ParameterError, match="escape"):
+        inside(tmp_path / "run", tmp_path / "run" / ".." / "elsewhere")
