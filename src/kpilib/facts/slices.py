@@ -52,8 +52,8 @@ def leaf_lines(ctx: Context) -> pd.DataFrame:
                         "planned_ship_by_at"]]
         ship = segments.latest_shipment_of_line(ctx)[["order_line_id", "ship_node"]]
         lines = lines.merge(ship, on="order_line_id", how="left")
-        lines["node"] = lines["ship_node"].where(lines["ship_node"].notna(),
-                                                 lines["assigned_node_id"])
+        lines["node"] = lines["ship_node"].astype(object).where(
+            lines["ship_node"].notna(), lines["assigned_node_id"]).astype(object)
         return lines.drop(columns=["ship_node", "assigned_node_id"])
 
     return ctx.memo("_ops_leaf_lines", build)
@@ -98,7 +98,7 @@ def _shipment_slices(ctx: Context) -> pd.DataFrame:
     if sh is None:
         return pd.DataFrame(columns=cols)
     s = sh[["order_id", "node_id", "shipped_at", "carrier", "service_level", "shipment_id"]]
-    s = s.rename(columns={"node_id": "node"})
+    s = s.rename(columns={"node_id": "node"}).astype({"node": object})
     g = s.groupby(KEY, sort=False)
     out = pd.DataFrame({
         "first_shipped_at": g["shipped_at"].min(), "last_shipped_at": g["shipped_at"].max(),
@@ -167,8 +167,8 @@ def _start_at(orders: pd.DataFrame) -> pd.Series:
 def order_node_slices(ctx: Context) -> pd.DataFrame:
     """One row per order-node slice: node, release, ship deadline, ship times, cancellations
     and exclusions (see module docstring)."""
-    lines = _line_slices(ctx)
-    ships = _shipment_slices(ctx)
+    lines = _line_slices(ctx).astype({"node": object})
+    ships = _shipment_slices(ctx).astype({"node": object})
     out = lines.merge(ships, on=KEY, how="outer", sort=False)
     for c in ("first_shipped_at", "last_shipped_at", "planned_ship_by"):
         out[c] = pd.to_datetime(out[c], utc=True)
