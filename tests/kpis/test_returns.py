@@ -27,7 +27,8 @@ def excluded(row) -> dict:
 
 def ret(rid, order="O1", line="L1", **kw):
     return {"return_line_id": rid, "order_id": order, "order_line_id": line,
-            "sku": {"L2": "B"}.get(line, "A"), "receiving_node_id": "N1", "rma_requested_at": "2024-01-05T00:00Z", **kw}
+            "sku": {"L2": "B"}.get(line, "A"), "receiving_node_id": "N1",
+            "rma_requested_at": "2024-01-05T00:00Z", **kw}
 
 
 def _ds(returns, orders=None, lines=None):
