@@ -14,6 +14,7 @@ import numpy as np
 from kpilib.synth.demand import B2B, MKA, MKB
 from kpilib.synth.replenishment import initial_stock, plan_rates, review
 from kpilib.synth.state import DC_NODES, SimState, group_cumsum
+from kpilib.synth.transfers import rebalance
 
 
 def _greedy(avail: np.ndarray, sku, node, qty, t, reserve=None) -> np.ndarray:
@@ -131,6 +132,7 @@ def run_allocation(st: SimState, cat: dict, ob: dict) -> dict:
                 log.add("cancel", line=lines[mc], t=t[mc] + rng.uniform(0.5, 3, mc.sum()),
                         qty=rem[mc], who=np.full(mc.sum(), "merchant"))
         review(st, d, cat, cplan, avail, supply, log)
+        rebalance(st, d, cat, cplan, avail, supply, log)
     st.art["open_backorders"] = {"line": q_line, "qty": q_rem}
     i8, f8, b1 = np.int64, float, bool
     return {
@@ -144,6 +146,7 @@ def run_allocation(st: SimState, cat: dict, ob: dict) -> dict:
         "scrap": log.get("scrap", dict(sku=i8, node=i8, t=f8, qty=f8)),
         "po": log.get("po", dict(sku=i8, node=i8, placed=f8, qty=f8, got=f8, dock=f8,
                                  received=f8, qa=b1, qa_rel=f8, put=f8, xdock=b1)),
+        "transfers": log.get("transfer", dict(sku=i8, src=i8, qty=f8, t=f8, day=i8)),
         "plan": plan,
     }
 

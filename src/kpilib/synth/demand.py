@@ -81,7 +81,7 @@ def draw_orders(st: SimState, rates: np.ndarray) -> dict:
     """Order headers per day and channel: counts, creation hour."""
     rng = st.rng
     counts = rng.poisson(rates)  # (days, 4)
-    counts[st.days:, :] = 0  # no new demand after the horizon
+    counts[st.days:, :] = 0  # no orders are drawn after the horizon
     day = np.repeat(np.tile(np.arange(st.sim_days)[:, None], (1, 4)).ravel(), counts.ravel())
     chan = np.repeat(np.tile(np.arange(4)[None, :], (st.sim_days, 1)).ravel(), counts.ravel())
     n = len(day)
@@ -122,12 +122,15 @@ def draw_lines(st: SimState, orders: dict, probs: np.ndarray, cat: dict,
 
 
 def expected_units(st: SimState, rates: np.ndarray, probs: np.ndarray, cat: dict) -> np.ndarray:
-    """Planned mean units per (day, SKU) over the four customer channels, kits exploded."""
+    """Planned mean units per (day, SKU) over the four customer channels, kits exploded.
+
+    Days after the horizon keep their planned rate (forecasts and replenishment look ahead);
+    no orders are drawn for them.
+    """
     exp = np.zeros((st.sim_days, cat["n"]))
     for c in range(4):
         per_order = (LINE_BASE[c] + LINE_MEAN[c]) * (1 + QTY_MEAN[c]) * QTY_MULT[c]
         exp += rates[:, c:c + 1] * per_order * probs[c]
     if len(cat["kit_parent"]):
         np.add.at(exp.T, cat["kit_comp"], exp.T[cat["kit_parent"]])
-    exp[st.days:, :] = 0.0
     return exp

@@ -50,7 +50,9 @@ def build_events(st: SimState, ob: dict, al: dict, F: dict, SH: dict, R: dict) -
     n = len(O["chan"])
     allo = np.arange(n)
     E = _E()
-    E.add(allo, O["created"], "created", np.where(O["chan"] == B2B, "user", "customer"))
+    E.add(allo, O["created"], "created", np.select(
+        [O["chan"] == B2B, O["chan"] == INTERNAL_CHAN], ["user", "system"], "customer"
+    ).astype(object))
     au = O["chan"] != INTERNAL_CHAN
     E.add(allo[au], O["auth"][au], "authorized", "system")
     h = ~np.isnan(O["hold_start"])

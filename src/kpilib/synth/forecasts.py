@@ -17,21 +17,22 @@ from kpilib.synth.params import CLASSES
 from kpilib.synth.state import SimState
 
 LAGS = (1, 2, 4)
+FUTURE_WEEKS = 4  # forecasts also cover the 4 weeks after the horizon (forward days of supply)
 SIGMA = {1: 0.25, 2: 0.32, 4: 0.4}
 
 
-def week_starts(st: SimState) -> np.ndarray:
-    """Day offsets of Mondays whose whole week lies inside the horizon."""
+def week_starts(st: SimState, ahead: int = 0) -> np.ndarray:
+    """Day offsets of Mondays whose whole week lies inside the horizon (+ ``ahead`` weeks)."""
     dow0 = st.start.dayofweek
     first = (7 - dow0) % 7
-    return np.arange(first, st.days - 6, 7)
+    return np.arange(first, st.days - 6 + 7 * ahead, 7)
 
 
 def build_forecasts(st: SimState, cat: dict, ob: dict) -> dict:
     """Forecast rows as arrays plus the per-class truth."""
     rng, sc = st.rng, st.scenario
-    weeks = week_starts(st)
-    exp = ob["expected"]
+    weeks = week_starts(st, ahead=FUTURE_WEEKS)
+    exp = ob["future_expected"]
     wk = np.stack([exp[w:w + 7].sum(axis=0) for w in weeks]) if len(weeks) else np.zeros((0,
                                                                                          cat["n"]))
     share = np.zeros((cat["n"], 3))
@@ -49,10 +50,12 @@ def build_forecasts(st: SimState, cat: dict, ob: dict) -> dict:
         sig = SIGMA[k]
         q = np.round(mean * np.exp(sig * rng.standard_normal(len(mean)) - sig**2 / 2), 1)
         made = (weeks[w_i] - 7 * k) * 24.0 - 18.0
-        parts.append({"sku": s_i, "node": n_i, "week": weeks[w_i], "made": made, "qty": q,
-                      "lag": np.full(len(q), k)})
+        ok = made <= st.t_end  # future weeks: only snapshots already made by the horizon
+        q, made = q[ok], made[ok]
+        parts.append({"sku": s_i[ok], "node": n_i[ok], "week": weeks[w_i][ok], "made": made,
+                      "qty": q, "lag": np.full(len(q), k)})
     Fc = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    st.truth["forecast_bias"] = _truth(st, cat, ob, weeks, Fc)
+    st.truth["forecast_bias"] = _truth(st, cat, ob, week_starts(st), Fc)
     return Fc
 
 
@@ -60,14 +63,14 @@ def _truth(st: SimState, cat: dict, ob: dict, weeks: np.ndarray, Fc: dict) -> di
     """Injected multiplier per class and the bias ratio it implies on the generated demand."""
     O, L = ob["O"], ob["L"]
     okind = O["kind"][L["order"]]
-    real = ~np.isin(okind, [KINDS.index(k) for k in ("test", "fraud", "duplicate")])
+    real = ~np.isin(okind, [KINDS.index(k) for k in ("test", "fraud", "duplicate", "transfer")])
     day = np.floor(L["created"] / 24).astype(int)
     in_w = np.zeros(st.sim_days + 7, bool)
     for w in weeks:
         in_w[w:w + 7] = True
     m = real & in_w[day] & ~L["kit_parent"]
     actual = np.bincount(cat["cls"][L["sku"][m]], L["qty"][m], minlength=len(CLASSES))
-    lag1 = Fc["lag"] == 1
+    lag1 = (Fc["lag"] == 1) & np.isin(Fc["week"], weeks)
     fsum = np.bincount(cat["cls"][Fc["sku"][lag1]], Fc["qty"][lag1], minlength=len(CLASSES))
     out = {}
     for i, c in enumerate(CLASSES):

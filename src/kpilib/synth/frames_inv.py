@@ -61,7 +61,9 @@ def movements_frame(st, cat, M, rl, line_ids, count_ids, ret_ids) -> pd.DataFram
         "movement_id": ids("M", n, 9), "node_id": NODE_ARR[M["node"]], "sku": cat["sku"][M["sku"]],
         "location_id": None, "moved_at": to_ts(M["t"], st.start),
         "movement_type": np.array(MOVE_TYPES, dtype=object)[M["type"]], "qty_delta": M["qty"],
-        "unit_cost": cat["unit_cost"][M["sku"]], "reference_id": ref, "transfer_group_id": None})
+        "unit_cost": cat["unit_cost"][M["sku"]], "reference_id": ref,
+        "transfer_group_id": np.where(M["tg"] >= 0, np.char.add(
+            "TG", np.char.zfill(M["tg"].astype(str), 8)).astype(object), None)})
 
 
 def snapshots_frame(st, cat, S) -> pd.DataFrame:

@@ -18,9 +18,10 @@ MOVE_TYPES = ("receipt", "ship", "transfer_out", "transfer_in", "adjust_count", 
               "return_restock", "scrap", "kit_build")
 
 
-def _mv(sku, node, t, mtype, qty, ref_kind, ref_idx) -> dict:
+def _mv(sku, node, t, mtype, qty, ref_kind, ref_idx, tg=None) -> dict:
     n = len(sku)
-    return {"sku": np.asarray(sku, np.int64), "node": np.asarray(node, np.int64),
+    return {"tg": np.full(n, -1, np.int64) if tg is None else np.asarray(tg, np.int64),
+            "sku": np.asarray(sku, np.int64), "node": np.asarray(node, np.int64),
             "t": np.asarray(t, float), "type": np.full(n, MOVE_TYPES.index(mtype)),
             "qty": np.asarray(qty, float), "ref_kind": np.full(n, ref_kind, dtype=object),
             "ref": np.asarray(ref_idx, np.int64)}
@@ -40,10 +41,17 @@ def base_movements(st: SimState, cat: dict, ob: dict, al: dict, P: dict, SH: dic
                      np.arange(len(po["sku"]))))
     L = ob["L"]
     dc_sl = SH["node"][SH["sl_ship"]] < DC_NODES
-    sl = np.flatnonzero(dc_sl & (SH["sl_qty"] > 0))
+    is_tr = ob["O"]["chan"][L["order"][SH["sl_line"]]] == 4
+    sl = np.flatnonzero(dc_sl & (SH["sl_qty"] > 0) & ~is_tr)
     parts.append(_mv(L["sku"][SH["sl_line"][sl]], SH["node"][SH["sl_ship"][sl]],
                      SH["shipped"][SH["sl_ship"][sl]], "ship", -SH["sl_qty"][sl], "line",
                      SH["sl_line"][sl]))
+    tl = np.flatnonzero(dc_sl & (SH["sl_qty"] > 0) & is_tr)
+    ln, sh_i = SH["sl_line"][tl], SH["sl_ship"][tl]
+    parts.append(_mv(L["sku"][ln], SH["node"][sh_i], SH["shipped"][sh_i], "transfer_out",
+                     -SH["sl_qty"][tl], "line", ln, tg=ln))
+    parts.append(_mv(L["sku"][ln], 1 - SH["node"][sh_i], SH["delivered"][sh_i], "transfer_in",
+                     SH["sl_qty"][tl], "line", ln, tg=ln))
     sc = al["scrap"]
     parts.append(_mv(sc["sku"], sc["node"], sc["t"], "scrap", -sc["qty"], "none",
                      np.zeros(len(sc["sku"]))))

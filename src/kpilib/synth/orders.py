@@ -26,7 +26,8 @@ from kpilib.synth.demand import (
 from kpilib.synth.params import CLASSES
 from kpilib.synth.state import SimState, next_time_of_day
 
-KINDS = ("normal", "test", "fraud", "duplicate", "payment_failed", "replacement", "spike", "surge")
+KINDS = ("normal", "test", "fraud", "duplicate", "payment_failed", "replacement", "spike", "surge",
+         "transfer")
 SERVICES = ("ground", "two_day", "overnight", "ltl")
 TRANSIT_PLAN = np.array([4, 2, 1, 3])
 SHIP_TZ = ("America/New_York", "America/Los_Angeles")
@@ -189,9 +190,12 @@ def build_orders(st: SimState, cat: dict) -> dict:
     remap[lo] = np.arange(len(lo))
     L["parent_line"] = np.where(L["parent_line"] >= 0, remap[np.maximum(L["parent_line"], 0)], -1)
     del L["seq"]
-    expected = expected_units(st, rates, probs, cat) + planned_extra
+    future = expected_units(st, rates, probs, cat) + planned_extra
+    expected = future.copy()
+    expected[st.days:] = 0.0
     _clock(st, O, L, cat, cal)
-    return {"O": O, "L": L, "expected": expected, "cal": cal, "planned_extra": planned_extra}
+    return {"O": O, "L": L, "expected": expected, "future_expected": future, "cal": cal,
+            "planned_extra": planned_extra}
 
 
 def _explode_kits(L: dict, cat: dict) -> dict:
@@ -278,8 +282,9 @@ def _clock(st: SimState, O: dict, L: dict, cat: dict, cal: dict) -> None:
         [chan == B2B, kind == K["replacement"], chan == WEB],
         [3, 1, rng.choice(3, n, p=[0.78, 0.18, 0.04])], rng.choice(2, n, p=[0.85, 0.15]))
     O["repl_reason"] = np.where(kind == K["replacement"], rng.choice(3, n, p=[.3, .4, .3]), -1)
-    # promise: ship-by = next 23:00 UTC pickup after ready + 2h (B2B +2 days)
-    base = np.fmax(np.where(np.isin(chan, [MKA, MKB]), created, O["auth"]) + 2.0,
+    # promise: ship-by = next 23:00 UTC pickup at least 4.5 h after authorization (the last
+    # wave starts 19:00 UTC), B2B two days later
+    base = np.fmax(np.where(np.isin(chan, [MKA, MKB]), created, O["auth"]) + 4.5,
                    np.nan_to_num(O["earliest"], nan=-1))
     ship_by = next_time_of_day(base, 23.0) + np.where(chan == B2B, 48.0, 0.0)
     O["ship_by"] = ship_by

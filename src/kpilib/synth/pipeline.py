@@ -21,6 +21,7 @@ from kpilib.synth import (
     inventory,
     orders,
     returns,
+    transfers,
     transport,
     warehouse,
     writer,
@@ -69,8 +70,9 @@ def generate(scenario: str = "omnichannel", seed: int = 0, start: str = "2024-01
     ob = orders.build_orders(st, cat)
     step("allocation")
     al = allocation.run_allocation(st, cat, ob)
+    TF = transfers.append_transfer_orders(st, ob, al["transfers"])
     step("warehouse")
-    F = warehouse.fills_and_release(st, ob, al)
+    F = warehouse.fills_and_release(st, ob, al, TF)
     P = warehouse.waves_and_picks(st, cat, F)
     P["sku"] = ob["L"]["sku"][P["line"]]
     P["fill_t"] = F["t_fill"][P["fill"]]

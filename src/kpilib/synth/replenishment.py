@@ -22,7 +22,7 @@ DECISION_P = (0.78, 0.08, 0.05, 0.05, 0.04)
 def plan_rates(st: SimState, cat: dict, ob: dict) -> np.ndarray:
     """Planner's daily demand per (day, SKU, DC): planned demand x node share x class bias."""
     sc = st.scenario
-    exp = ob["expected"]  # (D, S), planned (excludes unplanned spikes)
+    exp = ob["future_expected"]  # (D, S), planned (excludes unplanned spikes), looks ahead
     bias = np.array([sc.forecast_bias[c] for c in CLASSES])[cat["cls"]]
     share = np.array([1 - sc.dc2_region_share, sc.dc2_region_share])[None, :].repeat(cat["n"], 0)
     sat = cat["stocked_at"]

@@ -83,7 +83,7 @@ def build_returns(st: SimState, cat: dict, ob: dict, SH: dict, forced: dict) -> 
     O, L = ob["O"], ob["L"]
     dl = delivered_lines(ob, SH)
     dl = dl[dl["delivered"].notna() & ~L["is_comp"][dl["line"]] & ~L["kit_parent"][dl["line"]]
-            & (O["chan"][dl["order"]] != B2B) & (O["kind"][dl["order"]]
+            & ~np.isin(O["chan"][dl["order"]], [B2B, 4]) & (O["kind"][dl["order"]]
                                                   != KINDS.index("replacement"))]
     cls = np.array(CLASSES)[cat["cls"][L["sku"][dl["line"]]]]
     p = np.array([RETURN_RATE[c] for c in cls])

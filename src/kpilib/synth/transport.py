@@ -66,6 +66,15 @@ def ship_out(st: SimState, ob: dict, F: dict, SH: dict) -> dict:
                     * rng.lognormal(0, 0.15, n), 2)
     final_at = SH["shipped"] + rng.uniform(20, 60, n) * 24
     missing_scan = (status == "delivered") & (rng.random(n) < 0.002)
+    # transfers: trucked to the other DC, received before the stock is usable there
+    tr = O["chan"][order] == 4
+    arr = np.fmin(SH["shipped"][tr] + rng.uniform(24, 30, tr.sum()), O["promise"][order][tr])
+    arr = np.fmax(arr, SH["shipped"][tr] + 1.0)
+    delivered[tr] = arr
+    first_attempt[tr] = arr
+    status[tr] = "delivered"
+    reason[tr] = None
+    missing_scan[tr] = False
     SH.update({"service": service, "service_name": np.array(SERVICES, dtype=object)[service],
                "carrier": carrier, "first_attempt": first_attempt, "delivered": delivered,
                "status": status, "fail_reason": reason, "cost": cost, "final_at": final_at,

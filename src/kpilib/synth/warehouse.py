@@ -21,12 +21,15 @@ ERROR_TYPES = ("wrong_sku", "wrong_qty", "wrong_lot", "damaged")
 POINTS = ("pack_verify", "audit", "customer")
 
 
-def fills_and_release(st: SimState, ob: dict, al: dict) -> dict:
-    """Confirmed allocations with their release time to the node."""
+def fills_and_release(st: SimState, ob: dict, al: dict, TF: dict) -> dict:
+    """Confirmed allocations (and transfer lines) with their release time to the node."""
     rng = st.rng
     a = al["attempts"]
     m = a["conf"] > 0
-    line, node, t, qty = a["line"][m], a["node"][m], a["t"][m], a["conf"][m]
+    line = np.r_[a["line"][m], TF["line"]]
+    node = np.r_[a["node"][m], TF["node"]]
+    t = np.r_[a["t"][m], TF["t_fill"]]
+    qty = np.r_[a["conf"][m], TF["qty"]]
     O, L = ob["O"], ob["L"]
     order = L["order"][line]
     chan = O["chan"][order]
@@ -37,6 +40,7 @@ def fills_and_release(st: SimState, ob: dict, al: dict) -> dict:
     first_attempt = np.isclose(t, O["t_req"][order]) | np.isclose(t, O["t_req"][order] + 1 / 60)
     t_rel = np.where(first_attempt, O["t_req"][order] + lag_o[order],
                      np.floor(t / 24) * 24 + 8.5 + lag_o[order] / 4)
+    t_rel = np.where(chan == 4, t + 0.25, t_rel)  # transfers: released by the planner
     manual = (chan == B2B) & (rng.random(n_o) < 0.15)[order]
     return {"line": line, "node": node, "t_fill": t, "qty": qty, "order": order,
             "t_rel": t_rel, "manual_release": manual}
@@ -65,15 +69,13 @@ def waves_and_picks(st: SimState, cat: dict, F: dict) -> dict:
     picked = w_rel + (r + 1) / plh[node] + rng.uniform(0, 0.1, len(idx))
     qty = F["qty"][idx]
     n = len(idx)
-    short = rng.random(n) < 0.005
+    short = rng.random(n) < 0.003
     qty_short = np.where(short, np.maximum(1, np.floor(qty * rng.uniform(0.2, 1.0, n))), 0.0)
     qty_short = np.minimum(qty_short, qty)
     err = rng.random(n) < 0.004
     point = rng.choice(3, n, p=[0.6, 0.15, 0.25])
     uw, winv = np.unique(wave_key, return_inverse=True)
     w_node = uw % 2
-    w_released = np.zeros(len(uw))
-    np.minimum.at(w_released, winv, 0)  # placeholder shape
     w_released = (uw // 2 // len(WAVE_HOURS)) * 24.0 + WAVE_HOURS[(uw // 2) % len(WAVE_HOURS)]
     w_closed = np.full(len(uw), -np.inf)
     np.maximum.at(w_closed, winv, picked)
