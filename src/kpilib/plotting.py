@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -112,11 +113,35 @@ def control_chart(results: pd.DataFrame, *, kpi: str, segment: dict[str, object]
                        label=band.replace("_", " "))
     if _is_rate(df["unit"].iloc[0] if "unit" in df else None):
         _percent_axis(ax)
+    locator = mdates.AutoDateLocator(maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel("")
     ax.set_ylabel(col if col != "band_value" else str(df.get("band_metric", pd.Series(
         ["value"])).iloc[0]))
     ax.legend(loc="best", fontsize=7, frameon=False, ncols=3)
     return ax
+
+
+def control_grid(results: pd.DataFrame, *, kpis: Sequence[str],
+                 titles: dict[str, str] | None = None, ncols: int = 2) -> np.ndarray:
+    """Small multiples: one ``control_chart`` per KPI in a grid; returns the array of Axes."""
+    kpis = [k for k in kpis if (results["kpi"] == k).any()] if len(results) else []
+    nrows = max(1, -(-len(kpis) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(FIGSIZE[0], 2.6 * nrows), squeeze=False)
+    flat = axes.ravel()
+    for ax, kpi in zip(flat, kpis, strict=False):
+        control_chart(results, kpi=kpi, title=(titles or {}).get(kpi, kpi), ax=ax)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    for ax in flat[len(kpis):]:
+        ax.set_visible(False)
+    if not kpis:
+        flat[0].set_visible(True)
+        _empty(flat[0], "no KPI values to chart")
+    fig.tight_layout()
+    return axes
 
 
 def distribution(data: pd.DataFrame, *, x: str, hue: str | None = None,

@@ -192,17 +192,28 @@ def fmt_change(change: Any, unit: str) -> str:
 
 
 def print_table(frame: pd.DataFrame, columns: Sequence[str], *, max_rows: int = 40) -> None:
-    """Print ``columns`` of ``frame`` as fixed-width text (floats with 4 decimals)."""
+    """Print ``columns`` of ``frame`` as fixed-width text: text left-aligned, numbers right
+    (floats with 4 decimals), dates as ``YYYY-MM-DD``."""
     if frame is None or frame.empty:
         print("(no rows)")
         return
     view = frame.loc[:, [c for c in columns if c in frame.columns]].head(max_rows).copy()
+    left = []
     for c in view.columns:
         if pd.api.types.is_float_dtype(view[c]):
             view[c] = view[c].map(lambda v: "n/a" if pd.isna(v) else f"{v:.4f}")
         elif pd.api.types.is_datetime64_any_dtype(view[c]):
-            view[c] = view[c].dt.strftime("%Y-%m-%d")
-    print(view.to_string(index=False))
+            view[c] = view[c].dt.strftime("%Y-%m-%d").fillna("")
+        else:
+            view[c] = view[c].map(lambda v: "" if v is None or (
+                isinstance(v, float) and np.isnan(v)) else str(v))
+            left.append(c)
+    width = {c: max(len(str(c)), int(view[c].str.len().max() or 0)) for c in view.columns}
+    def cell(c: str, v: str) -> str:
+        return v.ljust(width[c]) if c in left else v.rjust(width[c])
+    print("  ".join(cell(c, str(c)) for c in view.columns).rstrip())
+    for _, row in view.iterrows():
+        print("  ".join(cell(c, row[c]) for c in view.columns).rstrip())
     if len(frame) > max_rows:
         print(f"... {len(frame) - max_rows} more rows")
 

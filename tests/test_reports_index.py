@@ -1,0 +1,102 @@
+"""index.html and the HTML export guards: escaping, relative links, no external URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpilib.reports.export import external_urls, neutralise_urls
+from kpilib.reports.index import render_index
+from kpilib.reports.manifest import run_status
+
+EVIL = '<script>alert(1)</script>'
+
+
+def manifest(**kw):
+    m = {
+        "run_id": "20240101T000000Z", "status": "partial", "as_of": "2024-01-01T00:00:00+00:00",
+        "finished_at": "2024-01-01T00:01:00+00:00",
+        "parameters": {"freq": "W", "role": None, "per": "channel"},
+        "data": {"fingerprint": "abc"},
+        "notebooks": [
+            {"notebook": "00_executive_summary", "segment": EVIL, "status": "ok",
+             "duration_s": 1.0, "html": "channel-x/00_executive_summary.html",
+             "ipynb": "channel-x/00_executive_summary.ipynb", "error": None},
+            {"notebook": "01_order_workflow", "segment": EVIL, "status": "failed",
+             "duration_s": 2.0, "html": None, "ipynb": "channel-x/01_order_workflow.ipynb",
+             "error": f"ValueError: {EVIL}"},
+        ],
+    }
+    m.update(kw)
+    return m
+
+
+def test_everything_from_the_data_is_escaped():
+    records = [{"segment": EVIL, "records": {"headline": [
+        {"kpi": "perfect_order_rate", "name": EVIL, "display": EVIL, "band": "critical",
+         "period": EVIL}]}}]
+    page = render_index(manifest(), records, [manifest()])
+    assert EVIL not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # segment x3, name, value
+    assert "<script" not in page.lower()
+    assert external_urls(page) == []
+
+
+def test_failure_row_links_the_executed_notebook():
+    page = render_index(manifest(), [], [manifest()])
+    link = '<a href="channel-x/01_order_workflow.ipynb">executed notebook with the error</a>'
+    assert link in page
+    assert '<a href="channel-x/00_executive_summary.html">Executive summary</a>' in page
+    assert "No headline values" in page
+
+
+def test_badge_colour_follows_band():
+    records = [{"segment": None, "records": {"headline": [
+        {"kpi": "a", "name": "A", "display": "1", "band": "normal"},
+        {"kpi": "b", "name": "B", "display": "2", "band": "stressed"},
+        {"kpi": "c", "name": "C", "display": "3", "band": "critical"},
+        {"kpi": "d", "name": "D", "display": "4", "band": "insufficient_data"}]}}]
+    page = render_index(manifest(), records, [manifest()])
+    for band, colour in (("normal", "#1b7f3b"), ("stressed", "#8a5a00"),
+                         ("critical", "#a50e0e"), ("insufficient_data", "#4d4d4d")):
+        assert f'class="badge band-{band}" style="color:{colour}' in page
+
+
+def test_history_links_previous_runs_relatively():
+    old = manifest(run_id="20231231T000000Z", status="ok")
+    page = render_index(manifest(), [], [old, manifest()])
+    assert '<a href="../20231231T000000Z/index.html">20231231T000000Z</a>' in page
+    assert "(this run)" in page
+
+
+def test_hostile_link_targets_cannot_leave_the_output_folder():
+    m = manifest()
+    m["notebooks"][0]["html"] = "javascript:alert(1)//x.html"
+    page = render_index(m, [], [m])
+    assert 'href="javascript:' not in page
+    assert 'href="javascript%3Aalert' in page  # ':' percent-encoded: a relative path
+    m["notebooks"][0]["html"] = "//evil.example/x.html"
+    assert 'href="evil.example/x.html"' in render_index(m, [], [m])  # never protocol-relative
+
+
+def test_external_urls_found_and_neutralised():
+    html = ('<img src="https://cdn.example.com/x.png"><a href="//evil.example/">x</a>'
+            '<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    assert len(external_urls(html)) == 3
+    safe = neutralise_urls(html)
+    assert "http://" not in safe and "https://" not in safe
+    assert external_urls(safe) == ['href="//evil.example/']  # protocol-relative still reported
+
+
+def test_run_status():
+    assert run_status([{"status": "ok"}, {"status": "ok"}]) == "ok"
+    assert run_status([{"status": "ok"}, {"status": "failed"}]) == "partial"
+    assert run_status([{"status": "failed"}]) == "failed"
+    assert run_status([]) == "failed"
+
+
+def test_template_removes_every_cdn_script():
+    text = (Path(__file__).parents[1] / "src/kpilib/reports/templates/kpilib_report/"
+            "index.html.j2").read_text()
+    for block in ("html_head_js", "jupyter_widgets", "html_head_js_mathjax",
+                  "html_head_js_mermaidjs"):
+        assert f"block {block}" in text
