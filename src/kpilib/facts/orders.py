@@ -26,6 +26,9 @@ expands open intervals into snapshot rows (§11.12).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +38,18 @@ from kpilib.facts.population import order_population
 
 EPS = 1e-9
 SKU_DIMS = ("sku", "supplier", "product_class", "abc_class", "xyz_class")
+
+
+def per_context(func: Callable) -> Callable:
+    """Cache ``func(ctx, *args)`` for the life of the context (``by``, freq... are fixed
+    there). Callers must not modify the frame they get back."""
+
+    @functools.wraps(func)
+    def wrapper(ctx: Context, *args):
+        key = f"_flow:{func.__module__}.{func.__qualname__}{args!r}"
+        return ctx.memo(key, lambda: func(ctx, *args))
+
+    return wrapper
 
 
 def _line_shipments(ctx: Context) -> pd.DataFrame:
@@ -272,10 +287,17 @@ def with_dims(ctx: Context, lines: pd.DataFrame, node_basis: str = "ship") -> pd
     return out
 
 
+@per_context
+def flow_lines(ctx: Context, node_basis: str = "ship") -> pd.DataFrame:
+    """The ``order_flow_lines`` fact with the requested line-level ``by`` columns."""
+    return with_dims(ctx, ctx.fact("order_flow_lines"), node_basis)
+
+
+@per_context
 def subunits(ctx: Context, node_basis: str = "ship") -> pd.DataFrame:
     """One row per (order, line-level segment) - or per order when ``by`` has none - with the
     :func:`rollup` columns, the order attributes and order-level ``order_*`` facts."""
-    lines = with_dims(ctx, ctx.fact("order_flow_lines"), node_basis)
+    lines = flow_lines(ctx, node_basis)
     attrs = order_attrs(ctx)
     keys = ["order_id", *line_by(ctx)]
     if len(keys) == 1:

@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context, fact
-from kpilib.facts.orders import hours, line_by, open_at_points, subunits, with_dims
+from kpilib.facts.orders import (
+    flow_lines,
+    hours,
+    line_by,
+    open_at_points,
+    per_context,
+    subunits,
+)
 from kpilib.facts.population import order_population
 from kpilib.kpis.order_flow import PRELIM_DAYS, _doc, _obs, join_on
 from kpilib.registry import kpi, register_param
@@ -30,6 +37,7 @@ _NA = "__missing__"  # stands for a missing segment value inside a group key
 # --- A16 -------------------------------------------------------------------------------------
 
 
+@per_context
 def _exception_counts(ctx: Context, keys: list[str], by_type: bool) -> pd.DataFrame:
     """Non-informational order exceptions counted per sub-unit key (and type)."""
     ex = ctx.table("exceptions")
@@ -39,7 +47,7 @@ def _exception_counts(ctx: Context, keys: list[str], by_type: bool) -> pd.DataFr
     if len(keys) == 1:
         rows = ex
     else:
-        lines = with_dims(ctx, ctx.fact("order_flow_lines"))
+        lines = flow_lines(ctx)
         ref = pd.concat([lines[[*keys, "order_line_id"]].rename(columns={"order_line_id": "k"}),
                          lines[[*keys, "top_line_id"]].rename(columns={"top_line_id": "k"})]
                         ).drop_duplicates()
@@ -148,6 +156,7 @@ def _age_bucket(age: pd.Series) -> np.ndarray:
     return labels[np.searchsorted(edges, age.to_numpy(), side="right")]
 
 
+@per_context
 def _open_rows(ctx: Context) -> pd.DataFrame:
     """(snapshot, open exception) rows with ``period``, ``t``, ``age`` and ``age_bucket``."""
     q = ctx.fact("exception_queue")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.orders import hours, open_at_points
+from kpilib.facts.orders import hours, open_at_points, per_context
 from kpilib.facts.population import order_population
 from kpilib.kpis.order_flow import _doc, _obs
 from kpilib.registry import kpi
@@ -45,12 +45,19 @@ def allocation_attempts(ctx: Context) -> pd.DataFrame:
     qty = a["qty"].fillna(a["order_line_id"].map(lines["qty_ordered"]))
     a["failed"] = (a["qty_confirmed"].fillna(0.0) < qty).to_numpy()
     a["sku"] = a["order_line_id"].map(lines["sku"]).to_numpy()
-    a = a.sort_values(["order_line_id", "event_at", "event_id"], kind="stable")
-    a["is_first"] = ~a.duplicated("order_line_id") & a["order_line_id"].notna()
+    line_code = pd.factorize(a["order_line_id"])[0]            # -1 = no line
+    id_rank = pd.factorize(a["event_id"], sort=True)[0]
+    when = a["event_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((id_rank, when, line_code))
+    first = np.zeros(len(a), dtype=bool)
+    sorted_codes = line_code[order]
+    starts = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]] & (sorted_codes >= 0)
+    first[order[starts]] = True
+    a["is_first"] = first
     pop = order_population(ctx).set_index("order_id")
     a["channel"] = a["order_id"].map(pop["channel"]).to_numpy()
     a["exclusion"] = a["order_id"].map(pop["warehouse_exclusion"]).to_numpy()
-    return a.sort_values("event_id", kind="stable").reset_index(drop=True)
+    return a.reset_index(drop=True)
 
 
 def _attempt_obs(ctx: Context, first_only: bool) -> pd.DataFrame:
@@ -123,6 +130,7 @@ def rma_requests(ctx: Context) -> pd.DataFrame:
     return out
 
 
+@per_context
 def _rma(ctx: Context) -> pd.DataFrame:
     r = ctx.fact("rma_requests")
     line_want = [d for d in ctx.by if d in ("node", "fulfillment_model")]

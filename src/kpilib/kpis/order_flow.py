@@ -16,9 +16,11 @@ import pandas as pd
 from kpilib.context import Context
 from kpilib.errors import ParameterError
 from kpilib.facts.orders import (
+    flow_lines,
     hours,
     open_at_points,
     order_attrs,
+    per_context,
     subunits,
     with_dims,
 )
@@ -170,9 +172,10 @@ def open_order_age_hours(ctx: Context) -> pd.DataFrame:
 A13_DIMS = ("channel", "node", "product_class", "fulfillment_model")
 
 
+@per_context
 def _cancel_frame(ctx: Context) -> pd.DataFrame:
     """Sub-units (assigned node) with ``pre_ship`` (A13 numerator) and ``preliminary``."""
-    u = subunits(ctx, node_basis="assigned")
+    u = subunits(ctx, "assigned").copy()
     first_ship = u["order_first_shipped_at"]
     cancelled = u["cancelled_at"].notna()
     u["pre_ship"] = cancelled & (first_ship.isna() | (u["cancelled_at"] < first_ship))
@@ -308,12 +311,13 @@ def cancellation_unit_rate_pre_ship(ctx: Context) -> pd.DataFrame:
 A14_DIMS = ("channel", "fulfillment_model", "product_class")
 
 
+@per_context
 def _split_frame(ctx: Context) -> pd.DataFrame:
     """Fully shipped sub-units with distinct shipments / nodes (per unit and per commit unit)."""
     from kpilib.facts.orders import _line_shipments, line_by
 
     u = subunits(ctx)
-    lines = with_dims(ctx, ctx.fact("order_flow_lines"))
+    lines = flow_lines(ctx)
     keys = ["order_id", *line_by(ctx)]
     s = _line_shipments(ctx)
     s = s.loc[s["shipped_at"].notna(), ["order_line_id", "shipment_id", "node_id",
@@ -411,6 +415,7 @@ def multi_unit_order_share(ctx: Context) -> pd.DataFrame:
 A15_DIMS = ("channel", "node", "fulfillment_model")
 
 
+@per_context
 def _touch_frame(ctx: Context) -> pd.DataFrame:
     """Sub-units with ``touches`` (user events of TOUCH_TYPES up to the terminal time)."""
     from kpilib.facts.orders import line_by
@@ -425,7 +430,7 @@ def _touch_frame(ctx: Context) -> pd.DataFrame:
     if len(keys) == 1:
         counts = ev.groupby("order_id").size().rename("touches")
     else:
-        lines = with_dims(ctx, ctx.fact("order_flow_lines"))
+        lines = flow_lines(ctx)
         ref = pd.concat([lines[[*keys, "order_line_id"]].rename(columns={"order_line_id": "k"}),
                          lines[[*keys, "top_line_id"]].rename(columns={"top_line_id": "k"})]
                         ).drop_duplicates()
