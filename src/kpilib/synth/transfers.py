@@ -63,8 +63,8 @@ def append_transfer_orders(st: SimState, ob: dict, tr: dict) -> dict:
     key = tr["day"] * DC_NODES + tr["src"]
     uk, inv = np.unique(key, return_inverse=True)
     n_o0, n_l0 = len(O["chan"]), len(L["order"])
-    t_o = np.zeros(len(uk))
-    np.maximum.at(t_o, inv, tr["t"])
+    t_o = np.full(len(uk), np.inf)
+    np.minimum.at(t_o, inv, tr["t"])  # the order exists before any of its lines is released
     src_o = uk % DC_NODES
     arrive = (uk // DC_NODES + ARRIVAL_DAYS) * 24.0 - 1.0
     new_o = {
