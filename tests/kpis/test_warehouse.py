@@ -379,7 +379,7 @@ def test_wave_backlog_zero_rate_is_at_risk_and_excluded_from_hours():
     assert res.loc["waves_at_risk", "value"] == 1.0 and res.loc["waves_late", "value"] == 0.0
     hours = res.loc["wave_backlog_hours"]
     assert json.loads(hours["excluded"]) == {"zero_rate": 1}
-    assert hours["status"] == "undefined"
+    assert hours["value"] == 0.0 and hours["n"] == 0   # W1 is the only open wave
 
 
 def test_wave_backlog_daily_snapshots_and_channel_split():
@@ -397,10 +397,19 @@ def test_wave_backlog_daily_snapshots_and_channel_split():
     assert by_ch.loc[("wave_backlog", "mkt"), "n"] == 2
 
 
-def test_wave_backlog_needs_waves_and_no_open_wave_is_undefined():
+def test_wave_backlog_needs_waves_and_no_open_wave_reads_zero():
     ds = _wave_ds()
-    row = one(ds, "wave_backlog", as_of="2024-01-01T07:00Z")   # before any release
+    row = one(ds, "wave_backlog", as_of="2024-01-01T07:00Z")   # before any wave exists
     assert row["status"] == "undefined"
+    w = ds.waves.copy()
+    w["closed_at"] = pd.Timestamp("2024-01-01T11:00Z")
+    ds = ds.replace(waves=w)
+    # at 11:30 both waves are closed and the unwaved T3 was picked at 10:00: the backlog is
+    # empty -> 0 lines (a measurement), n = 0 open-wave records
+    row = one(ds, "wave_backlog", as_of="2024-01-01T11:30Z")
+    assert row["value"] == 0.0 and row["status"] == "ok" and row["n"] == 0
+    by_node = kpilib.compute(ds, ["waves_late"], by=["node"], as_of="2024-01-01T11:30Z")
+    assert list(by_node["node"]) == ["N1"] and list(by_node["value"]) == [0.0]
     ds2 = build_dataset(orders=[{"order_id": "O1"}], nodes=[{"node_id": "N1"}],
                         pick_tasks=[task("T1", "L1")])
     assert one(ds2, "wave_backlog")["status"] == "unavailable"

@@ -104,3 +104,19 @@ def _build(ctx: Context) -> pd.DataFrame:
         rec["late"] &= rec["lines_open"] > 0
     rec["node"] = rec["node_id"]
     return rec
+
+
+def snapshot_pads(ctx: Context) -> pd.DataFrame:
+    """One zero record per snapshot and segment (nodes of waves and tasks, channels of tasks)
+    so that an empty backlog reads 0 rather than undefined: ``num = 0``, ``den = 1``,
+    ``n = 0``."""
+    pads = ctx.snapshot_points()[["period"]]
+    if ctx.table("waves").empty:          # nothing released yet: no backlog to speak of
+        pads = pads.iloc[:0]
+    tasks = pick_tasks(ctx)
+    values = {"node": pd.concat([ctx.table("waves")["node_id"], tasks["node_id"]]),
+              "channel": tasks.loc[tasks["warehouse_exclusion"].isna(), "channel"]}
+    for d in ctx.by:
+        uniq = values[d].dropna().drop_duplicates().sort_values()
+        pads = pads.merge(pd.DataFrame({d: uniq.to_numpy()}), how="cross")
+    return pads.assign(num=0.0, den=1.0, n=0)

@@ -77,12 +77,15 @@ def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
 
     A slice is waiting at t when ``start_at ≤ t`` and none of its release, first ship
     confirm or the order's cancellation happened by t (a shipped slice counts as released
-    even when its release event is missing). start_at as in ``order_release_time_hours``.
+    even when its release event is missing). Slices with nothing left to ship (every line
+    cancelled, by line quantities) are not waiting and are left out. start_at as in
+    ``order_release_time_hours``.
     Snapshots (§11.12): at ``as_of`` with ``freq=None``, else at each period end capped at
     ``as_of``. Customer population: excluded reasons are counted, not measured. Slices whose
     node is not known yet are shown under node ``(unknown)``.
     """
     sl = _slices(ctx)
+    sl = sl.loc[~sl["all_cancelled"]]
     end = ts_min(sl["released_at"], sl["first_shipped_at"], sl["cancelled_at"])
     start = sl["start_at"].where(sl["start_at"] >= sl["created_at"], sl["created_at"])
     keep = sl.loc[:, [*[d for d in ctx.by if d in sl.columns], "exclusion"]].assign(

@@ -11,7 +11,7 @@ from kpilib import segments
 from kpilib.context import Context
 from kpilib.facts.ops_common import day_anchor, expand_open, guard_mean, hours
 from kpilib.facts.warehouse import capacity_observations, pick_tasks, pick_units
-from kpilib.facts.waves import E4_DIMS, wave_snapshots
+from kpilib.facts.waves import E4_DIMS, snapshot_pads, wave_snapshots
 from kpilib.registry import kpi
 
 PICK_DIMS = ("node", "fulfillment_model", "picker", "channel", "product_class", "supplier",
@@ -209,10 +209,10 @@ warehouse_capacity_utilization_peak.__doc__ += _B6_DOC
 def _obs(ctx: Context, value: pd.Series | float, rec: pd.DataFrame,
          excluded: pd.Series | None = None) -> pd.DataFrame:
     out = pd.DataFrame({"period": rec["period"], **{d: rec[d] for d in ctx.by},
-                        "num": value, "den": 1.0})
+                        "num": value, "den": 1.0, "n": 1})
     if excluded is not None:
         out["excluded"] = excluded
-    return out
+    return pd.concat([out, snapshot_pads(ctx)], ignore_index=True)
 
 
 _COMMON = dict(domain="leading", grain="wave (snapshot)", kind="sum",
@@ -222,8 +222,11 @@ _COMMON = dict(domain="leading", grain="wave (snapshot)", kind="sum",
 _E4_DOC = """
 
     Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``
-    (§11.12); the population is the open waves at the snapshot (plus the node's ``UNWAVED``
-    bucket when it holds open lines), so no open wave → undefined. See kpilib.facts.waves for
+    (§11.12). Records are the open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+    backlog is empty, which is a measurement, not a missing population), for every node and
+    channel known to the pick data; only a snapshot before any data is undefined. See
+    kpilib.facts.waves for
     rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
     leaves projected finish undefined and makes a wave with open lines at risk.
     """
