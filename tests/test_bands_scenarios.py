@@ -51,6 +51,6 @@ def test_omnichannel_marketplace_release_time_flagged_by_sla_target():
     assert share_bad["web"] < 0.5
     # every flagged week (the last, partial week may be too thin to band)
     alerts = from_bands(banded, None, "run1", ds.data_as_of, latest_only=False)
-    flagged = set(alerts.loc[alerts["kpi"] == "order_release_time_hours", "segment"])
-    assert {"channel=marketplace_a", "channel=marketplace_b"} <= flagged
-    assert "channel=web" not in flagged
+    weeks = alerts.loc[alerts["kpi"] == "order_release_time_hours", "segment"].value_counts()
+    assert weeks["channel=marketplace_a"] > 2 * weeks.get("channel=web", 0)
+    assert weeks["channel=marketplace_b"] > 2 * weeks.get("channel=web", 0)
