@@ -20,12 +20,12 @@ SAMPLE_ARGS ?= --scenario omnichannel --seed 42 --start 2024-01-01 --days 365
 REPORTS := reports
 
 LINT_PATHS = $(wildcard src tests benchmarks notebooks tools)
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=10
 PYTEST_XDIST ?= -n auto
 NOTEBOOKS = $(wildcard notebooks/*.ipynb)
 REPORT_NOTEBOOKS = $(wildcard notebooks/0*.ipynb)
 NBVAL_SANITIZE = tests/nbval_sanitize.cfg
-NBVAL_ARGS ?= --nbval
+NBVAL_ARGS ?= --nbval --nbval-current-env
 # nbval in parallel needs --dist loadscope (one notebook per worker): NBVAL_XDIST="-n auto --dist loadscope"
 NBVAL_XDIST ?=
 REPORTS_ARGS ?=
@@ -92,10 +92,12 @@ test-python: $(STAMP) ## Run the pytest suite in tests/ (PYTEST_ARGS=..., PYTEST
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
 	exit $$rc
 
-test-notebooks: $(STAMP) ## Run nbval on the stored notebooks in notebooks/ (skipped when there are none)
+test-notebooks: $(STAMP) ## nbval on the stored notebooks (against data/ci, generated if missing); skipped if none
 ifeq ($(strip $(NOTEBOOKS)),)
 	@echo "No stored notebooks in notebooks/: nbval step skipped."
 else
+	@echo "CI dataset for the stored notebooks (generated if missing):"
+	@$(BIN)/python -m kpilib.reports.cidata
 	$(BIN)/pytest $(NBVAL_ARGS) $(NBVAL_XDIST) $(if $(wildcard $(NBVAL_SANITIZE)),--sanitize-with $(NBVAL_SANITIZE)) $(NOTEBOOKS)
 endif
 
@@ -128,8 +130,8 @@ bench: $(STAMP) ## Run the benchmark scripts in benchmarks/ (they print timings;
 	  [ -e "$$f" ] || continue; found=1; echo "== $$f"; $(BIN)/python "$$f"; \
 	done; [ $$found -eq 1 ] || echo "No benchmark scripts in benchmarks/ yet."
 
-clean: ## Remove generated data (data/sample), reports (reports/*) and caches; keeps .venv
-	rm -rf $(SAMPLE) $(SAMPLE).partial .pytest_cache .ruff_cache .hypothesis build dist
+clean: ## Remove generated data (data/sample, data/ci), reports (reports/*) and caches; keeps .venv
+	rm -rf $(SAMPLE) $(SAMPLE).partial data/ci data/.ci.partial data/.ci.lock .pytest_cache .ruff_cache .hypothesis build dist
 	find $(REPORTS) -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
 
