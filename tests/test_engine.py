@@ -152,3 +152,13 @@ def test_public_names_exist():
     for name in ("load_dataset", "Dataset", "validate", "list_kpis", "compute", "facts",
                  "DataContractError"):
         assert hasattr(kpilib, name)
+
+
+def test_unrecorded_requirement_gives_unavailable(ds, monkeypatch):
+    kdef = _kdef(dims=())
+    kdef = registry.KpiDef(**{**kdef.__dict__, "requires": ("orders.cancel_reason",
+                                                            "orders.channel=store")})
+    monkeypatch.setitem(registry.KPIS, "toy", kdef)
+    row = compute(ds, ["toy"]).iloc[0]
+    assert row["status"] == "unavailable"
+    assert "orders.cancel_reason" in row["note"] and "orders.channel=store" in row["note"]

@@ -119,12 +119,26 @@ def compute_one(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame:
     missing = [t for t in kdef.required_tables if not ctx.has(t)]
     if missing:
         return empty_result(kdef, ctx, "unavailable", f"needs table(s): {', '.join(missing)}")
+    unrecorded = [r for r in kdef.requires if not recorded(ctx, r)]
+    if unrecorded:
+        return empty_result(kdef, ctx, "unavailable",
+                            f"not recorded in this data: {', '.join(unrecorded)}")
     unsupported = [d for d in ctx.by if d not in kdef.dims]
     if unsupported:
         return empty_result(kdef, ctx, "unavailable",
                             f"cannot be cut by {', '.join(unsupported)}")
     obs = kdef.func(ctx)
     return aggregate(obs, kdef, ctx)
+
+
+def recorded(ctx: Context, requirement: str) -> bool:
+    """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs."""
+    where, _, value = requirement.partition("=")
+    table, _, column = where.partition(".")
+    frame = ctx.table(table)
+    if frame is None or column not in frame.columns:
+        return False
+    return bool(frame[column].eq(value).any()) if value else bool(frame[column].notna().any())
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,

@@ -56,6 +56,7 @@ class KpiDef:
     description: str
     func: Callable[..., pd.DataFrame] = field(repr=False, compare=False)
     snapshot: bool = False
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,15 @@ def kpi(
     params: tuple[str, ...] = (),
     snapshot: bool = False,
     description: str | None = None,
+    requires: tuple[str, ...] = (),
 ) -> Callable:
     """Register the decorated observation function as KPI ``id``.
 
     ``description`` defaults to the first paragraph of the function's docstring, which must
-    open with the formula.
+    open with the formula. ``requires`` lists data the KPI cannot do without beyond its
+    tables, as ``"table.column"`` (not entirely null) or ``"table.column=value"`` (the value
+    occurs at least once, e.g. ``"order_events.event_type=backordered"``): when it is not
+    recorded anywhere, the KPI is ``unavailable`` instead of reporting a misleading 0 or 1.
     """
     if domain not in DOMAINS or kind not in KINDS or direction not in DIRECTIONS:
         raise ValueError(f"bad metadata for {id}: {domain=}, {kind=}, {direction=}")
@@ -132,7 +137,8 @@ def kpi(
             raise ValueError(f"{id}: undeclared params {unknown}; call register_param first")
         doc = description or (func.__doc__ or "").strip().split("\n\n")[0]
         KPIS[id] = KpiDef(id, name, domain, unit, direction, grain, kind, tuple(tables),
-                          tuple(dims), tuple(params), " ".join(doc.split()), func, snapshot)
+                          tuple(dims), tuple(params), " ".join(doc.split()), func, snapshot,
+                          tuple(requires))
         return func
 
     return deco

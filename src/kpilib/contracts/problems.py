@@ -41,6 +41,9 @@ def problem(
 ) -> DataContractError:
     """One problem; ``n_rows`` = ``mask.sum()`` and examples = first offending rows of ``frame``.
 
+    The problem's ``rows`` attribute holds the index labels of all offending rows (None when
+    the problem was built from counts, not a row mask).
+
     ``show`` lists extra columns (beyond the key and ``column``) to put in the examples.
     """
     if frame is not None and mask is not None:
@@ -51,7 +54,11 @@ def problem(
             cols = [c for c in dict.fromkeys([*key_columns(table or ""), column, *show])
                     if c is not None and c in frame.columns]
             examples = frame.loc[m, cols].head(N_EXAMPLES)
-    return DataContractError(table, column, rule, int(n_rows or 0), examples, detail)
+    err = DataContractError(table, column, rule, int(n_rows or 0), examples, detail)
+    # every offending row's index label, for tools that set rows aside (kpilib.adapters)
+    err.rows = frame.index[np.asarray(mask, dtype=bool)] if (
+        frame is not None and mask is not None) else None
+    return err
 
 
 def sort_problems(problems: list[DataContractError]) -> list[DataContractError]:
