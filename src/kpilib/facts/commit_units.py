@@ -16,14 +16,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpilib import segments
 from kpilib.context import Context, fact
 from kpilib.facts import line_base
-from kpilib.facts.unit_evidence import delivery_events, evidence_times
+from kpilib.facts.unit_evidence import delivery_events, evidence_times, order_level_times
 
 EPS = 1e-9
+UTC = "datetime64[ns, UTC]"
 UNIT_COLS = ["order_id", "promise_original", "due_at", "window_start_at", "last_delivery_at",
-             "terminal", "exclusion", "channel"]
+             "terminal", "exclusion"]
+EVIDENCE = ("wrong_item_at", "doc_defect_at", "condition_at")
+FLAGS_ANY = ["open_at_due", "late", "early", "timed", "contact", "missing_scan", "required"]
 
 
 def _basis_promise(x: pd.DataFrame, basis: str) -> pd.Series:
@@ -58,114 +60,112 @@ def _deadlines(p: pd.Series, is_date: pd.Series, tz: pd.Series) -> tuple[pd.Seri
 def commit_unit_lines(ctx: Context) -> pd.DataFrame:
     """One row per A-domain line: unit, deadline, r, cm, d, timing flags, evidence times."""
     base = line_base.lines(ctx)
-    x = base.loc[~base["is_component"]].copy()
-    p = _basis_promise(x, ctx.param("commit_basis"))
-    x["line_due_at"], x["line_window_at"] = _deadlines(
-        p, x["promise_is_date"].astype(bool), x["ship_to_timezone"])
-    x["promise_original"] = x["promised_delivery_at_original"]
-    x["unit_id"] = x.groupby(["order_id", "promise_original"], sort=True).ngroup()
-    g = x.groupby("unit_id")
-    x["due_at"] = g["line_due_at"].transform("max")
-    x["window_start_at"] = g["line_window_at"].transform("max")
+    n = len(base)
+    top = ~base["is_component"].to_numpy()
+    ei = base["ei"].to_numpy()
+    p = _basis_promise(base, ctx.param("commit_basis"))
+    line_due, line_win = _deadlines(p, base["promise_is_date"].astype(bool),
+                                    base["ship_to_timezone"])
+    porig = base["promised_delivery_at_original"]
+    keys = pd.DataFrame({"o": base["oi"].to_numpy()[top],
+                         "p": porig.to_numpy(dtype="datetime64[ns]").astype(np.int64)[top]})
+    unit = np.full(n, -1, dtype=np.int64)
+    unit[top] = keys.groupby(["o", "p"], sort=True).ngroup().to_numpy()
+    unit = unit[ei]
+    due_u = line_due[top].groupby(unit[top]).max()
+    win_u = line_win[top].groupby(unit[top]).max()
+    due = line_base.tsu(line_base.tsn(due_u)[unit])
+    win = line_base.tsu(line_base.tsn(win_u)[unit])
 
-    per_line, own = delivery_events(ctx, base, x)
-    ev = evidence_times(ctx, base)
-    per_line = per_line.join(ev, how="outer")
+    per_line, own = delivery_events(ctx, base, due, win)
+    per_line = pd.concat([per_line, evidence_times(ctx, base)], axis=1)
     rolled = line_base.rollup_kits(
-        per_line, qty=("d", "d_by_due"),
-        tmin=("first_delivery_at", "wrong_item_at", "doc_defect_at", "condition_at"),
-        tmax=("last_delivery_at",), flags=("late", "early", "timed", "missing_scan",
-                                           "contact"),
-        base=base, own_data=own)
-    x = x.join(rolled, on="order_line_id")
-    x = _order_level_evidence(ctx, x)
-    x["last_delivery_at"] = x.groupby("unit_id")["last_delivery_at"].transform("max")
+        per_line, base, own, qty=("d", "d_by_due"),
+        tmin=("first_delivery_at", *EVIDENCE), tmax=("last_delivery_at",),
+        flags=("late", "early", "timed", "missing_scan", "contact"))
+    x = base.loc[top, ["li", "oi", "order_line_id", "order_id", "sku", "channel", "exclusion",
+                       "r", "cm"]].copy()
+    x["promise_original"] = porig[top]
+    x["unit_id"] = unit[top]
+    x["due_at"] = due[top]
+    x["window_start_at"] = win[top]
+    x = pd.concat([x, rolled], axis=1)
+    lvl = order_level_times(ctx)
+    oi = x["oi"].to_numpy()
+    for c in EVIDENCE:
+        other = line_base.tsu(line_base.tsn(lvl[c])[oi], index=x.index)
+        x[c] = x[c].where(x[c].notna() & ~(other < x[c]), other).astype(UTC)
+    uid = x["unit_id"]
+    x["last_delivery_at"] = x["last_delivery_at"].groupby(uid).transform("max")
     tol = float(ctx.param("tol_units") or 0.0)
     open_now = (x["r"] - x["cm"] - x["d"]) > tol + EPS
-    got = (x["d"] > EPS).groupby(x["unit_id"]).transform("any")
-    x["terminal"] = ~open_now.groupby(x["unit_id"]).transform("any") & got
-    keep = ["unit_id", "order_line_id", *UNIT_COLS, "sku", "r", "cm", "d", "d_by_due",
-            "first_delivery_at", "late", "early", "timed", "missing_scan", "contact",
-            "wrong_item_at", "doc_defect_at", "condition_at"]
-    return x[keep].sort_values(["unit_id", "order_line_id"], kind="stable").reset_index(
-        drop=True)
+    got = (x["d"] > EPS).groupby(uid).transform("any")
+    x["terminal"] = ~open_now.groupby(uid).transform("any") & got
+    keep = ["unit_id", "li", "order_line_id", *UNIT_COLS, "channel", "sku", "r", "cm", "d",
+            "d_by_due", "first_delivery_at", "late", "early", "timed", "missing_scan",
+            "contact", *EVIDENCE]
+    return x[keep].sort_values(["unit_id", "li"], kind="stable").reset_index(drop=True)
 
 
-def _order_level_evidence(ctx: Context, x: pd.DataFrame) -> pd.DataFrame:
-    """Evidence recorded against the order (no line) applies to every line of the order."""
-    from kpilib.facts.unit_evidence import order_level_times
-
-    lvl = order_level_times(ctx)
-    if lvl.empty:
-        return x
-    y = x.join(lvl, on="order_id", rsuffix="_order")
-    for c in lvl.columns:
-        x[c] = pd.concat([y[c], y[f"{c}_order"]], axis=1).min(axis=1).astype(
-            "datetime64[ns, UTC]")
-    return x
+def _group(ctx: Context, by: tuple[str, ...]) -> pd.DataFrame:
+    """Window-independent reduction of the lines of each (unit, segment) (§1.10)."""
+    x = line_base.attach_dims(ctx, ctx.fact("commit_unit_lines"), by)
+    tol = float(ctx.param("tol_units") or 0.0)
+    f = pd.DataFrame({"unit_id": x["unit_id"].to_numpy()})
+    for d in by:
+        f[d] = x[d].to_numpy()
+    r, cm, d = x["r"].to_numpy(), x["cm"].to_numpy(), x["d"].to_numpy()
+    f["qty_ok"] = (np.abs(d - r) <= tol + EPS) & (cm <= EPS)
+    f["open_at_due"] = (r - cm - x["d_by_due"].to_numpy()) > tol + EPS
+    for c in ("late", "early", "timed", "contact", "missing_scan"):
+        f[c] = x[c].to_numpy(bool)
+    f["required"] = r > EPS
+    for c in EVIDENCE:
+        f[c] = x[c].array
+    keys = ["unit_id", *by]
+    g = f.groupby(keys, sort=False, dropna=False)
+    out = pd.concat([g[["qty_ok"]].min(), g[FLAGS_ANY].max(), g[list(EVIDENCE)].min()], axis=1)
+    out = out.reset_index()
+    units = x.drop_duplicates("unit_id").set_index("unit_id")[UNIT_COLS]
+    idx = units.index.get_indexer(out["unit_id"])
+    for c in UNIT_COLS:
+        out[c] = units[c].iloc[idx].array
+    return out
 
 
 def evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...] | None = None
              ) -> pd.DataFrame:
     """One row per (unit, segment) with in_full, on_time, doc_ok, condition_ok and status.
 
-    Line flags are reduced over the lines of the unit in the segment (§1.10): all() for
-    in-full, any() for lateness, open quantity, defects and exclusions.
+    Line flags are reduced over the lines of the unit in the segment (§1.10): all() for the
+    quantity test, any() for lateness, open quantity and exclusions, min() for evidence
+    times, which are then compared with the unit's last delivery + ``maturity_days``.
     """
-    by = ctx.by if by is None else by
-    return ctx.memo(f"_cu_eval_{float(maturity_days)}_{by}",
-                    lambda: _evaluate(ctx, maturity_days, by)).copy()
-
-
-def _evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...]) -> pd.DataFrame:
-    x = ctx.fact("commit_unit_lines")
-    if by:
-        x = segments.attach(x, segments.line_dims(ctx), "order_line_id", ctx)
-    tol = float(ctx.param("tol_units") or 0.0)
+    by = ctx.by if by is None else tuple(by)
+    out = ctx.memo(f"_cu_group_{by}", lambda: _group(ctx, by)).copy()
     early_tol = ctx.param("early_tolerance_hours")
     mat = pd.Timedelta(days=float(maturity_days))
-    end = x["last_delivery_at"] + mat
+    end = out["last_delivery_at"] + mat
     no_end = end.isna()
 
-    def within(col: str) -> pd.Series:
-        t = x[col]
+    def found(col: str) -> pd.Series:
+        t = out[col]
         return t.notna() & (no_end | (t <= end))
 
-    f = pd.DataFrame({"unit_id": x["unit_id"]})
-    for d in by:
-        f[d] = x[d]
-    f["in_full"] = ((x["d"] - x["r"]).abs() <= tol + EPS) & (x["cm"] <= EPS) & ~within(
-        "wrong_item_at")
-    f["open_at_due"] = (x["r"] - x["cm"] - x["d_by_due"]) > tol + EPS
-    f["late"] = x["late"]
-    f["early"] = x["early"] if early_tol is not None else False
-    f["timed"] = x["timed"]
-    f["contact"] = x["contact"]
-    f["doc_bad"] = within("doc_defect_at")
-    f["cond_bad"] = within("condition_at")
-    f["missing_scan"] = x["missing_scan"]
-    f["required"] = x["r"] > EPS
-    keys = ["unit_id", *by]
-    g = f.groupby(keys, sort=False, dropna=False)
-    out = g.agg(in_full=("in_full", "all"), open_at_due=("open_at_due", "any"),
-                late=("late", "any"), early=("early", "any"), timed=("timed", "any"),
-                contact=("contact", "any"), doc_bad=("doc_bad", "any"),
-                cond_bad=("cond_bad", "any"), missing_scan=("missing_scan", "any"),
-                required=("required", "any")).reset_index()
-    units = x.drop_duplicates("unit_id").set_index("unit_id")[UNIT_COLS]
-    out = out.join(units, on="unit_id", rsuffix="_unit")
-    out["on_time"] = out["timed"] & ~out["late"] & ~out["open_at_due"] & ~out["early"]
-    out["doc_ok"] = ~out["doc_bad"]
-    out["condition_ok"] = ~out["cond_bad"]
+    early = out["early"] if early_tol is not None else False
+    out["in_full"] = out["qty_ok"] & ~found("wrong_item_at")
+    out["on_time"] = out["timed"] & ~out["late"] & ~out["open_at_due"] & ~early
+    out["doc_ok"] = ~found("doc_defect_at")
+    out["condition_ok"] = ~found("condition_at")
     reason = np.select(
-        [out["exclusion"].notna().to_numpy(), ~out["required"].to_numpy(),
-         out["missing_scan"].to_numpy()],
+        [out["exclusion"].notna().to_numpy(), ~out["required"].to_numpy(bool),
+         out["missing_scan"].to_numpy(bool)],
         [out["exclusion"].astype(object).to_numpy(), "customer_cancel", "missing_delivery_scan"],
         default=None)
     out["excluded"] = pd.Series(reason, index=out.index, dtype=object)
     out["preliminary"] = out["last_delivery_at"].notna() & (
         out["last_delivery_at"] > ctx.as_of - mat)
-    delivered_anchor = out["last_delivery_at"].where(out["terminal"])
+    delivered_anchor = out["last_delivery_at"].where(out["terminal"].astype(bool))
     if ctx.param("cohort") == "delivered":
         out["anchor"] = delivered_anchor.where(out["excluded"].isna(),
                                                delivered_anchor.fillna(out["due_at"]))

@@ -1,15 +1,19 @@
 """Order-line building blocks shared by the commit-unit (A1-A6) and fill (A7-A10) facts.
 
-- :func:`lines` - one row per order line with required quantity ``r = qty_ordered -
-  qty_cancelled_customer`` and merchant-cancelled quantity ``cm`` (a full-order cancellation
-  raises the line figures to the unshipped rest, by initiator), the population exclusion of
-  its order (§1.5) and its kit role.
-- :func:`shipment_rows` - shipment lines joined to their shipment.
-- :func:`rollup_kits` - kit parents are judged at the parent line (§1.5): when the parent line
-  has no shipment of its own, each quantity of the parent is ``min_c(q_c / ratio_c)`` over its
-  component lines (``ratio_c = qty_ordered_c / qty_ordered_parent``), each time the min / max
+Everything is keyed by the line's *position* ``li`` in ``order_lines`` (integers group and
+join far faster than text ids on a million orders).
+
+- :func:`lines` - one row per order line (row ``i`` = ``order_lines`` row ``i``) with ``li``,
+  the order position ``oi``, the evaluated line ``ei`` (itself, or its kit parent), required
+  quantity ``r = qty_ordered - qty_cancelled_customer`` and merchant-cancelled ``cm`` (a
+  full-order cancellation raises them to the unshipped rest, by initiator), the order's
+  attributes and population exclusion (§1.5).
+- :func:`shipment_rows` - shipment lines joined to their shipment, with ``li``.
+- :func:`rollup_kits` - kit parents are judged at the parent line (§1.5): when the parent has
+  no delivery records of its own, each quantity of the parent is ``min_c(q_c / ratio_c)`` over
+  its components (``ratio_c = qty_ordered_c / qty_ordered_parent``), each time the min / max
   over them and each flag their any(). Component lines then leave the A-domain.
-- :func:`open_positions` - (entity, snapshot point) pairs with ``opened <= t < closed``.
+- :func:`positions` - positions of line ids; :func:`open_positions` - snapshot expansion.
 """
 
 from __future__ import annotations
@@ -21,100 +25,156 @@ from kpilib.context import Context
 from kpilib.facts.population import order_population
 
 UTC = "datetime64[ns, UTC]"
+ORDER_COLS = ["created_at", "earliest_ship_at", "ship_to_timezone", "cancelled_at",
+              "cancel_initiator"]
 
 
 def lines(ctx: Context) -> pd.DataFrame:
-    """Every order line: ids, sku, created_at, qty, r, cm, kit role, order attributes."""
+    """Every order line, positional (see module doc)."""
 
     def build() -> pd.DataFrame:
         ol = ctx.ds.order_lines
-        o = ctx.ds.orders[["order_id", "created_at", "earliest_ship_at", "ship_to_timezone",
-                           "cancelled_at", "cancel_initiator"]].rename(
-            columns={"created_at": "order_created_at"})
-        out = ol.merge(o, on="order_id", how="left")
-        out = out.merge(order_population(ctx)[["order_id", "channel", "exclusion"]],
-                        on="order_id", how="left")
-        shipped = shipment_rows(ctx)
-        shipped = shipped.loc[shipped["shipped_at"].notna()].groupby(
-            "order_line_id")["qty_shipped"].sum()
-        shp = out["order_line_id"].map(shipped).fillna(0.0)
-        qty = out["qty_ordered"].astype(float)
-        cc = out["qty_cancelled_customer"].astype(float)
-        cm = out["qty_cancelled_merchant"].astype(float)
-        full = out["cancelled_at"].notna()
-        by_customer = full & out["cancel_initiator"].eq("customer")
-        by_merchant = full & out["cancel_initiator"].isin(["merchant", "system"])
+        o = ctx.ds.orders
+        out = ol.reset_index(drop=True).copy()
+        n = len(out)
+        oi = pd.Index(o["order_id"]).get_indexer(out["order_id"])
+        out["li"] = np.arange(n)
+        out["oi"] = oi
+        for c in ORDER_COLS:
+            name = "order_created_at" if c == "created_at" else c
+            out[name] = o[c].iloc[oi].reset_index(drop=True)
+        pop = order_population(ctx)          # one row per order, in orders' row order
+        out["channel"] = pop["channel"].to_numpy()[oi]
+        out["exclusion"] = pop["exclusion"].to_numpy()[oi]
+        sr = shipment_rows(ctx)
+        m = sr["shipped_at"].notna().to_numpy()
+        shp = np.bincount(sr["li"].to_numpy()[m], weights=sr["qty_shipped"].to_numpy()[m],
+                          minlength=n)[:n]
+        qty = out["qty_ordered"].to_numpy(float)
+        cc = out["qty_cancelled_customer"].to_numpy(float)
+        cm = out["qty_cancelled_merchant"].to_numpy(float)
+        full = out["cancelled_at"].notna().to_numpy()
+        by_customer = full & out["cancel_initiator"].eq("customer").to_numpy()
+        by_merchant = full & out["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
         # a full-order cancellation cancels whatever had not shipped (§1.8 taxonomy)
-        cc = cc.where(~by_customer, np.maximum(cc, qty - cm - shp))
-        cm = cm.where(~by_merchant, np.maximum(cm, qty - cc - shp))
-        out["r"] = (qty - cc).clip(lower=0.0)
-        out["cm"] = cm.clip(lower=0.0)
-        kit_ids = ol["parent_line_id"].dropna().unique()
-        out["is_component"] = out["parent_line_id"].notna()
-        out["is_kit_parent"] = out["order_line_id"].isin(kit_ids)
-        out["eval_line_id"] = out["parent_line_id"].where(out["is_component"],
-                                                          out["order_line_id"])
-        pq = out.set_index("order_line_id")["qty_ordered"].astype(float)
-        parent_qty = out["parent_line_id"].map(pq)
-        ratio = qty / parent_qty.where(parent_qty > 0)
-        out["kit_ratio"] = ratio.where(out["is_component"], 1.0).fillna(1.0).where(
-            lambda s: s > 0, 1.0)
-        return out.reset_index(drop=True)
+        cc = np.where(by_customer, np.maximum(cc, qty - cm - shp), cc)
+        cm = np.where(by_merchant, np.maximum(cm, qty - cc - shp), cm)
+        out["r"] = np.clip(qty - cc, 0.0, None)
+        out["cm"] = np.clip(cm, 0.0, None)
+        parent = pd.Index(out["order_line_id"]).get_indexer(out["parent_line_id"])
+        out["is_component"] = parent >= 0
+        ei = np.where(parent >= 0, parent, np.arange(n))
+        out["ei"] = ei
+        out["is_kit_parent"] = np.isin(np.arange(n), parent[parent >= 0])
+        pq = qty[ei]
+        ratio = np.where(pq > 0, qty / np.where(pq > 0, pq, 1.0), 1.0)
+        out["kit_ratio"] = np.where((parent >= 0) & (ratio > 0), ratio, 1.0)
+        return out
 
     return ctx.memo("_a_lines", build)
 
 
+def tsn(s: pd.Series) -> np.ndarray:
+    """A tz-aware UTC Series as naive datetime64[ns] values (fast numpy comparisons)."""
+    return s.to_numpy(dtype="datetime64[ns]")
+
+
+def tsu(a: np.ndarray, index: pd.Index | None = None) -> pd.Series:
+    """Naive UTC datetime64[ns] values back to a tz-aware UTC Series."""
+    return pd.Series(np.asarray(a, dtype="datetime64[ns]"), index=index).dt.tz_localize("UTC")
+
+
+def positions(ctx: Context, ids: pd.Series) -> np.ndarray:
+    """Positions in ``order_lines`` of line ids (-1 when unknown)."""
+    idx = ctx.memo("_a_line_index", lambda: pd.Index(ctx.ds.order_lines["order_line_id"]))
+    return idx.get_indexer(ids)
+
+
 def shipment_rows(ctx: Context) -> pd.DataFrame:
-    """shipment_lines joined to shipments (empty frame when either table is absent)."""
+    """shipment_lines joined to shipments, with the line position ``li`` (empty if absent)."""
 
     def build() -> pd.DataFrame:
         sl, sh = ctx.table("shipment_lines"), ctx.table("shipments")
-        cols = ["order_line_id", "shipment_id", "qty_shipped", "created_at", "shipped_at",
-                "delivered_at", "first_delivery_attempt_at", "delivery_status",
-                "delivery_failure_reason"]
+        cols = ["created_at", "shipped_at", "delivered_at", "first_delivery_attempt_at",
+                "delivery_status", "delivery_failure_reason"]
         if sl is None or sh is None:
-            empty = {c: pd.Series(dtype=object) for c in cols}
-            for c in ("created_at", "shipped_at", "delivered_at", "first_delivery_attempt_at"):
-                empty[c] = pd.Series(dtype=UTC)
-            empty["qty_shipped"] = pd.Series(dtype=float)
-            return pd.DataFrame(empty)
-        return sl[["order_line_id", "shipment_id", "qty_shipped"]].merge(
-            sh[["shipment_id", *cols[3:]]], on="shipment_id")[cols]
+            out = pd.DataFrame({"li": pd.Series(dtype=np.int64),
+                                "qty_shipped": pd.Series(dtype=float)})
+            for c in cols:
+                out[c] = pd.Series(dtype=UTC if c.endswith("_at") else object)
+            return out
+        si = pd.Index(sh["shipment_id"]).get_indexer(sl["shipment_id"])
+        out = pd.DataFrame({"li": positions(ctx, sl["order_line_id"]),
+                            "qty_shipped": sl["qty_shipped"].to_numpy(float)})
+        for c in cols:
+            out[c] = sh[c].iloc[si].reset_index(drop=True)
+        return out.loc[(out["li"] >= 0).to_numpy() & (si >= 0)].reset_index(drop=True)
 
     return ctx.memo("_a_shipment_rows", build)
 
 
-def rollup_kits(per_line: pd.DataFrame, *, qty: tuple[str, ...] = (),
-                tmin: tuple[str, ...] = (), tmax: tuple[str, ...] = (),
-                flags: tuple[str, ...] = (), base: pd.DataFrame,
-                own_data: pd.Index) -> pd.DataFrame:
-    """Per eval line (order line that is not a kit component) the columns of ``per_line``.
+def rollup_kits(per_line: pd.DataFrame, base: pd.DataFrame, own: np.ndarray, *,
+                qty: tuple[str, ...] = (), tmin: tuple[str, ...] = (),
+                tmax: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows of ``per_line`` (positional, one per order line) for the evaluated lines.
 
-    ``per_line`` is indexed by physical ``order_line_id`` (missing lines: quantities 0,
-    times NaT, flags False). ``base`` is :func:`lines`. A kit parent present in ``own_data``
-    (it has shipment rows of its own) keeps its own figures; otherwise its figures come from
-    its components (quantities ``min_c(q_c / ratio_c)``, times min/max, flags any).
+    A kit parent with ``own[parent]`` False takes its figures from its components.
     """
-    b = base[["order_line_id", "eval_line_id", "is_component", "is_kit_parent", "kit_ratio"]]
-    cols = [*qty, *tmin, *tmax, *flags]
-    x = b.join(per_line[cols], on="order_line_id")
-    for c in qty:
-        x[c] = x[c].astype(float).fillna(0.0)
-    for c in flags:
-        x[c] = x[c].astype("boolean").fillna(False).astype(bool)
-    own = x.loc[~x["is_component"]].set_index("order_line_id")[cols]
-    comp = x.loc[x["is_component"]].copy()
-    if comp.empty:
-        return own
-    for c in qty:
-        comp[c] = comp[c] / comp["kit_ratio"]
-    agg = {**{c: "min" for c in qty}, **{c: "min" for c in tmin},
-           **{c: "max" for c in tmax}, **{c: "any" for c in flags}}
-    from_comp = comp.groupby("eval_line_id")[cols].agg(agg)
-    use = from_comp.index.difference(own_data)
-    if len(use):
-        own.loc[use, cols] = from_comp.loc[use, cols].astype(own[cols].dtypes.to_dict())
-    return own
+    comp = base["is_component"].to_numpy()
+    ei = base["ei"].to_numpy()
+    use = comp & ~own[ei]
+    out = per_line.loc[~comp].copy()
+    if not use.any():
+        return out
+    c = per_line.loc[use].copy()
+    ratio = base["kit_ratio"].to_numpy()[use]
+    for col in qty:
+        c[col] = c[col].to_numpy() / ratio
+    agg = {**{k: "min" for k in qty}, **{k: "min" for k in tmin},
+           **{k: "max" for k in tmax}, **{k: "any" for k in flags}}
+    got = c.groupby(ei[use]).agg(agg)
+    for col in got.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            arr = tsn(out[col]).copy()
+            arr[out.index.get_indexer(got.index)] = tsn(got[col])
+            out[col] = tsu(arr, index=out.index)
+        else:
+            s = out[col].to_numpy().copy()
+            s[out.index.get_indexer(got.index)] = got[col].to_numpy(dtype=s.dtype)
+            out[col] = s
+    return out
+
+
+KIT_FILL_DIMS = ("node", "fulfillment_model", "carrier", "service_level")
+
+
+def attach_dims(ctx: Context, x: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+    """Add the ``by`` dimensions of each row's line (column ``li``) from segments.line_dims.
+
+    A kit parent that never shipped itself takes node / fulfillment model / carrier /
+    service level from its first component (sku, supplier and product class stay its own).
+    """
+    if not by:
+        return x
+    from kpilib import segments
+
+    dims = segments.line_dims(ctx)
+    pos = positions(ctx, dims["order_line_id"])
+    base = lines(ctx)
+    n = len(base)
+    comp = base["is_component"].to_numpy()
+    ei = base["ei"].to_numpy()
+    x = x.copy()
+    for d in by:
+        if d in x.columns and d == "channel":
+            continue
+        arr = pd.Series(np.full(n, None, dtype=object))
+        arr.iloc[pos[pos >= 0]] = dims[d].to_numpy()[pos >= 0]
+        if d in KIT_FILL_DIMS and comp.any():
+            first = arr[comp].groupby(ei[comp]).first()
+            arr.loc[first.index] = arr.loc[first.index].fillna(first)
+        x[d] = arr.to_numpy()[x["li"].to_numpy()]
+    return x
 
 
 def open_positions(points: pd.DataFrame, opened: pd.Series,

@@ -32,50 +32,62 @@ BIG = np.iinfo(np.int64).max
 
 
 def _events(ctx: Context, base: pd.DataFrame, event_type: str) -> pd.DataFrame:
-    """(eval_line_id, t) of events of one type; order-level events go to every line."""
+    """(ei, t) of events of one type; order-level events go to every evaluated line."""
     ev = ctx.table("order_events")
     if ev is None:
-        return pd.DataFrame({"eval_line_id": pd.Series(dtype=object),
-                             "t": pd.Series(dtype=UTC)})
+        return pd.DataFrame({"ei": pd.Series(dtype=np.int64), "t": pd.Series(dtype=UTC)})
     e = ev.loc[ev["event_type"].eq(event_type), ["order_id", "order_line_id", "event_at"]]
-    m = base[["order_line_id", "eval_line_id", "order_id"]]
-    line = e.dropna(subset=["order_line_id"]).merge(m[["order_line_id", "eval_line_id"]],
-                                                    on="order_line_id")
-    top = m.loc[m["order_line_id"].eq(m["eval_line_id"]), ["order_id", "eval_line_id"]]
-    order = e.loc[e["order_line_id"].isna()].merge(top, on="order_id")
-    out = pd.concat([line[["eval_line_id", "event_at"]], order[["eval_line_id", "event_at"]]])
-    return out.rename(columns={"event_at": "t"})
+    has = e["order_line_id"].notna().to_numpy()
+    pos = line_base.positions(ctx, e.loc[has, "order_line_id"])
+    line = pd.DataFrame({"ei": base["ei"].to_numpy()[pos[pos >= 0]],
+                         "t": line_base.tsn(e.loc[has, "event_at"])[pos >= 0]})
+    top = ~base["is_component"].to_numpy()
+    tops = pd.DataFrame({"oi": base["oi"].to_numpy()[top], "ei": base["li"].to_numpy()[top]})
+    oe = pd.DataFrame({"oi": pd.Index(ctx.ds.orders["order_id"]).get_indexer(
+        e.loc[~has, "order_id"]), "t": line_base.tsn(e.loc[~has, "event_at"])})
+    order = oe.merge(tops, on="oi")[["ei", "t"]]
+    out = pd.concat([line, order], ignore_index=True)
+    out["t"] = line_base.tsu(out["t"].to_numpy(dtype="datetime64[ns]"))
+    return out
 
 
-def phys_map(base: pd.DataFrame, own: pd.Index) -> pd.DataFrame:
-    """(eval_line_id, order_line_id, kit_ratio) of the physical lines that carry each eval
-    line's shipping: itself, or the components of a kit parent without shipments of its own."""
-    top = ~base["is_component"]
-    comp = base["is_component"] & ~base["eval_line_id"].isin(own)
-    kit_via_comp = base["is_kit_parent"] & ~base["order_line_id"].isin(own)
-    use_self = top & ~kit_via_comp
-    cols = ["eval_line_id", "order_line_id", "kit_ratio"]
-    out = pd.concat([base.loc[use_self, cols].assign(kit_ratio=1.0), base.loc[comp, cols]])
-    return out.reset_index(drop=True)
+def phys_map(base: pd.DataFrame, own: np.ndarray) -> pd.DataFrame:
+    """(ei, li, kit_ratio): the physical lines carrying each evaluated line's shipping -
+    itself, or the components of a kit parent without shipments of its own."""
+    comp = base["is_component"].to_numpy()
+    ei = base["ei"].to_numpy()
+    li = base["li"].to_numpy()
+    kit_via_comp = base["is_kit_parent"].to_numpy() & ~own
+    use_self = ~comp & ~kit_via_comp
+    use_comp = comp & ~own[ei]
+    return pd.DataFrame({
+        "ei": np.concatenate([li[use_self], ei[use_comp]]),
+        "li": np.concatenate([li[use_self], li[use_comp]]),
+        "kit_ratio": np.concatenate([np.ones(use_self.sum()),
+                                     base["kit_ratio"].to_numpy()[use_comp]])})
 
 
-def _min_over_phys(pm: pd.DataFrame, per_phys: pd.Series) -> pd.Series:
-    """eval line -> min over its physical lines of per_phys / ratio (missing = 0)."""
-    q = pm["order_line_id"].map(per_phys).fillna(0.0) / pm["kit_ratio"]
-    return q.groupby(pm["eval_line_id"]).min()
+def _min_over_phys(pm: pd.DataFrame, per_phys: np.ndarray, n: int) -> np.ndarray:
+    """Per line position (evaluated lines): min over its physical lines of per_phys / ratio."""
+    q = per_phys[pm["li"].to_numpy()] / pm["kit_ratio"].to_numpy()
+    got = pd.Series(q).groupby(pm["ei"].to_numpy()).min()
+    out = np.zeros(n)
+    out[got.index.to_numpy()] = got.to_numpy()
+    return out
 
 
-def _full_ship_at(shipped: pd.DataFrame, pm: pd.DataFrame, need: pd.Series) -> pd.Series:
-    """eval line -> first time its cumulative shipped quantity reached ``need``."""
-    s = shipped.merge(pm, on="order_line_id").sort_values(["order_line_id", "shipped_at"])
-    s["cum"] = s.groupby("order_line_id")["qty_shipped"].cumsum() / s["kit_ratio"]
-    s["need"] = s["eval_line_id"].map(need)
-    hit = s.loc[s["cum"] >= s["need"] - EPS].groupby("order_line_id")["shipped_at"].min()
-    t = pm["order_line_id"].map(hit)
+def _full_ship_at(shipped: pd.DataFrame, pm: pd.DataFrame, need: np.ndarray) -> pd.Series:
+    """Per evaluated line: first time its cumulative shipped quantity reached ``need``."""
+    s = shipped.merge(pm, on="li").sort_values(["li", "shipped_at"], kind="stable")
+    cum = s.groupby("li")["qty_shipped"].cumsum().to_numpy() / s["kit_ratio"].to_numpy()
+    hit = s.loc[cum >= need[s["ei"].to_numpy()] - EPS].groupby("li")["shipped_at"].min()
+    t = hit.reindex(pm["li"].to_numpy())
     ti = t.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     ti = np.where(t.isna().to_numpy(), BIG, ti)
-    mx = pd.Series(ti, index=pm.index).groupby(pm["eval_line_id"]).max()
-    return pd.to_datetime(mx.where(mx < BIG), utc=True)
+    mx = pd.Series(ti).groupby(pm["ei"].to_numpy()).max()
+    v = mx.to_numpy()
+    v = np.where(v < BIG, v, np.iinfo(np.int64).min).view("datetime64[ns]")
+    return line_base.tsu(v, index=mx.index)
 
 
 @fact("order_lines", grain="order line (kit parents judged at the parent line)",
@@ -83,48 +95,62 @@ def _full_ship_at(shipped: pd.DataFrame, pm: pd.DataFrame, need: pd.Series) -> p
 def order_lines(ctx: Context) -> pd.DataFrame:
     """One row per A-domain line: r, cm, shipped, first_fill_qty, bo_start_at, closed_at."""
     base = line_base.lines(ctx)
+    n = len(base)
     sr = line_base.shipment_rows(ctx)
-    shipped = sr.loc[sr["shipped_at"].notna(), ["order_line_id", "qty_shipped", "created_at",
+    shipped = sr.loc[sr["shipped_at"].notna(), ["li", "qty_shipped", "created_at",
                                                 "shipped_at"]]
-    own = pd.Index(shipped["order_line_id"].unique())
+    sli = shipped["li"].to_numpy()
+    own = np.zeros(n, bool)
+    own[sli] = True
     pm = phys_map(base, own)
-    x = base.loc[~base["is_component"]].set_index("order_line_id", drop=False)
-    x.index.name = None
-    x["shipped_qty"] = _min_over_phys(pm, shipped.groupby("order_line_id")["qty_shipped"].sum())
-    sp = shipped.merge(pm[["order_line_id", "eval_line_id"]], on="order_line_id")
-    ship_t = sp.groupby("eval_line_id")["shipped_at"]
-    x["first_ship_at"] = ship_t.min().astype(UTC)
-    x["last_ship_at"] = ship_t.max().astype(UTC)
+    top = ~base["is_component"].to_numpy()
+    x = base.loc[top].copy()
+    idx = x.index.to_numpy()
+    qty = shipped["qty_shipped"].to_numpy()
+    x["shipped_qty"] = _min_over_phys(pm, np.bincount(sli, qty, minlength=n)[:n], n)[idx]
+    sp = shipped.merge(pm[["li", "ei"]], on="li")
+    ship_t = sp.groupby("ei")["shipped_at"]
+    x["first_ship_at"] = ship_t.min().reindex(idx).array
+    x["last_ship_at"] = ship_t.max().reindex(idx).array
 
     # backorder start with the pre-order rule
+    esa = base["earliest_ship_at"]
     bo = _events(ctx, base, "backordered")
-    esa = x["earliest_ship_at"]
-    bo["esa"] = bo["eval_line_id"].map(esa)
-    after = bo.loc[bo["esa"].isna() | (bo["t"] >= bo["esa"])].groupby("eval_line_id")["t"].min()
-    before = bo.loc[bo["esa"].notna() & (bo["t"] < bo["esa"]), "eval_line_id"].unique()
-    sp["esa"] = sp["eval_line_id"].map(esa)
-    by_esa = sp.loc[sp["shipped_at"] <= sp["esa"]].groupby("order_line_id")["qty_shipped"].sum()
-    still_open = (x["r"] - x["cm"] - _min_over_phys(pm, by_esa).reindex(x.index).fillna(0.0)
-                  > EPS) & ~(x["cancelled_at"] <= esa)
-    pre = x.index.isin(before) & still_open & (esa <= ctx.as_of)
-    cand = pd.concat([x.index.to_series().map(after),
-                      esa.where(pre)], axis=1).min(axis=1)
-    x["bo_start_at"] = cand.astype(UTC)
+    tsn = line_base.tsn
+    bo_esa = tsn(esa)[bo["ei"].to_numpy()]
+    late_ok = np.isnat(bo_esa) | (tsn(bo["t"]) >= bo_esa)
+    after = bo.loc[late_ok].groupby("ei")["t"].min().reindex(idx)
+    before = np.isin(idx, bo.loc[~late_ok, "ei"].to_numpy())
+    sp_esa = tsn(esa)[sp["li"].to_numpy()]
+    by_esa = (tsn(sp["shipped_at"]) <= sp_esa) & ~np.isnat(sp_esa)
+    by_esa_q = np.bincount(sp["li"].to_numpy()[by_esa], sp["qty_shipped"].to_numpy()[by_esa],
+                           minlength=n)[:n]
+    x_esa = x["earliest_ship_at"]
+    still_open = ((x["r"] - x["cm"]).to_numpy() - _min_over_phys(pm, by_esa_q, n)[idx] > EPS) \
+        & ~(x["cancelled_at"] <= x_esa).to_numpy()
+    pre = before & still_open & (x_esa <= ctx.as_of).to_numpy()
+    cand = pd.concat([after.reset_index(drop=True),
+                      x_esa.where(pre).reset_index(drop=True)], axis=1).min(axis=1)
+    x["bo_start_at"] = cand.astype(UTC).array
 
-    sp["bo"] = sp["eval_line_id"].map(x["bo_start_at"])
-    first = sp.loc[sp["bo"].isna() | (sp["created_at"] < sp["bo"])]
-    x["first_fill_qty"] = _min_over_phys(pm, first.groupby("order_line_id")["qty_shipped"].sum())
-    for c in ("shipped_qty", "first_fill_qty"):
-        x[c] = x[c].reindex(x.index).fillna(0.0)
+    bo_arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    bo_arr[idx] = tsn(x["bo_start_at"])
+    sp_bo = bo_arr[sp["ei"].to_numpy()]
+    first = np.isnat(sp_bo) | (tsn(sp["created_at"]) < sp_bo)
+    ff = np.bincount(sp["li"].to_numpy()[first], sp["qty_shipped"].to_numpy()[first],
+                     minlength=n)[:n]
+    x["first_fill_qty"] = _min_over_phys(pm, ff, n)[idx]
 
-    canc = _events(ctx, base, "cancelled").groupby("eval_line_id")["t"].min()
-    merchant = x["cancel_initiator"].isin(["merchant", "system"])
-    x["cancel_at"] = x["cancelled_at"].where(merchant, x.index.to_series().map(canc)).astype(UTC)
-    need = x["r"] - x["cm"]
-    full = _full_ship_at(shipped, pm, need).reindex(x.index)
-    full = full.where(need > EPS, x["cancel_at"].fillna(x["created_at"]))
+    canc = _events(ctx, base, "cancelled").groupby("ei")["t"].min().reindex(idx)
+    merchant = x["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
+    x["cancel_at"] = line_base.tsu(np.where(merchant, tsn(x["cancelled_at"]), tsn(canc)),
+                                   index=x.index)
+    need = (base["r"] - base["cm"]).to_numpy()
+    full = _full_ship_at(shipped, pm, need).reindex(idx)
+    full = pd.Series(full.array, index=x.index)
+    full = full.where(need[idx] > EPS, x["cancel_at"].fillna(x["created_at"]))
     x["closed_at"] = pd.concat([full, x["cancelled_at"]], axis=1).min(axis=1).astype(UTC)
-    cols = ["order_line_id", "order_id", "sku", "created_at", "channel", "exclusion", "r", "cm",
-            "shipped_qty", "first_fill_qty", "first_ship_at", "last_ship_at", "bo_start_at",
-            "cancel_at", "closed_at", "earliest_ship_at"]
-    return x[cols].sort_values("order_line_id", kind="stable").reset_index(drop=True)
+    cols = ["li", "order_line_id", "order_id", "sku", "created_at", "channel", "exclusion", "r",
+            "cm", "shipped_qty", "first_fill_qty", "first_ship_at", "last_ship_at",
+            "bo_start_at", "cancel_at", "closed_at", "earliest_ship_at"]
+    return x[cols].reset_index(drop=True)

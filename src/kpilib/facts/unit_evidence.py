@@ -31,6 +31,7 @@ line; when no SKU matches, to every line of the parent order.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
@@ -42,104 +43,118 @@ CONDITION = ("damaged", "defective", "wrong_configuration")
 COLS = ("wrong_item_at", "doc_defect_at", "condition_at")
 
 
+def _nat(n: int) -> pd.Series:
+    return pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype=UTC)
+
+
 def _ready(ctx: Context, base: pd.DataFrame) -> pd.Series:
-    """Physical line -> latest ready_for_pickup time (line, its kit parent, or its order)."""
+    """Per line position: latest ready_for_pickup time (line, its kit parent, or its order)."""
+    n = len(base)
     ev = ctx.table("order_events")
     if ev is None:
-        return pd.Series(dtype=UTC)
+        return _nat(n)
     r = ev.loc[ev["event_type"].eq("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
     if r.empty:
-        return pd.Series(dtype=UTC)
-    by_line = r.dropna(subset=["order_line_id"]).groupby("order_line_id")["event_at"].max()
-    by_order = r.loc[r["order_line_id"].isna()].groupby("order_id")["event_at"].max()
-    t = pd.concat([base["order_line_id"].map(by_line), base["eval_line_id"].map(by_line),
-                   base["order_id"].map(by_order)], axis=1).max(axis=1)
-    out = pd.Series(t.to_numpy(), index=base["order_line_id"].to_numpy()).astype(UTC)
-    return out.dropna()
+        return _nat(n)
+    has_line = r["order_line_id"].notna()
+    pos = line_base.positions(ctx, r.loc[has_line, "order_line_id"])
+    by_line = r.loc[has_line, "event_at"].groupby(pos).max().reindex(range(n))
+    opos = pd.Index(ctx.ds.orders["order_id"]).get_indexer(r.loc[~has_line, "order_id"])
+    by_order = r.loc[~has_line, "event_at"].groupby(opos).max()
+    t = pd.concat([by_line.reset_index(drop=True),
+                   by_line.iloc[base["ei"].to_numpy()].reset_index(drop=True),
+                   by_order.reindex(base["oi"].to_numpy()).reset_index(drop=True)],
+                  axis=1).max(axis=1)
+    return t.astype(UTC)
 
 
-def delivery_events(ctx: Context, base: pd.DataFrame, units: pd.DataFrame
-                    ) -> tuple[pd.DataFrame, pd.Index]:
-    """Per physical line: d, d_by_due, first/last delivery, late, early, timed, missing_scan,
-    contact; plus the eval lines that have delivery records of their own."""
+def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd.Series
+                    ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per line position: d, d_by_due, first/last delivery, late, early, timed, missing_scan,
+    contact; plus a bool array: the line has delivery records of its own.
+
+    ``due`` / ``window`` are per line position (the unit deadline and window start)."""
+    n = len(base)
     sr = line_base.shipment_rows(ctx)
-    due = units.set_index("order_line_id")[["due_at", "window_start_at"]]
-    phys = base[["order_line_id", "eval_line_id", "r"]]
     ready = _ready(ctx, base)
-    sr = sr.loc[~sr["order_line_id"].isin(ready.index)]
+    is_pickup = ready.notna().to_numpy()
+    sr = sr.loc[~is_pickup[sr["li"].to_numpy()]]
     st = sr["delivery_status"]
-    delivered = st.eq("delivered") & sr["delivered_at"].notna()
-    missing = st.eq("delivered") & sr["delivered_at"].isna()
-    ev = pd.DataFrame({"order_line_id": sr["order_line_id"], "t": sr["delivered_at"],
-                       "q": sr["qty_shipped"].astype(float), "real": True}).loc[delivered]
-    if len(ready):
-        rq = phys.set_index("order_line_id").loc[ready.index, "r"]
-        ev = pd.concat([ev, pd.DataFrame({"order_line_id": ready.index, "t": ready.to_numpy(),
-                                          "q": rq.to_numpy(), "real": True})])
+    delivered = (st.eq("delivered") & sr["delivered_at"].notna()).to_numpy()
+    missing = (st.eq("delivered") & sr["delivered_at"].isna()).to_numpy()
+    li = [sr["li"].to_numpy()[delivered], np.flatnonzero(is_pickup)]
+    tsn = line_base.tsn
+    t = [tsn(sr["delivered_at"])[delivered], tsn(ready)[is_pickup]]
+    q = [sr["qty_shipped"].to_numpy()[delivered], base["r"].to_numpy()[is_pickup]]
+    real = [np.ones(delivered.sum(), bool), np.ones(is_pickup.sum(), bool)]
     if ctx.param("count_failed_attempt_by_customer"):
         fail = (st.eq("failed") & sr["delivery_failure_reason"].eq("customer_unavailable")
-                & sr["first_delivery_attempt_at"].notna())
-        ev = pd.concat([ev, pd.DataFrame({
-            "order_line_id": sr.loc[fail, "order_line_id"],
-            "t": sr.loc[fail, "first_delivery_attempt_at"],
-            "q": sr.loc[fail, "qty_shipped"].astype(float), "real": False})])
-    ev = ev.merge(phys[["order_line_id", "eval_line_id"]], on="order_line_id")
-    ev = ev.join(due, on="eval_line_id")
-    ev = ev.loc[ev["q"] > 0]
+                & sr["first_delivery_attempt_at"].notna()).to_numpy()
+        li.append(sr["li"].to_numpy()[fail])
+        t.append(tsn(sr["first_delivery_attempt_at"])[fail])
+        q.append(sr["qty_shipped"].to_numpy()[fail])
+        real.append(np.zeros(fail.sum(), bool))
+    ev = pd.DataFrame({"li": np.concatenate(li), "q": np.concatenate(q).astype(float),
+                       "real": np.concatenate(real)})
+    ev["t"] = line_base.tsu(np.concatenate(t))
+    ev = ev.loc[ev["q"].to_numpy() > 0]
+    e = ev["li"].to_numpy()
+    ev_t = tsn(ev["t"])
+    ev["late"] = ev_t > tsn(due)[e]
     early_tol = ctx.param("early_tolerance_hours")
-    tol = pd.Timedelta(hours=float(early_tol or 0.0))
-    ev["late"] = ev["t"] > ev["due_at"]
-    ev["early"] = (ev["t"] < ev["window_start_at"] - tol) if early_tol is not None else False
-    ev["q_due"] = ev["q"].where(~ev["late"], 0.0)
-    ev["q_real"] = ev["q"].where(ev["real"], 0.0)
-    ev["t_real"] = ev["t"].where(ev["real"])
-    g = ev.groupby("order_line_id")
-    out = pd.DataFrame({"d": g["q_real"].sum(), "d_by_due": g["q_due"].sum(),
-                        "first_delivery_at": g["t_real"].min(),
-                        "last_delivery_at": g["t_real"].max(),
-                        "late": g["late"].any(), "early": g["early"].any(),
-                        "timed": g["q"].sum() > 0})
-    out["contact"] = out["d"] > 0
-    miss = sr.loc[missing, "order_line_id"].unique()
-    refused = _refused_damage(sr)
-    idx = out.index.union(pd.Index(miss)).union(refused.index)
-    out = out.reindex(idx)
-    out["missing_scan"] = out.index.isin(miss)
-    out["contact"] = out["contact"].astype("boolean").fillna(False).astype(bool) | \
-        out.index.isin(refused.index)
-    for c in ("first_delivery_at", "last_delivery_at"):
-        out[c] = out[c].astype(UTC)
-    own = pd.Index(pd.concat([sr["order_line_id"], pd.Series(ready.index, dtype=object)]
-                             ).unique())
-    own = own.intersection(pd.Index(base.loc[base["is_kit_parent"], "order_line_id"]))
+    if early_tol is not None:
+        start = tsn(window)[e] - np.timedelta64(int(float(early_tol) * 3600e9), "ns")
+        ev["early"] = ev_t < start
+    else:
+        ev["early"] = False
+    real = ev["real"].to_numpy()
+    late = ev["late"].to_numpy()
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["d"] = np.bincount(e, weights=np.where(real, ev["q"], 0.0), minlength=n)[:n]
+    out["d_by_due"] = np.bincount(e, weights=np.where(late, 0.0, ev["q"]), minlength=n)[:n]
+    tr = ev["t"].where(real)
+    out["first_delivery_at"] = tr.groupby(e).min().reindex(out.index).astype(UTC)
+    out["last_delivery_at"] = tr.groupby(e).max().reindex(out.index).astype(UTC)
+    out["late"] = np.bincount(e, weights=late, minlength=n)[:n] > 0
+    out["early"] = np.bincount(e, weights=ev["early"].to_numpy(), minlength=n)[:n] > 0
+    out["timed"] = np.bincount(e, minlength=n)[:n] > 0
+    out["missing_scan"] = np.bincount(sr["li"].to_numpy()[missing], minlength=n)[:n] > 0
+    refused = _refused_damage(sr, n)
+    out["contact"] = (out["d"].to_numpy() > 0) | refused.notna().to_numpy()
+    own = np.zeros(n, bool)
+    own[sr["li"].to_numpy()] = True
+    own |= is_pickup
     return out, own
 
 
-def _refused_damage(sr: pd.DataFrame) -> pd.Series:
-    """Physical line -> time of a delivery refused because of damage."""
-    m = sr["delivery_status"].isin(["failed", "returned_to_sender"]) & sr[
-        "delivery_failure_reason"].astype(str).str.contains("damage", case=False)
+def _refused_damage(sr: pd.DataFrame, n: int) -> pd.Series:
+    """Per line position: time of a delivery refused because of damage."""
+    m = (sr["delivery_status"].isin(["failed", "returned_to_sender"]) & sr[
+        "delivery_failure_reason"].astype(str).str.contains("damage", case=False)).to_numpy()
     t = sr["first_delivery_attempt_at"].fillna(sr["delivered_at"]).fillna(sr["shipped_at"])
-    return t.loc[m].groupby(sr.loc[m, "order_line_id"]).min().astype(UTC)
+    return t.loc[m].groupby(sr["li"].to_numpy()[m]).min().reindex(range(n)).astype(UTC)
 
 
-def _collect(parts: list[tuple[str, pd.Series, pd.Series]], key: str) -> pd.DataFrame:
-    """[(column, keys, times)] -> DataFrame indexed by key with the min time per column."""
-    frames = [pd.DataFrame({key: k.to_numpy(), "col": c, "t": t.to_numpy()})
-              for c, k, t in parts if len(k)]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=UTC) for c in COLS})
-    df = pd.concat(frames).dropna(subset=[key, "t"])
-    df["t"] = pd.to_datetime(df["t"], utc=True)
-    out = df.groupby([key, "col"])["t"].min().unstack("col")
-    for c in COLS:
-        out[c] = out[c].astype(UTC) if c in out.columns else pd.Series(pd.NaT, index=out.index,
-                                                                       dtype=UTC)
-    return out[list(COLS)]
+def _collect(parts: list[tuple[str, np.ndarray, pd.Series]], n: int) -> pd.DataFrame:
+    """[(column, positions, times)] -> positional frame of n rows with the min time per column."""
+    out = pd.DataFrame({c: _nat(n) for c in COLS})
+    for col in COLS:
+        ps = [(p, t) for c, p, t in parts if c == col and len(p)]
+        if not ps:
+            continue
+        pos = np.concatenate([p for p, _ in ps])
+        t = pd.to_datetime(pd.concat([pd.Series(t.to_numpy()) for _, t in ps],
+                                     ignore_index=True), utc=True)
+        ok = (pos >= 0) & t.notna().to_numpy()
+        got = t.loc[ok].groupby(pos[ok]).min()
+        arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        arr[got.index.to_numpy()] = line_base.tsn(got)
+        out[col] = line_base.tsu(arr)
+    return out
 
 
 def _replacements(ctx: Context) -> pd.DataFrame:
-    """Replacement orders with a reason: parent_order_id, reason, t, skus (one row per sku)."""
+    """Replacement orders with a reason: parent_order_id, reason, created_at, sku."""
     o, ev = ctx.ds.orders, ctx.table("order_events")
     rep = o.loc[o["order_type"].eq("replacement") & o["parent_order_id"].notna(),
                 ["order_id", "parent_order_id", "created_at"]]
@@ -156,55 +171,60 @@ def _replacements(ctx: Context) -> pd.DataFrame:
 
 
 def evidence_times(ctx: Context, base: pd.DataFrame) -> pd.DataFrame:
-    """Physical line -> first wrong_item_at, doc_defect_at, condition_at (line-level)."""
-    parts: list[tuple[str, pd.Series, pd.Series]] = []
+    """Per line position: first wrong_item_at, doc_defect_at, condition_at (line-level)."""
+    parts: list[tuple[str, np.ndarray, pd.Series]] = []
     pt = ctx.table("pick_tasks")
     if pt is not None:
-        cust = pt["error_detected"].astype(bool) & pt["error_detection_point"].eq("customer")
+        pos = line_base.positions(ctx, pt["order_line_id"])
+        cust = (pt["error_detected"].astype(bool) & pt["error_detection_point"].eq("customer")
+                ).to_numpy()
         t = pt["error_detected_at"].fillna(pt["picked_at"]).fillna(pt["released_at"])
-        parts.append(("wrong_item_at", pt.loc[cust, "order_line_id"], t.loc[cust]))
-        line = base.set_index("order_line_id")
-        lsku = pt["order_line_id"].map(line["sku"])
-        approved = pt["order_line_id"].map(line["substitution_approved"]).astype(
-            "boolean").fillna(False).astype(bool)
-        caught = pt["error_detected"].astype(bool) & pt["error_detection_point"].isin(
-            ["pack_verify", "audit"])
-        picked = pt["status"].eq("picked") | (pt["qty_picked"].fillna(0) > 0)
-        sub = (lsku.notna() & pt["sku"].ne(lsku) & ~approved & ~caught & picked
-               & pt["status"].ne("cancelled"))
+        parts.append(("wrong_item_at", pos[cust], t.loc[cust]))
+        known = pos >= 0
+        lsku = np.where(known, base["sku"].to_numpy()[np.where(known, pos, 0)], None)
+        approved = np.where(known, base["substitution_approved"].astype("boolean").fillna(
+            False).to_numpy(bool)[np.where(known, pos, 0)], False)
+        caught = (pt["error_detected"].astype(bool) & pt["error_detection_point"].isin(
+            ["pack_verify", "audit"])).to_numpy()
+        picked = (pt["status"].eq("picked") | (pt["qty_picked"].fillna(0) > 0)).to_numpy()
+        sub = (known & (pt["sku"].to_numpy() != lsku) & ~approved & ~caught & picked
+               & pt["status"].ne("cancelled").to_numpy())
         ts = pt["picked_at"].fillna(pt["released_at"])
-        parts.append(("wrong_item_at", pt.loc[sub, "order_line_id"], ts.loc[sub]))
+        parts.append(("wrong_item_at", pos[sub], ts.loc[sub]))
     rt = ctx.table("returns")
     if rt is not None:
+        pos = line_base.positions(ctx, rt["order_line_id"])
         for col, reasons in (("wrong_item_at", WRONG), ("condition_at", CONDITION)):
-            m = rt["return_reason"].isin(reasons)
-            parts.append((col, rt.loc[m, "order_line_id"], rt.loc[m, "rma_requested_at"]))
+            m = rt["return_reason"].isin(reasons).to_numpy()
+            parts.append((col, pos[m], rt.loc[m, "rma_requested_at"]))
     ev = ctx.table("order_events")
     if ev is not None:
         for col, et in (("doc_defect_at", "doc_defect"), ("condition_at", "damage_claim")):
             m = ev["event_type"].eq(et) & ev["order_line_id"].notna()
-            parts.append((col, ev.loc[m, "order_line_id"], ev.loc[m, "event_at"]))
-    refused = _refused_damage(line_base.shipment_rows(ctx))
-    parts.append(("condition_at", pd.Series(refused.index), pd.Series(refused.to_numpy())))
+            parts.append((col, line_base.positions(ctx, ev.loc[m, "order_line_id"]),
+                          ev.loc[m, "event_at"]))
+    refused = _refused_damage(line_base.shipment_rows(ctx), len(base)).dropna()
+    parts.append(("condition_at", refused.index.to_numpy(), refused))
     rep = _replacements(ctx)
     if len(rep):
-        hit = rep.merge(base[["order_id", "sku", "order_line_id"]],
-                        left_on=["parent_order_id", "sku"], right_on=["order_id", "sku"],
-                        suffixes=("", "_parent"))
+        hit = rep.merge(base[["order_id", "sku", "li"]], left_on=["parent_order_id", "sku"],
+                        right_on=["order_id", "sku"], suffixes=("", "_parent"))
         for col, reasons in (("wrong_item_at", WRONG), ("condition_at", CONDITION)):
-            m = hit["reason"].isin(reasons)
-            parts.append((col, hit.loc[m, "order_line_id"], hit.loc[m, "created_at"]))
-    return _collect(parts, "order_line_id")
+            m = hit["reason"].isin(reasons).to_numpy()
+            parts.append((col, hit["li"].to_numpy()[m], hit.loc[m, "created_at"]))
+    return _collect(parts, len(base))
 
 
 def order_level_times(ctx: Context) -> pd.DataFrame:
-    """order_id -> first evidence time of records not tied to a line (apply to every unit)."""
-    parts: list[tuple[str, pd.Series, pd.Series]] = []
+    """Per order position: first evidence time of records not tied to a line."""
+    orders = pd.Index(ctx.ds.orders["order_id"])
+    parts: list[tuple[str, np.ndarray, pd.Series]] = []
     ev = ctx.table("order_events")
     if ev is not None:
         for col, et in (("doc_defect_at", "doc_defect"), ("condition_at", "damage_claim")):
             m = ev["event_type"].eq(et) & ev["order_line_id"].isna()
-            parts.append((col, ev.loc[m, "order_id"], ev.loc[m, "event_at"]))
+            parts.append((col, orders.get_indexer(ev.loc[m, "order_id"]),
+                          ev.loc[m, "event_at"]))
     rep = _replacements(ctx)
     if len(rep):
         lines = ctx.ds.order_lines[["order_id", "sku"]]
@@ -212,6 +232,7 @@ def order_level_times(ctx: Context) -> pd.DataFrame:
                             right_on=["order_id", "sku"], suffixes=("", "_p"))["order_id"]
         un = rep.loc[~rep["order_id"].isin(matched)].drop_duplicates("order_id")
         for col, reasons in (("wrong_item_at", WRONG), ("condition_at", CONDITION)):
-            m = un["reason"].isin(reasons)
-            parts.append((col, un.loc[m, "parent_order_id"], un.loc[m, "created_at"]))
-    return _collect(parts, "order_id")
+            m = un["reason"].isin(reasons).to_numpy()
+            parts.append((col, orders.get_indexer(un.loc[m, "parent_order_id"]),
+                          un.loc[m, "created_at"]))
+    return _collect(parts, len(orders))

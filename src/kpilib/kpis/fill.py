@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpilib import segments
 from kpilib.context import Context
 from kpilib.facts import line_base
 from kpilib.facts.order_lines import order_lines as _register  # noqa: F401  (fact)
@@ -23,10 +22,7 @@ TABLES = ("orders", "order_lines", "shipments", "shipment_lines")
 
 
 def _lines(ctx: Context) -> pd.DataFrame:
-    x = ctx.fact("order_lines")
-    if ctx.by:
-        x = segments.attach(x, segments.line_dims(ctx), "order_line_id", ctx)
-    return x
+    return line_base.attach_dims(ctx, ctx.fact("order_lines"), ctx.by)
 
 
 def _excluded(x: pd.DataFrame) -> pd.Series:
@@ -212,15 +208,18 @@ def _shipped_by(ctx: Context, rows: pd.DataFrame) -> pd.Series:
         return pd.Series(0.0, index=rows.index)
     base = line_base.lines(ctx)
     sr = line_base.shipment_rows(ctx)
-    sh = sr.loc[sr["shipped_at"].notna(), ["order_line_id", "qty_shipped", "shipped_at"]]
-    pm = phys_map(base, pd.Index(sh["order_line_id"].unique()))
-    sh = sh.sort_values(["order_line_id", "shipped_at"])
-    sh["cum"] = sh.groupby("order_line_id")["qty_shipped"].cumsum()
-    q = rows[["order_line_id", "t"]].reset_index().rename(
-        columns={"order_line_id": "eval_line_id", "index": "row"})
-    q = q.merge(pm, on="eval_line_id").sort_values("t")
-    sh = sh.sort_values("shipped_at")
-    m = pd.merge_asof(q, sh[["order_line_id", "shipped_at", "cum"]], left_on="t",
-                      right_on="shipped_at", by="order_line_id")
+    sh = sr.loc[sr["shipped_at"].notna(), ["li", "qty_shipped", "shipped_at"]]
+    own = np.zeros(len(base), bool)
+    own[sh["li"].to_numpy()] = True
+    pm = phys_map(base, own)
+    sh = sh.sort_values(["li", "shipped_at"], kind="stable")
+    sh["cum"] = sh.groupby("li")["qty_shipped"].cumsum()
+    q = pd.DataFrame({"row": np.arange(len(rows)), "ei": rows["li"].to_numpy(),
+                      "t": rows["t"].array})
+    q = q.merge(pm, on="ei").sort_values("t", kind="stable")
+    sh = sh.sort_values("shipped_at", kind="stable")
+    m = pd.merge_asof(q, sh[["li", "shipped_at", "cum"]], left_on="t", right_on="shipped_at",
+                      by="li")
     m["cum"] = m["cum"].fillna(0.0) / m["kit_ratio"]
-    return m.groupby("row")["cum"].min().reindex(rows.index).fillna(0.0)
+    got = m.groupby("row")["cum"].min().reindex(np.arange(len(rows))).fillna(0.0)
+    return pd.Series(got.to_numpy(), index=rows.index)
