@@ -76,3 +76,20 @@ def test_not_yaml_and_missing_file(tmp_path):
         load_bands_config(write(tmp_path, "kpis: [\n"))
     with pytest.raises(ConfigError, match="file not found"):
         load_bands_config(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(("text", "key", "words"), [
+    ("kpis:\n  stockout_rate:\n    segments: {abc_class: {chart: none}}\n",
+     "kpis.stockout_rate.segments.abc_class", "dim=value"),
+    ("kpis:\n  stockout_rate:\n    segments:\n      abc_class=A: {fixed: {stressed_at: 0.1, "
+     "critical_at: 0.05}}\n", "kpis.stockout_rate.segments.abc_class=A.fixed.critical_at",
+     "lower is better"),
+    ("kpis:\n  stockout_rate:\n    segments:\n      abc_class=A: {direction: higher}\n",
+     "kpis.stockout_rate.segments.abc_class=A.direction", "unknown key"),
+    ("defaults: {mr_rule: sometimes}\n", "defaults.mr_rule", "not one of"),
+])
+def test_invalid_segment_settings(tmp_path, text, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_bands_config(path)
+    assert info.value.key == key and words in str(info.value)

@@ -163,3 +163,37 @@ def test_top_level_kpilib_apply_bands():
 
     res = pd.concat([series(BASELINE + [0.85])])
     assert kpilib.apply_bands(res, CFG12)["band"].iloc[-1] == "critical"
+
+
+# --- per-segment settings and the MR option -----------------------------------------------
+
+def test_segment_specific_fixed_targets():
+    # stockout_rate (lower is better): class A stricter than class C; 0.06 is critical for A
+    # (> 0.05), stressed for C (0.06 > 0.05 stressed_at, <= 0.20 critical_at)
+    res = pd.concat([series([0.06], "stockout_rate", abc_class="A"),
+                     series([0.06], "stockout_rate", abc_class="C")], ignore_index=True)
+    out = apply_bands(res, cfg(stockout_rate={"chart": "none", "segments": {
+        "abc_class=A": {"fixed": {"stressed_at": 0.02, "critical_at": 0.05}},
+        "abc_class=C": {"fixed": {"stressed_at": 0.05, "critical_at": 0.20}}}}))
+    assert list(out["band"]) == ["critical", "stressed"]
+
+
+def test_more_specific_segment_key_wins():
+    res = pd.concat([series([0.06], "stockout_rate", abc_class="A", node="DC-1"),
+                     series([0.06], "stockout_rate", abc_class="A", node="DC-2")],
+                    ignore_index=True)
+    out = apply_bands(res, cfg(stockout_rate={"chart": "none", "segments": {
+        "abc_class=A": {"fixed": {"critical_at": 0.05}},
+        "abc_class=A, node=DC-2": {"fixed": {"critical_at": 0.10}}}}))
+    assert list(out["band"]) == ["critical", "normal"]
+
+
+def test_mr_rule_adverse_side_ignores_return_from_favourable_excursion():
+    # 0.99 (favourable, above UCL 0.9632) then 0.92: MR .07 > .06536 downwards, but 0.92 is
+    # still above CL 0.91. As written (§7.2) the MR rule fires; with adverse_side it does not.
+    res = series(BASELINE + [0.99, 0.92])
+    literal = apply_bands(res, CFG12)
+    assert literal["band"].iloc[-1] == "critical"
+    assert literal["signals"].iloc[-1] == "mr_above_ucl"
+    side = apply_bands(res, cfg(perfect_order_rate={"mr_rule": "adverse_side"}))
+    assert side["band"].iloc[-1] == "normal"

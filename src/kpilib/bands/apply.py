@@ -82,7 +82,9 @@ def apply_bands(
         for _, grp in work.groupby(["kpi", *dims], dropna=False, sort=True):
             grp = grp.sort_values("period", kind="stable")
             unit = str(grp["unit"].iloc[0]) if "unit" in grp else None
-            s = cfg.settings_for(str(grp["kpi"].iloc[0]), unit)
+            first = grp.iloc[0]
+            segment = {d: str(first[d]) for d in dims if pd.notna(first[d])}
+            s = cfg.settings_for(str(first["kpi"]), unit, segment)
             res = band_series(grp, s)
             pos = grp["_pos"].to_numpy()
             band[pos], signals[pos] = res["band"], res["signals"]
@@ -147,7 +149,8 @@ def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
                 sig[i].append(f"baseline_lt_{s.baseline_min}")
         elif s.chart == "xmr":
             lim = xmr_limits(x[base], s.bounds)
-            lv, ss = xmr_evaluate(x[idx], lim, adverse=adverse, run_length=s.run_length)
+            lv, ss = xmr_evaluate(x[idx], lim, adverse=adverse, run_length=s.run_length,
+                                  mr_rule=s.mr_rule)
             _merge(level, sig, idx, lv, ss)
             cl[:], lcl[:], ucl[:] = lim.cl, lim.lcl, lim.ucl
         else:  # pchart

@@ -27,14 +27,16 @@ from kpilib.bands import registry
 from kpilib.errors import ConfigError
 
 CHARTS = ("xmr", "pchart", "none")
+MR_RULES = ("adverse_move", "adverse_side", "off")
 METRICS = ("value", "p50", "p90")
 DENOMINATOR_COLUMNS = ("denominator", "n")
 TOP_KEYS = frozenset({"version", "defaults", "families", "kpis"})
 SETTING_KEYS = frozenset({
     "chart", "metric", "baseline_k", "baseline_min", "baseline_start", "baseline_end",
     "run_length", "min_denominator", "denominator_column", "hysteresis", "alert_on_preliminary",
-    "bounds", "direction", "fixed",
+    "bounds", "direction", "fixed", "mr_rule",
 })
+KPI_KEYS = SETTING_KEYS | {"segments"}
 FAMILY_KEYS = SETTING_KEYS | {"kpis", "description"}
 FIXED_KEYS = frozenset({"stressed_at", "critical_at", "lower", "upper", "metric"})
 SIDE_KEYS = frozenset({"stressed_at", "critical_at"})
@@ -43,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "chart": "xmr", "metric": None, "baseline_k": 20, "baseline_min": 12,
     "baseline_start": None, "baseline_end": None, "run_length": 8, "min_denominator": 30,
     "denominator_column": "denominator", "hysteresis": 2, "alert_on_preliminary": False,
-    "bounds": [None, None], "direction": None, "fixed": None,
+    "bounds": [None, None], "direction": None, "fixed": None, "mr_rule": "adverse_move",
 }
 
 
@@ -77,6 +79,7 @@ class KpiBandSettings:
     alert_on_preliminary: bool
     bounds: tuple[float, float]
     fixed: FixedTargets | None
+    mr_rule: str = "adverse_move"
 
 
 @dataclass(frozen=True)
@@ -92,13 +95,25 @@ class BandsConfig:
         """Name of the family whose ``kpis`` list names ``kpi`` (None if none)."""
         return next((n for n, f in self.families.items() if kpi in f.get("kpis", ())), None)
 
-    def settings_for(self, kpi: str, unit: str | None = None) -> KpiBandSettings:
-        """Merge defaults, family and KPI entries; infer bounds from ``unit`` when unset."""
+    def settings_for(self, kpi: str, unit: str | None = None,
+                     segment: Mapping[str, str] | None = None) -> KpiBandSettings:
+        """Merge defaults, family, KPI and matching segment entries; bounds from ``unit``.
+
+        A ``segments`` key such as ``"abc_class=A"`` matches every series whose segment has
+        that value (``"abc_class=A, node=DC-1"`` too); more specific keys are merged last.
+        """
         merged: dict[str, Any] = {**DEFAULTS, **self.defaults}
         fam = self.family_of(kpi)
         if fam is not None:
             merged.update({k: v for k, v in self.families[fam].items() if k in SETTING_KEYS})
-        merged.update(self.kpis.get(kpi, {}))
+        entry = self.kpis.get(kpi, {})
+        merged.update({k: v for k, v in entry.items() if k != "segments"})
+        seg = dict(segment or {})
+        matches = [(len(pairs), key) for key, pairs in
+                   ((k, parse_segment(k)) for k in entry.get("segments", {}))
+                   if all(seg.get(d) == v for d, v in pairs.items())]
+        for _, key in sorted(matches):
+            merged.update(entry["segments"][key])
         direction = _direction(merged["direction"]) or registry.direction_of(kpi)
         bounds = merged["bounds"]
         if fam is None and self.kpis.get(kpi, {}).get("bounds") is None:
@@ -116,6 +131,7 @@ class BandsConfig:
             hysteresis=int(merged["hysteresis"]),
             alert_on_preliminary=bool(merged["alert_on_preliminary"]),
             bounds=(lo, hi), fixed=_fixed(merged["fixed"], direction),
+            mr_rule=merged["mr_rule"],
         )
 
     def with_overrides(self, kpi: str, **settings: Any) -> BandsConfig:
@@ -123,6 +139,17 @@ class BandsConfig:
         kpis = {k: dict(v) for k, v in self.kpis.items()}
         kpis.setdefault(kpi, {}).update(settings)
         return replace(self, kpis=kpis)
+
+
+def parse_segment(key: str) -> dict[str, str]:
+    """``"abc_class=A, node=DC-1"`` -> ``{"abc_class": "A", "node": "DC-1"}``."""
+    pairs = {}
+    for part in str(key).split(","):
+        dim, sep, value = part.strip().partition("=")
+        if not sep or not dim.strip() or not value.strip():
+            raise ValueError(f"segment {key!r}: use 'dim=value' pairs separated by ','")
+        pairs[dim.strip()] = value.strip()
+    return pairs
 
 
 def _direction(value: str | None) -> str | None:
@@ -225,8 +252,23 @@ def _validate(raw: Any, path: str, known: frozenset[str]) -> BandsConfig:
         key = f"kpis.{kpi}"
         _known(kpi, known, path, key)
         entry = dict(entry or {})
-        _no_unknown(entry, SETTING_KEYS, path, key + ".")
-        _check_settings(entry, path, key, [kpi], families.get(owner.get(kpi, ""), {}))
+        _no_unknown(entry, KPI_KEYS, path, key + ".")
+        fam = families.get(owner.get(kpi, ""), {})
+        _check_settings(entry, path, key, [kpi], fam)
+        segments = entry.get("segments") or {}
+        if not isinstance(segments, Mapping):
+            raise ConfigError(path, f"{key}.segments", "must map 'dim=value' to settings")
+        for seg, settings in segments.items():
+            skey = f"{key}.segments.{seg}"
+            try:
+                parse_segment(seg)
+            except ValueError as err:
+                raise ConfigError(path, skey, str(err)) from err
+            if not isinstance(settings, Mapping):
+                raise ConfigError(path, skey, "must be a mapping of settings")
+            _no_unknown(settings, SETTING_KEYS - {"direction"}, path, skey + ".")
+            _check_settings(settings, path, skey, [kpi], {**fam, **entry})
+        entry["segments"] = dict(segments)
         kpis[str(kpi)] = entry
     return BandsConfig(path=path, defaults=defaults, families=families, kpis=kpis)
 
@@ -249,7 +291,7 @@ def _check_settings(d: Mapping[str, Any], path: str, key: str,
         return ConfigError(path, f"{key}.{k}", msg)
 
     choices = {"chart": CHARTS, "metric": METRICS, "denominator_column": DENOMINATOR_COLUMNS,
-               "direction": (*registry.DIRECTIONS, "two_sided")}
+               "direction": (*registry.DIRECTIONS, "two_sided"), "mr_rule": MR_RULES}
     for k, allowed in choices.items():
         if k in d and d[k] not in allowed:
             raise bad(k, f"{d[k]!r} is not one of {', '.join(allowed)}")

@@ -11,6 +11,10 @@ feasible range, moving-range limit ``3.268·MR̄``. Rules are evaluated on the a
 
 Rules 2 and 3 count the current point only when it is itself in the zone (the band describes the
 point's own period). The same rules on a favourable side give ``favorable_shift`` and no band.
+
+``mr_rule``: ``"adverse_move"`` (default, §7.2 as written: a large moving range with the point
+moving in the adverse direction), ``"adverse_side"`` (additionally the point must lie on the
+adverse side of CL, so the return from a favourable excursion does not fire) or ``"off"``.
 """
 
 from __future__ import annotations
@@ -61,7 +65,8 @@ def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _side_rules(x: np.ndarray, lim: XmrLimits, side: int, run_length: int) -> dict[str, np.ndarray]:
+def _side_rules(x: np.ndarray, lim: XmrLimits, side: int, run_length: int,
+                mr_rule: str = "adverse_move") -> dict[str, np.ndarray]:
     """Boolean arrays per rule for one side (+1 upper, -1 lower)."""
     dev = side * (x - lim.cl)
     beyond3 = x > lim.ucl if side > 0 else x < lim.lcl
@@ -69,10 +74,14 @@ def _side_rules(x: np.ndarray, lim: XmrLimits, side: int, run_length: int) -> di
     beyond1 = dev > lim.sigma
     above = dev > 0
     step = np.concatenate([[np.nan], np.diff(x)])
-    mr_rule = (np.abs(step) > lim.mr_ucl) & (side * step > 0)
+    mr_hit = (np.abs(step) > lim.mr_ucl) & (side * step > 0)
+    if mr_rule == "adverse_side":
+        mr_hit &= above
+    elif mr_rule == "off":
+        mr_hit &= False
     return {
         "rule1_beyond_3sigma": beyond3,
-        "mr_above_ucl": mr_rule,
+        "mr_above_ucl": mr_hit,
         "rule2_2of3_beyond_2sigma": beyond2 & (_window_count(beyond2, 3) >= 2),
         "rule3_4of5_beyond_1sigma": beyond1 & (_window_count(beyond1, 5) >= 4),
         f"rule4_run_{run_length}": _window_count(above, run_length) == run_length,
@@ -80,7 +89,8 @@ def _side_rules(x: np.ndarray, lim: XmrLimits, side: int, run_length: int) -> di
 
 
 def xmr_evaluate(
-    x: np.ndarray, lim: XmrLimits, *, adverse: tuple[int, ...], run_length: int = 8
+    x: np.ndarray, lim: XmrLimits, *, adverse: tuple[int, ...], run_length: int = 8,
+    mr_rule: str = "adverse_move",
 ) -> tuple[np.ndarray, list[list[str]]]:
     """Level (0 normal, 1 stressed, 2 critical) and signal names for each point of ``x``.
 
@@ -92,7 +102,7 @@ def xmr_evaluate(
     signals: list[list[str]] = [[] for _ in x]
     favourable = np.zeros(len(x), dtype=bool)
     for side in (-1, 1):
-        rules = _side_rules(x, lim, side, run_length)
+        rules = _side_rules(x, lim, side, run_length, mr_rule)
         if side not in adverse:
             for name, hit in rules.items():
                 if name != "mr_above_ucl":
