@@ -196,6 +196,22 @@ def test_apparel_surge_days_have_more_orders_and_more_splits(apparel):
     assert split[has & in_surge.to_numpy()].mean() > 1.3 * split[has & ~in_surge.to_numpy()].mean()
 
 
+def test_apparel_surge_weeks_cost_more_per_parcel(apparel):
+    t, truth = apparel
+    surge = pd.to_datetime(truth["surge"]["dates"])
+    surge_weeks = set(surge - pd.to_timedelta(surge.dayofweek, unit="D"))
+    fc = t["fulfillment_costs"]
+    weekly = fc[(fc["period_end"] - fc["period_start"]).dt.days <= 6]  # variable pools
+    cost = weekly.groupby(weekly["period_start"] - pd.to_timedelta(
+        weekly["period_start"].dt.dayofweek, unit="D"))["amount"].sum()
+    sh = t["shipments"].dropna(subset=["shipped_at"])
+    day = sh["shipped_at"].dt.tz_convert(None).dt.normalize()
+    parcels = sh.groupby(day - pd.to_timedelta(day.dt.dayofweek, unit="D")).size()
+    per = (cost / parcels).dropna()
+    in_surge = per.index.isin(list(surge_weeks))
+    assert per[in_surge].mean() > 1.15 * per[~in_surge].mean()
+
+
 def test_beauty_fast_movers_stock_out_while_bundles_age_in_dc2(beauty):
     t, truth = beauty
     sn = t["inventory_snapshots"].query("is_active")

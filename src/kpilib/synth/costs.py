@@ -1,11 +1,12 @@
 """Labour hours, storage capacity and fulfilment cost pools, all driven by the volumes.
 
-Rules: pick hours = lines picked / productivity (45 lines/h DC-1, 38 DC-2; x0.75 on surge days
-when temporary staff join); pack 0.04 h/parcel + 0.01 h/unit; ship 0.015 h/parcel; receive
-0.25 h/line + 0.002 h/unit; putaway 0.2 h/line; returns 0.2 h/line; indirect 12% of direct.
-Occupied positions = Σ_sku ceil(on_hand / units per position). Costs: labour = hours x wage
-(x1.5 overtime on surge days), packaging per parcel and unit, 3PL fees per parcel and unit at
-DC-2 and per parcel at the dropship node, weekly; facility/systems/other monthly, fixed.
+Rules: pick hours = lines picked / productivity (45 lines/h DC-1, 38 DC-2); pack 0.04 h/parcel
++ 0.01 h/unit; ship 0.015 h/parcel; receive 0.25 h/line + 0.002 h/unit; putaway 0.2 h/line;
+returns 0.2 h/line; indirect 12% of direct. On surge days agency temps pick and pack at 50% of
+normal productivity. Occupied positions = Σ_sku ceil(on_hand / units per position). Costs:
+labour = hours x wage (x2 agency/overtime premium on surge days), packaging per parcel and
+unit, 3PL fees per parcel and unit at DC-2 (+3 per parcel peak surcharge on surge days), per parcel
+at the dropship node, booked weekly; facility/systems/other fixed per month.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def labor(st: SimState, P: dict, SH: dict, po: dict, R: dict) -> dict:
     surge = surge_days(st)
     picked_ok = P["qty_picked"] > 0
     lines = _per_day(st, P["picked"][picked_ok], P["node"][picked_ok], 1.0)
-    prod = PRODUCTIVITY[None, :] * np.where(surge, 0.75, 1.0)[:, None]
+    slow = np.where(surge, 0.5, 1.0)[:, None]
+    prod = PRODUCTIVITY[None, :] * slow
     units_sh = np.bincount(SH["sl_ship"], SH["sl_qty"], minlength=len(SH["order"]))
     parcels = _per_day(st, SH["shipped"], SH["node"], 1.0)
     units = _per_day(st, SH["shipped"], SH["node"], units_sh)
@@ -54,8 +56,8 @@ def labor(st: SimState, P: dict, SH: dict, po: dict, R: dict) -> dict:
     put_l = _per_day(st, po["put"], po["node"], 1.0)
     rn = R["node"]
     ret = _per_day(st, R["received"], np.where(rn < 0, 9, rn), 1.0)
-    H = np.stack([lines / prod, 0.04 * parcels + 0.01 * units, 0.25 * rec_l + 0.002 * rec_u,
-                  0.2 * put_l, 0.015 * parcels, 0.2 * ret], axis=2)
+    H = np.stack([lines / prod, (0.04 * parcels + 0.01 * units) / slow,
+                  0.25 * rec_l + 0.002 * rec_u, 0.2 * put_l, 0.015 * parcels, 0.2 * ret], axis=2)
     H = H * rng.lognormal(0, 0.05, H.shape)
     ind = 0.12 * H.sum(axis=2, keepdims=True)
     return {"hours": np.round(np.concatenate([H, ind], axis=2), 2), "surge": surge,
@@ -76,12 +78,12 @@ def fulfillment_costs(st: SimState, LB: dict, SH: dict) -> pd.DataFrame:
     day0 = st.start.tz_localize(None).normalize()
     days = day0 + pd.to_timedelta(np.arange(st.days), unit="D")
     H = LB["hours"]
-    ot = np.where(LB["surge"], 1.5, 1.0)[:, None]
+    ot = np.where(LB["surge"], 2.0, 1.0)[:, None]
     labor = H.sum(axis=2) * WAGE[None, :] * ot
     pack = 0.9 * LB["parcels"] + 0.12 * LB["units"]
     fee = np.zeros_like(pack)
-    fee[:, 1] = (2.5 * LB["parcels"][:, 1] + 0.35 * LB["units"][:, 1]) * np.where(
-        LB["surge"], 1.3, 1.0)
+    fee[:, 1] = 2.5 * LB["parcels"][:, 1] + 0.35 * LB["units"][:, 1] + np.where(
+        LB["surge"], 3.0, 0.0) * LB["parcels"][:, 1]
     ds = _per_day(st, SH["shipped"], SH["node"], 1.0, n_nodes=3)[:, 2]
     rows = []
     week = (days - pd.to_timedelta(days.dayofweek, unit="D"))
@@ -98,8 +100,8 @@ def fulfillment_costs(st: SimState, LB: dict, SH: dict) -> pd.DataFrame:
             for ws, amt in g.items():
                 rows.append((node, ws, min(ws + pd.Timedelta(days=6), days[-1]), pool, amt))
         if node_i < 2:
-            fixed = {"facility": (90_000.0, 35_000.0)[node_i], "systems": 8_000.0,
-                     "other": 2_500.0}
+            fixed = {"facility": (3_000.0, 1_500.0)[node_i], "systems": 600.0,
+                     "other": 200.0}
             for ms in np.unique(np.asarray(month)):
                 ms = pd.Timestamp(ms)
                 me = min(ms + pd.offsets.MonthEnd(0), days[-1])
