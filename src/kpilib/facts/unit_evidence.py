@@ -119,7 +119,7 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     out["early"] = np.bincount(e, weights=ev["early"].to_numpy(), minlength=n)[:n] > 0
     out["timed"] = np.bincount(e, minlength=n)[:n] > 0
     out["missing_scan"] = np.bincount(sr["li"].to_numpy()[missing], minlength=n)[:n] > 0
-    refused = _refused_damage(sr, n)
+    refused = _refused_damage(ctx, n)
     out["contact"] = (out["d"].to_numpy() > 0) | refused.notna().to_numpy()
     own = np.zeros(n, bool)
     own[sr["li"].to_numpy()] = True
@@ -127,12 +127,19 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     return out, own
 
 
-def _refused_damage(sr: pd.DataFrame, n: int) -> pd.Series:
+def _refused_damage(ctx: Context, n: int) -> pd.Series:
     """Per line position: time of a delivery refused because of damage."""
-    m = (sr["delivery_status"].isin(["failed", "returned_to_sender"]) & sr[
-        "delivery_failure_reason"].astype(str).str.contains("damage", case=False)).to_numpy()
-    t = sr["first_delivery_attempt_at"].fillna(sr["delivered_at"]).fillna(sr["shipped_at"])
-    return t.loc[m].groupby(sr["li"].to_numpy()[m]).min().reindex(range(n)).astype(UTC)
+
+    def build() -> pd.Series:
+        sr = line_base.shipment_rows(ctx)
+        sr = sr.loc[sr["delivery_status"].isin(["failed", "returned_to_sender"]).to_numpy()]
+        sr = sr.loc[sr["delivery_failure_reason"].astype(str).str.contains(
+            "damage", case=False).to_numpy()]
+        t = sr["first_delivery_attempt_at"].fillna(sr["delivered_at"]).fillna(
+            sr["shipped_at"])
+        return t.groupby(sr["li"].to_numpy()).min().reindex(range(n)).astype(UTC)
+
+    return ctx.memo("_a_refused_damage", build)
 
 
 def _collect(parts: list[tuple[str, np.ndarray, pd.Series]], n: int) -> pd.DataFrame:
@@ -155,6 +162,10 @@ def _collect(parts: list[tuple[str, np.ndarray, pd.Series]], n: int) -> pd.DataF
 
 def _replacements(ctx: Context) -> pd.DataFrame:
     """Replacement orders with a reason: parent_order_id, reason, created_at, sku."""
+    return ctx.memo("_a_replacements", lambda: _build_replacements(ctx))
+
+
+def _build_replacements(ctx: Context) -> pd.DataFrame:
     o, ev = ctx.ds.orders, ctx.table("order_events")
     rep = o.loc[o["order_type"].eq("replacement") & o["parent_order_id"].notna(),
                 ["order_id", "parent_order_id", "created_at"]]
@@ -176,21 +187,24 @@ def evidence_times(ctx: Context, base: pd.DataFrame) -> pd.DataFrame:
     pt = ctx.table("pick_tasks")
     if pt is not None:
         pos = line_base.positions(ctx, pt["order_line_id"])
-        cust = (pt["error_detected"].astype(bool) & pt["error_detection_point"].eq("customer")
-                ).to_numpy()
-        t = pt["error_detected_at"].fillna(pt["picked_at"]).fillna(pt["released_at"])
-        parts.append(("wrong_item_at", pos[cust], t.loc[cust]))
+        detected = pt["error_detected"].to_numpy(bool)
+        cust = detected & pt["error_detection_point"].eq("customer").to_numpy()
+        c = pt.loc[cust]
+        t = c["error_detected_at"].fillna(c["picked_at"]).fillna(c["released_at"])
+        parts.append(("wrong_item_at", pos[cust], t))
         known = pos >= 0
         lsku = np.where(known, base["sku"].to_numpy()[np.where(known, pos, 0)], None)
-        approved = np.where(known, base["substitution_approved"].astype("boolean").fillna(
-            False).to_numpy(bool)[np.where(known, pos, 0)], False)
-        caught = (pt["error_detected"].astype(bool) & pt["error_detection_point"].isin(
-            ["pack_verify", "audit"])).to_numpy()
-        picked = (pt["status"].eq("picked") | (pt["qty_picked"].fillna(0) > 0)).to_numpy()
-        sub = (known & (pt["sku"].to_numpy() != lsku) & ~approved & ~caught & picked
-               & pt["status"].ne("cancelled").to_numpy())
-        ts = pt["picked_at"].fillna(pt["released_at"])
-        parts.append(("wrong_item_at", pos[sub], ts.loc[sub]))
+        cand = known & (pt["sku"].to_numpy() != lsku)         # picked SKU differs
+        s = pt.loc[cand]
+        spos = pos[cand]
+        approved = base["substitution_approved"].astype("boolean").fillna(False).to_numpy(
+            bool)[spos]
+        caught = (s["error_detected"].to_numpy(bool)
+                  & s["error_detection_point"].isin(["pack_verify", "audit"]).to_numpy())
+        picked = (s["status"].eq("picked") | (s["qty_picked"].fillna(0) > 0)).to_numpy()
+        sub = ~approved & ~caught & picked & s["status"].ne("cancelled").to_numpy()
+        ts = s["picked_at"].fillna(s["released_at"])
+        parts.append(("wrong_item_at", spos[sub], ts.loc[sub]))
     rt = ctx.table("returns")
     if rt is not None:
         pos = line_base.positions(ctx, rt["order_line_id"])
@@ -203,7 +217,7 @@ def evidence_times(ctx: Context, base: pd.DataFrame) -> pd.DataFrame:
             m = ev["event_type"].eq(et) & ev["order_line_id"].notna()
             parts.append((col, line_base.positions(ctx, ev.loc[m, "order_line_id"]),
                           ev.loc[m, "event_at"]))
-    refused = _refused_damage(line_base.shipment_rows(ctx), len(base)).dropna()
+    refused = _refused_damage(ctx, len(base)).dropna()
     parts.append(("condition_at", refused.index.to_numpy(), refused))
     rep = _replacements(ctx)
     if len(rep):
