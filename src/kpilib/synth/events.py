@@ -52,7 +52,7 @@ def build_events(st: SimState, ob: dict, al: dict, F: dict, SH: dict, R: dict) -
     E = _E()
     E.add(allo, O["created"], "created", np.select(
         [O["chan"] == B2B, O["chan"] == INTERNAL_CHAN], ["user", "system"], "customer"
-    ).astype(object))
+    ).astype(object), reason=O.get("repl_cause", np.full(n, None, dtype=object)))
     au = O["chan"] != INTERNAL_CHAN
     E.add(allo[au], O["auth"][au], "authorized", "system")
     h = ~np.isnan(O["hold_start"])
@@ -83,9 +83,13 @@ def build_events(st: SimState, ob: dict, al: dict, F: dict, SH: dict, R: dict) -
     # cancellations: full orders, then lines
     oc = ~np.isnan(O["cancel_at"])
     who = O["cancel_init"][oc]
-    E.add(allo[oc], O["cancel_at"][oc], "cancelled",
-          np.array([ACTOR[w] for w in who], dtype=object), reason=O["cancel_reason"][oc],
-          actor_id=np.where(np.isin(who, ["merchant", "fraud"]), _users(rng, oc.sum()), None))
+    # stockout auto-cancel by the OMS (customer cancels of backorders stay customer actions)
+    auto = O.get("late_cancel", np.zeros(n, bool))[oc] & (who == "merchant")
+    actor = np.where(auto, "system", np.array([ACTOR[w] for w in who], dtype=object))
+    E.add(allo[oc], O["cancel_at"][oc], "cancelled", actor.astype(object),
+          reason=O["cancel_reason"][oc],
+          actor_id=np.where(np.isin(who, ["merchant", "fraud"]) & ~auto, _users(rng, oc.sum()),
+                            None))
     lc = al["cancel"]
     E.add(L["order"][lc["line"]], lc["t"], "cancelled",
           np.where(lc["who"] == "customer", "customer", "system").astype(object),
