@@ -78,15 +78,22 @@ def apply_bands(
     if n:
         dims = list(by) if by is not None else series_dims(out)
         work = out.reset_index(drop=True)
-        work["_pos"] = np.arange(n)
-        for _, grp in work.groupby(["kpi", *dims], dropna=False, sort=True):
-            grp = grp.sort_values("period", kind="stable")
-            unit = str(grp["unit"].iloc[0]) if "unit" in grp else None
-            first = grp.iloc[0]
-            segment = {d: str(first[d]) for d in dims if pd.notna(first[d])}
-            s = cfg.settings_for(str(first["kpi"]), unit, segment)
-            res = band_series(grp, s)
-            pos = grp["_pos"].to_numpy()
+        stamps = pd.DatetimeIndex(pd.to_datetime(work["period"]))
+        keys = stamps.asi8 if stamps.tz is None else stamps.tz_convert("UTC").asi8
+        order = np.argsort(keys, kind="stable")
+        work = work.iloc[order].reset_index(drop=True)  # period-sorted; positions -> order
+        cols = _columns(work)
+        cache: dict[tuple, KpiBandSettings] = {}
+        for key, idx in work.groupby(["kpi", *dims], dropna=False, sort=True).indices.items():
+            key = key if isinstance(key, tuple) else (key,)
+            kpi = str(key[0])
+            unit = str(cols["unit"][idx[0]]) if "unit" in cols else None
+            segment = {d: str(v) for d, v in zip(dims, key[1:], strict=True) if pd.notna(v)}
+            ck = (kpi, unit, tuple(sorted(segment.items())) if cfg.has_segments(kpi) else ())
+            if ck not in cache:
+                cache[ck] = cfg.settings_for(kpi, unit, segment)
+            res = _band_arrays({c: a[idx] for c, a in cols.items()}, cache[ck])
+            pos = order[idx]
             band[pos], signals[pos] = res["band"], res["signals"]
             cl[pos], lcl[pos], ucl[pos] = res["cl"], res["lcl"], res["ucl"]
             alertable[pos] = res["alertable"]
@@ -98,40 +105,55 @@ def apply_bands(
     return out
 
 
+def _columns(frame: pd.DataFrame) -> dict[str, Any]:
+    """The result columns banding reads, as arrays (period as a DatetimeIndex)."""
+    cols: dict[str, Any] = {}
+    for c in ("value", "p50", "p90", "numerator", "denominator", "n"):
+        if c in frame:
+            cols[c] = frame[c].to_numpy(dtype=float, na_value=np.nan)
+    cols["status"] = (frame["status"].astype(str).to_numpy() if "status" in frame
+                      else np.full(len(frame), "ok", dtype=object))
+    if "unit" in frame:
+        cols["unit"] = frame["unit"].to_numpy()
+    cols["period"] = pd.DatetimeIndex(pd.to_datetime(frame["period"]))
+    return cols
+
+
 def _adverse(direction: str) -> tuple[int, ...]:
     return {registry.HIGHER: (-1,), registry.LOWER: (1,), registry.TARGET: (-1, 1)}.get(
         direction, ())
 
 
-def _metric_name(g: pd.DataFrame, metric: str) -> str:
-    return metric if metric in g and g[metric].notna().any() else "value"
+def _metric_name(cols: Mapping[str, Any], metric: str) -> str:
+    return metric if metric in cols and not np.isnan(cols[metric]).all() else "value"
 
 
-def _metric(g: pd.DataFrame, metric: str) -> pd.Series:
-    return g[_metric_name(g, metric)].astype(float)
-
-
-def _baseline_mask(g: pd.DataFrame, ok: np.ndarray, s: KpiBandSettings) -> np.ndarray:
+def _baseline_mask(period: pd.DatetimeIndex, ok: np.ndarray, s: KpiBandSettings) -> np.ndarray:
     if s.baseline_start is None and s.baseline_end is None:
         first = np.cumsum(ok) <= s.baseline_k
         return ok & first
-    period = pd.to_datetime(g["period"])
-    inside = np.ones(len(g), dtype=bool)
-    for bound, op in ((s.baseline_start, "ge"), (s.baseline_end, "lt")):
+    inside = np.ones(len(period), dtype=bool)
+    for bound, op in ((s.baseline_start, "__ge__"), (s.baseline_end, "__lt__")):
         if bound is None:
             continue
-        b = bound.tz_convert(period.dt.tz) if period.dt.tz is not None else bound.tz_localize(None)
-        inside &= getattr(period, op)(b).to_numpy()
+        b = bound.tz_convert(period.tz) if period.tz is not None else bound.tz_localize(None)
+        inside &= np.asarray(getattr(period, op)(b))
     return ok & inside
 
 
 def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
     """Band one series (rows of one KPI and segment, sorted by period)."""
-    m = len(g)
-    status = g["status"].astype(str).to_numpy() if "status" in g else np.full(m, "ok")
-    x = _metric(g, s.metric).to_numpy()
+    return _band_arrays(_columns(g), s)
+
+
+def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings) -> dict[str, np.ndarray]:
+    """Band one series given its columns as arrays (sorted by period)."""
+    g = cols
+    m = len(g["status"])
+    status = g["status"]
+    x = g[_metric_name(g, s.metric)]
     den_col = s.denominator_column if s.denominator_column in g else "denominator"
-    den = g[den_col].astype(float).to_numpy() if den_col in g else np.full(m, np.nan)
+    den = g[den_col] if den_col in g else np.full(m, np.nan)
     thin = ~np.isnan(den) & (den < s.min_denominator)
     usable = np.isin(status, ("ok", "preliminary")) & ~np.isnan(x) & ~thin
     reason = np.where(~np.isin(status, ("ok", "preliminary")), "status_" + status,
@@ -143,7 +165,7 @@ def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
     idx = np.flatnonzero(usable)
 
     if s.chart != "none" and adverse and len(idx):
-        base = _baseline_mask(g, usable & (status == "ok"), s)
+        base = _baseline_mask(g["period"], usable & (status == "ok"), s)
         if base.sum() < s.baseline_min:
             for i in idx:
                 sig[i].append(f"baseline_lt_{s.baseline_min}")
@@ -154,7 +176,7 @@ def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
             _merge(level, sig, idx, lv, ss)
             cl[:], lcl[:], ucl[:] = lim.cl, lim.lcl, lim.ucl
         else:  # pchart
-            num = g["numerator"].astype(float).to_numpy()
+            num = g["numerator"]
             pbar = pchart_center(num[base], den[base])
             lv, ss, lo, hi = pchart_evaluate(x[idx], den[idx], pbar, adverse=adverse)
             _merge(level, sig, idx, lv, ss)
@@ -162,7 +184,7 @@ def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
             lcl[idx], ucl[idx] = lo, hi
 
     if s.fixed is not None and len(idx):
-        xf = _metric(g, s.fixed.metric or s.metric).to_numpy()
+        xf = g[_metric_name(g, s.fixed.metric or s.metric)]
         lv, ss = fixed_evaluate(xf[idx], s.fixed)
         _merge(level, sig, idx, lv, ss)
 

@@ -91,6 +91,10 @@ class BandsConfig:
     families: Mapping[str, Mapping[str, Any]]
     kpis: Mapping[str, Mapping[str, Any]]
 
+    def has_segments(self, kpi: str) -> bool:
+        """True when ``kpis.<kpi>.segments`` has entries (settings then vary by segment)."""
+        return bool(self.kpis.get(kpi, {}).get("segments"))
+
     def family_of(self, kpi: str) -> str | None:
         """Name of the family whose ``kpis`` list names ``kpi`` (None if none)."""
         return next((n for n, f in self.families.items() if kpi in f.get("kpis", ())), None)

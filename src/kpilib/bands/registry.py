@@ -59,7 +59,7 @@ TWO_SIDED_OVERRIDES = frozenset({
 })
 
 
-_CACHE: list[pd.DataFrame] = []
+_CACHE: list = []  # [registry frame, {id: direction}] once the registry has KPIs
 
 
 def _registry() -> pd.DataFrame | None:
@@ -100,7 +100,10 @@ def direction_of(kpi: str) -> str:
         return TARGET
     reg = _registry()
     if reg is not None and "direction" in reg:
-        hit = reg.loc[reg["id"] == kpi, "direction"]
-        if len(hit) and str(hit.iloc[0]) in DIRECTIONS:
-            return str(hit.iloc[0])
+        if len(_CACHE) == 1:
+            _CACHE.append(dict(zip(reg["id"].astype(str), reg["direction"].astype(str),
+                                   strict=True)))
+        hit = _CACHE[1].get(kpi)
+        if hit in DIRECTIONS:
+            return hit
     return FALLBACK_DIRECTIONS.get(kpi, NONE)
