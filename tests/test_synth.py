@@ -274,3 +274,35 @@ def test_cli_generate_writes_a_dataset(tmp_path):
                                    "--scale", "0.05", "--seed", "4"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "orders.parquet").exists() and (tmp_path / "truth.json").exists()
+
+
+def test_greedy_allocation_fills_in_time_order_and_respects_reserve():
+    from kpilib.synth.allocation import _greedy
+
+    # one SKU with 5 units at node 0; requests 2, 2, 3 at t = 1, 2, 3
+    avail = np.array([[5.0, 0.0]])
+    sku, node = np.zeros(3, np.int64), np.zeros(3, np.int64)
+    conf = _greedy(avail, sku, node, np.array([3.0, 2.0, 2.0]), np.array([3.0, 1.0, 2.0]))
+    # t=1 gets 2 (5 left -> 3), t=2 gets 2 (-> 1), t=3 asks 3 and gets the last 1
+    np.testing.assert_array_equal(conf, [1.0, 2.0, 2.0])
+    np.testing.assert_array_equal(avail, [[0.0, 0.0]])
+    # with a 2-unit reserve on the last request: 5 - 2 reserved - 4 earlier = nothing left
+    avail = np.array([[5.0, 0.0]])
+    conf = _greedy(avail, sku, node, np.array([2.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]),
+                   np.array([0.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(conf, [2.0, 2.0, 0.0])
+    np.testing.assert_array_equal(avail, [[1.0, 0.0]])
+
+
+def test_ledger_balance_includes_movements_at_the_query_time():
+    from kpilib.synth.inventory import _mv, balance_at
+
+    # cell (sku 0, node 0): +5 at t=1, -2 at t=3; cell (sku 1, node 1): +7 at t=0
+    m = [_mv([0], [0], [1.0], "receipt", [5.0], "none", [0]),
+         _mv([0], [0], [3.0], "ship", [-2.0], "none", [0]),
+         _mv([1], [1], [0.0], "receipt", [7.0], "none", [0])]
+    M = {k: np.concatenate([p[k] for p in m]) for k in m[0]}
+    got = balance_at(M, np.array([0, 0, 0, 1, 1]), np.array([0, 0, 0, 1, 0]),
+                     np.array([0.5, 2.0, 3.0, 5.0, 5.0]))
+    # before any movement 0; after the receipt 5; at t=3 the ship counts (<=): 3; 7; empty 0
+    np.testing.assert_array_equal(got, [0.0, 5.0, 3.0, 7.0, 0.0])
