@@ -73,3 +73,16 @@ def test_cli_bad_config_exit_2(tmp_path):
     out = CliRunner().invoke(app, ["alerts", "--results", str(results_file(tmp_path, [0.85])),
                                    "--store", str(tmp_path / "st"), "--config", str(cfg)])
     assert out.exit_code == 2 and "roles.ops.kpis" in out.output
+
+
+def test_risk_command(tmp_path):
+    from kpilib.synth import generate
+
+    generate("omnichannel", seed=2, days=60, scale=0.1, out=tmp_path / "data")
+    out = CliRunner().invoke(app, ["risk", "--data", str(tmp_path / "data"), "--top", "5",
+                                   "--out", str(tmp_path / "queue.csv")])
+    assert out.exit_code == 0, out.output
+    assert "ROC AUC" in out.output and "action queue" in out.output
+    queue = pd.read_csv(tmp_path / "queue.csv")
+    assert len(queue) <= 5 and {"order_id", "risk", "reasons"} <= set(queue.columns)
+    assert CliRunner().invoke(app, ["risk", "--help"]).exit_code == 0

@@ -96,8 +96,64 @@ def run(results: Path, config: Path | None, store_dir: Path, webhook: str | None
     return 0
 
 
+RISK_HELP = "\n\n".join((
+    "Early warning: train a calibrated classifier that scores, at release time, each order's "
+    "probability of missing its ship-by deadline (planned_ship_by_at), print its quality on a "
+    "later test period against a node-late-rate baseline (ROC AUC, Brier score, lift at the "
+    "top decile), and list the open orders most at risk with the reasons that weigh most.",
+    "Features use only events up to each order's release; training uses only outcomes known "
+    "before the cutoff (default: 70% of the labelled history).",
+))
+
+
+def run_risk(data: Path, cutoff: str | None, as_of: str | None, model: str, top: int,
+             out: Path | None) -> int:
+    """Execute `kpilib risk`; return the exit code."""
+    import pandas as pd
+
+    import kpilib
+    from kpilib.risk import run as risk_run
+
+    if not data.is_dir():
+        typer.echo(f"not a folder: {data}", err=True)
+        return 2
+    ds = kpilib.load_dataset(data)
+    try:
+        fitted, queue = risk_run(ds, cutoff=cutoff, as_of=as_of, kind=model, top=top)
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        return 2
+    if fitted.importance is not None:
+        top_feats = ", ".join(f"{k} {v:.3f}" for k, v in fitted.importance.head(5).items())
+        typer.echo(f"permutation importance (ROC AUC drop): {top_feats}")
+    typer.echo(f"{len(queue)} open order(s) in the action queue")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+        typer.echo(queue.head(15)[["order_id", "node", "channel", "risk", "hours_to_deadline",
+                                   "reasons"]].to_string(index=False))
+    if out is not None:
+        queue.to_csv(out, index=False)
+        typer.echo(f"written: {out}")
+    return 0
+
+
 def register(app: typer.Typer) -> None:
-    """Add `alerts` to the kpilib CLI."""
+    """Add `alerts` and `risk` to the kpilib CLI."""
+
+    @app.command("risk", help=RISK_HELP)
+    def risk(
+        data: Annotated[Path, typer.Option("--data", help="Dataset folder.")],
+        cutoff: Annotated[str | None, typer.Option(
+            help="Train/test cutoff (UTC timestamp); default 70% of labelled releases.")
+        ] = None,
+        as_of: Annotated[str | None, typer.Option(
+            "--as-of", help="Which orders are open (default: the data's as-of).")] = None,
+        model: Annotated[str, typer.Option(help="logit (per-order reasons) or hgb.")
+                         ] = "logit",
+        top: Annotated[int, typer.Option(help="Length of the action queue.")] = 50,
+        out: Annotated[Path | None, typer.Option(help="Write the action queue to this CSV.")
+                       ] = None,
+    ) -> None:
+        raise typer.Exit(run_risk(data, cutoff, as_of, model, top, out))
 
     @app.command("alerts", help=HELP)
     def alerts(
