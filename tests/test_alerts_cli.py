@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from bands_helpers import BASELINE, series
 from typer.testing import CliRunner
 
@@ -75,6 +76,7 @@ def test_cli_bad_config_exit_2(tmp_path):
     assert out.exit_code == 2 and "roles.ops.kpis" in out.output
 
 
+@pytest.mark.slow
 def test_risk_command(tmp_path):
     from kpilib.synth import generate
 
