@@ -43,8 +43,10 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
         elif col.dtype == DATE:
             s = pd.to_datetime(s).astype("datetime64[ns]")
         elif col.dtype == TS:
-            s = pd.to_datetime(s, utc=True).astype("datetime64[ns, UTC]")
-        out[col.name] = s.to_numpy() if col.dtype not in (INT,) else s.array
+            if not isinstance(s.dtype, pd.DatetimeTZDtype):
+                s = pd.to_datetime(s, utc=True)
+            s = s.astype("datetime64[ns, UTC]")
+        out[col.name] = s.reset_index(drop=True)
     res = pd.DataFrame(out)
     key = list(table.primary_key) or list(table.column_names)
     res = res.sort_values(key, kind="stable", na_position="first").reset_index(drop=True)
