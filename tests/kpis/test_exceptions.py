@@ -231,3 +231,14 @@ def test_queue_age_buckets():
     # A 10 h -> [4,24); B 30 h -> [24,72); the other buckets are empty (0, shared population)
     assert got.to_dict() == {"[0,4)": 0, "[24,72)": 1, "[4,24)": 1, "[72,inf)": 0}
     assert set(res["denominator"]) == {3.0}
+
+
+def test_share_over_sla_daily():
+    res = kpilib.compute(e1_ds(), ["exception_share_over_sla"], freq="D", start="2024-01-08",
+                         end="2024-01-09T12:00Z", as_of="2024-01-10T00:00Z")
+    got = res.set_index("period")
+    # end of 01-08 (01-09 00:00): B 6 h, C 4 h -> 0 of 2 over 24 h
+    assert (got.loc[day("2024-01-08"), "numerator"], got.loc[day("2024-01-08"), "denominator"]) \
+        == (0, 2)
+    # end of 01-09 (01-10 00:00): A 10 h, B 30 h -> 1 of 2
+    assert got.loc[day("2024-01-09"), "value"] == 0.5

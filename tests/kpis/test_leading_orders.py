@@ -244,3 +244,11 @@ def test_rma_unavailable_without_returns():
     ds = build_dataset(orders=[{"order_id": "O1"}])
     r = one(kpilib.compute(ds, ["open_rma_age_hours"], as_of=AS_OF), "open_rma_age_hours")
     assert r["status"] == "unavailable" and "returns" in r["note"]
+
+
+def test_open_rma_age_by_channel():
+    res = kpilib.compute(e5_ds(), ["open_rma_age_hours"], by=["channel"],
+                         as_of="2024-01-07T00:00Z")
+    # at 01-07 00:00 only O2's (app) 01-06 12:00 request waits: 12 h; web has none open
+    assert one(res, "open_rma_age_hours", channel="app")["value"] == pytest.approx(12.0)
+    assert set(res["channel"]) == {"app"}

@@ -584,3 +584,118 @@ def test_touch_unavailable_without_events():
     r = one(kpilib.compute(ds, ["touchless_order_rate"], as_of=AS_OF), "touchless_order_rate")
     assert r["status"] == "unavailable" and "order_events" in r["note"]
     assert np.isnan(r["value"])
+
+
+# --- more segmented cases --------------------------------------------------------------------
+
+
+def test_cancellation_unit_rate_by_assigned_node():
+    res = kpilib.compute(cancel_ds(), ["cancellation_unit_rate_pre_ship"], by=["node"],
+                         as_of=AS_OF)
+    n1 = one(res, "cancellation_unit_rate_pre_ship", node="N1")
+    # N1 lines: LPRE 2 of 2 (pre-ship order cancel), LPOST 0/1, LSHIP 0/1, LMER 1/1,
+    # LSYS 1/1, LPART 2/4 -> 6 / 10;  N2: LPRE2 1/1
+    assert (n1["numerator"], n1["denominator"]) == (6, 10)
+    assert one(res, "cancellation_unit_rate_pre_ship", node="N2")["value"] == 1.0
+
+
+def test_shipments_per_order_and_multi_unit_by_fulfillment_model():
+    res = kpilib.compute(split_ds(), ["shipments_per_order", "multi_unit_order_share"],
+                         by=["fulfillment_model"], freq="D", as_of=AS_OF,
+                         start="2024-01-01", end="2024-01-10")
+    own = res[(res["fulfillment_model"] == "owned_dc") & (res["n"] > 0)]
+    # owned_dc sub-units (shipments, units): SPLIT (2, 2) on 01-09; ONE (1, 1), CU (2, 2),
+    # MER (1, 2), NODES' E1 (1, 1), OPEN's D1 (1, 1) on 01-02 / 01-03
+    spo = own[own["kpi"] == "shipments_per_order"]
+    assert spo["numerator"].sum() == 8 and spo["denominator"].sum() == 6
+    mu = own[own["kpi"] == "multi_unit_order_share"]
+    assert mu["numerator"].sum() == 3 and mu["denominator"].sum() == 6   # SPLIT, CU, MER
+
+
+def test_touchless_by_channel_sums_back():
+    ds = touch_ds()
+    seg = kpilib.compute(ds, A15, by=["channel"], as_of=AS_OF)
+    tot = kpilib.compute(ds, A15, as_of=AS_OF)
+    for k in A15:
+        assert seg[seg["kpi"] == k]["numerator"].sum() == one(tot, k)["numerator"]
+        assert seg[seg["kpi"] == k]["denominator"].sum() == one(tot, k)["denominator"]
+
+
+# --- invariants (hypothesis) -----------------------------------------------------------------
+
+PROPERTY_KPIS = ["order_cycle_time_hours", "cancellation_rate_pre_ship",
+                 "split_shipment_rate", "touchless_order_rate", "open_order_age_hours"]
+
+
+def _random_ds(draw_orders, extra=()):
+    orders, lines, shipments, slines = [], [], [], []
+    for i, (channel, hours_to_ship, hours_to_deliver, cancel, split) in enumerate(draw_orders):
+        oid = f"O{i}"
+        order = {"order_id": oid, "channel": channel, "created_at": "2024-01-01T00:00Z"}
+        if cancel:
+            order.update(cancelled_at="2024-01-01T00:30Z", cancel_initiator=cancel)
+        orders.append(order)
+        for k in range(2 if split else 1):
+            lines.append({"order_line_id": f"L{i}_{k}", "order_id": oid})
+        if cancel:
+            continue
+        for k in range(2 if split else 1):
+            shipped = pd.Timestamp("2024-01-01T01:00Z") + pd.Timedelta(hours=hours_to_ship + k)
+            row = ship(f"S{i}_{k}", oid, shipped.isoformat())
+            if hours_to_deliver is not None:
+                row["delivered_at"] = (shipped + pd.Timedelta(hours=hours_to_deliver)).isoformat()
+                row["delivery_status"] = "delivered"
+            shipments.append(row)
+            slines.append({"shipment_id": f"S{i}_{k}", "order_line_id": f"L{i}_{k}"})
+    for j, (channel, cancel) in enumerate(extra):
+        oid = f"X{j}"
+        orders.append({"order_id": oid, "channel": channel, "is_test": cancel is None,
+                       "created_at": "2024-01-01T00:00Z",
+                       **({"cancelled_at": "2024-01-01T00:30Z", "cancel_initiator": cancel}
+                          if cancel else {})})
+        lines.append({"order_line_id": f"LX{j}", "order_id": oid})
+        shipments.append(ship(f"SX{j}", oid, "2024-01-01T02:00Z", "2024-01-02T00:00Z"))
+        slines.append({"shipment_id": f"SX{j}", "order_line_id": f"LX{j}"})
+    return build_with_empty(
+        NO_SHIPMENTS if not shipments else (), orders=orders, order_lines=lines,
+        **({"shipments": shipments, "shipment_lines": slines} if shipments else {}),
+        order_events=[{"order_id": orders[0]["order_id"], "event_type": "manual_touch",
+                       "actor_type": "user", "event_at": "2024-01-01T00:10Z"}],
+        nodes=NODES)
+
+
+def _order_strategy():
+    from hypothesis import strategies as st
+
+    return st.lists(st.tuples(st.sampled_from(["web", "app"]), st.integers(0, 48),
+                              st.one_of(st.none(), st.integers(1, 96)),
+                              st.sampled_from([None, None, "customer", "merchant"]),
+                              st.booleans()), min_size=1, max_size=6)
+
+
+def test_channel_cut_sums_back_and_test_or_fraud_orders_change_nothing():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=5, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_order_strategy(), st.sampled_from(["web", "app"]),
+           st.sampled_from([None, "fraud"]))
+    def check(draw_orders, extra_channel, extra_kind):
+        ds = _random_ds(draw_orders)
+        tot = kpilib.compute(ds, PROPERTY_KPIS, as_of=AS_OF)
+        seg = kpilib.compute(ds, PROPERTY_KPIS, by=["channel"], as_of=AS_OF)
+        for k in PROPERTY_KPIS:
+            t = one(tot, k)
+            s = seg[seg["kpi"] == k]
+            assert s["numerator"].sum() == pytest.approx(t["numerator"])
+            assert s["denominator"].sum() == pytest.approx(t["denominator"])
+            if t["denominator"] > 0:
+                check_ratio(t)
+        # one more test order (None) or fraud-cancelled order: values unchanged
+        more = kpilib.compute(_random_ds(draw_orders, [(extra_channel, extra_kind)]),
+                              PROPERTY_KPIS, as_of=AS_OF)
+        cols = ["numerator", "denominator", "n"]
+        assert more[cols].equals(tot[cols])
+
+    check()
