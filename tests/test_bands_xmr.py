@@ -166,16 +166,16 @@ def test_default_k_is_20():
 
 
 def test_duration_charts_p90_by_default():
-    # order_cycle_time_hours: mean flat at 30 h, p90 baseline 50/54 -> CL 52, MR̄ 4,
-    # UCL 52 + 10.64 = 62.64; p90 = 70 -> critical although the mean did not move
-    res = series([30.0] * 14, "order_cycle_time_hours", unit="hours")
+    # order_cycle_time_hours: mean 29/31 alternating (CL 30, MR̄ 2, UCL 35.32), p90 baseline
+    # 50/54 -> CL 52, MR̄ 4, UCL 52 + 10.64 = 62.64; p90 = 70 -> critical, the mean is calm
+    res = series([29.0, 31.0] * 7, "order_cycle_time_hours", unit="hours")
     res["p90"] = [50.0, 54.0] * 6 + [56.0, 70.0]
     out = apply_bands(res, CFG12)
     assert out["cl"].iloc[0] == pytest.approx(52.0)
     assert out["ucl"].iloc[0] == pytest.approx(62.64)
     assert out["band"].iloc[-1] == "critical"
     assert out["band_metric"].iloc[-1] == "p90" and out["band_value"].iloc[-1] == 70.0
-    # charting the mean instead: flat series, nothing fires
+    # charting the mean instead: nothing fires
     cfg = {"defaults": {**CFG12["defaults"], "metric": "value"}}
     assert apply_bands(res, cfg)["band"].iloc[-1] == "normal"
 
@@ -207,3 +207,11 @@ def test_empty_results():
     assert list(out.columns[-8:]) == ["band", "signals", "cl", "lcl", "ucl", "alertable",
                                       "band_metric", "band_value"]
     assert out.empty
+
+
+def test_constant_baseline_gives_no_chart_band():
+    # MR̄ = 0 -> σ̂ = 0: limits would equal CL and any change would be "beyond 3σ"
+    out = apply_bands(series([0.0] * 12 + [1.0], "waves_late", unit="count",
+                             denominator=float("nan")), CFG12)
+    assert (out["band"] == "insufficient_data").all()
+    assert out["signals"].iloc[-1] == "baseline_no_variation"

@@ -11,7 +11,8 @@ Rows whose status is not ``ok``/``preliminary``, whose charted value is missing,
 denominator is below ``min_denominator`` get ``insufficient_data`` with the reason in
 ``signals``; they are skipped by the chart (moving ranges join the neighbouring banded points).
 The baseline is the first ``baseline_k`` ``ok`` points (or the ``ok`` points with period in
-``[baseline_start, baseline_end)``); fewer than ``baseline_min`` leaves the chart without a band.
+``[baseline_start, baseline_end)``); fewer than ``baseline_min`` leaves the chart without a band,
+and so does a baseline without variation (MR̄ = 0 would make every change "beyond 3σ").
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings) -> dict[str, np.nd
         if base.sum() < s.baseline_min:
             for i in idx:
                 sig[i].append(f"baseline_lt_{s.baseline_min}")
+        elif s.chart == "xmr" and np.ptp(x[base]) == 0:
+            for i in idx:  # MR̄ = 0: no spread to set limits from (e.g. a count stuck at 0)
+                sig[i].append("baseline_no_variation")
         elif s.chart == "xmr":
             lim = xmr_limits(x[base], s.bounds)
             lv, ss = xmr_evaluate(x[idx], lim, adverse=adverse, run_length=s.run_length,
