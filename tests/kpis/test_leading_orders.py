@@ -252,3 +252,17 @@ def test_open_rma_age_by_channel():
     # at 01-07 00:00 only O2's (app) 01-06 12:00 request waits: 12 h; web has none open
     assert one(res, "open_rma_age_hours", channel="app")["value"] == pytest.approx(12.0)
     assert set(res["channel"]) == {"app"}
+
+
+def test_allocation_failures_per_sku_day():
+    res = kpilib.compute(e2_ds(), ["allocation_failures_per_sku_day"], as_of=AS_OF)
+    r = one(res, "allocation_failures_per_sku_day")
+    # cells (sku, attempted node, day) with attempts: (A,N1,01-01) E1 E4 E7; (B,N1,01-01) E2
+    # E6; (B,N2,01-02) E3; (B,N2,01-01) E5 -> 4 cells; failures E2, E5, E7 -> 3 / 4
+    # (the test order's E8 is excluded)
+    assert (r["numerator"], r["denominator"]) == (3, 4) and r["n"] == 4
+    assert json.loads(r["excluded"]) == {"is_test": 1}
+    by = kpilib.compute(e2_ds(), ["allocation_failures_per_sku_day"], by=["sku"], as_of=AS_OF)
+    # A: 1 failure (E7) in 1 cell; B: 2 failures (E2, E5) in 3 cells
+    assert one(by, "allocation_failures_per_sku_day", sku="A")["value"] == 1.0
+    assert one(by, "allocation_failures_per_sku_day", sku="B")["value"] == pytest.approx(2 / 3)

@@ -699,3 +699,25 @@ def test_channel_cut_sums_back_and_test_or_fraud_orders_change_nothing():
         assert more[cols].equals(tot[cols])
 
     check()
+
+
+def test_cycle_time_kit_components_complete_the_sold_line():
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}],
+        order_lines=[{"order_line_id": "K", "order_id": "O1", "sku": "KIT"},
+                     {"order_line_id": "C1", "order_id": "O1", "sku": "P1",
+                      "parent_line_id": "K"},
+                     {"order_line_id": "C2", "order_id": "O1", "sku": "P2",
+                      "parent_line_id": "K"}],
+        products=[{"sku": "KIT", "product_class": "bundles"},
+                  {"sku": "P1", "product_class": "parts"}, {"sku": "P2"}],
+        shipments=[ship("S1", "O1", "2024-01-01T01:00Z", "2024-01-02T00:00Z"),
+                   ship("S2", "O1", "2024-01-01T01:00Z", "2024-01-03T00:00Z")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "C1"},
+                        {"shipment_id": "S2", "order_line_id": "C2"}],
+        nodes=NODES)
+    res = kpilib.compute(ds, ["order_cycle_time_hours"], by=["product_class"], as_of=AS_OF)
+    # the kit is delivered when both components are: 01-03 -> 48 h; segmented by the sold
+    # line's product_class ("bundles"), not by the components'
+    r = one(res, "order_cycle_time_hours")
+    assert r["product_class"] == "bundles" and r["value"] == pytest.approx(48.0)

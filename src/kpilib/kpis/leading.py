@@ -64,14 +64,20 @@ def _attempt_obs(ctx: Context, first_only: bool) -> pd.DataFrame:
     a = ctx.fact("allocation_attempts")
     if first_only:
         a = a.loc[a["is_first"]]
+    a = _attempt_obs_frame(ctx, a)
+    return _obs(a, ctx, anchor=a["event_at"], num=a["failed"].astype(float), den=1.0,
+                excluded=a["exclusion"])
+
+
+def _attempt_obs_frame(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
+    """Attempts plus the requested SKU and node attributes."""
     sku_want = [d for d in ctx.by if d in SKU_DIMS and d != "sku"]
     if sku_want:
         a = a.merge(segments.sku_dims(ctx)[["sku", *sku_want]], on="sku", how="left")
     if "fulfillment_model" in ctx.by:
         model = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
         a = a.assign(fulfillment_model=a["node"].map(model).to_numpy())
-    return _obs(a, ctx, anchor=a["event_at"], num=a["failed"].astype(float), den=1.0,
-                excluded=a["exclusion"])
+    return a
 
 
 _E2_DOC = """
@@ -105,6 +111,37 @@ def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
       "    Grain: allocation attempt; anchor: attempt time (E2 frequency view)." + _E2_DOC)
 def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
     return _attempt_obs(ctx, first_only=False)
+
+
+@kpi("allocation_failures_per_sku_day", name="Allocation failures per SKU-node-day",
+     domain="leading", unit="failures/SKU-node-day", direction="lower",
+     grain="SKU-node-day", kind="ratio", tables=("order_events",),
+     dims=("node", "sku", "supplier", "product_class", "abc_class", "xyz_class",
+           "fulfillment_model"))
+@_doc("Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P."
+      + """
+
+    Grain: SKU x attempted node x calendar day (in the reporting time zone ``tz``); every
+    attempt row carries its failure (numerator) and the first attempt of each cell carries
+    the cell (denominator), so any roll-up is Σ failures / Σ active cells (E2 frequency view
+    per stock cell). Anchor: attempt time.
+    """ + _E2_DOC + """
+    Notes
+    -----
+    Reading: the spec's "count of failed attempts per SKU-node-day" is a table; as a KPI
+    value it is the mean over SKU-node-days that saw an attempt. ``by=["channel"]`` is not
+    offered (a cell mixes channels).
+    """)
+def allocation_failures_per_sku_day(ctx: Context) -> pd.DataFrame:
+    a = ctx.fact("allocation_attempts")
+    day = a["event_at"].dt.tz_convert(ctx.tz).dt.tz_localize(None).dt.normalize()
+    cell = pd.DataFrame({"sku": a["sku"].to_numpy(), "node": a["node"].to_numpy(),
+                         "day": day.to_numpy(), "out": a["exclusion"].notna().to_numpy()})
+    first = ~cell.duplicated().to_numpy() & ~cell["out"].to_numpy()
+    obs = _attempt_obs_frame(ctx, a.assign(_first=first))
+    return _obs(obs, ctx, anchor=obs["event_at"], num=obs["failed"].astype(float),
+                den=obs["_first"].astype(float), n=obs["_first"].astype(int),
+                excluded=obs["exclusion"])
 
 
 # --- E5 --------------------------------------------------------------------------------------
