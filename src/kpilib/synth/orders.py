@@ -85,8 +85,9 @@ def _extra(st: SimState, cat: dict, rates, probs, cal) -> tuple[list, np.ndarray
         spikes = []
         for s in fast:  # a few dozen fast movers
             k = sc.spike_length_days
+            n_spk = max(1, int(round(sc.spike_days_per_sku * st.days / 365)))
             days = rng.choice(np.arange(0, max(1, st.days - k)),
-                              min(sc.spike_days_per_sku, max(1, st.days - k)), replace=False)
+                              min(n_spk, max(1, st.days - k)), replace=False)
             for d0 in days:
                 d = np.arange(d0, d0 + k)
                 base_units = (rates[d][:, [MKA, MKB]] * 1.3 * 1.1
