@@ -72,3 +72,17 @@ def test_ets_used_after_training_window_and_feeds_forecast_kpis():
 def test_unknown_method_is_an_error():
     with pytest.raises(ValueError, match="method"):
         backtest(_ds([1.0] * 30), method="prophet")
+
+
+def test_grid_ets_matches_statsmodels_fit():
+    # same model, two optimisers: forecasts agree closely on a noisy series
+    rng = np.random.default_rng(11)
+    qty = list((20 + rng.normal(0, 4, size=30)).round().clip(1))
+    grid = backtest(_ds(qty), method="ets", lag=1)
+    exact = backtest(_ds(qty), method="ets_statsmodels", lag=1)
+    g = grid.loc[grid["forecast_version"] == "backtest:ets", "qty_forecast"].to_numpy()
+    e = exact.loc[exact["forecast_version"] == "backtest:ets_statsmodels",
+                  "qty_forecast"].to_numpy()
+    assert len(g) == len(e) > 0
+    # statsmodels also estimates the initial level; forecasts stay within 10% of each other
+    assert np.allclose(g, e, rtol=0.10)

@@ -8,11 +8,15 @@ then** (periods ``≤ T − lag − 1``): nothing later is ever read.
 
 Methods, per (sku, node) series (demand as in §5, nodes as in ``forecast_cells``):
 
-- ``"ets"``: simple exponential smoothing, ETS(A,N,N). The smoothing weight α is fitted with
-  statsmodels on the series' *training window* (the periods before its first forecast origin,
-  at least ``min_train`` of them); the level is then updated period by period, so every
-  forecast uses only data known at its origin. A series with a shorter training window falls
-  back to ``"seasonal_naive"``.
+- ``"ets"``: simple exponential smoothing, ETS(A,N,N). The smoothing weight α is fitted on
+  the series' *training window* (its first ``min_train`` periods, all before its first
+  forecast origin) by least squares of the one-step errors, over a grid of α values for all
+  series at once; the level is then updated period by period, so every forecast uses only
+  data known at its origin. A series with a shorter history falls back to
+  ``"seasonal_naive"``.
+- ``"ets_statsmodels"``: the same model with α fitted per series by statsmodels'
+  ``SimpleExpSmoothing`` (exact optimiser, about 50 ms a series: for small data or checks;
+  tests hold the two within a small tolerance).
 - ``"seasonal_naive"``: the demand one season before the target (52 weeks, 12 months, 7 days)
   when that period was known at the origin; otherwise the last known period (naive).
 - ``"naive"``: the last known period.
@@ -30,7 +34,8 @@ import pandas as pd
 from kpilib.classes import demand_lines
 from kpilib.facts.forecast_cells import UNASSIGNED, _line_nodes, period_floor, shift
 
-METHODS = ("ets", "seasonal_naive", "naive")
+METHODS = ("ets", "ets_statsmodels", "seasonal_naive", "naive")
+ALPHA_GRID = np.linspace(0.01, 0.99, 99)
 SEASON = {"week": 52, "month": 12, "day": 7}
 
 
@@ -58,6 +63,7 @@ def demand_matrix(ds, granularity: str = "week", by_node: bool = True) -> pd.Dat
 
 
 def _fit_alpha(series: np.ndarray) -> float:
+    """α of SimpleExpSmoothing fitted by statsmodels on one training window."""
     from statsmodels.tsa.holtwinters import SimpleExpSmoothing
 
     with warnings.catch_warnings():
@@ -66,6 +72,19 @@ def _fit_alpha(series: np.ndarray) -> float:
             return 0.5  # flat history: any α gives the same level
         fit = SimpleExpSmoothing(series, initialization_method="estimated").fit()
     return float(fit.params["smoothing_level"])
+
+
+def fit_alpha_grid(train: np.ndarray) -> np.ndarray:
+    """Per row of ``train`` (series × periods, no NaN), the α of ALPHA_GRID minimising the
+    sum of squared one-step errors of SES started at the first observation."""
+    sse = np.zeros((train.shape[0], ALPHA_GRID.size))
+    for k, a in enumerate(ALPHA_GRID):
+        level = train[:, 0].copy()
+        for j in range(1, train.shape[1]):
+            err = train[:, j] - level
+            sse[:, k] += err * err
+            level = level + a * err
+    return ALPHA_GRID[np.argmin(sse, axis=1)]
 
 
 def _ses_levels(y: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -87,7 +106,7 @@ def backtest(ds, method: str = "ets", lag: int = 1, granularity: str = "week",
     Parameters
     ----------
     ds : Dataset with orders and order_lines.
-    method : "ets", "seasonal_naive" or "naive" (see module doc).
+    method : "ets", "ets_statsmodels", "seasonal_naive" or "naive" (see module doc).
     lag : periods between the forecast and its target period (as the D-domain lag rule).
     granularity : "day", "week" or "month".
     min_train : periods of history an ETS series needs before its first origin.
@@ -115,18 +134,23 @@ def backtest(ds, method: str = "ets", lag: int = 1, granularity: str = "week",
     else:
         forecast = naive_fc
         version = np.where(np.isnan(seasonal), "naive", "seasonal_naive").astype(object)
-    if method == "ets":
+    if method in ("ets", "ets_statsmodels"):
         first = np.argmax(~np.isnan(y), axis=1)
         long = (y.shape[1] - first) > min_train + h
         alpha = np.full(y.shape[0], np.nan)
-        for i in np.flatnonzero(long):
-            alpha[i] = _fit_alpha(y[i, first[i]:first[i] + min_train])
+        rows = np.flatnonzero(long)
+        if method == "ets_statsmodels":
+            for i in rows:
+                alpha[i] = _fit_alpha(y[i, first[i]:first[i] + min_train])
+        elif len(rows):
+            idx = first[rows, None] + np.arange(min_train)[None, :]
+            alpha[rows] = fit_alpha_grid(y[rows[:, None], idx])
         levels = np.full_like(y, np.nan)
         levels[:, h:] = _ses_levels(y, np.nan_to_num(alpha, nan=0.5))[:, :-h]
         cols = np.arange(y.shape[1])[None, :]
         use_ets = long[:, None] & (cols >= (first + min_train + h)[:, None])
         forecast = np.where(use_ets, levels, forecast)
-        version = np.where(use_ets, "ets", version)
+        version = np.where(use_ets, method, version)
     out = pd.DataFrame(forecast, index=m.index, columns=m.columns).stack().rename(
         "qty_forecast").reset_index()
     ver = pd.DataFrame(version, index=m.index, columns=m.columns).stack().rename("v")
