@@ -721,3 +721,16 @@ def test_cycle_time_kit_components_complete_the_sold_line():
     # line's product_class ("bundles"), not by the components'
     r = one(res, "order_cycle_time_hours")
     assert r["product_class"] == "bundles" and r["value"] == pytest.approx(48.0)
+
+
+def test_open_order_age_ignores_orders_with_nothing_left_to_deliver():
+    ds = build_with_empty(
+        NO_SHIPMENTS,
+        orders=[{"order_id": "O1", "created_at": "2024-01-01T00:00Z"},
+                {"order_id": "O2", "created_at": "2024-01-01T00:00Z"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"},
+                     {"order_line_id": "L2", "order_id": "O2", "qty_cancelled_customer": 1}])
+    r = one(kpilib.compute(ds, ["open_order_age_hours"], as_of="2024-01-02T00:00Z"),
+            "open_order_age_hours")
+    # O1 waits 24 h; O2's only line is fully cancelled (no order cancellation): not open
+    assert r["n"] == 1 and r["value"] == pytest.approx(24.0)

@@ -145,6 +145,10 @@ def open_order_age_hours(ctx: Context) -> pd.DataFrame:
     - Population exclusions (§1.5) counted by reason at the snapshots where they are open.
     - Delivered with a missing scan: delivery time unknown; counted as
       ``missing_delivery_scan`` until its last ship confirm, never as open after it.
+    - An order (sub-unit) whose lines are all cancelled has nothing to wait for: never open.
+    - Orders whose shipments were lost, failed or returned stay open (they were never
+      delivered; a replacement order is a separate order, §1.5) - that is the point of the
+      companion: stuck orders keep ageing.
 
     Notes
     -----
@@ -156,6 +160,8 @@ def open_order_age_hours(ctx: Context) -> pd.DataFrame:
     closed = u["final_delivery_at"].where(u["delivered"] & ~scanless)
     closed = closed.where(~scanless, u["last_shipped_at"])
     closed = pd.concat([closed, u["cancelled_at"]], axis=1).min(axis=1)
+    nothing_due = u["n_need"].fillna(0).eq(0)        # every line cancelled: nothing waits
+    closed = closed.where(~nothing_due, u["created_at"])
     ent, pt = open_at_points(points, u["created_at"], closed)
     rows = u.iloc[ent].reset_index(drop=True)
     t = points["t"].iloc[pt].reset_index(drop=True)
