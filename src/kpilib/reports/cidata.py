@@ -4,8 +4,8 @@ Rule: ``data/ci`` (gitignored) = ``kpilib.synth.generate(**CI_ARGS)``: fixed sce
 start, horizon and scale, so every machine gets the same tables and the notebooks' printed
 numbers are reproducible. ``ensure_ci_data()`` generates it once (into a temporary folder,
 renamed into place, under an ``fcntl`` lock so parallel test workers never race) and reuses it
-while its ``truth.json`` records the same arguments. The notebooks' default ``data_path`` is
-``../data/ci`` (relative to ``notebooks/``).
+while its stamp file records the same arguments and the same generator source hash. The
+notebooks' default ``data_path`` is ``../data/ci`` (relative to ``notebooks/``).
 """
 
 from __future__ import annotations
@@ -32,12 +32,27 @@ def ci_data_dir() -> Path:
     return Path(env) if env else repo_root() / "data" / "ci"
 
 
+def generator_hash() -> str:
+    """SHA-256 of the generator's source (``kpilib/synth/*.py``): a code change regenerates."""
+    import hashlib
+
+    import kpilib.synth
+
+    h = hashlib.sha256()
+    for path in sorted(Path(kpilib.synth.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+STAMP = ".kpilib-ci.json"
+
+
 def _matches(folder: Path) -> bool:
     try:
-        truth = json.loads((folder / "truth.json").read_text())
+        stamp = json.loads((folder / STAMP).read_text())
     except (OSError, ValueError):
         return False
-    return all(str(truth.get(k)) == str(v) for k, v in CI_ARGS.items())
+    return stamp == {"args": CI_ARGS, "generator": generator_hash()}
 
 
 def ensure_ci_data(folder: Path | None = None) -> Path:
@@ -55,6 +70,7 @@ def ensure_ci_data(folder: Path | None = None) -> Path:
         tmp = folder.parent / f".{folder.name}.partial"
         shutil.rmtree(tmp, ignore_errors=True)
         generate(out=tmp, fmt="parquet", **CI_ARGS)
+        (tmp / STAMP).write_text(json.dumps({"args": CI_ARGS, "generator": generator_hash()}))
         shutil.rmtree(folder, ignore_errors=True)
         os.rename(tmp, folder)
     return folder

@@ -62,13 +62,22 @@ class Explorer:
         if len(head):
             views.print_table(head, [*dims, "display", "change_display", "band", "period"])
         rep.print_notes(res, [kpi])
-        if chart and len(res) and res["value"].notna().any():
-            if dims:
-                plotting.segment_comparison(head.assign(kpi=kpi), kpi=kpi, by=dims[0])
-            else:
-                plotting.control_chart(res, kpi=kpi, title=self.names[kpi])
-            plt.show()
+        if chart:
+            self.plot(res, kpi, dims[0] if dims else None)
         return res
+
+    def plot(self, res: pd.DataFrame, kpi: str, by: str | None = None) -> None:
+        """Segment bars (last complete period) when ``by`` is set, else the control chart."""
+        if not len(res) or not res["value"].notna().any():
+            print("Nothing to draw: no values.")
+            return
+        if by and by in res:
+            head = views.headline(res, freq=self.rep.freq, as_of=self.rep.as_of, by=[by])
+            plotting.segment_comparison(head.assign(kpi=kpi), kpi=kpi, by=by,
+                                        title=f"{self.names.get(kpi, kpi)} by {by}")
+        else:
+            plotting.control_chart(res, kpi=kpi, title=self.names.get(kpi, kpi))
+        plt.show()
 
     def widget(self) -> Any:
         """Dropdowns (KPI, segment, period, filter) and date pickers driving ``show``."""

@@ -66,10 +66,19 @@ def refresh(path: Path, data: Path | None = None) -> None:
     from kpilib.reports.runner import KERNEL_NAME, kernel_env
 
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.update(kernel_env(Path(tmp)))
-        out = Path(tmp) / path.name
-        pm.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME, language="python",
-                            progress_bar=False, cwd=str(path.parent))
+        env = kernel_env(Path(tmp))
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            out = Path(tmp) / path.name
+            pm.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME,
+                                language="python", progress_bar=False, cwd=str(path.parent))
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         nb = clean(nbformat.read(str(out), as_version=4))
     nbformat.write(nb, str(path))
 
@@ -87,7 +96,8 @@ def main(paths: list[str] | None = None) -> int:
         try:
             refresh(path)
         except Exception as err:  # noqa: BLE001 - report every failing notebook
-            print(f"  FAILED: {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
+            ename, evalue = getattr(err, "ename", type(err).__name__), getattr(err, "evalue", err)
+            print(f"  FAILED: {ename}: {str(evalue)[:800]}", file=sys.stderr)
             failed.append(path)
     if failed:
         print(f"{len(failed)} notebook(s) failed; left unchanged: {[str(p) for p in failed]}",
