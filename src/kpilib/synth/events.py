@@ -80,6 +80,9 @@ def build_events(st: SimState, ob: dict, al: dict, F: dict, SH: dict, R: dict) -
     pc = ~np.isnan(O["promise_change_at"])
     E.add(allo[pc], O["promise_change_at"][pc], "promise_changed", "customer",
           reason="customer_request")
+    mc = np.flatnonzero(~np.isnan(L["merchant_change_at"]))
+    E.add(L["order"][mc], L["merchant_change_at"][mc], "promise_changed", "system", line=mc,
+          reason="backorder")
     # cancellations: full orders, then lines
     oc = ~np.isnan(O["cancel_at"])
     who = O["cancel_init"][oc]

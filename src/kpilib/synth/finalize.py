@@ -43,8 +43,25 @@ def line_outcomes(st: SimState, ob: dict, al: dict, F: dict, SH: dict) -> None:
     np.maximum.at(merch, par, merch[comp])
     assigned[par] = np.where(assigned[par] >= 0, assigned[par], assigned[comp])
     L["cxl_cust"], L["cxl_merch"], L["assigned"] = cust, merch, assigned
+    _merchant_promise_changes(st, ob, al)
     _kit_parent_shipments(L, SH)
     _order_cancellations(st, ob, al, SH)
+
+
+def _merchant_promise_changes(st: SimState, ob: dict, al: dict) -> None:
+    """Backordered lines get a new promise from the merchant one hour after the backorder:
+    the original promise plus the whole days of the expected wait (supplier lead time unknown
+    to the customer: 3-10 days); customer changes take precedence."""
+    O, L = ob["O"], ob["L"]
+    rng = st.rng
+    b = al["backordered"]
+    nl = len(L["order"])
+    at = np.full(nl, np.nan)
+    at[b["line"]] = b["t"] + 1.0
+    cust = ~np.isnan(O["promise_change_at"][L["order"]])
+    at[cust] = np.nan
+    L["merchant_change_at"] = at
+    L["merchant_promise"] = O["promise"][L["order"]] + rng.integers(3, 11, nl) * 24.0
 
 
 def _kit_parent_shipments(L: dict, SH: dict) -> None:

@@ -59,6 +59,11 @@ def orders_lines(st: SimState, ob: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     pchange = O["promise_change_at"][ol]
     changed = pchange <= T
     prom = O["promise"][ol]
+    m_changed = L["merchant_change_at"] <= T
+    current = np.select([changed, m_changed], [O["promise_current"][ol], L["merchant_promise"]],
+                        prom)
+    initiator = np.select([changed, m_changed], ["customer", "merchant"], "").astype(object)
+    initiator[initiator == ""] = None
     lines = pd.DataFrame({
         "order_line_id": lid, "order_id": oid[ol], "sku": L["sku"],
         "parent_line_id": np.where(L["parent_line"] >= 0, lid[np.maximum(L["parent_line"], 0)],
@@ -68,8 +73,8 @@ def orders_lines(st: SimState, ob: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         "assigned_node_id": _node(L["assigned"]),
         "requested_delivery_at": ts(np.where(O["chan"][ol] == 3, prom, np.nan)),
         "promised_delivery_at_original": ts(prom),
-        "promised_delivery_at_current": ts(np.where(changed, O["promise_current"][ol], prom)),
-        "promise_change_initiator": np.where(changed, "customer", None),
+        "promised_delivery_at_current": ts(current),
+        "promise_change_initiator": initiator,
         "promise_is_date": O["promise_is_date"][ol], "planned_ship_by_at": ts(O["ship_by"][ol]),
         "unit_price": L["unit_price"], "substitution_approved": False,
     })
