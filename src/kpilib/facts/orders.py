@@ -310,3 +310,36 @@ def subunits(ctx: Context, node_basis: str = "ship") -> pd.DataFrame:
     for col in ("first_shipped_at", "terminal_at", "is_terminal"):
         out[f"order_{col}"] = out["order_id"].map(whole[col]).array
     return out
+
+
+# --- helpers shared by the order-flow KPI modules ------------------------------------------
+
+
+def with_doc(text: str):
+    """Set a docstring built from shared parts (applied below ``@kpi``, which reads it)."""
+
+    def deco(func):
+        func.__doc__ = text
+        return func
+
+    return deco
+
+
+def join_on(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Left merge on ``keys`` with segment keys compared as objects (NaN matches NaN)."""
+    left, right = left.copy(), right.copy()
+    for k in keys[1:]:
+        left[k] = left[k].astype(object)
+        right[k] = right[k].astype(object)
+    return left.merge(right, on=keys, how="left")
+
+
+def observations(u: pd.DataFrame, ctx: Context, **cols) -> pd.DataFrame:
+    """Observation frame: the given columns plus the requested ``by`` columns of ``u``."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(u)))
+    for d in ctx.by:
+        if d in u.columns:
+            out[d] = u[d].array
+    for name, values in cols.items():
+        out[name] = values.array if isinstance(values, pd.Series) else np.asarray(values)
+    return out

@@ -13,13 +13,16 @@ from kpilib.context import Context, fact
 from kpilib.facts.orders import (
     flow_lines,
     hours,
+    join_on,
     line_by,
+    observations,
     open_at_points,
     per_context,
     subunits,
+    with_doc,
 )
 from kpilib.facts.population import order_population
-from kpilib.kpis.order_flow import PRELIM_DAYS, _doc, _obs, join_on
+from kpilib.kpis.order_flow import PRELIM_DAYS
 from kpilib.registry import kpi, register_param
 
 register_param("sla_hours", 24.0, "E1: SLA of an open exception in hours; a number, or a mapping "
@@ -73,8 +76,8 @@ def _exception_obs(ctx: Context, per_100: bool) -> pd.DataFrame:
     young = (ctx.as_of - u["created_at"]) < pd.Timedelta(days=PRELIM_DAYS)
     prelim = ~u["order_is_terminal"].astype("boolean").fillna(False).astype(bool) & young
     num = 100.0 * n if per_100 else (n > 0).astype(float)
-    return _obs(u, ctx, anchor=u["created_at"], num=num, den=1.0, excluded=u["exclusion"],
-                preliminary=prelim)
+    return observations(u, ctx, anchor=u["created_at"], num=num, den=1.0, excluded=u["exclusion"],
+                        preliminary=prelim)
 
 
 _A16_DOC = """
@@ -98,7 +101,7 @@ _A16_DOC = """
 @kpi("exception_rate", name="Exception rate", domain="order", unit="fraction",
      direction="lower", grain="order", kind="rate", tables=("orders", "order_lines",
                                                             "exceptions"), dims=A16_DIMS)
-@_doc("|{o created in P : ∃ exception with is_informational = false}| / |{o created in P}|."
+@with_doc("|{o created in P : ∃ exception with is_informational = false}| / |{o created in P}|."
       + _A16_DOC)
 def exception_rate(ctx: Context) -> pd.DataFrame:
     return _exception_obs(ctx, per_100=False)
@@ -107,7 +110,7 @@ def exception_rate(ctx: Context) -> pd.DataFrame:
 @kpi("exceptions_per_100_orders", name="Exceptions per 100 orders", domain="order",
      unit="exceptions/100 orders", direction="lower", grain="order", kind="ratio",
      tables=("orders", "order_lines", "exceptions"), dims=A16_DIMS)
-@_doc("100 × count(non-informational exceptions of orders created in P) / |{o created in P}|."
+@with_doc("100 × count(non-informational exceptions of orders created in P) / |{o created in P}|."
       + _A16_DOC + """
     Notes
     -----
@@ -205,18 +208,18 @@ _E1_DOC = """
 @kpi("exception_queue_age_hours", name="Exception queue age", domain="leading", unit="hours",
      direction="lower", grain="open exception (snapshot)", kind="mean",
      tables=("exceptions",), dims=E1_DIMS, params=("min_age_minutes",), snapshot=True)
-@_doc("age = t - opened_at (hours) over exceptions open at snapshot t; mean, p50, p90, n."
+@with_doc("age = t - opened_at (hours) over exceptions open at snapshot t; mean, p50, p90, n."
       + _E1_DOC)
 def exception_queue_age_hours(ctx: Context) -> pd.DataFrame:
     rows = _open_rows(ctx)
-    return _obs(rows, ctx, period=rows["period"], x=rows["age"], excluded=rows["exclusion"])
+    return observations(rows, ctx, period=rows["period"], x=rows["age"], excluded=rows["exclusion"])
 
 
 @kpi("exception_share_over_sla", name="Exception share over SLA", domain="leading",
      unit="fraction", direction="lower", grain="open exception (snapshot)", kind="rate",
      tables=("exceptions",), dims=E1_DIMS, params=("min_age_minutes", "sla_hours"),
      snapshot=True)
-@_doc("|{open exceptions at t : age > SLA(exception_type)}| / |{open exceptions at t}|."
+@with_doc("|{open exceptions at t : age > SLA(exception_type)}| / |{open exceptions at t}|."
       + _E1_DOC + """
     Notes
     -----
@@ -226,13 +229,14 @@ def exception_queue_age_hours(ctx: Context) -> pd.DataFrame:
 def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
     rows = _open_rows(ctx)
     over = (rows["age"] > _sla(ctx, rows["exception_type"])).astype(float)
-    return _obs(rows, ctx, period=rows["period"], num=over, den=1.0, excluded=rows["exclusion"])
+    return observations(rows, ctx, period=rows["period"], num=over, den=1.0,
+                        excluded=rows["exclusion"])
 
 
 @kpi("exception_open_count", name="Open exceptions", domain="leading", unit="count",
      direction="lower", grain="open exception (snapshot)", kind="sum",
      tables=("exceptions",), dims=E1_DIMS, params=("min_age_minutes",), snapshot=True)
-@_doc("open_count(t) = |{exceptions open at t}| (value = numerator); denominator = "
+@with_doc("open_count(t) = |{exceptions open at t}| (value = numerator); denominator = "
       "actionable exceptions opened by t." + _E1_DOC + """
     Notes
     -----
@@ -243,8 +247,8 @@ def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
     """)
 def exception_open_count(ctx: Context) -> pd.DataFrame:
     rows = _open_rows(ctx)
-    opened = _obs(rows, ctx, period=rows["period"], num=1.0, den=0.0, n=1,
-                  excluded=rows["exclusion"])
+    opened = observations(rows, ctx, period=rows["period"], num=1.0, den=0.0, n=1,
+                          excluded=rows["exclusion"])
     q = ctx.fact("exception_queue")
     q = q.loc[q["exclusion"].isna()]
     points = ctx.snapshot_points()

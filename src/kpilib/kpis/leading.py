@@ -10,9 +10,8 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.orders import hours, open_at_points, per_context
+from kpilib.facts.orders import hours, observations, open_at_points, per_context, with_doc
 from kpilib.facts.population import order_population
-from kpilib.kpis.order_flow import _doc, _obs
 from kpilib.registry import kpi
 
 E2_DIMS = ("node", "channel", "supplier", "product_class", "sku", "abc_class", "xyz_class",
@@ -65,8 +64,8 @@ def _attempt_obs(ctx: Context, first_only: bool) -> pd.DataFrame:
     if first_only:
         a = a.loc[a["is_first"]]
     a = _attempt_obs_frame(ctx, a)
-    return _obs(a, ctx, anchor=a["event_at"], num=a["failed"].astype(float), den=1.0,
-                excluded=a["exclusion"])
+    return observations(a, ctx, anchor=a["event_at"], num=a["failed"].astype(float), den=1.0,
+                        excluded=a["exclusion"])
 
 
 def _attempt_obs_frame(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +96,7 @@ _E2_DOC = """
 @kpi("allocation_failure_rate", name="Allocation failure rate", domain="leading",
      unit="fraction", direction="lower", grain="order line (first attempt)", kind="rate",
      tables=("order_events",), dims=E2_DIMS)
-@_doc("failed first attempts / order lines with a first allocation attempt in P; failed = "
+@with_doc("failed first attempts / order lines with a first allocation attempt in P; failed = "
       "qty_confirmed < qty.\n\n    Grain: order line; first attempt = earliest "
       "``allocation_attempt`` event of the line; anchor: first attempt time (E2)." + _E2_DOC)
 def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
@@ -107,7 +106,7 @@ def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
 @kpi("allocation_attempt_failure_rate", name="Allocation attempt failure rate",
      domain="leading", unit="fraction", direction="lower", grain="allocation attempt",
      kind="rate", tables=("order_events",), dims=E2_DIMS)
-@_doc("failed allocation attempts / all allocation attempts in P (retries included).\n\n"
+@with_doc("failed allocation attempts / all allocation attempts in P (retries included).\n\n"
       "    Grain: allocation attempt; anchor: attempt time (E2 frequency view)." + _E2_DOC)
 def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
     return _attempt_obs(ctx, first_only=False)
@@ -118,7 +117,7 @@ def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
      grain="SKU-node-day", kind="ratio", tables=("order_events",),
      dims=("node", "sku", "supplier", "product_class", "abc_class", "xyz_class",
            "fulfillment_model"))
-@_doc("Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P."
+@with_doc("Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P."
       + """
 
     Grain: SKU x attempted node x calendar day (in the reporting time zone ``tz``); every
@@ -139,9 +138,9 @@ def allocation_failures_per_sku_day(ctx: Context) -> pd.DataFrame:
                          "day": day.to_numpy(), "out": a["exclusion"].notna().to_numpy()})
     first = ~cell.duplicated().to_numpy() & ~cell["out"].to_numpy()
     obs = _attempt_obs_frame(ctx, a.assign(_first=first))
-    return _obs(obs, ctx, anchor=obs["event_at"], num=obs["failed"].astype(float),
-                den=obs["_first"].astype(float), n=obs["_first"].astype(int),
-                excluded=obs["exclusion"])
+    return observations(obs, ctx, anchor=obs["event_at"], num=obs["failed"].astype(float),
+                        den=obs["_first"].astype(float), n=obs["_first"].astype(int),
+                        excluded=obs["exclusion"])
 
 
 # --- E5 --------------------------------------------------------------------------------------
@@ -206,17 +205,18 @@ _E5_DOC = """
 
 @kpi("rma_decision_delay_hours", name="RMA decision delay", domain="leading", unit="hours",
      direction="lower", grain="RMA line", kind="mean", tables=("returns",), dims=E5_DIMS)
-@_doc("delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50,"
+@with_doc("delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50,"
       " p90, n." + _E5_DOC)
 def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
     r = _decided(ctx)
-    return _obs(r, ctx, anchor=r["rma_decided_at"], x=r["delay_hours"], excluded=r["excluded"])
+    return observations(r, ctx, anchor=r["rma_decided_at"], x=r["delay_hours"],
+                        excluded=r["excluded"])
 
 
 @kpi("auto_decision_share", name="RMA auto-decision share", domain="leading",
      unit="fraction", direction="none", grain="RMA line", kind="rate", tables=("returns",),
      dims=E5_DIMS)
-@_doc("|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|."
+@with_doc("|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|."
       + _E5_DOC + """
     Notes
     -----
@@ -225,14 +225,14 @@ def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
 def auto_decision_share(ctx: Context) -> pd.DataFrame:
     r = _decided(ctx)
     auto = (r["rma_decided_at"] - r["rma_requested_at"]) <= AUTO_DECISION
-    return _obs(r, ctx, anchor=r["rma_decided_at"], num=auto.astype(float), den=1.0,
-                excluded=r["excluded"])
+    return observations(r, ctx, anchor=r["rma_decided_at"], num=auto.astype(float), den=1.0,
+                        excluded=r["excluded"])
 
 
 @kpi("open_rma_age_hours", name="Open RMA age", domain="leading", unit="hours",
      direction="lower", grain="RMA line (snapshot)", kind="mean", tables=("returns",),
      dims=E5_DIMS, snapshot=True)
-@_doc("age = t - rma_requested_at (hours) over RMA lines requested by t and undecided at t; "
+@with_doc("age = t - rma_requested_at (hours) over RMA lines requested by t and undecided at t; "
       "mean, p50, p90, n." + """
 
     Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
@@ -250,5 +250,5 @@ def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
     ent, pt = open_at_points(points, r["rma_requested_at"], r["rma_decided_at"])
     rows = r.iloc[ent].reset_index(drop=True)
     t = points["t"].iloc[pt].reset_index(drop=True)
-    return _obs(rows, ctx, period=points["period"].iloc[pt], x=hours(t - rows["rma_requested_at"]),
-                excluded=rows["exclusion"])
+    return observations(rows, ctx, period=points["period"].iloc[pt],
+                        x=hours(t - rows["rma_requested_at"]), excluded=rows["exclusion"])

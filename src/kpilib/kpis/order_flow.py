@@ -18,11 +18,14 @@ from kpilib.errors import ParameterError
 from kpilib.facts.orders import (
     flow_lines,
     hours,
+    join_on,
+    observations,
     open_at_points,
     order_attrs,
     per_context,
     subunits,
     with_dims,
+    with_doc,
 )
 from kpilib.registry import ORDER_DIMS, SHIP_DIMS, kpi, register_param
 
@@ -37,36 +40,6 @@ PRELIM_DAYS = 30
 TOUCH_TYPES = ("manual_touch", "hold_released", "manual_allocation", "address_corrected",
                "order_edited", "manual_release", "cancelled")
 INITIATOR_SEGMENTS = ("customer", "merchant", "system", "fraud", "duplicate")
-
-
-def _doc(text: str):
-    """Set a docstring built from shared parts (applied below ``@kpi``, which reads it)."""
-
-    def deco(func):
-        func.__doc__ = text
-        return func
-
-    return deco
-
-
-def join_on(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Left merge on ``keys`` with segment keys compared as objects (NaN matches NaN)."""
-    left, right = left.copy(), right.copy()
-    for k in keys[1:]:
-        left[k] = left[k].astype(object)
-        right[k] = right[k].astype(object)
-    return left.merge(right, on=keys, how="left")
-
-
-def _obs(u: pd.DataFrame, ctx: Context, **cols) -> pd.DataFrame:
-    """Observation frame: the given columns plus the requested ``by`` columns of ``u``."""
-    out = pd.DataFrame(index=pd.RangeIndex(len(u)))
-    for d in ctx.by:
-        if d in u.columns:
-            out[d] = u[d].array
-    for name, values in cols.items():
-        out[name] = values.array if isinstance(values, pd.Series) else np.asarray(values)
-    return out
 
 
 # --- A11 -------------------------------------------------------------------------------------
@@ -96,7 +69,7 @@ def _cycle_obs(ctx: Context) -> pd.DataFrame:
     anchor = end.where(~scanless, u["last_shipped_at"])
     anchor = anchor.where(~cancelled | anchor.notna(), u["cancelled_at"])
     anchor = anchor.where(reached | cancelled)
-    return _obs(u, ctx, anchor=anchor, x=ct, excluded=excluded)
+    return observations(u, ctx, anchor=anchor, x=ct, excluded=excluded)
 
 
 @kpi("order_cycle_time_hours", name="Order cycle time", domain="order", unit="hours",
@@ -169,8 +142,8 @@ def open_order_age_hours(ctx: Context) -> pd.DataFrame:
     start = rows["authorized_at"].where(auth_known, rows["created_at"])
     excluded = rows["exclusion"].where(rows["exclusion"].notna() | ~scanless.iloc[ent]
                                        .reset_index(drop=True), "missing_delivery_scan")
-    return _obs(rows, ctx, period=points["period"].iloc[pt], x=hours(t - start),
-                excluded=excluded)
+    return observations(rows, ctx, period=points["period"].iloc[pt], x=hours(t - start),
+                        excluded=excluded)
 
 
 # --- A13 -------------------------------------------------------------------------------------
@@ -195,8 +168,8 @@ def _cancel_obs(ctx: Context, initiators: tuple[str, ...] | None) -> pd.DataFram
     num = u["pre_ship"]
     if initiators is not None:
         num = num & u["cancel_initiator"].isin(initiators)
-    return _obs(u, ctx, anchor=u["created_at"], num=num.astype(float), den=1.0,
-                excluded=u["exclusion"], preliminary=u["preliminary"])
+    return observations(u, ctx, anchor=u["created_at"], num=num.astype(float), den=1.0,
+                        excluded=u["exclusion"], preliminary=u["preliminary"])
 
 
 def _initiator_breakdown(ctx: Context) -> pd.DataFrame:
@@ -213,13 +186,13 @@ def _initiator_breakdown(ctx: Context) -> pd.DataFrame:
     seg = np.tile(np.array(segs, dtype=object), len(base))
     lab = label.loc[~shown].repeat(len(segs)).to_numpy()
     rep["cancel_initiator"] = seg
-    main = _obs(rep, ctx, anchor=rep["created_at"], num=(lab == seg).astype(float), den=1.0,
-                n=1, excluded=rep["exclusion"], preliminary=rep["preliminary"])
+    main = observations(rep, ctx, anchor=rep["created_at"], num=(lab == seg).astype(float), den=1.0,
+                        n=1, excluded=rep["exclusion"], preliminary=rep["preliminary"])
     extra = u.loc[shown & u["pre_ship"]].copy()
     extra["cancel_initiator"] = label.loc[extra.index]
-    side = _obs(extra, ctx, anchor=extra["created_at"], num=1.0, den=0.0, n=0,
-                excluded=pd.Series([None] * len(extra), dtype=object),
-                preliminary=np.zeros(len(extra), dtype=bool))
+    side = observations(extra, ctx, anchor=extra["created_at"], num=1.0, den=0.0, n=0,
+                        excluded=pd.Series([None] * len(extra), dtype=object),
+                        preliminary=np.zeros(len(extra), dtype=bool))
     return pd.concat([main, side], ignore_index=True)
 
 
@@ -308,8 +281,8 @@ def cancellation_unit_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     num = np.where(pre_ship.to_numpy(), np.maximum(cancelled, qty), np.minimum(cancelled, qty))
     young = (ctx.as_of - created) < pd.Timedelta(days=PRELIM_DAYS)
     prelim = ~(first_ship.notna() | cancelled_at.notna()) & young
-    return _obs(lines, ctx, anchor=ol["created_at"], num=num, den=qty,
-                excluded=lines["order_id"].map(orders["exclusion"]), preliminary=prelim)
+    return observations(lines, ctx, anchor=ol["created_at"], num=num, den=qty,
+                        excluded=lines["order_id"].map(orders["exclusion"]), preliminary=prelim)
 
 
 # --- A14 -------------------------------------------------------------------------------------
@@ -343,15 +316,15 @@ def _split_frame(ctx: Context) -> pd.DataFrame:
 def _split_obs(ctx: Context, what: str) -> pd.DataFrame:
     u = _split_frame(ctx)
     if what == "shipments":
-        return _obs(u, ctx, anchor=u["last_shipped_at"], x=u["n_ship"].astype(float),
-                    excluded=u["exclusion"])
+        return observations(u, ctx, anchor=u["last_shipped_at"], x=u["n_ship"].astype(float),
+                            excluded=u["exclusion"])
     if what == "multi_unit":
         num = u["units"] > 1
     else:
         col = ("cu_" if ctx.param("exclude_customer_requested") else "n_") + what
         num = u[col] > 1
-    return _obs(u, ctx, anchor=u["last_shipped_at"], num=num.astype(float), den=1.0,
-                excluded=u["exclusion"])
+    return observations(u, ctx, anchor=u["last_shipped_at"], num=num.astype(float), den=1.0,
+                        excluded=u["exclusion"])
 
 
 _A14_DOC = """
@@ -376,7 +349,7 @@ _A14_DOC = """
 @kpi("split_shipment_rate", name="Split-shipment rate", domain="order", unit="fraction",
      direction="lower", grain="order", kind="rate", tables=FLOW_TABLES, dims=A14_DIMS,
      params=("exclude_customer_requested",))
-@_doc("|{o fully shipped in P : count(distinct shipment_id) > 1}| / "
+@with_doc("|{o fully shipped in P : count(distinct shipment_id) > 1}| / "
                                "|{o fully shipped in P}|." + _A14_DOC)
 def split_shipment_rate(ctx: Context) -> pd.DataFrame:
     return _split_obs(ctx, "ship")
@@ -386,7 +359,7 @@ def split_shipment_rate(ctx: Context) -> pd.DataFrame:
 @kpi("split_node_rate", name="Split-node rate", domain="order", unit="fraction",
      direction="lower", grain="order", kind="rate", tables=FLOW_TABLES, dims=A14_DIMS,
      params=("exclude_customer_requested",))
-@_doc("|{o fully shipped in P : count(distinct node_id) > 1}| / "
+@with_doc("|{o fully shipped in P : count(distinct node_id) > 1}| / "
                            "|{o fully shipped in P}|." + _A14_DOC)
 def split_node_rate(ctx: Context) -> pd.DataFrame:
     return _split_obs(ctx, "node")
@@ -396,7 +369,7 @@ def split_node_rate(ctx: Context) -> pd.DataFrame:
 @kpi("shipments_per_order", name="Shipments per order", domain="order",
      unit="shipments/order", direction="lower", grain="order", kind="mean",
      tables=FLOW_TABLES, dims=A14_DIMS)
-@_doc(
+@with_doc(
     "mean over orders fully shipped in P of count(distinct shipped shipment_id)." + _A14_DOC
     + "\n    Notes\n    -----\n    Reading: a raw count, ``exclude_customer_requested`` does not"
     " apply.\n")
@@ -408,7 +381,7 @@ def shipments_per_order(ctx: Context) -> pd.DataFrame:
 @kpi("multi_unit_order_share", name="Multi-unit order share", domain="order",
      unit="fraction", direction="none", grain="order", kind="rate", tables=FLOW_TABLES,
      dims=A14_DIMS)
-@_doc(
+@with_doc(
     "|{o fully shipped in P : Σ qty_shipped > 1}| / |{o fully shipped in P}|." + _A14_DOC
     + "\n    Notes\n    -----\n    Context for A14: single-unit orders cannot split.\n")
 def multi_unit_order_share(ctx: Context) -> pd.DataFrame:
@@ -459,7 +432,7 @@ def _touch_obs(ctx: Context, rate: bool) -> pd.DataFrame:
     anchor = u["order_terminal_at"].where(~scanless, u["last_shipped_at"])
     values = {"num": (u["touches"] == 0).astype(float), "den": 1.0} if rate else \
         {"x": u["touches"]}
-    return _obs(u, ctx, anchor=anchor, excluded=excluded, **values)
+    return observations(u, ctx, anchor=anchor, excluded=excluded, **values)
 
 
 _A15_DOC = """
@@ -487,7 +460,7 @@ _A15_DOC = """
 @kpi("order_touch_count", name="Order touch count", domain="order", unit="touches",
      direction="lower", grain="order", kind="mean", tables=(*FLOW_TABLES, "order_events"),
      dims=A15_DIMS)
-@_doc("mean touches(o) over orders reaching a terminal state in P." + _A15_DOC)
+@with_doc("mean touches(o) over orders reaching a terminal state in P." + _A15_DOC)
 def order_touch_count(ctx: Context) -> pd.DataFrame:
     return _touch_obs(ctx, rate=False)
 
@@ -495,6 +468,6 @@ def order_touch_count(ctx: Context) -> pd.DataFrame:
 @kpi("touchless_order_rate", name="Touchless order rate", domain="order", unit="fraction",
      direction="higher", grain="order", kind="rate", tables=(*FLOW_TABLES, "order_events"),
      dims=A15_DIMS)
-@_doc("|{o terminal in P : touches(o) = 0}| / |{o terminal in P}|." + _A15_DOC)
+@with_doc("|{o terminal in P : touches(o) = 0}| / |{o terminal in P}|." + _A15_DOC)
 def touchless_order_rate(ctx: Context) -> pd.DataFrame:
     return _touch_obs(ctx, rate=True)
