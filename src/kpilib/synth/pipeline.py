@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,7 @@ def generate(scenario: str = "omnichannel", seed: int = 0, start: str = "2024-01
     CP = costs.capacity(st, cat, snap)
     step("tables")
     tables = _tables(st, cat, ob, al, P, SH, R, M, C, snap, Fc, E, X, LB, CP)
-    _truth(st, cat)
+    _truth(st, cat, ob)
     if out is not None:
         writer.write_tables(tables, st.truth, out, fmt)
     return tables, st.truth
@@ -188,11 +189,22 @@ def _returns_frame(st, cat, R, line_ids, order_ids) -> pd.DataFrame:
     return df[keep]
 
 
-def _truth(st: SimState, cat: dict) -> None:
+def _truth(st: SimState, cat: dict, ob: dict) -> None:
     """What the scenario injected, for tests that check KPIs recover it."""
     sc = st.scenario
+    promo = ob["cal"]["promo_start"]
     st.truth.update({
         "description": sc.description,
+        "parameters": {k: v for k, v in asdict(sc).items() if k not in ("name", "description")},
+        "forecast_bias_note": (
+            "forecast = multiplier x planned demand x mean-one lognormal noise, weekly per "
+            "SKU-node, snapshots 1, 2 and 4 weeks ahead; expected_bias_ratio = sum of lag-1 "
+            "forecasts / sum of actual ordered units (test, fraud, duplicate and transfer orders "
+            "excluded) - 1 over the weeks inside the horizon; it differs from multiplier - 1 "
+            "where unplanned demand (marketplace spikes) or kits shift actual demand"),
+        "promotion_start_dates": [str((st.start + pd.Timedelta(days=int(d))).date())
+                                  for d in promo],
+        "promotion_length_days": 4,
         "n_skus": int(cat["n"]),
         "nodes": {"primary": "DC-1", "secondary": "DC-2", "dropship": "DS-1"},
         "marketplace_batch_interval_hours": sc.marketplace_batch_hours,
