@@ -32,8 +32,8 @@ Defaults (only for columns a row does not give):
   ``2024-01-01T00:00Z``, actor_type ``"system"``.
 - ``exceptions``: exception_type ``"other"``, is_informational ``False``, opened_at
   ``2024-01-01T00:00Z``.
-- ``shipments``: order_id ``"O1"``, node_id ``"N1"``, created_at ``2024-01-01T00:00Z``,
-  delivery_status ``"pending"``.
+- ``shipments``: order_id ``"O1"``, node_id ``"N1"``, created_at = its order's created_at
+  (``2024-01-01T00:00Z`` when the order is not in the fixture), delivery_status ``"pending"``.
 - ``shipment_lines``: shipment_id ``"S1"``, order_line_id ``"L1"``, qty_shipped 1.
 - ``pick_tasks``: node_id ``"N1"``, order_line_id ``"L1"``, sku ``"SKU1"``, qty_requested 1,
   released_at ``2024-01-01T00:00Z``.
@@ -50,7 +50,8 @@ Defaults (only for columns a row does not give):
 - ``forecasts``: sku ``"SKU1"``, node_id ``"N1"``, target_period_start ``2024-01-01``,
   period_granularity ``"day"``, forecast_made_at ``2023-12-31T00:00Z``, qty_forecast 0.
 - ``returns``: order_id ``"O1"``, order_line_id ``"L1"``, sku ``"SKU1"``, qty 1,
-  return_reason ``"other"``, rma_requested_at ``2024-01-05T00:00Z``.
+  return_reason ``"other"``, rma_requested_at = its order's created_at + 4 days
+  (``2024-01-05T00:00Z`` for the default order).
 - ``labor_hours``: node_id ``"N1"``, work_date ``2024-01-01``, activity ``"pick"``, hours 8.
 - ``node_capacity_daily``: node_id ``"N1"``, capacity_date ``2024-01-01``, capacity_unit
   ``"positions"``, usable_capacity 100, occupied 0.
@@ -137,6 +138,25 @@ def _rows(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _after_order(name: str, row: dict[str, Any], created: dict[str, Any]) -> dict[str, Any]:
+    """Default times that follow the row's order: shipments.created_at = the order's
+    created_at; returns.rma_requested_at = the order's created_at + 4 days."""
+    start = created.get(row.get("order_id", DEFAULTS.get(name, {}).get("order_id")))
+    if start is None:
+        return row
+    if name == "shipments" and "created_at" not in row:
+        return {**row, "created_at": start}
+    if name == "returns" and "rma_requested_at" not in row:
+        return {**row, "rma_requested_at": _plus_days(start, 4)}
+    return row
+
+
+def _plus_days(ts: Any, days: int) -> str:
+    start = pd.Timestamp(ts)
+    start = start.tz_localize("UTC") if start.tzinfo is None else start
+    return (start + pd.Timedelta(days=days)).isoformat()
+
+
 def _referenced_orders(tables: dict[str, list[dict[str, Any]]]) -> list[str]:
     ids: list[str] = []
     for name in ("order_lines", "order_events", "shipments", "returns", "exceptions"):
@@ -164,15 +184,13 @@ def build_frames(**tables: list[dict[str, Any]] | None) -> dict[str, pd.DataFram
     for row in _rows("order_lines", given["order_lines"]):
         row.setdefault("created_at", created.get(row["order_id"], T0))
         if "promised_delivery_at_original" not in row:
-            start = pd.Timestamp(row["created_at"])
-            start = start.tz_localize("UTC") if start.tzinfo is None else start
-            row["promised_delivery_at_original"] = (start + pd.Timedelta(days=3)).isoformat()
+            row["promised_delivery_at_original"] = _plus_days(row["created_at"], 3)
         lines.append(row)
     frames = {"orders": pd.DataFrame(orders), "order_lines": pd.DataFrame(lines)}
     for name, rows in given.items():
         if name in frames:
             continue
-        built = _rows(name, rows)
+        built = _rows(name, [_after_order(name, row, created) for row in rows])
         if name == "inventory_snapshots":
             for row in built:
                 row.setdefault("qty_available", row["qty_on_hand"] - row["qty_allocated"]
