@@ -243,6 +243,20 @@ def schedule_cmd(
     raise typer.Exit(serve(cron, params, timezone=timezone, run_now=run_now))
 
 
+@reports_app.command("export")
+def export_cmd(
+    notebook: Annotated[Path, typer.Argument(help="An executed notebook (.ipynb).")],
+    html: Annotated[Path, typer.Argument(help="The HTML file to write.")],
+) -> None:
+    """Convert one executed notebook to the offline report HTML (no code, no external URL)."""
+    from kpilib.reports.export import notebook_to_html
+
+    if not notebook.is_file():
+        typer.echo(f"error: {notebook} does not exist", err=True)
+        raise typer.Exit(2)
+    typer.echo(notebook_to_html(notebook, html))
+
+
 @reports_app.command("refresh")
 def refresh_cmd(
     notebooks: Annotated[
