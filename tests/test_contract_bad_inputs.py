@@ -211,6 +211,9 @@ FILE_CASES = [
         "products", lambda d, f: _write(f, "sku,unit_cost,stocking_policy\nCAFÉ,1,stocked\n"
                                         .encode("latin-1"))),
      ("products", None, "unreadable_file", 0)),
+    ("semicolon_separated", _file_case(
+        "nodes", lambda d, f: _write(f, f.read_bytes().replace(b",", b";"))),
+     ("nodes", None, "unreadable_file", 0)),
     ("empty_file", _file_case("order_lines", lambda d, f: _write(f, b"")),
      ("order_lines", None, "empty_file", 0)),
     ("whitespace_only_file", _file_case("returns", lambda d, f: _write(f, b"\n\n  \n")),

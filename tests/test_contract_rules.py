@@ -184,3 +184,12 @@ def test_rule_metadata_in_schema_is_consistent():
     for table, col in schema.PLANNED_COLUMNS:
         assert col in schema.TABLES[table].column_names
     assert len(RULES) == len(set(RULES))
+
+
+def test_csv_with_excel_byte_order_mark_and_crlf_loads(tmp_path):
+    folder = write_csv(baseline_frames(), tmp_path)
+    orders = folder / "orders.csv"
+    orders.write_bytes(b"\xef\xbb\xbf" + orders.read_bytes().replace(b"\n", b"\r\n"))
+    ds = kpilib.load_dataset(folder)
+    assert ds.orders["order_id"].tolist() == ["O1", "O2"]
+    assert ds.orders["currency"].tolist() == ["EUR", "EUR"]

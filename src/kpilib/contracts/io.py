@@ -3,6 +3,7 @@
 A folder holds one file per table, named ``<table>.parquet``, ``<table>.csv`` or
 ``<table>.csv.gz``. CSV files are read as text (``dtype=str``) with only the empty cell as null
 (kpi-spec §11.17), so ``"NA"`` or ``"00123"`` survive unchanged; the column checks parse them.
+CSV is UTF-8 (a byte-order mark, as Excel writes it, is accepted) and comma-separated.
 Files whose name is not a table of the schema but carry a data extension are reported as
 ``unknown_table``; other files (``truth.json``, ``README.md``) are ignored.
 
@@ -70,7 +71,10 @@ def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame | None, DataCo
             if b"\x00" in head:
                 raise ValueError("binary content (NUL bytes), not a text CSV file")
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding="utf-8", compression="infer")
+                                encoding="utf-8-sig", compression="infer")
+            if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
+                raise ValueError("semicolon-separated; kpilib reads comma-separated CSV "
+                                 "(kpi-spec §11.17), re-export with ',' as separator")
     except Exception as err:  # noqa: BLE001 - any reader failure is the same contract problem
         kind = "parquet" if suffix == ".parquet" else "CSV"
         msg = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
