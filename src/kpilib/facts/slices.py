@@ -38,52 +38,92 @@ from kpilib.facts.ops_common import ts_min
 from kpilib.facts.population import order_population
 
 KEY = ["order_id", "node"]
+UTC = "datetime64[ns, UTC]"
+
+
+def order_index(ctx: Context) -> pd.Index:
+    """Position of each order id in ``orders`` (all slice work runs on integer codes)."""
+    return ctx.memo("_ops_order_index", lambda: pd.Index(ctx.ds.orders["order_id"]))
+
+
+def line_index(ctx: Context) -> pd.Index:
+    return ctx.memo("_ops_line_index", lambda: pd.Index(ctx.ds.order_lines["order_line_id"]))
+
+
+def node_index(ctx: Context) -> pd.Index:
+    """Sorted node ids seen in nodes, line assignments, shipments and order events."""
+
+    def build() -> pd.Index:
+        parts = [ctx.ds.order_lines["assigned_node_id"]]
+        for table, col in (("nodes", "node_id"), ("shipments", "node_id"),
+                           ("order_events", "node_id")):
+            if ctx.table(table) is not None:
+                parts.append(ctx.table(table)[col])
+        ids = pd.unique(pd.concat([p.dropna().astype(object) for p in parts]))
+        return pd.Index(np.sort(ids.astype(str)))
+
+    return ctx.memo("_ops_node_index", build)
+
+
+def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
+    return index.get_indexer(values.astype(object)).astype(np.int64)
+
+
+def _key(ctx: Context, oc: np.ndarray, nc: np.ndarray) -> np.ndarray:
+    """One int64 per (order, node); node code -1 (unknown node) is kept apart."""
+    return oc * (len(node_index(ctx)) + 1) + (nc + 1)
 
 
 def leaf_lines(ctx: Context) -> pd.DataFrame:
-    """Order lines that are not kit parents: order_line_id, order_id, node + quantities."""
+    """Order lines that are not kit parents, with ``oc``/``nc`` (order and node codes), the
+    slice ``key``, ``node`` (shipping node, else last assigned) and quantities."""
 
     def build() -> pd.DataFrame:
         ol = ctx.ds.order_lines
-        parents = ol["parent_line_id"].dropna().unique()
-        lines = ol.loc[~ol["order_line_id"].isin(parents),
-                       ["order_line_id", "order_id", "assigned_node_id", "qty_ordered",
-                        "qty_cancelled_customer", "qty_cancelled_merchant",
-                        "planned_ship_by_at"]]
-        ship = segments.latest_shipment_of_line(ctx)[["order_line_id", "ship_node"]]
-        lines = lines.merge(ship, on="order_line_id", how="left")
-        lines["node"] = lines["ship_node"].astype(object).where(
-            lines["ship_node"].notna(), lines["assigned_node_id"]).astype(object)
-        return lines.drop(columns=["ship_node", "assigned_node_id"])
+        ship = segments.latest_shipment_of_line(ctx)
+        node = ol["assigned_node_id"].astype(object).to_numpy().copy()
+        if len(ship):
+            pos = _codes(line_index(ctx), ship["order_line_id"])
+            shipped = ship["ship_node"].notna().to_numpy() & (pos >= 0)
+            node[pos[shipped]] = ship["ship_node"].to_numpy()[shipped]
+        leaf = ~ol["order_line_id"].isin(ol["parent_line_id"].dropna().unique()).to_numpy()
+        lines = ol.loc[leaf, ["order_line_id", "order_id", "qty_ordered",
+                              "qty_cancelled_customer", "qty_cancelled_merchant",
+                              "planned_ship_by_at"]].copy()
+        lines["node"] = node[leaf]
+        lines["line_pos"] = np.flatnonzero(leaf)
+        lines["oc"] = _codes(order_index(ctx), lines["order_id"])
+        lines["nc"] = _codes(node_index(ctx), lines["node"])
+        lines["key"] = _key(ctx, lines["oc"].to_numpy(), lines["nc"].to_numpy())
+        return lines
 
     return ctx.memo("_ops_leaf_lines", build)
 
 
-def _line_shipped_qty(ctx: Context) -> pd.Series | None:
+def _line_shipped_qty(ctx: Context, lines: pd.DataFrame) -> np.ndarray | None:
+    """Quantity of each leaf line on confirmed shipments (None without shipment_lines)."""
     sl, sh = ctx.table("shipment_lines"), ctx.table("shipments")
     if sl is None or sh is None:
         return None
-    done = sh.loc[sh["shipped_at"].notna(), ["shipment_id"]]
-    m = sl[["shipment_id", "order_line_id", "qty_shipped"]].merge(done, on="shipment_id")
-    return m.groupby("order_line_id", sort=False)["qty_shipped"].sum()
+    done = pd.Index(sh.loc[sh["shipped_at"].notna(), "shipment_id"])
+    ok = done.get_indexer(sl["shipment_id"]) >= 0
+    pos = _codes(line_index(ctx), sl["order_line_id"])[ok]
+    qty = sl["qty_shipped"].to_numpy()[ok]
+    per_line = np.bincount(pos[pos >= 0], qty[pos >= 0], minlength=len(line_index(ctx)))
+    return per_line[lines["line_pos"].to_numpy()]
 
 
 def _line_slices(ctx: Context) -> pd.DataFrame:
     lines = leaf_lines(ctx)
     req = lines["qty_ordered"] - lines["qty_cancelled_customer"]
     rem = req - lines["qty_cancelled_merchant"]
-    shipped = _line_shipped_qty(ctx)
+    shipped = _line_shipped_qty(ctx, lines)
     frame = pd.DataFrame({
-        "order_id": lines["order_id"], "node": lines["node"],
-        "planned_ship_by": lines["planned_ship_by_at"],
+        "key": lines["key"], "planned_ship_by": lines["planned_ship_by_at"],
         "cust_cancel": req <= 0, "cancelled": rem <= 0,
+        "line_done": True if shipped is None else (rem - shipped) <= 1e-9,
     })
-    if shipped is not None:
-        got = lines["order_line_id"].map(shipped).fillna(0.0)
-        frame["line_done"] = (rem - got) <= 1e-9
-    else:
-        frame["line_done"] = True
-    g = frame.groupby(KEY, dropna=False, sort=False)
+    g = frame.groupby("key", sort=False)
     return pd.DataFrame({
         "n_lines": g.size(), "planned_ship_by": g["planned_ship_by"].min(),
         "all_customer_cancelled": g["cust_cancel"].all(), "all_cancelled": g["cancelled"].all(),
@@ -93,68 +133,85 @@ def _line_slices(ctx: Context) -> pd.DataFrame:
 
 def _shipment_slices(ctx: Context) -> pd.DataFrame:
     sh = ctx.table("shipments")
-    cols = ["order_id", "node", "first_shipped_at", "last_shipped_at", "n_shipped",
-            "n_unshipped", "carrier", "service_level"]
+    cols = ["key", "first_shipped_at", "last_shipped_at", "n_shipped", "n_unshipped",
+            "carrier", "service_level"]
     if sh is None:
-        return pd.DataFrame(columns=cols)
-    s = sh[["order_id", "node_id", "shipped_at", "carrier", "service_level", "shipment_id"]]
-    s = s.rename(columns={"node_id": "node"}).astype({"node": object})
-    g = s.groupby(KEY, sort=False)
+        return pd.DataFrame({c: pd.Series(dtype=UTC if c.endswith("_at") else
+                                          (np.int64 if c in ("key", "n_shipped",
+                                                             "n_unshipped") else object))
+                             for c in cols})
+    key = _key(ctx, _codes(order_index(ctx), sh["order_id"]),
+               _codes(node_index(ctx), sh["node_id"]))
+    s = pd.DataFrame({"key": key, "shipped_at": sh["shipped_at"].to_numpy()})
+    s["shipped_at"] = sh["shipped_at"].array
+    g = s.groupby("key", sort=False)
     out = pd.DataFrame({
         "first_shipped_at": g["shipped_at"].min(), "last_shipped_at": g["shipped_at"].max(),
         "n_shipped": g["shipped_at"].count(),
     })
     out["n_unshipped"] = g.size() - out["n_shipped"]
-    last = s.loc[s["shipped_at"].notna()].sort_values(
-        ["order_id", "node", "shipped_at", "shipment_id"]).drop_duplicates(KEY, keep="last")
-    out = out.reset_index().merge(last[[*KEY, "carrier", "service_level"]], on=KEY, how="left")
+    t = sh["shipped_at"]
+    done = np.flatnonzero(t.notna().to_numpy())
+    order = done[np.lexsort((done, t.dt.tz_localize(None).to_numpy()[done].view("int64"),
+                             key[done]))]
+    last = pd.DataFrame({"key": key[order], "carrier": sh["carrier"].to_numpy()[order],
+                         "service_level": sh["service_level"].to_numpy()[order]})
+    last = last.drop_duplicates("key", keep="last").set_index("key")
+    out = out.join(last, how="left").reset_index()
     return out[cols]
 
 
 def _first_release(ctx: Context, slices: pd.DataFrame) -> pd.Series:
     ev = ctx.table("order_events")
     if ev is None:
-        return pd.Series(pd.NaT, index=slices.index, dtype="datetime64[ns, UTC]")
+        return pd.Series(pd.NaT, index=slices.index, dtype=UTC)
     rel = ev.loc[ev["event_type"].eq("released_to_node"), ["order_id", "node_id", "event_at"]]
-    at_node = rel.dropna(subset=["node_id"]).groupby(["order_id", "node_id"])["event_at"].min()
-    at_node.index = at_node.index.set_names(KEY)
-    any_node = rel.loc[rel["node_id"].isna()].groupby("order_id")["event_at"].min()
-    t1 = slices[KEY].merge(at_node.rename("t").reset_index(), on=KEY, how="left")["t"]
-    t1 = pd.Series(t1.array, index=slices.index)
-    t2 = slices["order_id"].map(any_node)
-    return ts_min(t1.astype("datetime64[ns, UTC]"), t2.astype("datetime64[ns, UTC]"))
+    oc = _codes(order_index(ctx), rel["order_id"])
+    nc = _codes(node_index(ctx), rel["node_id"])
+    has_node = rel["node_id"].notna().to_numpy()
+    at = rel["event_at"]
+    at_node = at[has_node].groupby(_key(ctx, oc, nc)[has_node]).min()
+    any_node = at[~has_node].groupby(oc[~has_node]).min()
+    t1 = at_node.reindex(slices["key"].to_numpy())
+    t2 = any_node.reindex(slices["oc"].to_numpy())
+    return ts_min(pd.Series(t1.array, index=slices.index).astype(UTC),
+                  pd.Series(t2.array, index=slices.index).astype(UTC))
 
 
-def _hold_hours(ctx: Context, slices: pd.DataFrame) -> pd.Series:
+def _hold_hours(ctx: Context, slices: pd.DataFrame) -> np.ndarray:
     """Σ merchant hold durations placed before each slice's ``planned_ship_by`` (hours)."""
     ev = ctx.table("order_events")
-    zero = pd.Series(0.0, index=slices.index)
+    zero = np.zeros(len(slices))
     if ev is None:
         return zero
     h = ev.loc[ev["event_type"].isin(["hold_placed", "hold_released"])
-               & ev["actor_type"].ne("customer"),
-               ["order_id", "order_line_id", "event_type", "event_at", "event_id"]]
+               & ev["actor_type"].ne("customer"), ["order_id", "order_line_id", "event_type",
+                                                   "event_at"]]
     if h.empty:
         return zero
-    h = h.assign(line=h["order_line_id"].fillna("")).sort_values(
-        ["order_id", "line", "event_at", "event_id"])
-    h["k"] = h.groupby(["order_id", "line", "event_type"], sort=False).cumcount()
-    placed = h.loc[h["event_type"].eq("hold_placed"), ["order_id", "line", "k", "event_at"]]
-    released = h.loc[h["event_type"].eq("hold_released"), ["order_id", "line", "k", "event_at"]]
-    pairs = placed.merge(released, on=["order_id", "line", "k"], how="left",
-                         suffixes=("", "_end"))
+    h = h.assign(oc=_codes(order_index(ctx), h["order_id"]),
+                 lp=_codes(line_index(ctx), h["order_line_id"]),
+                 placed=h["event_type"].eq("hold_placed"))
+    h = h.assign(t=h["event_at"].dt.tz_localize(None).to_numpy().view("int64"))
+    h = h.sort_values(["oc", "lp", "t"], kind="stable")
+    h["k"] = h.groupby(["oc", "lp", "placed"], sort=False).cumcount()
+    on = ["oc", "lp", "k"]
+    pairs = h.loc[h["placed"], [*on, "event_at"]].merge(
+        h.loc[~h["placed"], [*on, "event_at"]], on=on, how="left", suffixes=("", "_end"))
     end = pairs["event_at_end"].fillna(ctx.as_of)
     pairs["dur"] = ((end - pairs["event_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
-    line_node = leaf_lines(ctx).set_index("order_line_id")["node"]
-    pairs["node"] = pairs["line"].map(line_node)
-    base = slices[[*KEY, "planned_ship_by"]].reset_index()
-    order_level = base.merge(pairs.loc[pairs["line"].eq(""), ["order_id", "event_at", "dur"]],
-                             on="order_id")
-    line_level = base.merge(pairs.loc[pairs["line"].ne(""), [*KEY, "event_at", "dur"]],
-                            on=KEY)
+    lines = leaf_lines(ctx)
+    line_key = pd.Series(lines["key"].to_numpy(), index=lines["line_pos"].to_numpy())
+    pairs["key"] = line_key.reindex(pairs["lp"].to_numpy()).to_numpy()
+    base = pd.DataFrame({"row": np.arange(len(slices)), "oc": slices["oc"].to_numpy(),
+                         "key": slices["key"].to_numpy(),
+                         "due": slices["planned_ship_by"].array})
+    order_level = base.merge(pairs.loc[pairs["lp"] < 0, ["oc", "event_at", "dur"]], on="oc")
+    line_level = base.merge(pairs.loc[pairs["lp"] >= 0, ["key", "event_at", "dur"]],
+                            on="key")
     both = pd.concat([order_level, line_level], ignore_index=True)
-    both = both.loc[both["event_at"] < both["planned_ship_by"]]
-    return zero.add(both.groupby("index")["dur"].sum(), fill_value=0.0)
+    both = both.loc[both["event_at"] < both["due"]]
+    return np.bincount(both["row"].to_numpy(), both["dur"].to_numpy(), minlength=len(slices))
 
 
 def _start_at(orders: pd.DataFrame) -> pd.Series:
@@ -167,34 +224,39 @@ def _start_at(orders: pd.DataFrame) -> pd.Series:
 def order_node_slices(ctx: Context) -> pd.DataFrame:
     """One row per order-node slice: node, release, ship deadline, ship times, cancellations
     and exclusions (see module docstring)."""
-    lines = _line_slices(ctx).astype({"node": object})
-    ships = _shipment_slices(ctx).astype({"node": object})
-    out = lines.merge(ships, on=KEY, how="outer", sort=False)
+    out = _line_slices(ctx).merge(_shipment_slices(ctx), on="key", how="outer", sort=True)
     for c in ("first_shipped_at", "last_shipped_at", "planned_ship_by"):
         out[c] = pd.to_datetime(out[c], utc=True)
-    out["n_lines"] = out["n_lines"].fillna(0).astype(int)
-    for c in ("n_shipped", "n_unshipped"):
+    for c in ("n_lines", "n_shipped", "n_unshipped"):
         out[c] = pd.to_numeric(out[c]).fillna(0).astype(int)
     for c in ("all_customer_cancelled", "all_cancelled"):
         out[c] = out[c].astype("boolean").fillna(False).astype(bool)
     has_qty = ctx.table("shipment_lines") is not None
     lines_done = out["lines_done"].astype("boolean").fillna(True).astype(bool)
     shipped_any = out["n_shipped"] > 0
-    by_qty = lines_done & shipped_any
     by_ship = shipped_any & out["n_unshipped"].eq(0)
-    out["complete"] = np.where(has_qty & out["n_lines"].gt(0), by_qty, by_ship)
+    out["complete"] = np.where(has_qty & out["n_lines"].gt(0), lines_done & shipped_any,
+                               by_ship)
     out = out.drop(columns=["lines_done"])
 
+    width = len(node_index(ctx)) + 1
+    key = out["key"].to_numpy()
+    oc, nc = key // width, key % width - 1
+    nodes = np.append(node_index(ctx).to_numpy(dtype=object), None)   # code -1 -> None
+    out.insert(0, "node", nodes[nc])
     o = ctx.ds.orders
-    pop = order_population(ctx).set_index("order_id")
-    info = o[["order_id", "channel", "order_type", "created_at", "cancelled_at"]].assign(
-        start_at=_start_at(o))
-    out = out.merge(info, on="order_id", how="left")
-    out["exclusion"] = out["order_id"].map(pop["exclusion"])
-    out["warehouse_exclusion"] = out["order_id"].map(pop["warehouse_exclusion"])
+    out.insert(0, "order_id", o["order_id"].to_numpy()[oc])
+    out["oc"] = oc
+    for c in ("channel", "order_type"):
+        out[c] = o[c].to_numpy()[oc]
+    for c, values in (("created_at", o["created_at"]), ("cancelled_at", o["cancelled_at"]),
+                      ("start_at", _start_at(o))):
+        out[c] = values.iloc[oc].array
+    pop = order_population(ctx)      # one row per order, in the order of ``orders``
+    out["exclusion"] = pop["exclusion"].to_numpy()[oc]
+    out["warehouse_exclusion"] = pop["warehouse_exclusion"].to_numpy()[oc]
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     out["fulfillment_model"] = out["node"].map(fm)
     out["released_at"] = _first_release(ctx, out)
-    out["hold_hours"] = _hold_hours(ctx, out).to_numpy()
-    out = out.sort_values(KEY, kind="stable", na_position="last").reset_index(drop=True)
+    out["hold_hours"] = _hold_hours(ctx, out)
     return out
