@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kpilib import schema
@@ -22,12 +23,15 @@ MAX_ROUNDS = 5
 
 @dataclass
 class ImportResult:
-    """Cleaned tables, the report of set-aside rows, and notes on what the source lacks."""
+    """Cleaned tables, the report of set-aside rows, notes on what the source lacks, and
+    ``derived``: tables made by kpilib rather than read from the source (e.g. backtest
+    forecasts), with how they were made."""
 
     source: str
     tables: dict[str, pd.DataFrame]
     report: list[dict] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    derived: dict[str, str] = field(default_factory=dict)
 
     def set_aside(self, table: str, reason: str, n_rows: int, detail: str = "",
                   by: str = "adapter") -> None:
@@ -47,11 +51,14 @@ class ImportResult:
         return Dataset.from_frames(**self.tables)
 
     def write(self, out: str | Path) -> Path:
-        """Write ``<table>.parquet`` files (through the contract) plus ``import_report.json``."""
+        """Write ``<table>.parquet`` files (through the contract) plus ``import_report.json``
+        (``source``, ``rows`` per table written, ``set_aside``, ``absent``, ``derived``)."""
         out = Path(out)
-        self.dataset().to_parquet(out)
+        ds = self.dataset()
+        ds.to_parquet(out)
         (out / "import_report.json").write_text(json.dumps(
-            {"source": self.source, "set_aside": self.report, "absent": self.notes},
+            {"source": self.source, "rows": {n: len(f) for n, f in ds.tables.items()},
+             "set_aside": self.report, "absent": self.notes, "derived": self.derived},
             indent=2, default=str))
         return out
 
@@ -127,10 +134,25 @@ def reject_by_contract(result: ImportResult, assume_tz: str | None = None) -> Im
 
 
 def localize(ts: pd.Series, tz: str) -> pd.Series:
-    """Parse naive local timestamps of the source and convert them to UTC (DST-safe)."""
-    parsed = pd.to_datetime(ts, errors="coerce")
-    return parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert(
+    """Parse naive local timestamps of the source (ISO 8601) and convert them to UTC.
+
+    DST rule: a wall-clock time in the hour repeated when clocks go back is read as its
+    *first* occurrence (the daylight-saving reading, the earlier instant); a time in the hour
+    skipped when clocks go forward is shifted forward to the first valid instant. Both are
+    deterministic and at most one hour off; no value becomes null (a null here would silently
+    drop an observed event, or set its order aside under a misleading rule).
+    """
+    parsed = pd.to_datetime(ts, errors="coerce", format="ISO8601")
+    first = np.ones(len(parsed), dtype=bool)  # True = DST reading of an ambiguous time
+    return parsed.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert(
         "UTC")
+
+
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` when ``frame`` lacks any of ``columns``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {missing}; found {list(frame.columns)}")
 
 
 def table_frame(name: str, data: dict) -> pd.DataFrame:

@@ -3,7 +3,10 @@
 Mapping (every choice, and what stays absent):
 
 - **Time zone.** Olist timestamps are naive local times of Brazil; they are read as
-  ``America/Sao_Paulo`` and stored in UTC. Customers' ship-to zone is the same.
+  ``America/Sao_Paulo`` and stored in UTC. Customers' ship-to zone is the same. Brazil kept
+  DST until 2019: a time in the hour repeated in February is read as its first occurrence,
+  one in the hour skipped in October/November (midnight) as the first valid instant
+  (``common.localize``; 5 values of the 15k sample are in a repeated hour).
 - **orders**: one per Olist order. ``channel = "marketplace"`` (Olist is a marketplace),
   ``order_type = "standard"``, ``is_test = False``, ``currency = "BRL"``, ``created_at`` =
   ``order_purchase_timestamp``. ``authorized_at`` stays **null**: Olist's
@@ -48,19 +51,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpilib.adapters.common import ImportResult, localize, reject_by_contract, table_frame
+from kpilib.adapters.common import (
+    ImportResult,
+    localize,
+    reject_by_contract,
+    require_columns,
+    table_frame,
+)
 
 TZ = "America/Sao_Paulo"
 FILES = {"orders": "olist_orders_dataset.csv", "items": "olist_order_items_dataset.csv"}
+COLUMNS = {
+    "orders": ("order_id", "order_status", "order_purchase_timestamp", "order_approved_at",
+               "order_delivered_carrier_date", "order_delivered_customer_date",
+               "order_estimated_delivery_date"),
+    "items": ("order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date",
+              "price", "freight_value"),
+}
 
 
 def read(src: str | Path) -> dict[str, pd.DataFrame]:
     """Read the Olist CSVs the adapter needs from folder ``src``."""
     src = Path(src)
+    if not src.is_dir():
+        raise FileNotFoundError(f"{src}: no such folder")
     missing = [f for f in FILES.values() if not (src / f).exists()]
     if missing:
         raise FileNotFoundError(f"{src}: not an Olist folder, missing {missing}")
-    return {k: pd.read_csv(src / f, dtype=str) for k, f in FILES.items()}
+    raw = {k: pd.read_csv(src / f, dtype=str) for k, f in FILES.items()}
+    for k, f in FILES.items():
+        require_columns(raw[k], COLUMNS[k], f"{src / f} (not an Olist file?)")
+    return raw
 
 
 def convert(raw: dict[str, pd.DataFrame]) -> ImportResult:
@@ -69,8 +90,8 @@ def convert(raw: dict[str, pd.DataFrame]) -> ImportResult:
     for c in ("order_purchase_timestamp", "order_approved_at", "order_delivered_carrier_date",
               "order_delivered_customer_date"):
         o[c] = localize(o[c], TZ)
-    est = pd.to_datetime(o["order_estimated_delivery_date"]).dt.normalize()
-    o["promise"] = est.dt.tz_localize(TZ).dt.tz_convert("UTC")
+    est = o["order_estimated_delivery_date"].str[:10]  # a date (the source writes 00:00:00)
+    o["promise"] = localize(est, TZ)  # midnight may not exist on a DST-start day: 01:00
     items["price"] = items["price"].astype(float)
     items["freight_value"] = items["freight_value"].astype(float)
     items["shipping_limit_date"] = localize(items["shipping_limit_date"], TZ)

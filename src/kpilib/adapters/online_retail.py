@@ -33,20 +33,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpilib.adapters.common import ImportResult, localize, reject_by_contract, table_frame
+from kpilib.adapters.common import (
+    ImportResult,
+    localize,
+    reject_by_contract,
+    require_columns,
+    table_frame,
+)
 
 TZ = "Europe/London"
 POSTAGE = ("POST", "DOT", "C2")
 NON_PRODUCT = ("M", "m", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK")
+COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+           "CustomerID", "Country")
 
 
 def read(src: str | Path) -> pd.DataFrame:
     """All monthly CSVs of folder ``src`` in file order (one frame)."""
+    if not Path(src).is_dir():
+        raise FileNotFoundError(f"{src}: no such folder")
     files = sorted(Path(src).glob("online_retail_*.csv"))
     if not files:
-        raise FileNotFoundError(f"{src}: no online_retail_*.csv files")
+        raise FileNotFoundError(f"{src}: not an Online Retail folder, no online_retail_*.csv "
+                                "files")
     frames = [pd.read_csv(f, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str})
               for f in files]
+    for f, frame in zip(files, frames, strict=True):
+        require_columns(frame, COLUMNS, f"{f} (not an Online Retail file?)")
     return pd.concat(frames, ignore_index=True)
 
 
