@@ -37,6 +37,7 @@ IMPLAUSIBLE_FACTOR = 10.0
 def check_foreign_keys(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
     """``foreign_key`` problems; lookups are ``isin`` on the referenced unique values."""
     problems = []
+    keys: dict[str, np.ndarray] = {}  # referenced column -> its unique values (computed once)
     for name, frame in tables.items():
         for col in schema.TABLES[name].columns:
             if not col.references:
@@ -45,7 +46,9 @@ def check_foreign_keys(tables: dict[str, pd.DataFrame]) -> list[DataContractErro
             if ref_table not in tables:
                 continue
             values = frame[col.name]
-            allowed = pd.unique(tables[ref_table][ref_col].dropna())
+            if col.references not in keys:
+                keys[col.references] = pd.unique(tables[ref_table][ref_col].dropna())
+            allowed = keys[col.references]
             bad = (values.notna() & ~values.isin(allowed)).to_numpy()
             if bad.any():
                 n_values = values[bad].nunique()
