@@ -132,12 +132,20 @@ def compute_one(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame:
 
 
 def recorded(ctx: Context, requirement: str) -> bool:
-    """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs."""
+    """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs, in rows
+    of real orders (rows of test, fraud and duplicate orders prove nothing about capture)."""
+    from kpilib.facts.population import order_population
+
     where, _, value = requirement.partition("=")
     table, _, column = where.partition(".")
     frame = ctx.table(table)
     if frame is None or column not in frame.columns:
         return False
+    if "order_id" in frame.columns:
+        pop = order_population(ctx)
+        fake = pop.loc[pop["exclusion"].isin(["is_test", "fraud_cancel", "duplicate"]),
+                       "order_id"]
+        frame = frame.loc[~frame["order_id"].isin(fake)]
     return bool(frame[column].eq(value).any()) if value else bool(frame[column].notna().any())
 
 

@@ -205,10 +205,19 @@ def test_backorder_snapshots_at_each_day_end():
 
 
 def test_no_open_backorder_is_undefined():
-    ds = make(None, None, [ship("S1", "L1")])
+    # backorders are recorded in this data (L1 was backordered), but none is open at as_of
+    ds = make(None, None, [ship("S1", "L1")], [bo("L1", "2024-01-01T06:00Z")])
     row = one(ds, "backorder_age_hours")
     assert row["status"] == "undefined" and np.isnan(row["value"])
     assert one(ds, "backorder_units_open")["status"] == "undefined"
+
+
+def test_backorder_kpis_unavailable_when_no_backorder_is_ever_recorded():
+    # no backordered event anywhere: "0% backorders" would be a claim the data cannot make
+    ds = make(None, None, [ship("S1", "L1")])
+    for kpi in ("backorder_rate", "backorder_age_hours", "backorder_units_open"):
+        row = one(ds, kpi)
+        assert row["status"] == "unavailable" and "backordered" in row["note"]
 
 
 def test_kit_parent_filled_through_components():

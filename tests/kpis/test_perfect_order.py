@@ -340,7 +340,11 @@ def test_perfect_condition_population_and_evidence():
 
 
 def test_maturity_status_per_kpi():
-    ds = make(ships=[ship("S1", "L1")])       # delivered 2024-01-03
+    # delivered 2024-01-03; a documentation defect recorded 17 days later is outside A4's
+    # 14-day window (so A4 stays ok) and shows that defects are captured in this data
+    late_defect = [{"order_id": "O1", "order_line_id": "L1", "event_type": "doc_defect",
+                    "event_at": "2024-01-20T00:00Z"}]
+    ds = make(ships=[ship("S1", "L1")], events=late_defect)
     # 20 days later: A2/A4/A6 windows (14 d) closed, A1/A5 (30 d) open; A3 has none
     status = {k: one(ds, k, as_of="2024-01-23T00:00Z")["status"] for k in A}
     assert status == {"perfect_order_rate": "preliminary", "in_full_rate": "ok",

@@ -128,7 +128,8 @@ def unit_fill_rate(ctx: Context) -> pd.DataFrame:
 
 @kpi("backorder_rate", name="Backorder rate", domain="order", unit="fraction",
      direction="lower", grain="order line", kind="rate", tables=(*TABLES, "order_events"),
-     dims=ORDER_DIMS, params=("maturity_days",))
+     dims=ORDER_DIMS, params=("maturity_days",),
+     requires=("order_events.event_type=backordered",))
 def backorder_rate(ctx: Context) -> pd.DataFrame:
     """|{l created in P : l entered backorder}| / |{l created in P}|.
 
@@ -167,7 +168,8 @@ def _snapshot_obs(ctx: Context, rows: pd.DataFrame, **cols: pd.Series) -> pd.Dat
 
 @kpi("backorder_age_hours", name="Backorder age", domain="order", unit="hours",
      direction="lower", grain="open backordered line (snapshot)", kind="mean",
-     tables=(*TABLES, "order_events"), dims=ORDER_DIMS, snapshot=True)
+     tables=(*TABLES, "order_events"), dims=ORDER_DIMS, snapshot=True,
+     requires=("order_events.event_type=backordered",))
 def backorder_age_hours(ctx: Context) -> pd.DataFrame:
     """mean over open backorders at t of (t − backorder start), in hours; with p50, p90, n.
 
@@ -183,7 +185,8 @@ def backorder_age_hours(ctx: Context) -> pd.DataFrame:
 
 @kpi("backorder_units_open", name="Backorder units open", domain="order", unit="units",
      direction="lower", grain="open backordered line (snapshot)", kind="sum",
-     tables=(*TABLES, "order_events"), dims=ORDER_DIMS, snapshot=True)
+     tables=(*TABLES, "order_events"), dims=ORDER_DIMS, snapshot=True,
+     requires=("order_events.event_type=backordered",))
 def backorder_units_open(ctx: Context) -> pd.DataFrame:
     """Σ over open backorders at t of (r_l − cm_l(t) − shipped_l(t)) units; denominator =
     open lines.

@@ -103,7 +103,8 @@ def on_time_delivery_rate(ctx: Context) -> pd.DataFrame:
 
 @kpi("documentation_accuracy_rate", name="Documentation accuracy rate", domain="order",
      unit="fraction", direction="higher", grain="commit unit", kind="rate",
-     tables=(*BASE_TABLES, "order_events"), dims=ORDER_DIMS, params=COMMON)
+     tables=(*BASE_TABLES, "order_events"), dims=ORDER_DIMS, params=COMMON,
+     requires=("order_events.event_type=doc_defect",))
 def documentation_accuracy_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u doc_ok(u) / |U|, doc_ok(u) = no doc_defect event of u at or before delivery + 14 d.
 
