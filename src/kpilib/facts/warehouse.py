@@ -13,8 +13,9 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.ops_common import day_anchor, engine_periods, hours
+from kpilib.facts.ops_common import day_anchor, engine_periods, hours, ns
 from kpilib.facts.population import order_population
+from kpilib.facts.slices import line_index, order_index
 
 RETURN_PICK_ERRORS = ("wrong_item", "missing_item")
 B2_MATURITY_DAYS = 14
@@ -31,22 +32,36 @@ def maturity_days(ctx: Context, default: int) -> float:
     return float(default if value is None else value)
 
 
+def take(values, pos: np.ndarray) -> np.ndarray:
+    """``values[pos]`` as objects, with None where ``pos`` is -1 (not found)."""
+    return np.append(np.asarray(values, dtype=object), None)[pos]
+
+
 def pick_tasks(ctx: Context) -> pd.DataFrame:
     """Non-cancelled pick tasks with order_id, channel, warehouse_exclusion, product dims,
-    ``picker`` and ``task_error`` (error detected at any point, except a short the picker
-    reported correctly: ``short_reported`` with error type ``wrong_qty`` or none)."""
+    ``picker``, integer codes ``lp`` (order line position), ``oc`` (order) and ``nc`` (node),
+    and ``task_error`` (error detected at any point, except a short the picker reported
+    correctly: ``short_reported`` with error type ``wrong_qty`` or none)."""
 
     def build() -> pd.DataFrame:
         pt = ctx.table("pick_tasks")
         t = pt.loc[pt["status"].ne("cancelled"),
                    ["task_id", "node_id", "wave_id", "order_line_id", "sku", "qty_requested",
                     "qty_picked", "released_at", "picked_at", "picker_id", "short_reported",
-                    "error_detected", "error_type"]]
-        line_order = ctx.ds.order_lines[["order_line_id", "order_id"]]
-        t = t.merge(line_order, on="order_line_id", how="left")
-        t = t.merge(_order_info(ctx), on="order_id", how="left")
-        t = t.merge(segments.sku_dims(ctx)[["sku", "supplier", "product_class"]], on="sku",
-                    how="left")
+                    "error_detected", "error_type"]].reset_index(drop=True)
+        lp = line_index(ctx).get_indexer(t["order_line_id"])
+        t["lp"] = lp
+        t["order_id"] = take(ctx.ds.order_lines["order_id"], lp)
+        oc = order_index(ctx).get_indexer(t["order_id"])
+        t["oc"] = oc
+        pop = order_population(ctx)          # one row per order, in the order of ``orders``
+        for c in ("channel", "order_type", "warehouse_exclusion"):
+            t[c] = take(pop[c], oc)
+        sd = segments.sku_dims(ctx)
+        sp = pd.Index(sd["sku"]).get_indexer(t["sku"])
+        for c in ("supplier", "product_class"):
+            t[c] = take(sd[c], sp)
+        t["nc"], _ = pd.factorize(t["node_id"], sort=True)
         excused = t["short_reported"] & (t["error_type"].isna() | t["error_type"].eq("wrong_qty"))
         t["task_error"] = t["error_detected"] & ~excused
         fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
@@ -58,51 +73,59 @@ def pick_tasks(ctx: Context) -> pd.DataFrame:
     return ctx.memo("_ops_pick_tasks", build)
 
 
-def return_pick_errors(ctx: Context) -> pd.DataFrame:
-    """order_line_id, rma_requested_at of returns whose reason is a picking error (B2)."""
+def _return_error_deadline(ctx: Context, lp: np.ndarray) -> np.ndarray:
+    """Earliest wrong/missing-item RMA request (int64 ns, NAT if none) per line position."""
+    n = len(line_index(ctx))
+    first = np.full(n + 1, np.iinfo(np.int64).max)
     rt = ctx.table("returns")
-    if rt is None:
-        return pd.DataFrame({"order_line_id": pd.Series(dtype=object),
-                             "rma_requested_at": pd.Series(dtype="datetime64[ns, UTC]")})
-    r = rt.loc[rt["return_reason"].isin(RETURN_PICK_ERRORS), ["order_line_id",
-                                                                "rma_requested_at"]]
-    return r.groupby("order_line_id", as_index=False)["rma_requested_at"].min()
+    if rt is not None:
+        r = rt.loc[rt["return_reason"].isin(RETURN_PICK_ERRORS)]
+        pos = line_index(ctx).get_indexer(r["order_line_id"])
+        np.minimum.at(first, np.where(pos >= 0, pos, n), ns(r["rma_requested_at"]))
+    return first[np.where(lp >= 0, lp, n)]
 
 
-def pick_units(ctx: Context, keys: list[str]) -> pd.DataFrame:
-    """Pick tasks reduced to units ``keys`` (+ any ``ctx.by`` task dims): one row each with
-    ``picked`` (every task picked), ``last_picked_at``, ``error`` (a task error, or a
-    wrong/missing-item return on one of its lines requested within the maturity window after
-    the line's last pick), ``preliminary`` (last pick younger than the window) and the
-    warehouse exclusion."""
+def pick_units(ctx: Context, unit: str) -> pd.DataFrame:
+    """Pick tasks reduced to units (``unit='line'``: order line at a node; ``'order'``:
+    order at a node) and the ``ctx.by`` task dims: one row each with ``order_id``,
+    ``order_line_id`` (line units), ``node_id``, ``picked`` (every task picked),
+    ``last_picked_at``, ``error`` (a task error, or a wrong/missing-item return on one of its
+    lines requested within the maturity window after the line's last pick), ``preliminary``
+    (last pick younger than the window) and the warehouse exclusion."""
     t = pick_tasks(ctx)
     window = pd.Timedelta(days=maturity_days(ctx, B2_MATURITY_DAYS))
-    line_key = ["order_line_id", "node_id"]
-    line_last = t.groupby(line_key, sort=False)["picked_at"].transform("max")
-    ret = return_pick_errors(ctx).set_index("order_line_id")["rma_requested_at"]
-    rma = t["order_line_id"].map(ret)
-    ret_error = rma.notna() & line_last.notna() & (rma <= line_last + window)
-    dims = [d for d in ctx.by if d in t.columns and d not in keys]
+    width = int(t["nc"].max()) + 2 if len(t) else 1
+    line_key = t["lp"].to_numpy().astype(np.int64) * width + t["nc"].to_numpy()
+    last_ns = pd.Series(ns(t["picked_at"])).where(t["picked_at"].notna().to_numpy())
+    line_last = last_ns.groupby(line_key).transform("max").to_numpy()
+    rma = _return_error_deadline(ctx, t["lp"].to_numpy())
+    ret_error = ~np.isnan(line_last) & (rma <= line_last + window.value)
+    base = t["lp"] if unit == "line" else t["oc"]
+    key = base.to_numpy().astype(np.int64) * width + t["nc"].to_numpy()
+    dims = [d for d in ctx.by if d in t.columns]
     frame = pd.DataFrame({
-        **{k: t[k] for k in [*keys, *dims]},
+        "_key": key, **{d: t[d] for d in dims},
         "open": t["picked_at"].isna(), "picked_at": t["picked_at"],
         "error": t["task_error"] | ret_error,
-        "warehouse_exclusion": t["warehouse_exclusion"],
     })
-    g = frame.groupby([*keys, *dims], sort=False, dropna=False)
+    g = frame.groupby(["_key", *dims], sort=False, dropna=False)
     out = pd.DataFrame({
         "picked": ~g["open"].any(), "last_picked_at": g["picked_at"].max(),
-        "error": g["error"].any(), "warehouse_exclusion": g["warehouse_exclusion"].first(),
+        "error": g["error"].any(), "_row": g["open"].idxmax(),
     }).reset_index()
+    first = t.iloc[out["_row"].to_numpy()]
+    for c in ("order_id", "node_id", "warehouse_exclusion", *(
+            ["order_line_id"] if unit == "line" else [])):
+        out[c] = first[c].to_numpy()
     out["preliminary"] = out["last_picked_at"] + window > ctx.as_of
-    return out
+    return out.drop(columns=["_key", "_row"])
 
 
 @fact("pick_lines", grain="pick line (order line at a node)", tables=("pick_tasks",))
 def pick_lines(ctx: Context) -> pd.DataFrame:
     """One row per order line picked at a node: picked, last_picked_at, error, preliminary
     (B2 line picking accuracy, before any segmentation)."""
-    return pick_units(ctx, ["order_line_id", "node_id", "order_id"])
+    return pick_units(ctx, "line")
 
 
 @fact("receipt_lines", grain="receipt line", tables=("receipts",))

@@ -11,6 +11,8 @@ from kpilib.context import Context
 from kpilib.facts import slices as _slices_fact  # noqa: F401  (registers order_node_slices)
 from kpilib.facts.ops_common import day_anchor, engine_periods
 from kpilib.facts.population import order_population
+from kpilib.facts.slices import line_index, order_index
+from kpilib.facts.warehouse import take
 from kpilib.registry import kpi
 
 B7_DIMS = ("node", "fulfillment_model", "channel")
@@ -55,16 +57,26 @@ def _shipped_slices(ctx: Context) -> pd.DataFrame:
     return out.loc[keep.to_numpy()]
 
 
-def _freight(ctx: Context, slices: pd.DataFrame) -> pd.DataFrame:
+def _order_reason(ctx: Context, oc: np.ndarray) -> np.ndarray:
+    """Warehouse exclusion of each order code, plus ``transfer_order`` unless included."""
+    pop = order_population(ctx)                 # one row per order, in the order of orders
+    reason = take(pop["warehouse_exclusion"], oc)
+    if not ctx.param("include_transfers"):
+        transfer = take(pop["order_type"], oc) == "transfer"
+        reason = np.where(pd.isna(reason) & transfer, "transfer_order", reason)
+    return reason
+
+
+def _freight(ctx: Context) -> pd.DataFrame:
+    """Parcel cost of shipments confirmed in the window, by period, node and channel."""
     sh = ctx.table("shipments")
     s = sh.loc[sh["shipped_at"].notna(), ["order_id", "node_id", "shipped_at", "parcel_cost"]]
     keep, period = engine_periods(ctx, s["shipped_at"])
-    s = s.assign(period=period).loc[keep.to_numpy()].rename(columns={"node_id": "node"})
-    info = slices.drop(columns=["period"]).drop_duplicates(["order_id", "node"])
-    s = s.merge(info, on=["order_id", "node"], how="inner")
-    s = s.loc[s["excluded"].isna()]
-    return pd.DataFrame({"period": s["period"], "node": s["node"], "channel": s["channel"],
-                         "num": s["parcel_cost"].fillna(0.0)})
+    oc = order_index(ctx).get_indexer(s["order_id"])
+    ok = keep.to_numpy() & pd.isna(_order_reason(ctx, oc))
+    return pd.DataFrame({"period": period[ok], "node": s["node_id"][ok],
+                         "channel": take(order_population(ctx)["channel"], oc[ok]),
+                         "num": s["parcel_cost"][ok].fillna(0.0)})
 
 
 def _cost_obs(ctx: Context, freight: bool) -> pd.DataFrame:
@@ -83,7 +95,7 @@ def _cost_obs(ctx: Context, freight: bool) -> pd.DataFrame:
     share = (rows["den"] / rows["s_node"]).where(rows["s_node"] > 0, 1.0)
     rows["num"] = rows["cost"].fillna(0.0) * share
     if freight:
-        f = _freight(ctx, slices).groupby([*node_key, *ch], dropna=False)["num"].sum()
+        f = _freight(ctx).groupby([*node_key, *ch], dropna=False)["num"].sum()
         rows = rows.merge(f.rename("freight").reset_index(), on=[*node_key, *ch], how="left")
         rows["num"] += rows["freight"].fillna(0.0)
     rows["n"] = rows["den"].astype(int)
@@ -158,29 +170,34 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     units shipped. Currencies are not converted (§8 has no rates).
     """
     sh = ctx.table("shipments")
-    sh = sh.loc[sh["shipped_at"].notna()]
-    sl = ctx.table("shipment_lines")[["shipment_id", "order_line_id", "qty_shipped"]]
-    ol = ctx.ds.order_lines[["order_line_id", "sku", "unit_price"]]
-    lines = sl.merge(sh[["shipment_id"]], on="shipment_id").merge(ol, on="order_line_id",
-                                                                    how="left")
-    lines["rev"] = lines["qty_shipped"] * lines["unit_price"].fillna(0.0)
+    sh = sh.loc[sh["shipped_at"].notna()].reset_index(drop=True)
+    sl = ctx.table("shipment_lines")
+    spos = pd.Index(sh["shipment_id"]).get_indexer(sl["shipment_id"])
+    lines = sl.loc[spos >= 0, ["order_line_id", "qty_shipped"]].assign(spos=spos[spos >= 0])
+    lp = line_index(ctx).get_indexer(lines["order_line_id"])
+    ol = ctx.ds.order_lines
+    price = pd.to_numeric(take(ol["unit_price"], lp)).astype(float)
+    lines["rev"] = lines["qty_shipped"].to_numpy() * np.nan_to_num(price)
     ldims = [d for d in ctx.by if d in LINE_DIMS]
     if ldims:
-        lines = lines.merge(segments.sku_dims(ctx)[["sku", *[d for d in ldims if d != "sku"]]],
-                            on="sku", how="left")
-    g = lines.groupby(["shipment_id", *ldims], dropna=False, sort=False)
+        sd = segments.sku_dims(ctx)
+        sp = pd.Index(sd["sku"]).get_indexer(take(ol["sku"], lp))
+        for d in ldims:
+            lines[d] = take(sd[d], sp)
+    g = lines.groupby(["spos", *ldims], dropna=False, sort=False)
     parts = pd.DataFrame({"rev": g["rev"].sum(), "qty": g["qty_shipped"].sum()}).reset_index()
-    parts["qty_total"] = parts.groupby("shipment_id")["qty"].transform("sum")
-    parts["n_parts"] = parts.groupby("shipment_id")["qty"].transform("size")
-    pop = order_population(ctx).set_index("order_id")
-    head = sh[["shipment_id", "order_id", "node_id", "carrier", "service_level", "shipped_at",
+    parts["qty_total"] = parts.groupby("spos")["qty"].transform("sum")
+    parts["n_parts"] = parts.groupby("spos")["qty"].transform("size")
+    head = sh[["order_id", "node_id", "carrier", "service_level", "shipped_at",
                "parcel_cost", "parcel_cost_final"]].rename(columns={"node_id": "node"})
-    m = head.merge(parts, on="shipment_id", how="left")
-    m["channel"] = m["order_id"].map(pop["channel"])
-    replacement = m["order_id"].map(pop["order_type"]).eq("replacement")
+    m = head.assign(spos=np.arange(len(head))).merge(parts, on="spos", how="left")
+    oc = order_index(ctx).get_indexer(m["order_id"])
+    pop = order_population(ctx)
+    m["channel"] = take(pop["channel"], oc)
+    replacement = take(pop["order_type"], oc) == "replacement"
     share = (m["qty"] / m["qty_total"]).where(m["qty_total"] > 0, 1.0 / m["n_parts"])
     share = share.fillna(1.0)
-    reason = m["order_id"].map(pop["warehouse_exclusion"])
+    reason = pd.Series(take(pop["warehouse_exclusion"], oc), index=m.index)
     reason = reason.where(reason.notna() | m["parcel_cost"].notna(), "missing_parcel_cost")
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     m["fulfillment_model"] = m["node"].map(fm)

@@ -22,8 +22,8 @@ def _dims(frame: pd.DataFrame, ctx: Context) -> dict[str, pd.Series]:
     return {d: frame[d] for d in ctx.by if d in frame.columns}
 
 
-def _accuracy_obs(ctx: Context, keys: list[str]) -> pd.DataFrame:
-    u = pick_units(ctx, keys)
+def _accuracy_obs(ctx: Context, unit: str) -> pd.DataFrame:
+    u = pick_units(ctx, unit)
     return pd.DataFrame({
         **_dims(u, ctx),
         "anchor": u["last_picked_at"].where(u["picked"]),
@@ -53,7 +53,7 @@ _B2_DOC = """
 def order_picking_accuracy(ctx: Context) -> pd.DataFrame:
     """order_picking_accuracy = |{slices picked in P with no pick error}| / |{slices picked
     in P}|; slice = the pick tasks of one order at one node; anchor = its last pick."""
-    return _accuracy_obs(ctx, ["order_id", "node_id"])
+    return _accuracy_obs(ctx, "order")
 
 
 @kpi("line_picking_accuracy", name="Line picking accuracy", domain="fulfillment",
@@ -63,7 +63,7 @@ def order_picking_accuracy(ctx: Context) -> pd.DataFrame:
 def line_picking_accuracy(ctx: Context) -> pd.DataFrame:
     """line_picking_accuracy = |{pick lines picked in P with no error}| / |{pick lines picked
     in P}|; pick line = the pick tasks of one order line at one node; anchor = last pick."""
-    return _accuracy_obs(ctx, ["order_line_id", "node_id"])
+    return _accuracy_obs(ctx, "line")
 
 
 order_picking_accuracy.__doc__ += _B2_DOC
