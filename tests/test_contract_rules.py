@@ -85,9 +85,10 @@ def test_assume_tz_handles_dst_gaps_and_repeats():
     frames = build_frames(orders=[{"created_at": "2024-03-31 02:30"},     # does not exist
                                   {"created_at": "2024-10-27 02:30"}])    # happens twice
     ds = kpilib.Dataset.from_frames(assume_tz="Europe/Berlin", **frames)
-    # gap: shifted forward to 03:00 CEST = 01:00 UTC; repeat: read as standard time (CET)
+    # gap: shifted forward to 03:00 CEST = 01:00 UTC; repeat: first occurrence, still summer
+    # time (CEST, UTC+2): 02:30 - 2 h = 00:30 UTC
     assert ds.orders["created_at"].tolist() == [pd.Timestamp("2024-03-31T01:00Z"),
-                                                 pd.Timestamp("2024-10-27T01:30Z")]
+                                                 pd.Timestamp("2024-10-27T00:30Z")]
 
 
 def test_bad_assume_tz_is_a_parameter_error():

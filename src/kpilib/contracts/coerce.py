@@ -7,7 +7,8 @@ ts -> datetime64[ns, UTC].
 Timestamps: a value with an explicit offset (``Z``, ``+02:00``) is converted to UTC, so a column
 may mix offsets. A value without offset is *naive*: rule ``naive_timestamp`` unless the caller
 passes ``assume_tz``, in which case naive values are read as wall-clock times in that zone
-(DST-ambiguous times read as standard time, non-existent ones shifted forward) and converted to
+(a time repeated when clocks go back reads as its first occurrence, like Python's ``fold=0``;
+a time skipped when clocks go forward is shifted forward) and converted to
 UTC. A column that mixes naive and offset values is reported on its naive rows the same way.
 
 Rules: ``missing_column`` (a required column is absent), ``wrong_type`` (a non-null value that
@@ -120,7 +121,7 @@ def _parse_ts(s: pd.Series, assume_tz: str | None) -> tuple[pd.Series, np.ndarra
             naive = naive & ~bad
     if assume_tz is not None and naive.any():
         local = naive_vals[naive].dt.tz_localize(
-            assume_tz, ambiguous=np.zeros(int(naive.sum()), bool), nonexistent="shift_forward")
+            assume_tz, ambiguous=np.ones(int(naive.sum()), bool), nonexistent="shift_forward")
         out[naive] = local.dt.tz_convert("UTC")
         naive = np.zeros(n, bool)
     return out.astype(UTC_DTYPE), bad, naive
