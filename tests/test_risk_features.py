@@ -162,6 +162,25 @@ def test_leakage_post_release_events_do_not_change_features(ds, drop_events):
             == 1.0)
 
 
+def test_leakage_line_added_after_release_is_not_a_feature(ds):
+    # an edit at 06:00 adds a line to O3 (released 04:00) with an earlier deadline and promise
+    before = release_features(ds).set_index("order_id").loc["O3"]
+    tables = {k: v for k, v in ds.tables.items()}
+    extra = tables["order_lines"].iloc[[2]].copy()
+    extra["order_line_id"] = "L3b"
+    extra["created_at"] = pd.Timestamp(ts("06:00"))
+    extra["planned_ship_by_at"] = pd.Timestamp(ts("08:00"))
+    extra["promised_delivery_at_original"] = pd.Timestamp(ts("09:00"))
+    extra["qty_ordered"] = 5.0
+    tables["order_lines"] = pd.concat([tables["order_lines"], extra], ignore_index=True)
+    after = release_features(_ns(tables, ds.data_as_of)).set_index("order_id").loc["O3"]
+    pd.testing.assert_series_equal(after[NUMERIC], before[NUMERIC])
+    assert after["deadline"] == before["deadline"] == pd.Timestamp(ts("20:00"))
+    # ...but the outcome counts it: L3b was never shipped by 08:00, so O3 is late
+    out = ship_outcomes(_ns(tables, ds.data_as_of)).set_index("order_id")
+    assert out.loc["O3", "late"] == 1.0
+
+
 def test_leakage_on_generated_data():
     from kpilib.synth import generate
 

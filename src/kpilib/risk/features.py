@@ -1,8 +1,10 @@
 """Features known at release time, and ship-by outcomes with the time they became known.
 
 Population: non-test, non-transfer orders with a ``released_to_node`` event and at least one line
-with ``planned_ship_by_at``. Release ``r`` = the order's first ``released_to_node`` event; its
-node is that event's ``node_id``. Deadline = earliest ``planned_ship_by_at`` of its lines.
+(created by release) with ``planned_ship_by_at``. Release ``r`` = the order's first
+``released_to_node`` event; its node is that event's ``node_id``. Deadline = earliest
+``planned_ship_by_at`` of the lines created ``<= r`` (deadlines and promises are taken as fixed
+when a line is created).
 
 Every feature of an order reads only records with a timestamp ``<= r`` (leakage rule):
 
@@ -220,16 +222,18 @@ def release_features(ds: Any) -> pd.DataFrame:
     first = rel.drop_duplicates("order_id", keep="first")
     base = orders.merge(first, on="order_id", how="inner")
     lines = line_completion(ds)
-    dl = lines[lines["planned_ship_by_at"].notna()].groupby("order_id")["planned_ship_by_at"].min()
-    base["deadline"] = base["order_id"].map(dl)
-    base = base[base["deadline"].notna()].sort_values(["release_at", "order_id"], kind="stable")
-    base = base.reset_index(drop=True)
-    # lines known at release
+    # lines known at release (a line added by a later edit is not)
     lr = lines.merge(base[["order_id", "release_at"]], on="order_id")
     lr = lr[lr["created_at"] <= lr["release_at"]]
-    agg = lr.groupby("order_id").agg(lines=("order_line_id", "size"), units=("qty_ordered", "sum"))
+    prom = ds.order_lines.set_index("order_line_id")["promised_delivery_at_original"]
+    lr = lr.assign(promised=lr["order_line_id"].map(prom))
+    agg = lr.groupby("order_id").agg(
+        lines=("order_line_id", "size"), units=("qty_ordered", "sum"),
+        deadline=("planned_ship_by_at", "min"), promised=("promised", "min"))
     base = base.join(agg, on="order_id")
-    promised = ds.order_lines.groupby("order_id")["promised_delivery_at_original"].min()
+    base = base[base["deadline"].notna()].sort_values(["release_at", "order_id"], kind="stable")
+    base = base.reset_index(drop=True)
+    promised = base.set_index("order_id")["promised"]
     hours = pd.Timedelta(hours=1)
     base["promised_lead_hours"] = (base["order_id"].map(promised) - base["created_at"]) / hours
     base["slack_hours"] = (base["deadline"] - base["release_at"]) / hours

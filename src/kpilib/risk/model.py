@@ -41,7 +41,8 @@ SEED = 0
 def labelled(ds: Any) -> pd.DataFrame:
     """Release features joined with outcomes (``late`` NaN when not known yet)."""
     feats = release_features(ds)
-    return feats.merge(ship_outcomes(ds), on=["order_id", "deadline"], how="left")
+    outcomes = ship_outcomes(ds).drop(columns="deadline")  # the label covers every line
+    return feats.merge(outcomes, on="order_id", how="left")
 
 
 def time_split(frame: pd.DataFrame, cutoff: Any = None, train_share: float = 0.7
