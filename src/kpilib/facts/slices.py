@@ -142,8 +142,7 @@ def _shipment_slices(ctx: Context) -> pd.DataFrame:
                              for c in cols})
     key = _key(ctx, _codes(order_index(ctx), sh["order_id"]),
                _codes(node_index(ctx), sh["node_id"]))
-    s = pd.DataFrame({"key": key, "shipped_at": sh["shipped_at"].to_numpy()})
-    s["shipped_at"] = sh["shipped_at"].array
+    s = pd.DataFrame({"key": key, "shipped_at": sh["shipped_at"].array})
     g = s.groupby("key", sort=False)
     out = pd.DataFrame({
         "first_shipped_at": g["shipped_at"].min(), "last_shipped_at": g["shipped_at"].max(),
