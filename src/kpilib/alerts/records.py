@@ -179,7 +179,9 @@ def from_bands(
         rows["alert_key"] = [alert_key(k, s) for k, s in zip(rows["kpi"], rows["segment"],
                                                              strict=True)]
     if not rows.empty:
-        rows = rows[rows["band"].isin(("stressed", "critical")) & rows["alertable"].astype(bool)]
+        alertable = (rows["alertable"].astype(bool) if "alertable" in rows
+                     else rows.get("status", pd.Series("ok", index=rows.index)) == "ok")
+        rows = rows[rows["band"].isin(("stressed", "critical")) & alertable]
     steps = _step_days(banded) if len(rows) else {}
     records = [{
         "alert_key": r["alert_key"], "alert_id": alert_id(r["alert_key"]), "kpi": r["kpi"],
