@@ -25,7 +25,10 @@ NODE_ROWS = (
 def build_catalog(st: SimState) -> dict:
     """Draw the catalogue; returns arrays keyed by name (one entry per SKU unless noted)."""
     rng, sc = st.rng, st.scenario
-    n = max(40, int(round(sc.n_skus * max(st.scale, 0.08))))
+    # the catalogue grows with volume up to scale 1, then with its square root (a 20x busier
+    # shop does not sell 20x as many SKUs); at least 40 SKUs
+    growth = st.scale if st.scale <= 1 else float(np.sqrt(st.scale))
+    n = max(40, int(round(sc.n_skus * growth)))
     mix = np.array([sc.class_mix[c] for c in CLASSES])
     cls = rng.choice(len(CLASSES), size=n, p=mix / mix.sum())
     cls.sort(kind="stable")

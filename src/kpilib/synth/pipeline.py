@@ -122,39 +122,56 @@ def _pick_error_times(st: SimState, P: dict, SH: dict) -> None:
 
 
 def _tables(st, cat, ob, al, P, SH, R, M, C, snap, Fc, E, X, LB, CP) -> dict:
+    """Build each table and conform it at once, so only one raw frame is alive at a time."""
+    out: dict[str, pd.DataFrame] = {}
+
+    def put(name: str, df: pd.DataFrame) -> None:
+        out[name] = writer.conform(name, df)
+
+    put("products", catalog.products_frame(st, cat))
+    put("nodes", catalog.nodes_frame())
     O_df, L_df = frames.orders_lines(st, ob)
     L_df["sku"] = cat["sku"][L_df["sku"].to_numpy()]
     order_ids = O_df["order_id"].to_numpy()
     line_ids = L_df["order_line_id"].to_numpy()
-    ev = frames.events_frame(st, ob, E, line_ids, order_ids)
-    ex = frames.exceptions_frame(st, X, line_ids, order_ids)
+    put("orders", O_df)
+    put("order_lines", L_df)
+    del O_df, L_df
+    put("order_events", frames.events_frame(st, ob, E, line_ids, order_ids))
+    put("exceptions", frames.exceptions_frame(st, X, line_ids, order_ids))
     ships, slines, sid_all = frames.shipments_frames(st, SH, line_ids, order_ids)
+    put("shipments", ships)
+    put("shipment_lines", slines)
+    del ships, slines
     waves, tasks = frames.picks_frames(st, cat, P, SH, sid_all, line_ids)
     tasks["sku"] = cat["sku"][tasks["sku"].to_numpy()]
+    put("pick_tasks", tasks)
+    put("waves", waves)
+    del waves, tasks
     rec, rl = frames_inv.receipts_frame(st, cat, al["po"])
+    put("receipts", rec)
     counts, count_ref = frames_inv.counts_frame(st, cat, C)
-    ret = _returns_frame(st, cat, R, line_ids, order_ids)
+    put("inventory_counts", counts)
+    put("returns", _returns_frame(st, cat, R, line_ids, order_ids))
     ret_ids = ids("RT", len(R["line"]), 8)
-    mv = frames_inv.movements_frame(st, cat, M, rl, line_ids, count_ref, ret_ids)
-    snap_df = frames_inv.snapshots_frame(st, cat, inventory.snapshot_frame(st, cat, snap))
+    put("inventory_movements",
+        frames_inv.movements_frame(st, cat, M, rl, line_ids, count_ref, ret_ids))
+    put("inventory_snapshots",
+        frames_inv.snapshots_frame(st, cat, inventory.snapshot_frame(st, cat, snap)))
     fc = forecasts.forecast_frame(st, cat, Fc)
-    fc_df = pd.DataFrame({"sku": cat["sku"][fc["sku"]],
-                          "node_id": np.array(["DC-1", "DC-2", "DS-1"], dtype=object)[fc["node"]],
-                          "target_period_start": fc["target_period_start"],
-                          "period_granularity": "week",
-                          "forecast_made_at": to_ts(fc["made"].to_numpy(), st.start),
-                          "qty_forecast": fc["qty"], "forecast_version": fc["version"]})
+    put("forecasts", pd.DataFrame({
+        "sku": cat["sku"][fc["sku"]],
+        "node_id": np.array(["DC-1", "DC-2", "DS-1"], dtype=object)[fc["node"]],
+        "target_period_start": fc["target_period_start"], "period_granularity": "week",
+        "forecast_made_at": to_ts(fc["made"].to_numpy(), st.start),
+        "qty_forecast": fc["qty"], "forecast_version": fc["version"]}))
+    del fc
     labor, cap = frames_inv.labor_capacity_frames(st, LB, CP)
-    fcost = costs.fulfillment_costs(st, LB, SH)
-    recs = frames_inv.recs_frame(st, cat, al["recs"])
-    raw = {"products": catalog.products_frame(st, cat), "nodes": catalog.nodes_frame(),
-           "orders": O_df, "order_lines": L_df, "order_events": ev, "exceptions": ex,
-           "shipments": ships, "shipment_lines": slines, "pick_tasks": tasks, "waves": waves,
-           "receipts": rec, "inventory_movements": mv, "inventory_snapshots": snap_df,
-           "inventory_counts": counts, "forecasts": fc_df, "returns": ret, "labor_hours": labor,
-           "node_capacity_daily": cap, "fulfillment_costs": fcost,
-           "replenishment_recommendations": recs}
-    return {name: writer.conform(name, raw[name]) for name in TABLES}
+    put("labor_hours", labor)
+    put("node_capacity_daily", cap)
+    put("fulfillment_costs", costs.fulfillment_costs(st, LB, SH))
+    put("replenishment_recommendations", frames_inv.recs_frame(st, cat, al["recs"]))
+    return {name: out[name] for name in TABLES}
 
 
 def _returns_frame(st, cat, R, line_ids, order_ids) -> pd.DataFrame:
