@@ -98,7 +98,7 @@ ifeq ($(strip $(NOTEBOOKS)),)
 else
 	@echo "CI dataset for the stored notebooks (generated if missing):"
 	@$(BIN)/python -m kpilib.reports.cidata
-	$(BIN)/pytest $(NBVAL_ARGS) $(NBVAL_XDIST) $(if $(wildcard $(NBVAL_SANITIZE)),--sanitize-with $(NBVAL_SANITIZE)) $(NOTEBOOKS)
+	$(BIN)/pytest $(NBVAL_ARGS) $(NBVAL_XDIST) $(if $(wildcard $(NBVAL_SANITIZE)),--nbval-sanitize-with $(NBVAL_SANITIZE)) $(NOTEBOOKS)
 endif
 
 format: $(STAMP) ## Apply ruff format and ruff's safe autofixes
