@@ -242,3 +242,21 @@ def test_share_over_sla_daily():
         == (0, 2)
     # end of 01-09 (01-10 00:00): A 10 h, B 30 h -> 1 of 2
     assert got.loc[day("2024-01-09"), "value"] == 0.5
+
+
+def test_open_count_mean_of_daily_counts():
+    res = kpilib.compute(e1_ds(), ["exception_open_count_daily_mean"], freq="W",
+                         start="2024-01-07", end="2024-01-10", as_of="2024-01-10T00:00Z")
+    got = res.set_index("period")
+    # days 01-07, 01-08, 01-09 (end exclusive). End-of-day open counts: 01-07 (01-08 00:00):
+    # 0; 01-08 (01-09 00:00): B, C = 2 (E auto-resolved, F test); 01-09 (01-10 00:00): A, B
+    # = 2. Week of 01-01 holds 01-07 only -> 0 / 1; week of 01-08: (2 + 2) / 2 = 2
+    assert (got.iloc[0]["numerator"], got.iloc[0]["denominator"]) == (0, 1)
+    assert got.iloc[0]["value"] == 0 and got.iloc[0]["status"] == "ok"
+    assert (got.iloc[1]["numerator"], got.iloc[1]["denominator"]) == (4, 2)
+    one_value = kpilib.compute(e1_ds(), ["exception_open_count_daily_mean"], by=["channel"],
+                               start="2024-01-08", end="2024-01-10",
+                               as_of="2024-01-10T00:00Z")
+    web = one(one_value, "exception_open_count_daily_mean", channel="web")
+    # web (O1): 01-08 end: C = 1; 01-09 end: A = 1 -> 2 / 2 days
+    assert (web["numerator"], web["denominator"]) == (2, 2)

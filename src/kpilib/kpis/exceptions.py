@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpilib import periods
 from kpilib.context import Context, fact
 from kpilib.facts.orders import (
     flow_lines,
@@ -262,3 +263,41 @@ def exception_open_count(ctx: Context) -> pd.DataFrame:
     den["n"] = 0
     return pd.concat([opened, den[[*ctx.by, "period", "num", "den", "n"]]],
                      ignore_index=True)
+
+
+def _day_points(ctx: Context) -> pd.DataFrame:
+    """End-of-day snapshot times in the window (tz days, capped at as_of) and their period."""
+    first = ctx.start if ctx.start is not None else ctx.data_start()
+    stop = min(ctx.as_of, ctx.end) if ctx.end is not None else ctx.as_of
+    days = [d for d in periods.period_grid(first, stop, "D", ctx.tz)
+            if ctx.end is None or d < ctx.end]
+    t = [min(periods.period_end_utc(d, "D"), ctx.as_of) for d in days]
+    day_start = pd.Series(days, dtype=f"datetime64[ns, {ctx.tz}]").dt.tz_convert("UTC")
+    return pd.DataFrame({"period": periods.bucket(day_start, ctx.freq, ctx.tz).array,
+                         "t": pd.Series(t, dtype="datetime64[ns, UTC]").array})
+
+
+@kpi("exception_open_count_daily_mean", name="Open exceptions (mean of daily counts)",
+     domain="leading", unit="count", direction="lower", grain="open exception (daily snapshot)",
+     kind="ratio", tables=("exceptions",), dims=tuple(d for d in E1_DIMS if d != "age_bucket"),
+     params=("min_age_minutes",), snapshot=True)
+@with_doc("Σ_days open_count(end of day) / number of days in P: the mean of daily open counts."
+          + _E1_DOC + """
+    Notes
+    -----
+    E1's second period value: each day of the period (days in ``tz``, the window
+    [start, end) and as_of) contributes its end-of-day open count (capped at as_of for the
+    current day); the denominator is the number of days, the same for every segment (a
+    segment without open exceptions on a day counts 0). Not offered by age_bucket.
+    """)
+def exception_open_count_daily_mean(ctx: Context) -> pd.DataFrame:
+    q = ctx.fact("exception_queue")
+    points = _day_points(ctx)
+    ent, pt = open_at_points(points, q["opened_at"], q["resolved_at"])
+    rows = q.iloc[ent].reset_index(drop=True)
+    opened = observations(rows, ctx, period=points["period"].iloc[pt], num=1.0, den=0.0, n=1,
+                          excluded=rows["exclusion"])
+    segs = q.loc[q["exclusion"].isna(), list(ctx.by)].drop_duplicates()
+    days = points[["period"]].assign(num=0.0, den=1.0, n=0)
+    days = days.merge(segs, how="cross") if ctx.by else days
+    return pd.concat([opened, days], ignore_index=True)
