@@ -9,7 +9,7 @@ before ``as_of`` are flagged ``new`` and still classified.
 
 XYZ: demand per period (default month; the last 12 complete periods before ``as_of``),
 demand as in §5 (Σ qty_ordered of lines created in the period, excluding test, fraud and
-duplicate orders — and transfer and replacement orders, see ``demand_lines`` — including
+duplicate orders — and transfer orders, see ``demand_lines`` — including
 lines later merchant-cancelled), **including zero-demand periods after launch**. Fewer than
 ``xyz_min_periods`` (6) active periods → ``new``. ``CV =
 std(ddof=0) / mean``; mean 0 → ``N``; **X** if ``CV < 0.5``, **Y** if ``< 1.0``, else **Z**.
@@ -47,14 +47,15 @@ def demand_lines(ctx: Context) -> pd.DataFrame:
     """Order lines that are demand (§5): order_line_id, sku, created_at, qty_ordered...
 
     §5 excludes test, fraud and duplicate orders. We also leave out inter-node transfer
-    orders (stock moving between our own nodes is not customer demand) and replacement
-    orders (a reshipment of demand already counted on the parent order, §1.5). Kit
-    components are left out; the sold (parent) line is the demand.
+    orders: stock moving between our own nodes is not customer demand. Replacement orders
+    stay (they consume the SKU like any order), and so do kit component lines: a component
+    sold inside a kit is demand on that stocked SKU, which is what its forecast plans for.
     """
     pop = order_population(ctx)
-    keep = pop.loc[pop["exclusion"].isna(), "order_id"]
+    gone = pop.loc[pop["exclusion"].isin(["is_test", "fraud_cancel", "duplicate",
+                                          "transfer_order"]), "order_id"]
     ol = ctx.ds.order_lines
-    ol = ol.loc[ol["order_id"].isin(keep) & ol["parent_line_id"].isna()]
+    ol = ol.loc[~ol["order_id"].isin(gone)]
     return ol[["order_line_id", "sku", "created_at", "qty_ordered", "qty_cancelled_customer",
                "unit_price"]]
 

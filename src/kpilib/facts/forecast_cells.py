@@ -1,7 +1,7 @@
 """Forecast cells (kpi-spec §5): one row per (sku, node, target period) with actual A, forecast F.
 
 - **Actual** ``A`` = Σ ``qty_ordered`` of demand lines (test, fraud and duplicate orders
-  excluded, and also transfer and replacement orders, which are not customer demand: see
+  excluded, and also transfer orders, which are not customer demand: see
   ``kpilib.classes.demand_lines``; lines later merchant-cancelled included) created in the
   target period. A line's
   node is the node of its first line-level ``allocation_attempt`` or ``released_to_node``
