@@ -162,3 +162,19 @@ def test_unrecorded_requirement_gives_unavailable(ds, monkeypatch):
     row = compute(ds, ["toy"]).iloc[0]
     assert row["status"] == "unavailable"
     assert "orders.cancel_reason" in row["note"] and "orders.channel=store" in row["note"]
+
+
+def test_percentiles_survive_segments_without_freq(ds):
+    ctx = make_context(ds, by=["channel"])
+    obs = pd.DataFrame({"anchor": [ts("2024-01-02")] * 3, "channel": ["web", "web", "mkt"],
+                        "x": [1.0, 3.0, 5.0]})
+    out = aggregate(obs, _kdef("mean"), ctx).set_index("channel")
+    assert out.loc["web", "p50"] == 2.0 and out.loc["mkt", "p90"] == 5.0
+
+
+def test_snapshot_grid_is_half_open(ds):
+    ctx = make_context(ds, freq="D", start="2024-01-01", end="2024-01-03")
+    points = ctx.snapshot_points()
+    # days 01-01 and 01-02 only; the snapshot of 01-02 is taken at its end, 01-03 00:00
+    assert [p.strftime("%m-%d") for p in points["period"]] == ["01-01", "01-02"]
+    assert points["t"].iloc[-1] == ts("2024-01-03")

@@ -130,11 +130,9 @@ def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
         x = g["x"]
         stats = pd.DataFrame({"numerator": x.sum(), "n": x.count()})
         stats["denominator"] = stats["n"].astype(float)
-        if len(inc):
-            q = x.quantile([0.5, 0.9]).unstack()
-            stats["p50"], stats["p90"] = q[0.5], q[0.9]
-        else:
-            stats["p50"], stats["p90"] = np.nan, np.nan
+        # one quantile at a time: unstacking a quantile level breaks on NaT period keys
+        stats["p50"] = x.quantile(0.5) if len(inc) else np.nan
+        stats["p90"] = x.quantile(0.9) if len(inc) else np.nan
     else:
         stats = pd.DataFrame({"numerator": g["num"].sum().astype(float),
                               "denominator": g["den"].sum().astype(float)})

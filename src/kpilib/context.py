@@ -103,7 +103,10 @@ class Context:
             return pd.DataFrame({"period": pd.Series([pd.NaT], dtype=f"datetime64[ns, {self.tz}]"),
                                  "t": [stop]})
         first = self.start if self.start is not None else self.data_start()
-        grid = periods.period_grid(first, stop, self.freq, self.tz)
+        # the window is half-open: a period starting exactly at `end` is outside it
+        last = stop - pd.Timedelta(1, "ns") if self.end is not None and stop == self.end \
+            else stop
+        grid = periods.period_grid(first, last, self.freq, self.tz)
         ends = [min(periods.period_end_utc(p, self.freq), self.as_of) for p in grid]
         return pd.DataFrame({"period": pd.Series(grid, dtype=f"datetime64[ns, {self.tz}]"),
                              "t": pd.Series(ends, dtype="datetime64[ns, UTC]")})
