@@ -214,3 +214,22 @@ def test_parcel_cost_zero_revenue_is_undefined_and_test_orders_out():
     # only the replacement (cost 4, revenue 0) is left: Σrevenue 0 -> undefined
     assert row["status"] == "undefined" and np.isnan(row["value"])
     assert excluded(row) == {"is_test": 1}
+
+
+# --------------------------------------------------------------------------- scenario recovery
+
+
+def test_apparel_surge_cost_per_order_rises_in_surge_weeks():
+    """apparel_surge injects promotion campaigns (truth['surge']['dates']); the extra,
+    split and expedited work must show as a higher weekly cost per order in those weeks."""
+    from kpilib.synth import generate
+
+    tables, truth = generate("apparel_surge", seed=3, days=120, scale=0.2)
+    ds = kpilib.Dataset.from_frames(**tables)
+    res = kpilib.compute(ds, ["cost_per_order"], freq="W")
+    res = res.loc[res["status"] != "undefined"]
+    surge_days = pd.to_datetime(truth["surge"]["dates"]).tz_localize("UTC")
+    surge_weeks = set(surge_days - pd.to_timedelta(surge_days.weekday, unit="D"))
+    in_surge = res["period"].isin(surge_weeks)
+    assert in_surge.any() and (~in_surge).any()
+    assert res.loc[in_surge, "value"].mean() > 1.15 * res.loc[~in_surge, "value"].median()
