@@ -73,10 +73,19 @@ def test_all_normal_and_largest_improvement():
                  display="40.0 h", change_display="-10.0 h"),
     ])
     out = fnd.findings(head, freq="W")
-    assert out[0].text == ("All 2 headline KPIs with a value are within their normal bands in "
+    assert out[0].text == ("All 2 headline KPIs are within their normal bands in "
                            "week 34 of 2024 (from 2024-08-19).")
     # relative improvements: +1/95 = 1.05% vs 10/50 = 20% -> cycle time
     assert out[1].text == "Largest improvement: Order cycle time at 40.0 h (-10.0 h)."
+
+
+def test_kpis_without_a_band_are_not_called_normal():
+    head = pd.DataFrame([head_row(band="normal", change=0.0),
+                         head_row(kpi="otif_rate", band="insufficient_data", change=0.0)])
+    out = fnd.findings(head, freq="W")
+    assert out[0].text == ("No headline KPI is stressed or critical in week 34 of 2024 (from "
+                           "2024-08-19): 1 in their normal band, 1 without a band (too little "
+                           "data to judge).")
 
 
 def test_missing_values_are_listed():

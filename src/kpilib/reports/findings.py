@@ -10,7 +10,8 @@ Rules:
    exactly into segment contributions ``c_s = N_s,t / D_t − N_s,t−1 / D_t−1`` (Σ_s c_s = Δr when
    the segments partition the population). The segment with the largest contribution in the
    direction of the change is named with its share ``c_s / Δr``.
-3. With no stressed or critical KPI: one finding saying all are within their normal bands.
+3. With no stressed or critical KPI: one finding saying so, counting the KPIs in their normal
+   band and those without a band (too little data).
 4. The largest favourable move among normal KPIs (if any) is mentioned last.
 5. KPIs with no value are listed in one closing finding.
 
@@ -132,8 +133,14 @@ def findings(head: pd.DataFrame, *, freq: str | None = "W",
     valued = head.dropna(subset=["value"])
     if bad.empty and len(valued):
         when = period_label(valued["period"].iloc[0], freq)
-        out.append(Finding(f"All {len(valued)} headline KPIs with a value are within their "
-                           f"normal bands in {when}.", "info"))
+        n_normal = int((valued["band"] == "normal").sum())
+        n_other = len(valued) - n_normal
+        if n_other == 0:
+            text = f"All {len(valued)} headline KPIs are within their normal bands in {when}."
+        else:
+            text = (f"No headline KPI is stressed or critical in {when}: {n_normal} in their "
+                    f"normal band, {n_other} without a band (too little data to judge).")
+        out.append(Finding(text, "info"))
     good = valued[(valued["band"] == "normal") & valued["change"].notna()].copy()
     if len(good):
         sign = good["direction"].map({"higher": 1.0, "lower": -1.0}).fillna(0.0)

@@ -114,7 +114,11 @@ def headline(results: pd.DataFrame, *, freq: str | None, as_of: Any,
     done = complete_periods(results, freq, as_of)
     rows = []
     keys = ["kpi", *by]
-    for key, g in done.groupby(keys, sort=False, dropna=False):
+    groups = dict(iter(done.groupby(keys, sort=False, dropna=False)))
+    for key, g in results.groupby(keys, sort=False, dropna=False):
+        # a series with no complete period (unavailable, or only the running period) is
+        # listed with no value, so the reader sees it is missing
+        g = groups[key] if key in groups else g.head(1).assign(value=np.nan, band=None)
         key = key if isinstance(key, tuple) else (key,)
         kpi = key[0]
         g = g.sort_values("period")
@@ -132,7 +136,9 @@ def headline(results: pd.DataFrame, *, freq: str | None, as_of: Any,
             "unit": unit, "direction": cat.loc[kpi, "direction"] if kpi in cat.index else "",
             "period": last["period"], "value": value, "previous": prev,
             "previous_period": prev_row["period"] if prev_row is not None else pd.NaT,
-            "change": change, "band": band if isinstance(band, str) else "no band",
+            "change": change,
+            "band": (band if isinstance(band, str) else "no band") if last["status"] !=
+            "unavailable" else "unavailable",
             "signals": last.get("signals", ""), "status": last["status"],
             "display": fmt(value, unit), "change_display": fmt_change(change, unit),
         })
