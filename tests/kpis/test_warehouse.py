@@ -413,3 +413,33 @@ def test_wave_backlog_needs_waves_and_no_open_wave_reads_zero():
     ds2 = build_dataset(orders=[{"order_id": "O1"}], nodes=[{"node_id": "N1"}],
                         pick_tasks=[task("T1", "L1")])
     assert one(ds2, "wave_backlog")["status"] == "unavailable"
+
+
+def test_wave_backlog_unwaved_bucket_holds_released_lines_without_tasks():
+    ds = build_dataset(
+        orders=[{"order_id": "O1", "created_at": "2024-01-01T00:00Z"},
+                {"order_id": "O2", "created_at": "2024-01-02T06:00Z"},
+                {"order_id": "O3", "created_at": "2024-01-02T06:00Z", "is_test": True}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1", "assigned_node_id": "N1"},
+                     {"order_line_id": "L2", "order_id": "O2", "assigned_node_id": "N1",
+                      "qty_ordered": 3.0},
+                     {"order_line_id": "L3", "order_id": "O3", "assigned_node_id": "N1"}],
+        order_events=[{"order_id": o, "event_type": "released_to_node", "node_id": "N1",
+                       "event_at": "2024-01-02T07:00Z"} for o in ("O2", "O3")],
+        nodes=[{"node_id": "N1"}],
+        waves=[{"wave_id": "W0", "released_at": "2024-01-01T08:00Z",
+                "closed_at": "2024-01-01T10:00Z"},
+               {"wave_id": "W1", "released_at": "2024-01-02T09:00Z"}],
+        pick_tasks=[{"task_id": "T0", "order_line_id": "L1", "wave_id": "W0",
+                     "released_at": "2024-01-01T08:00Z", "picked_at": "2024-01-01T09:00Z",
+                     "qty_picked": 1.0, "status": "picked"},
+                    {"task_id": "T1", "order_line_id": "L2", "wave_id": "W1",
+                     "qty_requested": 3.0, "released_at": "2024-01-02T09:00Z",
+                     "status": "open"}])
+    row = one(ds, "wave_units_open", as_of="2024-01-02T08:00Z")
+    # 08:00: L2 released at 07:00, its task only comes with W1 at 09:00 -> UNWAVED holds
+    # 1 line of 3 units; the test order's line is left out; W0 closed
+    assert row["value"] == 3.0 and row["n"] == 1
+    later = kpilib.compute(ds, ["wave_backlog"], as_of="2024-01-02T09:30Z").iloc[0]
+    # 09:30: the line now sits in W1 (1 open line), no longer in UNWAVED
+    assert later["value"] == 1.0 and later["n"] == 1

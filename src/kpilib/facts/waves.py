@@ -11,8 +11,10 @@ At each snapshot time ``t`` (§11.12) every wave with ``released_at ≤ t`` and 
 - ``at_risk`` = lines_open > 0 and a cutoff exists and (rate = 0 or t + backlog > cutoff);
 - ``late`` = t > cutoff_at and lines_open > 0.
 
-Pick tasks with no ``wave_id`` (released to the node, not yet waved) form one bucket per node,
-``wave_id = "UNWAVED"`` (no cutoff, no planned rate), present when it holds open lines. Cut by
+Work released to the node but not yet waved forms one bucket per node, ``wave_id =
+"UNWAVED"`` (no cutoff, no planned rate), present when it holds open lines: pick tasks with no
+``wave_id``, plus order lines of slices released to a node that has pick tasks, from the
+release until their first pick task exists (or the slice ships, or the order is cancelled). Cut by
 ``channel`` a wave's record is split into the sub-units of its lines per channel (§1.10):
 lines, units and hours are those of the sub-unit; at-risk/late are the wave's flags, counted
 in each channel that still has open lines in the wave.
@@ -26,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.facts.ops_common import expand_open, ns
+from kpilib.facts.ops_common import expand_open, ns, ts_min
+from kpilib.facts.slices import leaf_lines
 from kpilib.facts.warehouse import pick_tasks
 
 UNWAVED = "UNWAVED"
@@ -47,6 +50,35 @@ def _trailing_rate(tasks: pd.DataFrame, node: pd.Series, t: pd.Series) -> np.nda
     return (hi - lo).astype(float)
 
 
+def _unwaved_lines(ctx: Context, t_all: pd.DataFrame, pts: pd.DataFrame) -> pd.DataFrame:
+    """Order lines released to a node with pick data (waves or tasks), not yet on any pick
+    task: open from the
+    slice's release until the line's first task, the slice's first ship confirm or the
+    order's cancellation (test orders and lines with nothing left to ship left out)."""
+    cols = ["wave_id", "node_id", "channel", "qty_requested"]
+    if ctx.table("order_events") is None:
+        return pd.DataFrame(columns=[*cols, "period", "t", "_pt"])
+    wms_nodes = pd.concat([t_all["node_id"], ctx.table("waves")["node_id"]]).unique()
+    lines = leaf_lines(ctx)
+    sl = ctx.fact("order_node_slices").set_index("key")
+    at = sl.reindex(lines["key"].to_numpy())
+    rem = (lines["qty_ordered"] - lines["qty_cancelled_customer"]
+           - lines["qty_cancelled_merchant"]).to_numpy()
+    keep = (np.isin(lines["node"].to_numpy(), wms_nodes) & (rem > 0)
+            & at["warehouse_exclusion"].isna().to_numpy() & at["released_at"].notna().to_numpy())
+    first_task = t_all["released_at"].groupby(t_all["lp"].to_numpy()).min()
+    task_at = first_task.reindex(lines["line_pos"].to_numpy())
+    end = ts_min(pd.Series(task_at.array).astype("datetime64[ns, UTC]"),
+                 pd.Series(at["first_shipped_at"].array).astype("datetime64[ns, UTC]"),
+                 pd.Series(at["cancelled_at"].array).astype("datetime64[ns, UTC]"))
+    frame = pd.DataFrame({"wave_id": UNWAVED, "node_id": lines["node"].to_numpy(),
+                          "channel": at["channel"].to_numpy(), "qty_requested": rem})
+    start = pd.Series(at["released_at"].array).astype("datetime64[ns, UTC]")
+    return expand_open(frame.loc[keep].reset_index(drop=True),
+                       start[keep].reset_index(drop=True), end[keep].reset_index(drop=True),
+                       pts)
+
+
 def wave_snapshots(ctx: Context) -> pd.DataFrame:
     """One row per (snapshot, wave[, channel]) record with the E4 measures (module doc)."""
     return ctx.memo(f"_e4_{'channel' in ctx.by}", lambda: _build(ctx))
@@ -63,6 +95,9 @@ def _build(ctx: Context) -> pd.DataFrame:
     sub = ["channel"] if split else []
     open_t = expand_open(tasks[["wave_id", "node_id", "channel", "qty_requested"]],
                          tasks["released_at"], tasks["picked_at"], pts)
+    unwaved = _unwaved_lines(ctx, t_all, pts)
+    if len(unwaved):
+        open_t = pd.concat([open_t, unwaved[open_t.columns]], ignore_index=True)
     open_t["wave_id"] = open_t["wave_id"].fillna(UNWAVED)
     counts = open_t.groupby(["wave_id", "node_id", "_pt", "t", *sub], dropna=False, sort=False).agg(
         lines_open=("qty_requested", "size"), units_open=("qty_requested", "sum")
