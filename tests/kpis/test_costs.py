@@ -131,6 +131,15 @@ def test_cost_per_order_other_currency_is_excluded_not_converted():
     assert excluded(row) == {"currency_not_converted": 31}   # one per cost day
 
 
+def test_cost_per_order_window_prorates_to_its_days():
+    costs = [{"period_start": "2024-01-01", "period_end": "2024-01-31", "amount": 310.0}]
+    ds = _cost_ds(costs, [ship("S1", "O1", "2024-01-05T00:00Z"),
+                          ship("S2", "O2", "2024-01-15T00:00Z")])
+    row = one(ds, "cost_per_order", start="2024-01-11", end="2024-01-21")
+    # window [01-11, 01-21) holds 10 cost days (10 each = 100) and one shipped slice (S2)
+    assert row["numerator"] == pytest.approx(100.0) and row["denominator"] == 1
+
+
 def test_cost_per_order_needs_costs_table():
     ds = build_dataset(orders=[{"order_id": "O1"}], shipments=[ship("S1", "O1",
                                                                     "2024-01-05T00:00Z")],
