@@ -13,7 +13,10 @@ Mapping (every choice, and what stays absent):
   invoice>``, ``sku = StockCode``, ``qty_ordered = Quantity``, ``unit_price = UnitPrice``.
   The source has no delivery promise; ``promised_delivery_at_original`` (NOT NULL in §8) is
   set to the order time as a **placeholder**: no shipments exist, so no KPI reads it
-  (A1-A6, B1 report ``unavailable``).
+  (A1-A6, B1 report ``unavailable``). ``qty_cancelled_customer`` / ``qty_cancelled_merchant``
+  (NOT NULL) are 0 as a placeholder too: the source's cancellations are credit notes not
+  linked to a line (set aside below), so the unit cancellation rate (A13 unit variant) reads
+  0 on this data and measures nothing (noted in ``ImportResult.notes``).
 - **Set aside, counted** (``ImportResult.report``): cancellation invoices (``C…``: credits
   after invoicing, not linked to the invoice they cancel, so they are neither pre-shipment
   cancellations (A13) nor returns of a known line); rows with a negative quantity in a regular
@@ -110,6 +113,9 @@ def convert(raw: pd.DataFrame) -> ImportResult:
     result.tables = {"orders": orders, "order_lines": lines}
     result.notes.update({
         "promised_delivery_at_original": "placeholder = order time (no promise in source)",
+        "qty_cancelled_customer, qty_cancelled_merchant": "placeholder 0: cancellations are "
+        "credit notes not linked to lines (set aside); cancellation_unit_rate_pre_ship "
+        "reads 0 and measures nothing here",
         "products": "no unit cost or stocking policy",
         "nodes, shipments, shipment_lines, order_events": "no fulfilment records",
         "warehouse, inventory, returns, cost tables": "not in the source",
