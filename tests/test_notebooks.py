@@ -46,10 +46,10 @@ def test_every_report_succeeds_without_optional_tables(minimal_run):
 
 def test_unavailable_kpis_are_explained(minimal_run):
     out, outcome = minimal_run
-    inventory = printed(outcome.results[1].ipynb.replace(".tmp-", ""))
+    inventory = printed(outcome.results[1].ipynb)
     # stockout_rate needs inventory_snapshots, which this dataset does not have
     assert "Note: stockout_rate: unavailable (needs table(s): inventory_snapshots" in inventory
-    fulfillment = printed(outcome.results[2].ipynb.replace(".tmp-", ""))
+    fulfillment = printed(outcome.results[2].ipynb)
     assert "Note: lines_picked_per_hour: unavailable (needs table(s):" in fulfillment
     html = (out / "latest" / "02_inventory_health.html").read_text()
     assert "unavailable (needs table(s)" in html and "Traceback" not in html

@@ -98,8 +98,9 @@ def test_partial_failure_publishes_the_rest_and_exits_nonzero(partial_run):
     assert outcome.latest_moved
     assert latest_run(out) == outcome.run_id
     for r in outcome.results:
+        assert Path(r.ipynb).is_file()  # paths point at the published run
         if r.status == "ok":
-            assert Path(r.html.replace(".tmp-", "")).name.endswith(".html")
+            assert Path(r.html).is_file() and r.html.endswith(".html")
 
 
 def test_index_shows_failure_and_links_the_executed_notebook(partial_run):

@@ -134,6 +134,9 @@ def run_reports(
             shutil.rmtree(build, ignore_errors=True)  # nothing half-built is ever published
             raise
         run_dir = publish.publish_run(build, out, run_id)
+        for r in results:  # point the outcome at the published files, not the build folder
+            r.ipynb = str(run_dir / Path(r.ipynb).relative_to(build))
+            r.html = str(run_dir / Path(r.html).relative_to(build)) if r.html else None
         moved = manifest["status"] != "failed"
         if moved:
             publish.switch_latest(out, run_id)
