@@ -76,3 +76,18 @@ def test_wrong_columns_unknown_source_and_help(tmp_path):
     for text in ("import_report.json", "--no-backtest", "olist", "online-retail",
                  "unavailable"):
         assert text in help_text
+
+
+def test_localize_keeps_dst_edge_times():
+    """Olist has naive São Paulo times in the hour repeated on 2018-02-17 (clocks back at
+    midnight, UTC-2 -> UTC-3) and date promises on 2017-10-15, whose midnight does not exist
+    (clocks forward, UTC-3 -> UTC-2). Neither may become null."""
+    from kpilib.adapters.common import localize
+
+    got = localize(pd.Series(["2018-02-17 23:30:00", "2017-10-15", "2018-03-01 10:00:00"]),
+                   "America/Sao_Paulo")
+    assert got.tolist() == [
+        pd.Timestamp("2018-02-18 01:30", tz="UTC"),  # first occurrence: 23:30 at UTC-2
+        pd.Timestamp("2017-10-15 03:00", tz="UTC"),  # shifted to 01:00 at UTC-2
+        pd.Timestamp("2018-03-01 13:00", tz="UTC"),  # ordinary time, UTC-3
+    ]
