@@ -28,7 +28,8 @@ PARAMS = (
     "segment_by = 'channel'\nfilters = {}\nrole = None\nthresholds = None\nkpis = None"
 )
 OK_SOURCE = (
-    "from kpilib.reports import record\n"
+    "import sys\nfrom kpilib.reports import record\n"
+    "print('kernel python:', sys.executable)\n"
     "seg = filters.get('channel', ['all'])[0]\n"
     "print('segment:', seg)\n"
     "record('headline', [{'kpi': 'perfect_order_rate', 'name': 'Perfect order ' + seg,\n"
@@ -101,6 +102,15 @@ def test_partial_failure_publishes_the_rest_and_exits_nonzero(partial_run):
         assert Path(r.ipynb).is_file()  # paths point at the published run
         if r.status == "ok":
             assert Path(r.html).is_file() and r.html.endswith(".html")
+
+
+def test_kernel_is_the_running_interpreter(partial_run):
+    """No `jupyter kernelspec install` needed: kernel python3 maps to sys.executable."""
+    import sys
+
+    out, outcome = partial_run
+    summary = next(r for r in outcome.results if r.notebook == "summary")
+    assert f"kernel python: {sys.executable}" in Path(summary.ipynb).read_text()
 
 
 def test_index_shows_failure_and_links_the_executed_notebook(partial_run):
