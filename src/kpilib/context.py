@@ -63,6 +63,7 @@ class Context:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    source: Any = None  # the dataset before the as-of restriction (what the source records)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> pd.DataFrame | None:

@@ -57,10 +57,11 @@ def make_context(
         raise ParameterError(f"end ({end}) must be after start ({start})")
     data_as_of = ds.data_as_of
     as_of = periods.to_utc(as_of, "as_of") if as_of is not None else data_as_of
+    source = ds
     if as_of < data_as_of:
         ds = asof_view.restrict(ds, as_of)
     return Context(ds=ds, as_of=as_of, by=by, freq=freq, tz=tz, start=start, end=end,
-                   params=registry.resolve_params(params))
+                   params=registry.resolve_params(params), source=source)
 
 
 def compute(
@@ -132,19 +133,20 @@ def compute_one(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame:
 
 
 def recorded(ctx: Context, requirement: str) -> bool:
-    """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs, in rows
-    of real orders (rows of test, fraud and duplicate orders prove nothing about capture)."""
-    from kpilib.facts.population import order_population
-
+    """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs, anywhere
+    in the source data (capture is a property of the source, so the whole dataset counts,
+    not only what was known at ``as_of``), in rows of real orders (rows of test, fraud and
+    duplicate orders prove nothing about capture)."""
     where, _, value = requirement.partition("=")
     table, _, column = where.partition(".")
-    frame = ctx.table(table)
+    source = ctx.source if ctx.source is not None else ctx.ds
+    frame = source.tables.get(table)
     if frame is None or column not in frame.columns:
         return False
     if "order_id" in frame.columns:
-        pop = order_population(ctx)
-        fake = pop.loc[pop["exclusion"].isin(["is_test", "fraud_cancel", "duplicate"]),
-                       "order_id"]
+        o = source.orders
+        fake = o.loc[o["is_test"].astype(bool) | o["cancel_initiator"].eq("fraud")
+                     | o["cancel_reason"].eq("duplicate"), "order_id"]
         frame = frame.loc[~frame["order_id"].isin(fake)]
     return bool(frame[column].eq(value).any()) if value else bool(frame[column].notna().any())
 

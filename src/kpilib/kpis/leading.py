@@ -95,7 +95,8 @@ _E2_DOC = """
 
 @kpi("allocation_failure_rate", name="Allocation failure rate", domain="leading",
      unit="fraction", direction="lower", grain="order line (first attempt)", kind="rate",
-     tables=("order_events",), dims=E2_DIMS)
+     tables=("order_events",), dims=E2_DIMS,
+     requires=('order_events.event_type=allocation_attempt',))
 @with_doc("failed first attempts / order lines with a first allocation attempt in P; failed = "
       "qty_confirmed < qty.\n\n    Grain: order line; first attempt = earliest "
       "``allocation_attempt`` event of the line; anchor: first attempt time (E2)." + _E2_DOC)
@@ -105,7 +106,8 @@ def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
 
 @kpi("allocation_attempt_failure_rate", name="Allocation attempt failure rate",
      domain="leading", unit="fraction", direction="lower", grain="allocation attempt",
-     kind="rate", tables=("order_events",), dims=E2_DIMS)
+     kind="rate", tables=("order_events",), dims=E2_DIMS,
+     requires=('order_events.event_type=allocation_attempt',))
 @with_doc("failed allocation attempts / all allocation attempts in P (retries included).\n\n"
       "    Grain: allocation attempt; anchor: attempt time (E2 frequency view)." + _E2_DOC)
 def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
@@ -116,7 +118,8 @@ def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
      domain="leading", unit="failures/SKU-node-day", direction="lower",
      grain="SKU-node-day", kind="ratio", tables=("order_events",),
      dims=("node", "sku", "supplier", "product_class", "abc_class", "xyz_class",
-           "fulfillment_model"))
+           "fulfillment_model"),
+     requires=('order_events.event_type=allocation_attempt',))
 @with_doc("Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P."
       + """
 
@@ -204,7 +207,8 @@ _E5_DOC = """
 
 
 @kpi("rma_decision_delay_hours", name="RMA decision delay", domain="leading", unit="hours",
-     direction="lower", grain="RMA line", kind="mean", tables=("returns",), dims=E5_DIMS)
+     direction="lower", grain="RMA line", kind="mean", tables=("returns",), dims=E5_DIMS,
+     requires=('returns.rma_decided_at',))
 @with_doc("delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50,"
       " p90, n." + _E5_DOC)
 def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
@@ -215,7 +219,8 @@ def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
 
 @kpi("auto_decision_share", name="RMA auto-decision share", domain="leading",
      unit="fraction", direction="none", grain="RMA line", kind="rate", tables=("returns",),
-     dims=E5_DIMS)
+     dims=E5_DIMS,
+     requires=('returns.rma_decided_at',))
 @with_doc("|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|."
       + _E5_DOC + """
     Notes

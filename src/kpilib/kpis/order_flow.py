@@ -198,7 +198,8 @@ def _initiator_breakdown(ctx: Context) -> pd.DataFrame:
 
 @kpi("cancellation_rate_pre_ship", name="Cancellation rate before shipment", domain="order",
      unit="fraction", direction="lower", grain="order", kind="rate",
-     tables=("orders", "order_lines", "shipments"), dims=(*A13_DIMS, "cancel_initiator"))
+     tables=("orders", "order_lines", "shipments"), dims=(*A13_DIMS, "cancel_initiator"),
+     requires=('orders.cancelled_at',))
 def cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     """|{o created in P : cancelled_at < first shipped_at (or no shipment)}| / |{o created in P}|.
 
@@ -233,7 +234,8 @@ def cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
 
 @kpi("merchant_cancellation_rate_pre_ship", name="Merchant cancellation rate before shipment",
      domain="order", unit="fraction", direction="lower", grain="order", kind="rate",
-     tables=("orders", "order_lines", "shipments"), dims=A13_DIMS)
+     tables=("orders", "order_lines", "shipments"), dims=A13_DIMS,
+     requires=('orders.cancelled_at',))
 def merchant_cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     """|{o created in P : cancelled pre-ship by merchant or system}| / |{o created in P}|.
 
@@ -459,7 +461,8 @@ _A15_DOC = """
 
 @kpi("order_touch_count", name="Order touch count", domain="order", unit="touches",
      direction="lower", grain="order", kind="mean", tables=(*FLOW_TABLES, "order_events"),
-     dims=A15_DIMS)
+     dims=A15_DIMS,
+     requires=('order_events.actor_type=user',))
 @with_doc("mean touches(o) over orders reaching a terminal state in P." + _A15_DOC)
 def order_touch_count(ctx: Context) -> pd.DataFrame:
     return _touch_obs(ctx, rate=False)
@@ -467,7 +470,8 @@ def order_touch_count(ctx: Context) -> pd.DataFrame:
 
 @kpi("touchless_order_rate", name="Touchless order rate", domain="order", unit="fraction",
      direction="higher", grain="order", kind="rate", tables=(*FLOW_TABLES, "order_events"),
-     dims=A15_DIMS)
+     dims=A15_DIMS,
+     requires=('order_events.actor_type=user',))
 @with_doc("|{o terminal in P : touches(o) = 0}| / |{o terminal in P}|." + _A15_DOC)
 def touchless_order_rate(ctx: Context) -> pd.DataFrame:
     return _touch_obs(ctx, rate=True)
