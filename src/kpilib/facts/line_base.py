@@ -13,7 +13,7 @@ join far faster than text ids on a million orders).
   no delivery records of its own, each quantity of the parent is ``min_c(q_c / ratio_c)`` over
   its components (``ratio_c = qty_ordered_c / qty_ordered_parent``), each time the min / max
   over them and each flag their any(). Component lines then leave the A-domain.
-- :func:`positions` - positions of line ids; :func:`open_positions` - snapshot expansion.
+- :func:`positions` - positions of line ids (snapshot expansion: :mod:`kpilib.facts.timeline`).
 """
 
 from __future__ import annotations
@@ -175,23 +175,3 @@ def attach_dims(ctx: Context, x: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFr
             arr.loc[first.index] = arr.loc[first.index].fillna(first)
         x[d] = arr.to_numpy()[x["li"].to_numpy()]
     return x
-
-
-def open_positions(points: pd.DataFrame, opened: pd.Series,
-                   closed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(entity position, point position) of every snapshot ``t`` with opened <= t < closed.
-
-    ``closed`` NaT = still open; ``opened`` NaT = never open. Vectorised with searchsorted.
-    """
-    t = points["t"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    big = np.iinfo(np.int64).max
-    o = np.where(opened.isna().to_numpy(), big,
-                 opened.to_numpy(dtype="datetime64[ns]").astype(np.int64))
-    c = np.where(closed.isna().to_numpy(), big,
-                 closed.to_numpy(dtype="datetime64[ns]").astype(np.int64))
-    lo = np.searchsorted(t, o, side="left")
-    hi = np.searchsorted(t, c, side="left")
-    cnt = np.clip(hi - lo, 0, None)
-    ent = np.repeat(np.arange(len(o)), cnt)
-    offs = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    return ent, np.repeat(lo, cnt) + offs

@@ -20,8 +20,8 @@ node's fulfillment_model is ``pickup_in_store``, is delivered at its latest read
 never by a shipment scan.
 
 :func:`rollup` reduces requirement lines to any grouping (the order, or the sub-unit of an
-order in a segment, §1.10), so KPIs and facts share one code path. :func:`open_at_points`
-expands open intervals into snapshot rows (§11.12).
+order in a segment, §1.10), so KPIs and facts share one code path. Snapshot expansion lives
+in :mod:`kpilib.facts.timeline`.
 """
 
 from __future__ import annotations
@@ -220,27 +220,6 @@ def orders_fact(ctx: Context) -> pd.DataFrame:
     out["is_terminal"] = out["delivered"] | out["cancelled_at"].notna()
     out["terminal_at"] = terminal_at(out)
     return out
-
-
-def open_at_points(points: pd.DataFrame, opened: pd.Series,
-                   closed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (entity, point) of every snapshot ``t`` with ``opened <= t < closed``.
-
-    ``points`` comes from ``Context.snapshot_points()`` (``t`` non-decreasing); ``closed`` NaT
-    means still open. Entities with NaT ``opened`` are never open. Vectorised (no row loop).
-    """
-    t = points["t"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    big = np.iinfo(np.int64).max
-    o = opened.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    o = np.where(opened.isna().to_numpy(), big, o)
-    c = closed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    c = np.where(closed.isna().to_numpy(), big, c)
-    lo = np.searchsorted(t, o, side="left")
-    hi = np.searchsorted(t, c, side="left")
-    cnt = np.clip(hi - lo, 0, None)
-    ent = np.repeat(np.arange(len(o)), cnt)
-    offs = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    return ent, np.repeat(lo, cnt) + offs
 
 
 def hours(delta: pd.Series) -> pd.Series:

@@ -17,12 +17,12 @@ from kpilib.facts.orders import (
     join_on,
     line_by,
     observations,
-    open_at_points,
     per_context,
     subunits,
     with_doc,
 )
 from kpilib.facts.population import order_population
+from kpilib.facts.timeline import open_positions
 from kpilib.kpis.order_flow import PRELIM_DAYS
 from kpilib.registry import kpi, register_param
 
@@ -165,7 +165,7 @@ def _open_rows(ctx: Context) -> pd.DataFrame:
     """(snapshot, open exception) rows with ``period``, ``t``, ``age`` and ``age_bucket``."""
     q = ctx.fact("exception_queue")
     points = ctx.snapshot_points()
-    ent, pt = open_at_points(points, q["opened_at"], q["resolved_at"])
+    ent, pt = open_positions(points, q["opened_at"], q["resolved_at"])
     rows = q.iloc[ent].reset_index(drop=True)
     rows["period"] = points["period"].iloc[pt].array
     rows["t"] = points["t"].iloc[pt].array
@@ -293,7 +293,7 @@ def _day_points(ctx: Context) -> pd.DataFrame:
 def exception_open_count_daily_mean(ctx: Context) -> pd.DataFrame:
     q = ctx.fact("exception_queue")
     points = _day_points(ctx)
-    ent, pt = open_at_points(points, q["opened_at"], q["resolved_at"])
+    ent, pt = open_positions(points, q["opened_at"], q["resolved_at"])
     rows = q.iloc[ent].reset_index(drop=True)
     opened = observations(rows, ctx, period=points["period"].iloc[pt], num=1.0, den=0.0, n=1,
                           excluded=rows["exclusion"])

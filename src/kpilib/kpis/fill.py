@@ -15,6 +15,7 @@ from kpilib.context import Context
 from kpilib.facts import line_base
 from kpilib.facts.order_lines import order_lines as _register  # noqa: F401  (fact)
 from kpilib.facts.order_lines import phys_map
+from kpilib.facts.timeline import open_positions
 from kpilib.registry import ORDER_DIMS, kpi
 
 EPS = 1e-9
@@ -152,7 +153,7 @@ def _open_pairs(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(line rows, snapshot rows) of every line with an open backorder at each point."""
     x = _lines(ctx)
     pts = ctx.snapshot_points()
-    ent, pos = line_base.open_positions(pts, x["bo_start_at"], x["closed_at"])
+    ent, pos = open_positions(pts, x["bo_start_at"], x["closed_at"])
     rows = x.iloc[ent].reset_index(drop=True)
     rows["period"] = pts["period"].iloc[pos].reset_index(drop=True)
     rows["t"] = pts["t"].iloc[pos].reset_index(drop=True)

@@ -10,8 +10,9 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.orders import hours, observations, open_at_points, per_context, with_doc
+from kpilib.facts.orders import hours, observations, per_context, with_doc
 from kpilib.facts.population import order_population
+from kpilib.facts.timeline import open_positions
 from kpilib.registry import kpi
 
 E2_DIMS = ("node", "channel", "supplier", "product_class", "sku", "abc_class", "xyz_class",
@@ -252,7 +253,7 @@ def auto_decision_share(ctx: Context) -> pd.DataFrame:
 def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
     r = _rma(ctx)
     points = ctx.snapshot_points()
-    ent, pt = open_at_points(points, r["rma_requested_at"], r["rma_decided_at"])
+    ent, pt = open_positions(points, r["rma_requested_at"], r["rma_decided_at"])
     rows = r.iloc[ent].reset_index(drop=True)
     t = points["t"].iloc[pt].reset_index(drop=True)
     return observations(rows, ctx, period=points["period"].iloc[pt],

@@ -20,13 +20,13 @@ from kpilib.facts.orders import (
     hours,
     join_on,
     observations,
-    open_at_points,
     order_attrs,
     per_context,
     subunits,
     with_dims,
     with_doc,
 )
+from kpilib.facts.timeline import open_positions
 from kpilib.registry import ORDER_DIMS, SHIP_DIMS, kpi, register_param
 
 register_param("exclude_dwell", False, "A11: subtract pre-order dwell max(0, earliest_ship_at - "
@@ -135,7 +135,7 @@ def open_order_age_hours(ctx: Context) -> pd.DataFrame:
     closed = pd.concat([closed, u["cancelled_at"]], axis=1).min(axis=1)
     nothing_due = u["n_need"].fillna(0).eq(0)        # every line cancelled: nothing waits
     closed = closed.where(~nothing_due, u["created_at"])
-    ent, pt = open_at_points(points, u["created_at"], closed)
+    ent, pt = open_positions(points, u["created_at"], closed)
     rows = u.iloc[ent].reset_index(drop=True)
     t = points["t"].iloc[pt].reset_index(drop=True)
     auth_known = rows["authorized_at"].notna() & (rows["authorized_at"] <= t)
