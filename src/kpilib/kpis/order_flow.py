@@ -248,7 +248,8 @@ def merchant_cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
 
 @kpi("cancellation_unit_rate_pre_ship", name="Cancelled unit rate before shipment",
      domain="order", unit="fraction", direction="lower", grain="order line (units)",
-     kind="rate", tables=("orders", "order_lines"), dims=A13_DIMS)
+     kind="rate", tables=("orders", "order_lines"), dims=A13_DIMS,
+     requires=('orders.cancelled_at',))
 def cancellation_unit_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     """Σ(qty_cancelled_customer + qty_cancelled_merchant) / Σ qty_ordered, lines created in P.
 
