@@ -6,8 +6,8 @@
   node-day lands in its own day when periods are bucketed in the reporting time zone;
 - :func:`engine_periods` reproduces the engine's window filter and bucketing (for KPIs that
   must reduce per period themselves: B6 roll-ups, B7 allocation);
-- :func:`expand_open` crosses records that are open on ``[start, end)`` with the snapshot
-  points (§11.12) at which they are open, without building the full cross product.
+- :func:`expand_open` (re-exported from :mod:`kpilib.facts.timeline`) crosses records open
+  on ``[start, end)`` with the snapshot points (§11.12) at which they are open.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpilib import periods
 from kpilib.context import Context
+from kpilib.facts.timeline import expand_open  # noqa: F401  (the shared snapshot helper)
 
 NAT = np.iinfo(np.int64).min
 HOUR_NS = 3_600_000_000_000
@@ -60,57 +61,3 @@ def engine_periods(ctx: Context, anchor: pd.Series) -> tuple[pd.Series, pd.Serie
     if ctx.end is not None:
         keep &= anchor < ctx.end
     return keep, periods.bucket(anchor, ctx.freq, ctx.tz)
-
-
-def expand_open(frame: pd.DataFrame, start: pd.Series, end: pd.Series,
-                points: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``frame`` repeated once per snapshot point ``t`` with ``start <= t < end``.
-
-    ``start`` NaT means never open; ``end`` NaT means still open. Adds columns ``period``
-    and ``t`` from ``points`` (``Context.snapshot_points``) and ``_pt``, the point's
-    position. The work is proportional to the number of (record, point) pairs returned, not
-    to records × points.
-    """
-    t = ns(points["t"])
-    s, e = ns(start), ns(end)
-    i0 = np.searchsorted(t, s, side="left")
-    i1 = np.where(e == NAT, len(t), np.searchsorted(t, e, side="left"))
-    counts = np.where(s == NAT, 0, np.clip(i1 - i0, 0, None))
-    rows = np.repeat(np.arange(len(frame)), counts)
-    offs = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-    pidx = np.repeat(i0, counts) + offs
-    out = frame.iloc[rows].reset_index(drop=True)
-    out["period"] = points["period"].iloc[pidx].reset_index(drop=True)
-    out["t"] = points["t"].iloc[pidx].reset_index(drop=True)
-    out["_pt"] = pidx
-    return out
-
-
-def guard_mean(ctx: Context, obs: pd.DataFrame) -> pd.DataFrame:
-    """Work around the engine's mean reduction failing on an empty population.
-
-    When no row of ``obs`` would survive the engine's window filter with a value (every
-    record pending, excluded or outside the window), add one row with ``x = NaN`` inside the
-    window (or, for snapshot observations, one per snapshot period). ``x = NaN`` is not
-    counted (``n = 0``), so the result is ``undefined``, as the engine gives for any empty
-    population. Rows are only added when nothing else is left, so no segment is invented.
-    """
-    if "period" in obs.columns:
-        live = obs["x"].notna()
-        if "excluded" in obs.columns:
-            live &= obs["excluded"].isna()
-        if live.any():
-            return obs
-        pts = ctx.snapshot_points()
-        pad = pd.DataFrame({"period": pts["period"], "x": np.nan})
-        return pd.concat([obs, pad], ignore_index=True)
-    keep, _ = engine_periods(ctx, obs["anchor"])
-    if "excluded" in obs.columns:
-        keep &= obs["excluded"].isna()
-    if keep.any():
-        return obs
-    t = ctx.as_of if ctx.end is None else min(ctx.as_of, ctx.end - pd.Timedelta(1, "ns"))
-    if ctx.start is not None and t < ctx.start:
-        return obs
-    pad = pd.DataFrame({"anchor": pd.Series([t], dtype="datetime64[ns, UTC]"), "x": [np.nan]})
-    return pd.concat([obs, pad], ignore_index=True)

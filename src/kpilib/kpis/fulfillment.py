@@ -7,7 +7,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.facts import slices as _slices_fact  # noqa: F401  (registers the fact)
-from kpilib.facts.ops_common import expand_open, guard_mean, hours, ts_min
+from kpilib.facts.ops_common import expand_open, hours, ts_min
 from kpilib.registry import kpi, register_param
 
 register_param("hold_counts_against_node", False,
@@ -37,8 +37,7 @@ def _exclude(reason: pd.Series, cond: pd.Series, code: str) -> pd.Series:
 def _duration_obs(ctx: Context, sl: pd.DataFrame, x: pd.Series, anchor: pd.Series,
                   reason: pd.Series) -> pd.DataFrame:
     reason = _exclude(reason, anchor.notna() & (x < 0), "negative_duration")
-    return guard_mean(ctx, _obs(sl, ctx, anchor=anchor, x=x.where(reason.isna()),
-                                excluded=reason))
+    return _obs(sl, ctx, anchor=anchor, x=x.where(reason.isna()), excluded=reason)
 
 
 @kpi("order_release_time_hours", name="Order release time", domain="order", unit="hours",
@@ -94,7 +93,7 @@ def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
     age = hours(open_rows["t"], open_rows["_start"])
     obs = open_rows.assign(x=age.where(open_rows["exclusion"].isna()),
                            excluded=open_rows["exclusion"])
-    return guard_mean(ctx, obs.drop(columns=["_start", "t", "exclusion"]))
+    return obs.drop(columns=["_start", "t", "exclusion"])
 
 
 @kpi("on_time_shipment_rate", name="On-time shipment rate", domain="fulfillment",

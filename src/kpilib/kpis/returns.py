@@ -7,7 +7,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.facts import warehouse as _warehouse_facts  # noqa: F401  (registers return_lines)
-from kpilib.facts.ops_common import expand_open, guard_mean, hours
+from kpilib.facts.ops_common import expand_open, hours
 from kpilib.registry import kpi
 
 DIMS = ("node", "fulfillment_model", "channel", "product_class", "supplier", "sku",
@@ -45,7 +45,7 @@ def return_processing_hours(ctx: Context) -> pd.DataFrame:
     reason = _first(reason, rl["processing_hours"] < 0, "negative_duration")
     obs = pd.DataFrame({**_dims(rl, ctx), "anchor": rl["disposition_at"],
                         "x": rl["processing_hours"].where(reason.isna()), "excluded": reason})
-    return guard_mean(ctx, obs)
+    return obs
 
 
 @kpi("return_refund_hours", name="Return refund cycle time", unit="hours",
@@ -63,7 +63,7 @@ def return_refund_hours(ctx: Context) -> pd.DataFrame:
     reason = _first(rl["warehouse_exclusion"], rl["pre_receipt_refund"], "pre_receipt_refund")
     obs = pd.DataFrame({**_dims(rl, ctx), "anchor": rl["refund_issued_at"],
                         "x": rl["refund_hours"].where(reason.isna()), "excluded": reason})
-    return guard_mean(ctx, obs)
+    return obs
 
 
 @kpi("pre_receipt_refund_share", name="Pre-receipt refund share", unit="fraction",
@@ -97,5 +97,4 @@ def open_return_age_hours(ctx: Context) -> pd.DataFrame:
     age = hours(rows["t"], rows["received_at"])
     obs = rows.assign(x=age.where(rows["warehouse_exclusion"].isna()),
                       excluded=rows["warehouse_exclusion"])
-    return guard_mean(ctx, obs.drop(columns=["t", "received_at", "warehouse_exclusion",
-                                             "_pt"]))
+    return obs.drop(columns=["t", "received_at", "warehouse_exclusion", "_pt"])

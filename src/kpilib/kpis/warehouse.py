@@ -9,7 +9,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context
-from kpilib.facts.ops_common import day_anchor, expand_open, guard_mean, hours
+from kpilib.facts.ops_common import day_anchor, expand_open, hours
 from kpilib.facts.warehouse import capacity_observations, pick_tasks, pick_units
 from kpilib.facts.waves import E4_DIMS, snapshot_pads, wave_snapshots
 from kpilib.registry import kpi
@@ -147,7 +147,7 @@ def dock_to_stock_hours(ctx: Context) -> pd.DataFrame:
                         "excluded": rl["exclusion"]})
     marks = obs.loc[obs["excluded"].isna() & rl["fallback_received_at"]].assign(
         x=np.nan, excluded="fallback_received_at")
-    return guard_mean(ctx, pd.concat([obs, marks], ignore_index=True))
+    return pd.concat([obs, marks], ignore_index=True)
 
 
 @kpi("open_receipt_age_hours", name="Open receipt age (snapshot)", domain="fulfillment",
@@ -167,7 +167,7 @@ def open_receipt_age_hours(ctx: Context) -> pd.DataFrame:
     rows = expand_open(base, rl["received_at"], rl["putaway_completed_at"],
                        ctx.snapshot_points())
     rows["x"] = hours(rows["t"], rows["start_at"])
-    return guard_mean(ctx, rows.drop(columns=["t", "start_at"]))
+    return rows.drop(columns=["t", "start_at"])
 
 
 CAP_DIMS = ("node", "fulfillment_model")
