@@ -59,3 +59,20 @@ def test_drill_down_returns_the_records(rep, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"orders: {len(frame)} rows")
     assert len(frame) > 100
+
+
+def test_notebooks_reuse_the_dataset_a_run_validated(tmp_path, monkeypatch):
+    import pickle
+
+    from kpilib.reports import session
+
+    marker = {"validated": "once"}
+    cache = tmp_path / "dataset.pkl"
+    cache.write_bytes(pickle.dumps(marker))
+    monkeypatch.setenv("KPILIB_DATASET_CACHE", str(cache))
+    monkeypatch.setenv("KPILIB_DATASET_CACHE_FOR", str(ensure_ci_data()))
+    assert session.load(str(ensure_ci_data())) == marker  # same folder: the shared copy
+    other = session.load(str(ensure_ci_data()) + "/../ci")  # same folder, other spelling
+    assert other == marker
+    monkeypatch.setenv("KPILIB_DATASET_CACHE_FOR", str(tmp_path))
+    assert session.load(str(ensure_ci_data())) != marker  # another folder: loads for real

@@ -152,6 +152,7 @@ def test_segment_values_cannot_escape_the_run_folder(partial_run):
         assert ".." not in p.relative_to(run_dir).parts
     # nothing was written outside <out> (the traversal value points to /tmp/evil)
     assert not Path("/tmp/evil").exists()
+    assert not list(run_dir.rglob("*.pkl")) and not (run_dir / ".kernels").exists()
     folders = sorted(p.name for p in run_dir.iterdir() if p.is_dir())
     assert len(folders) == 3 and all(re.fullmatch(r"channel-[A-Za-z0-9_-]+", f) for f in folders)
 

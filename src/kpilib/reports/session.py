@@ -28,6 +28,28 @@ def resolve_as_of(ds: Any, as_of: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def load(data_path: str) -> Any:
+    """``kpilib.load_dataset(data_path)``, or the copy a report run already validated.
+
+    ``kpilib reports run`` validates the data once and shares it as a pickle named by
+    ``KPILIB_DATASET_CACHE`` for the folder ``KPILIB_DATASET_CACHE_FOR``; any other path (or
+    no such variable, e.g. in JupyterLab) loads through the data contract as usual.
+    """
+    import os
+    import pickle
+    from pathlib import Path
+
+    cache, target = os.environ.get("KPILIB_DATASET_CACHE"), os.environ.get(
+        "KPILIB_DATASET_CACHE_FOR")
+    if cache and target and Path(cache).is_file() and (
+            Path(data_path).resolve() == Path(target).resolve()):
+        with open(cache, "rb") as fh:
+            return pickle.load(fh)
+    import kpilib
+
+    return kpilib.load_dataset(data_path)
+
+
 @dataclass
 class Report:
     """A loaded dataset plus the report parameters (see ``open``)."""
@@ -50,9 +72,7 @@ class Report:
              filters: dict[str, Any] | None = None, role: str | None = None,
              thresholds: Any = None, kpis: Sequence[str] | None = None) -> Report:
         """Load ``data_path`` through the data contract and bind the parameters."""
-        import kpilib
-
-        ds = kpilib.load_dataset(data_path)
+        ds = load(data_path)
         return cls(ds=ds, as_of=resolve_as_of(ds, as_of), freq=freq, start=start, end=end,
                    segment_by=segment_by or None, filters=dict(filters or {}), role=role,
                    bands=views.load_bands(thresholds), kpis=list(kpis) if kpis else None)

@@ -68,6 +68,23 @@ def plan_jobs(p: ReportParams, ds: Any, build: Path) -> list[Job]:
     return jobs
 
 
+def share_dataset(ds: Any, data_path: str, folder: Path) -> dict[str, str]:
+    """Pickle the already validated dataset for the notebooks (``session.load``).
+
+    Every notebook would otherwise read and validate the same files again (about 3 s of CPU
+    each on the default sample); the pickle loads in a fraction of that. The environment
+    variables name the pickle and the folder it stands for; the folder is deleted with the
+    kernel specs before publication.
+    """
+    import pickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "dataset.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"KPILIB_DATASET_CACHE": str(path), "KPILIB_DATASET_CACHE_FOR": str(data_path)}
+
+
 def _data_info(p: ReportParams, ds: Any) -> dict[str, Any]:
     from kpilib.reports.params import data_range
 
@@ -122,6 +139,7 @@ def run_reports(
                              done[0], total)
 
             env = kernel_env(build)
+            env.update(share_dataset(ds, p.data_path, build / ".kernels"))
             results = run_jobs(jobs, p.jobs or 1, env, _on_done)
             shutil.rmtree(build / ".kernels", ignore_errors=True)
             res_dicts = [r.to_dict() for r in results]
