@@ -52,6 +52,24 @@ def test_critical_finding_names_the_segment_that_explains_the_drop():
         "-3.8 pp vs the previous period; node DC-2 explains most of it (94% of the change).")
 
 
+def test_no_driver_for_a_favourable_move_and_all_of_it_over_100_percent():
+    # Week 1: DC-1 90/100, DC-2 95/100 (0.925); week 2: DC-1 92/100, DC-2 80/100 (0.86)
+    # change -0.065; c(DC-1) = +0.01, c(DC-2) = -0.075 -> share 0.075/0.065 = 115%
+    seg = pd.DataFrame({
+        "kpi": ["perfect_order_rate"] * 4, "period": [W1, W1, W2, W2],
+        "node": ["DC-1", "DC-2", "DC-1", "DC-2"],
+        "numerator": [90.0, 95.0, 92.0, 80.0], "denominator": [100.0] * 4})
+    out = fnd.findings(pd.DataFrame([head_row(change=-0.065)]), segments={"node": seg})
+    assert out[0].text.endswith(
+        "; node DC-2 accounts for all of it (other segments moved the other way).")
+    # the same numbers read as a rise of a higher-is-better KPI: no driver is named
+    rise = head_row(change=0.02, change_display="+2.0 pp", status="preliminary")
+    out = fnd.findings(pd.DataFrame([rise]), segments={"node": seg})
+    assert out[0].text == (
+        "Perfect order rate rose to 91.2% (critical) in week 34 of 2024 (from 2024-08-19), "
+        "+2.0 pp vs the previous period (preliminary: still inside its maturity window).")
+
+
 def test_stressed_after_critical_and_no_driver_without_segments():
     head = pd.DataFrame([
         head_row(kpi="otif_rate", name="OTIF", band="stressed", display="93.0%",

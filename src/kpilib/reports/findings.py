@@ -5,11 +5,14 @@ Rules:
 1. Each headline KPI in band ``critical`` or ``stressed`` gives one finding, critical first:
    "<name> fell to <value> (critical) in <period>, <change> vs the previous period".
    "fell"/"rose" is the sign of the change; the band says whether that is bad.
-2. When segment results are given, the finding names the segment that explains most of the
-   change. For a KPI with numerator and denominator, ``r_t = ΣN_t / ΣD_t`` and the change splits
-   exactly into segment contributions ``c_s = N_s,t / D_t − N_s,t−1 / D_t−1`` (Σ_s c_s = Δr when
-   the segments partition the population). The segment with the largest contribution in the
-   direction of the change is named with its share ``c_s / Δr``.
+2. When segment results are given and the change is adverse (down for higher-is-better, up
+   for lower-is-better, either way for target KPIs), the finding names the segment that
+   explains most of the change. For a KPI with numerator and denominator,
+   ``r_t = ΣN_t / ΣD_t`` and the change splits exactly into segment contributions
+   ``c_s = N_s,t / D_t − N_s,t−1 / D_t−1`` (Σ_s c_s = Δr when the segments partition the
+   population). The segment with the largest contribution in the direction of the change is
+   named with its share ``c_s / Δr`` (over 100%: other segments moved the other way).
+   A preliminary value (§7.4) is said to be preliminary.
 3. With no stressed or critical KPI: one finding saying so, counting the KPIs in their normal
    band and those without a band (too little data).
 4. The largest favourable move among normal KPIs (if any) is mentioned last.
@@ -93,10 +96,24 @@ def _driver_text(seg_frames: dict[str, pd.DataFrame], row: pd.Series,
     if best is None:
         return ""
     share, dim, value = best
-    pct = f"{min(share, 9.99):.0%}"
-    verb = (f"explains most of it ({pct} of the change)" if share >= 0.5
-            else f"is the largest part of it ({pct})")
+    if share >= 1.0:
+        verb = "accounts for all of it (other segments moved the other way)"
+    elif share >= 0.5:
+        verb = f"explains most of it ({share:.0%} of the change)"
+    else:
+        verb = f"is the largest part of it ({share:.0%})"
     return f"; {dim} {value} {verb}"
+
+
+def adverse(change: float, direction: str) -> bool:
+    """True when ``change`` moves the KPI the bad way (both ways for target KPIs)."""
+    if pd.isna(change) or change == 0:
+        return False
+    if direction == "higher":
+        return change < 0
+    if direction == "lower":
+        return change > 0
+    return direction == "target"
 
 
 def findings(head: pd.DataFrame, *, freq: str | None = "W",
@@ -128,8 +145,12 @@ def findings(head: pd.DataFrame, *, freq: str | None = "W",
             when = period_label(row["period"], freq)
             moved = f"is at {row['display']} ({row['band']}) in {when}"
         prev = previous_periods.get(row["kpi"], row.get("previous_period"))
-        driver = _driver_text(segments, row, prev) if prev is not None and pd.notna(prev) else ""
-        out.append(Finding(f"{row['name']} {moved}{driver}.", row["band"], row["kpi"]))
+        driver = ""
+        if prev is not None and pd.notna(prev) and adverse(row["change"], row["direction"]):
+            driver = _driver_text(segments, row, prev)
+        prelim = " (preliminary: still inside its maturity window)" if row.get(
+            "status") == "preliminary" else ""
+        out.append(Finding(f"{row['name']} {moved}{driver}{prelim}.", row["band"], row["kpi"]))
     valued = head.dropna(subset=["value"])
     if bad.empty and len(valued):
         when = period_label(valued["period"].iloc[0], freq)

@@ -147,7 +147,7 @@ class Report:
         head = self.headline(res) if len(res) else views.headline(
             res.assign(period=pd.NaT), freq=None, as_of=self.as_of)
         views.print_table(head, columns or ["name", "display", "change_display", "band",
-                                            "period"])
+                                            "status", "period"])
         self.print_notes(res, ids)
         return res, head
 
@@ -221,7 +221,8 @@ def badges(head: pd.DataFrame) -> list[dict[str, str]]:
 def print_alerts(alerts: pd.DataFrame) -> None:
     """Numbered plain-text list of alerts (KPI, segment, reason, owner)."""
     if alerts is None or alerts.empty:
-        print("No open critical alerts in the last complete period.")
+        print("No open critical alerts in the last complete period (alerts fire on final "
+              "values only, not on preliminary ones).")
         return
     for i, (_, a) in enumerate(alerts.iterrows(), 1):
         seg = a.get("segment") or "all"
