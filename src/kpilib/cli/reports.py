@@ -91,7 +91,7 @@ def run_once(params, quiet: bool = False) -> int:
         console=console,
         transient=False,
     ) as bar:
-        task = bar.add_task("validating parameters and loading data", total=None)
+        task = bar.add_task("validating parameters and loading data", total=1)
 
         def progress(message: str, done: int, total: int) -> None:
             bar.update(task, description=message, completed=done, total=total)

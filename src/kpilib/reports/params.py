@@ -231,7 +231,7 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
     if p.kpis and kpi_ids is not None:
         unknown = [k for k in p.kpis if k not in kpi_ids]
         if unknown:
-            problems.append(f"unknown KPI id(s) {unknown}; see `kpilib compute --help` or "
+            problems.append(f"unknown KPI id(s) {unknown}; list them with `kpilib kpis` or "
                             "kpilib.list_kpis()")
     _check_thresholds(p.thresholds, problems)
     nb_dir = Path(p.notebook_dir) if p.notebook_dir else default_notebook_dir()
