@@ -205,6 +205,8 @@ def print_wide(head: pd.DataFrame, dim: str) -> None:
     wide = head.assign(cell=cell).pivot_table(index="name", columns=dim, values="cell",
                                               aggfunc="first", sort=False)
     wide.columns = [str(c) for c in wide.columns]
+    wide.index.name = None
+    print(f"By {dim}:")
     print(wide.fillna("n/a").to_string())
     print("(!! critical, ! stressed; last complete period)")
 
