@@ -19,8 +19,6 @@ interpolation, §1.2) from the records. Empty populations give ``value=NaN`` and
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
@@ -94,18 +92,18 @@ def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str]) -> pd.
 
 
 def _excluded_json(obs: pd.DataFrame, keys: list[str]) -> pd.Series | None:
+    """Per group, the JSON object {reason: count} of excluded rows (keys sorted), vectorised:
+    one string join per group instead of a Python function per group."""
     if "excluded" not in obs.columns:
         return None
     ex = obs.loc[obs["excluded"].notna(), [*keys, "excluded"]]
     if ex.empty:
         return None
     counts = ex.groupby([*keys, "excluded"], dropna=False, observed=True).size()
-    by_group = counts.reset_index(name="c").groupby(keys, dropna=False)
-    return by_group.apply(
-        lambda g: json.dumps(dict(zip(g["excluded"], g["c"].astype(int), strict=True)),
-                             sort_keys=True),
-        include_groups=False,
-    ).rename("excluded")
+    counts = counts.reset_index(name="c")
+    pairs = '"' + counts["excluded"].astype(str) + '": ' + counts["c"].astype(str)
+    joined = pairs.groupby([counts[k] for k in keys], dropna=False).agg(", ".join)
+    return ("{" + joined + "}").rename("excluded").rename_axis(keys)
 
 
 def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:

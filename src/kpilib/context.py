@@ -99,6 +99,9 @@ class Context:
         With ``freq=None``: one snapshot at ``as_of`` (or ``end`` if earlier), period NaT.
         With a freq: the end of each period in the window, capped at ``as_of``.
         """
+        return self.memo("_snapshot_points", self._snapshot_points).copy()
+
+    def _snapshot_points(self) -> pd.DataFrame:
         stop = min(self.as_of, self.end) if self.end is not None else self.as_of
         if self.freq is None:
             return pd.DataFrame({"period": pd.Series([pd.NaT], dtype=f"datetime64[ns, {self.tz}]"),

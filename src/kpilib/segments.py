@@ -74,7 +74,9 @@ def latest_shipment_of_line(ctx: Context) -> pd.DataFrame:
             sh[["shipment_id", "node_id", "carrier", "service_level", "shipped_at",
                 "created_at"]], on="shipment_id")
         m["_t"] = m["shipped_at"].fillna(m["created_at"])
-        m = m.sort_values(["order_line_id", "_t", "shipment_id"]).drop_duplicates(
+        # latest shipment per line; ties on time broken by shipment id (sorting on the
+        # timestamp first keeps the string comparison to the few ties)
+        m = m.sort_values(["_t", "shipment_id"], kind="stable").drop_duplicates(
             "order_line_id", keep="last")
         return m.rename(columns={"node_id": "ship_node"})[cols]
 

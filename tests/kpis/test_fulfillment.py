@@ -117,11 +117,24 @@ def test_release_time_by_node_uses_each_slice_release():
 
 
 def test_release_time_empty_population_is_undefined():
+    # releases are recorded in this data (O1 is released on 01-20), but none by as_of 01-10
+    ds = build_dataset(orders=[{"order_id": "O1"}],
+                       order_events=[{"order_id": "O1", "event_type": "created",
+                                      "event_at": "2024-01-01T00:00Z"},
+                                     {"order_id": "O1", "event_type": "released_to_node",
+                                      "node_id": "N1", "event_at": "2024-01-20T00:00Z"}],
+                       nodes=[{"node_id": "N1"}])
+    row = one(ds, "order_release_time_hours")
+    assert np.isnan(row["value"]) and row["status"] == "undefined"
+
+
+def test_release_kpis_unavailable_when_no_release_is_recorded():
     ds = build_dataset(orders=[{"order_id": "O1"}],
                        order_events=[{"order_id": "O1", "event_type": "created",
                                       "event_at": "2024-01-01T00:00Z"}])
-    row = one(ds, "order_release_time_hours")
-    assert np.isnan(row["value"]) and row["status"] == "undefined"
+    for kpi in ("order_release_time_hours", "unreleased_order_age_hours"):
+        row = one(ds, kpi)
+        assert row["status"] == "unavailable" and "released_to_node" in row["note"]
 
 
 def test_unreleased_order_age_snapshot_at_as_of_and_daily():

@@ -133,7 +133,11 @@ def test_open_return_age_snapshots():
 
 
 def test_return_kpis_empty_and_unavailable():
-    ds = _ds([ret("R1")])                  # requested only: nothing received or refunded
+    # R1 requested only: nothing received or refunded by as_of; R2 (disposed and refunded
+    # after as_of) shows the data records dispositions and refunds
+    ds = _ds([ret("R1"), ret("R2", received_at="2024-02-01T00:00Z",
+                             disposition="restock", disposition_at="2024-02-02T00:00Z",
+                             refund_issued_at="2024-02-02T00:00Z")])
     row = one(ds, "return_processing_hours")
     assert row["status"] == "undefined" and np.isnan(row["value"])
     assert one(ds, "pre_receipt_refund_share")["status"] == "undefined"

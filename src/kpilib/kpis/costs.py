@@ -137,7 +137,8 @@ def cost_per_order(ctx: Context) -> pd.DataFrame:
 @kpi("cost_per_order_incl_freight", name="Cost per order incl. freight",
      domain="fulfillment", unit="currency/order", direction="lower", grain="node-period",
      kind="ratio", tables=("orders", "order_lines", "fulfillment_costs", "shipments"),
-     dims=B7_DIMS, params=("include_transfers",))
+     dims=B7_DIMS, params=("include_transfers",),
+     requires=('shipments.parcel_cost',))
 def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
     """cost_per_order_incl_freight = (Σ prorated fulfillment costs + Σ shipments.parcel_cost
     of shipments confirmed in P at the node) / |{slices shipped in P at the node}|; freight
@@ -154,7 +155,8 @@ LINE_DIMS = ("product_class", "supplier", "sku")
 
 @kpi("parcel_cost_pct_revenue", name="Parcel cost as % of revenue", domain="fulfillment",
      unit="fraction", direction="lower", grain="shipment", kind="ratio",
-     tables=("orders", "order_lines", "shipments", "shipment_lines"), dims=B8_DIMS)
+     tables=("orders", "order_lines", "shipments", "shipment_lines"), dims=B8_DIMS,
+     requires=('shipments.parcel_cost',))
 def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     """parcel_cost_pct_revenue = Σ shipments.parcel_cost / Σ (qty_shipped ×
     order_lines.unit_price) over shipments confirmed in P.

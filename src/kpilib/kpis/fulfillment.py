@@ -43,7 +43,8 @@ def _duration_obs(ctx: Context, sl: pd.DataFrame, x: pd.Series, anchor: pd.Serie
 @kpi("order_release_time_hours", name="Order release time", domain="order", unit="hours",
      direction="lower", grain="order-node slice", kind="mean",
      tables=("orders", "order_lines", "order_events"),
-     dims=("channel", "node", "fulfillment_model"))
+     dims=("channel", "node", "fulfillment_model"),
+     requires=('order_events.event_type=released_to_node',))
 def order_release_time_hours(ctx: Context) -> pd.DataFrame:
     """release_time = first ``released_to_node`` event at the slice's node − start_at (hours),
     start_at = ``authorized_at`` (fallback ``created_at``), or ``earliest_ship_at`` when a
@@ -69,7 +70,8 @@ def order_release_time_hours(ctx: Context) -> pd.DataFrame:
 @kpi("unreleased_order_age_hours", name="Unreleased order age (snapshot)", domain="order",
      unit="hours", direction="lower", grain="order-node slice (snapshot)", kind="mean",
      tables=("orders", "order_lines"), dims=("channel", "node", "fulfillment_model"),
-     snapshot=True)
+     snapshot=True,
+     requires=('order_events.event_type=released_to_node',))
 def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t − start_at for each slice not yet released at snapshot time t (hours);
     mean, p50, p90, n.
@@ -99,7 +101,8 @@ def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
 @kpi("on_time_shipment_rate", name="On-time shipment rate", domain="fulfillment",
      unit="fraction", direction="higher", grain="order-node slice", kind="rate",
      tables=("orders", "order_lines", "shipments"), dims=SLICE_DIMS,
-     params=("hold_counts_against_node",))
+     params=("hold_counts_against_node",),
+     requires=('order_lines.planned_ship_by_at',))
 def on_time_shipment_rate(ctx: Context) -> pd.DataFrame:
     """on_time_shipment_rate = |{slices whose last shipment left by the ship deadline}| /
     |{slices whose ship deadline is in P}|; deadline = min ``planned_ship_by_at`` of the
@@ -148,7 +151,8 @@ def _warehouse_slices(ctx: Context) -> tuple[pd.DataFrame, pd.Series]:
 
 @kpi("dock_to_ship_hours", name="Dock-to-ship time", domain="fulfillment", unit="hours",
      direction="lower", grain="order-node slice", kind="mean",
-     tables=("orders", "order_lines", "order_events", "shipments"), dims=B5_DIMS)
+     tables=("orders", "order_lines", "order_events", "shipments"), dims=B5_DIMS,
+     requires=('order_events.event_type=released_to_node',))
 def dock_to_ship_hours(ctx: Context) -> pd.DataFrame:
     """dock_to_ship = last ship confirm of the slice − first ``released_to_node`` event at
     its node (hours); mean, p50, p90, n.
@@ -169,7 +173,8 @@ def dock_to_ship_hours(ctx: Context) -> pd.DataFrame:
 
 @kpi("dock_to_first_ship_hours", name="Dock-to-first-ship time", domain="fulfillment",
      unit="hours", direction="lower", grain="order-node slice", kind="mean",
-     tables=("orders", "order_lines", "order_events", "shipments"), dims=B5_DIMS)
+     tables=("orders", "order_lines", "order_events", "shipments"), dims=B5_DIMS,
+     requires=('order_events.event_type=released_to_node',))
 def dock_to_first_ship_hours(ctx: Context) -> pd.DataFrame:
     """dock_to_first_ship = first ship confirm of the slice − first ``released_to_node``
     event at its node (hours); mean, p50, p90, n.

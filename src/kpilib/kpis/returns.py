@@ -29,7 +29,8 @@ def _first(reason: pd.Series, cond: pd.Series, code: str) -> pd.Series:
 
 
 @kpi("return_processing_hours", name="Return processing cycle time", unit="hours",
-     grain="return line", kind="mean", **COMMON)
+     grain="return line", kind="mean", **COMMON,
+     requires=('returns.disposition_at',))
 def return_processing_hours(ctx: Context) -> pd.DataFrame:
     """processing = disposition_at − received_at (hours) per return line; mean, p50, p90, n
     over lines dispositioned in P.
@@ -49,7 +50,8 @@ def return_processing_hours(ctx: Context) -> pd.DataFrame:
 
 
 @kpi("return_refund_hours", name="Return refund cycle time", unit="hours",
-     grain="return line", kind="mean", **COMMON)
+     grain="return line", kind="mean", **COMMON,
+     requires=('returns.refund_issued_at',))
 def return_refund_hours(ctx: Context) -> pd.DataFrame:
     """refund = refund_issued_at − received_at (hours) per return line; mean, p50, p90, n over
     refunds issued in P.
@@ -67,7 +69,8 @@ def return_refund_hours(ctx: Context) -> pd.DataFrame:
 
 
 @kpi("pre_receipt_refund_share", name="Pre-receipt refund share", unit="fraction",
-     grain="return line", kind="rate", **COMMON)
+     grain="return line", kind="rate", **COMMON,
+     requires=('returns.refund_issued_at',))
 def pre_receipt_refund_share(ctx: Context) -> pd.DataFrame:
     """pre_receipt_refund_share = |{refunds issued in P before the return was received (or
     with no receipt)}| / |{refunds issued in P}|.

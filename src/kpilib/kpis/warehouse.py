@@ -127,7 +127,8 @@ RECEIPT_DIMS = ("node", "fulfillment_model", "supplier", "product_class", "sku")
 
 @kpi("dock_to_stock_hours", name="Dock-to-stock cycle time", domain="fulfillment",
      unit="hours", direction="lower", grain="receipt line", kind="mean", tables=("receipts",),
-     dims=RECEIPT_DIMS)
+     dims=RECEIPT_DIMS,
+     requires=('receipts.putaway_completed_at',))
 def dock_to_stock_hours(ctx: Context) -> pd.DataFrame:
     """dock_to_stock = putaway_completed_at − dock_arrival_at (hours; fallback received_at);
     mean, p50, p90, n over receipt lines put away in P.
