@@ -19,9 +19,10 @@ def _dataset(scenario, **kw):
     return kpilib.Dataset.from_frames(**tables), truth
 
 
-def test_apparel_surge_weeks_are_stressed_or_critical_for_split_shipments():
-    ds, truth = _dataset("apparel_surge", days=365, scale=0.3)
-    res = kpilib.compute(ds, ["split_shipment_rate"], freq="W")
+@pytest.mark.parametrize("kpi", ["split_shipment_rate", "cost_per_order"])
+def test_apparel_surge_weeks_are_stressed_or_critical(kpi, apparel):
+    ds, truth = apparel
+    res = kpilib.compute(ds, [kpi], freq="W")
     banded = apply_bands(res)  # packaged config: XmR, first 20 weeks as baseline
     bad = banded[banded["band"].isin(["stressed", "critical"])]
     for camp in truth["surge"]["campaigns"]:
@@ -30,7 +31,12 @@ def test_apparel_surge_weeks_are_stressed_or_critical_for_split_shipments():
         # ISO weeks overlapping the campaign, plus the week after (orders ship late)
         hit = bad[(bad["period"] < end + pd.Timedelta(days=7))
                   & (bad["period"] + pd.Timedelta(days=7) > start)]
-        assert len(hit), f"campaign {camp} not flagged"
+        assert len(hit), f"{kpi}: campaign {camp} not flagged"
+
+
+@pytest.fixture(scope="module")
+def apparel():
+    return _dataset("apparel_surge", days=365, scale=0.3)
 
 
 def test_omnichannel_marketplace_release_time_flagged_by_sla_target():
