@@ -7,7 +7,7 @@ import pytest
 from builders import build_dataset
 
 import kpilib
-from kpilib.facts.fifo import age_layers, fifo_layers
+from kpilib.facts.fifo import age_layers, fifo_layers, fifo_layers_at
 
 AS_OF = pd.Timestamp("2024-03-01T12:00Z")
 
@@ -128,3 +128,19 @@ def test_aged_share_counts_value_beyond_the_last_bound():
                        orders=[{"order_id": "O1"}])
     row = kpilib.compute(ds, ["aged_inventory_share_90p"], as_of=AS_OF).iloc[0]
     assert row["value"] == pytest.approx(20 / 80)
+
+
+def test_layers_at_many_times_equal_one_replay_per_time():
+    frame = mv(TRANSFERS + [("M8", "N1", "2024-02-28", "receipt", 3),
+                            ("M9", "N1", "2024-02-29", "ship", -9)])
+    times = [pd.Timestamp(f"2024-{d}T00:00Z") for d in
+             ("01-15", "02-10", "02-11", "02-21", "02-26", "02-29", "03-02")]
+    many = fifo_layers_at(frame, times)
+    for t in times:
+        one_t = fifo_layers(frame, t)
+        got = many.loc[many["t"] == t].drop(columns="t")
+        key = ["node_id", "layer_date", "movement_id"]
+        pd.testing.assert_frame_equal(
+            got.sort_values(key).reset_index(drop=True)[sorted(got.columns)],
+            one_t.sort_values(key).reset_index(drop=True)[sorted(got.columns)],
+            check_dtype=False)

@@ -153,3 +153,44 @@ def age_layers(layers: pd.DataFrame, as_of: pd.Timestamp, bounds=(30, 60, 90)) -
     bucket = pd.cut(age, bins=edges, labels=labels, right=True)
     return layers.assign(age_days=age, value=layers["qty"] * layers["unit_cost"],
                          age_bucket=bucket.astype(str))
+
+
+def fifo_layers_at(mv: pd.DataFrame, times, partition: str = "node") -> pd.DataFrame:
+    """Layers on hand at each of several times (column ``t``), in one pass over the ledger.
+
+    Same result as ``fifo_layers(mv, t)`` for every ``t``: arrival positions and inherited
+    transfer dates depend only on what happened before each arrival, so they are resolved
+    once; each time then needs only its outbound total per partition and one clip.
+    """
+    times = sorted(pd.Timestamp(t) for t in times)
+    cols = ["sku", "node_id", "layer_date", "qty", "unit_cost", "movement_id", "t"]
+    if not times:
+        return pd.DataFrame(columns=cols)
+    mv = _prepare(mv, times[-1], partition)
+    pieces = _arrival_pieces(mv).assign(sub=0)
+    outs = _consumption_intervals(mv)
+    if pieces["inherit"].any():
+        pieces = _inherit_dates(pieces, outs)
+    pieces = _with_positions(pieces)
+    groups = pd.MultiIndex.from_frame(pieces[["sku", "node_id"]]).append(
+        pd.MultiIndex.from_frame(outs[["sku", "node_id"]]))
+    codes = pd.factorize(groups)[0].astype(np.int64)
+    g_piece, g_out = codes[:len(pieces)], codes[len(pieces):]
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    def naive(ts: pd.Series) -> np.ndarray:
+        return ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+    piece_at, out_at = naive(pieces["moved_at"]), naive(outs["moved_at"])
+    out_qty = outs["out_qty"].to_numpy(dtype=float)
+    pos_end, qty = pieces["pos_end"].to_numpy(float), pieces["qty"].to_numpy(float)
+    parts = []
+    for t in times:
+        t64 = np.datetime64(t.tz_convert("UTC").tz_localize(None), "ns")
+        done = out_at <= t64
+        total_out = np.bincount(g_out[done], weights=out_qty[done], minlength=n_groups)
+        arrived = piece_at <= t64
+        left = np.minimum(qty, np.clip(pos_end - total_out[g_piece], 0, None))
+        keep = arrived & (left > 1e-9)
+        part = pieces.loc[keep, ["sku", "node_id", "layer_date", "unit_cost", "movement_id"]]
+        parts.append(part.assign(qty=left[keep], t=t))
+    return pd.concat(parts, ignore_index=True)[cols]

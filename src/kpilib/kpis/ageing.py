@@ -12,7 +12,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.fifo import age_layers, fifo_layers
+from kpilib.facts.fifo import age_layers, fifo_layers, fifo_layers_at
 from kpilib.registry import kpi, register_param
 
 register_param("aging_partition", "node", "C3 partition: 'node' (node-wise) or 'company'")
@@ -32,11 +32,12 @@ def inventory_layers(ctx: Context) -> pd.DataFrame:
 
 def _layers_at_snapshots(ctx: Context) -> pd.DataFrame:
     def build() -> pd.DataFrame:
-        parts = []
-        mv = ctx.ds.inventory_movements
-        for period, t in ctx.snapshot_points().itertuples(index=False):
-            layers = fifo_layers(mv, t, ctx.param("aging_partition"))
-            parts.append(age_layers(layers, t, ctx.param("aging_buckets")).assign(period=period))
+        points = ctx.snapshot_points()
+        layers = fifo_layers_at(ctx.ds.inventory_movements, points["t"].unique(),
+                                ctx.param("aging_partition"))
+        parts = [age_layers(layers.loc[layers["t"] == t].drop(columns="t"), t,
+                            ctx.param("aging_buckets")).assign(period=period)
+                 for period, t in points.itertuples(index=False)]
         out = pd.concat(parts, ignore_index=True)
         return out.rename(columns={"node_id": "node"})
 
