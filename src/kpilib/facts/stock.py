@@ -73,3 +73,18 @@ def in_window(ctx: Context, anchor: pd.Series) -> pd.Series:
 def period_of(ctx: Context, anchor: pd.Series) -> pd.Series:
     """Reporting period of each anchor (NaT for freq=None)."""
     return periods.bucket(anchor, ctx.freq, ctx.tz)
+
+
+def snapshots_at(stock: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """``snapshot_at`` for every snapshot point at once: for each (sku, node) seen in
+    ``stock`` and each row of ``points`` (``period``, ``t``), its latest snapshot dated on or
+    before the UTC day of ``t − 1 ns``; pairs with no such snapshot are left out."""
+    days = (points["t"] - pd.Timedelta(1, "ns")).dt.tz_convert("UTC").dt.tz_localize(
+        None).dt.normalize()
+    left = points.assign(day=days.to_numpy()).merge(
+        stock[["sku", "node"]].drop_duplicates(), how="cross").sort_values("day")
+    right = stock.sort_values("snapshot_date")
+    out = pd.merge_asof(left, right.drop(columns=["period", "t"], errors="ignore"),
+                        left_on="day", right_on="snapshot_date", by=["sku", "node"],
+                        direction="backward")
+    return out.loc[out["snapshot_date"].notna()].drop(columns="day").reset_index(drop=True)

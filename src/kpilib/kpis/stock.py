@@ -11,7 +11,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context
-from kpilib.facts.stock import customer_ships, snapshot_at
+from kpilib.facts.stock import customer_ships, snapshots_at
 from kpilib.registry import kpi, register_param
 
 register_param("stockout_basis", "end_of_day", "C5: 'end_of_day' (qty_available <= 0) or "
@@ -39,8 +39,8 @@ def _dos_rows(ctx: Context, forward: bool) -> pd.DataFrame:
     horizon = int(ctx.param("dos_horizon_days"))
     ships = customer_ships(ctx) if ctx.has("inventory_movements") else None
     parts = []
-    for period, t in ctx.snapshot_points().itertuples(index=False):
-        snap = snapshot_at(stock, t)
+    all_snaps = snapshots_at(stock, ctx.snapshot_points())
+    for (period, t), snap in all_snaps.groupby(["period", "t"], sort=False, dropna=False):
         if forward:
             demand = _forecast_demand(ctx, t, horizon) / horizon
         else:
@@ -183,11 +183,6 @@ def available_to_promise_with_inbound(ctx: Context) -> pd.DataFrame:
 
 
 def _atp_rows(ctx: Context, with_inbound: bool) -> pd.DataFrame:
-    stock = ctx.fact("stock_days")
-    parts = []
-    for period, t in ctx.snapshot_points().itertuples(index=False):
-        snap = snapshot_at(stock, t)
-        qty = snap["qty_available"] + (snap["qty_on_order"].fillna(0) if with_inbound else 0)
-        parts.append(snap.assign(period=period, num=qty, den=1.0))
-    return _attach(ctx, pd.concat(parts, ignore_index=True)[
-        ["period", "node", "sku", "num", "den"]])
+    snap = snapshots_at(ctx.fact("stock_days"), ctx.snapshot_points())
+    qty = snap["qty_available"] + (snap["qty_on_order"].fillna(0) if with_inbound else 0)
+    return _attach(ctx, snap.assign(num=qty, den=1.0)[["period", "node", "sku", "num", "den"]])
