@@ -9,7 +9,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context
-from kpilib.facts.stock import customer_ships, in_window, period_of, snapshot_at
+from kpilib.facts.stock import customer_ships, in_window, period_of, snapshots_at
 from kpilib.registry import kpi
 
 DIMS = ("node", "sku", "supplier", "product_class", "abc_class", "xyz_class")
@@ -84,11 +84,10 @@ def _sell_through_rows(ctx: Context, with_opening: bool) -> pd.DataFrame:
         if ctx.freq is None:  # the window starts at `start`, else the first snapshot day
             first = ctx.start if ctx.start is not None else stock["anchor"].min().floor("D")
             starts = pd.Series([first]).dropna()
-        for p in starts:
-            t = p.tz_convert("UTC")
-            opening = snapshot_at(stock, t)
-            parts.append(opening.assign(anchor=t, num=0.0,
-                                        den=opening["qty_on_hand"].clip(lower=0)))
+        starts = pd.Series(list(starts), dtype=f"datetime64[ns, {ctx.tz}]").dt.tz_convert("UTC")
+        opening = snapshots_at(stock, pd.DataFrame({"period": starts, "t": starts}))
+        parts.append(opening.assign(anchor=opening["t"], num=0.0,
+                                    den=opening["qty_on_hand"].clip(lower=0)))
     cols = ["anchor", "node", "sku", "num", "den"]
     obs = pd.concat([p[cols] for p in parts], ignore_index=True)
     return _sku_attach(ctx, obs)
