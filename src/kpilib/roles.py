@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
-import yaml
 
 from kpilib.bands import registry
+from kpilib.configfile import check_kpi_id, read_config, reject_unknown_keys
 from kpilib.errors import ConfigError
 
 TOP_KEYS = frozenset({"version", "roles", "alert_owners"})
@@ -66,46 +66,25 @@ def load_roles_config(
         return config
     if config is None:
         config = default_roles_path()
-    if isinstance(config, str | Path):
-        path = str(config)
-        try:
-            raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError as err:
-            raise ConfigError(path, "-", "file not found") from err
-        except yaml.YAMLError as err:
-            raise ConfigError(path, "-", f"not valid YAML: {err}") from err
-    else:
-        path, raw = "<mapping>", config
+    path, raw = read_config(config)
     known = frozenset(known_ids) if known_ids is not None else registry.known_ids()
     return _validate(raw, path, known)
-
-
-def _unknown_keys(d: Mapping[str, Any], allowed: frozenset[str], path: str, prefix: str) -> None:
-    for k in d:
-        if k not in allowed:
-            raise ConfigError(path, f"{prefix}{k}",
-                              f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
-def _check_kpi(kpi: Any, known: frozenset[str], path: str, key: str) -> None:
-    if kpi not in known:
-        raise ConfigError(path, key, f"unknown KPI id {kpi!r}; see kpilib.list_kpis()")
 
 
 def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError(path, "-", "top level must be a mapping")
-    _unknown_keys(raw, TOP_KEYS, path, "")
+    reject_unknown_keys(raw, TOP_KEYS, path, "")
     roles: dict[str, tuple[str, ...]] = {}
     descriptions: dict[str, str] = {}
     for name, entry in (raw.get("roles") or {}).items():
         key = f"roles.{name}"
         if not isinstance(entry, Mapping):
             raise ConfigError(path, key, "must be a mapping with 'kpis'")
-        _unknown_keys(entry, ROLE_KEYS, path, key + ".")
+        reject_unknown_keys(entry, ROLE_KEYS, path, key + ".")
         kpis = list(entry.get("kpis") or [])
         for kpi in kpis:
-            _check_kpi(kpi, known, path, f"{key}.kpis")
+            check_kpi_id(kpi, known, path, f"{key}.kpis")
         if len(set(kpis)) != len(kpis):
             raise ConfigError(path, f"{key}.kpis", "a KPI is listed twice")
         roles[str(name)] = tuple(kpis)
@@ -113,7 +92,7 @@ def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
     if not roles:
         raise ConfigError(path, "roles", "no roles defined")
     owners_raw = raw.get("alert_owners") or {}
-    _unknown_keys(owners_raw, OWNER_KEYS, path, "alert_owners.")
+    reject_unknown_keys(owners_raw, OWNER_KEYS, path, "alert_owners.")
     default = owners_raw.get("default", next(iter(roles)))
     if default not in roles:
         raise ConfigError(path, "alert_owners.default", f"unknown role {default!r}; defined "
@@ -121,7 +100,7 @@ def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
     owners: dict[str, str] = {}
     for kpi, role in (owners_raw.get("kpis") or {}).items():
         key = f"alert_owners.kpis.{kpi}"
-        _check_kpi(kpi, known, path, key)
+        check_kpi_id(kpi, known, path, key)
         if role not in roles:
             raise ConfigError(path, key, f"unknown role {role!r}; defined roles: "
                               f"{', '.join(roles)}")

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from kpilib.bands import registry
-from kpilib.errors import ConfigError
+from kpilib.configfile import read_config
 
 CHARTS = ("xmr", "pchart", "none")
 MR_RULES = ("adverse_move", "adverse_side", "off")
@@ -215,16 +214,7 @@ def load_bands_config(
         return config
     if config is None:
         config = default_config_path()
-    if isinstance(config, str | Path):
-        path = str(config)
-        try:
-            raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError as err:
-            raise ConfigError(path, "-", "file not found") from err
-        except yaml.YAMLError as err:
-            raise ConfigError(path, "-", f"not valid YAML: {err}") from err
-    else:
-        path, raw = "<mapping>", config
+    path, raw = read_config(config)
     from kpilib.bands.validate import validate_mapping
 
     return validate_mapping(raw, path, frozenset(known_ids) if known_ids is not None

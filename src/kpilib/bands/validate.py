@@ -29,6 +29,7 @@ from kpilib.bands.config import (
     _direction,
     parse_segment,
 )
+from kpilib.configfile import check_kpi_id, reject_unknown_keys
 from kpilib.errors import ConfigError
 
 
@@ -36,9 +37,9 @@ def validate_mapping(raw: Any, path: str, known: frozenset[str]) -> BandsConfig:
     """Check a parsed bands file; return the BandsConfig or raise ConfigError(path, key)."""
     if not isinstance(raw, Mapping):
         raise ConfigError(path, "-", "top level must be a mapping")
-    _no_unknown(raw, TOP_KEYS, path, "")
+    reject_unknown_keys(raw, TOP_KEYS, path, "")
     defaults = dict(raw.get("defaults") or {})
-    _no_unknown(defaults, SETTING_KEYS - {"fixed"}, path, "defaults.")
+    reject_unknown_keys(defaults, SETTING_KEYS - {"fixed"}, path, "defaults.")
     _check_settings(defaults, path, "defaults")
     families: dict[str, dict[str, Any]] = {}
     owner: dict[str, str] = {}
@@ -46,10 +47,10 @@ def validate_mapping(raw: Any, path: str, known: frozenset[str]) -> BandsConfig:
         key = f"families.{name}"
         if not isinstance(fam, Mapping):
             raise ConfigError(path, key, "must be a mapping")
-        _no_unknown(fam, FAMILY_KEYS, path, key + ".")
+        reject_unknown_keys(fam, FAMILY_KEYS, path, key + ".")
         members = list(fam.get("kpis") or [])
         for kpi in members:
-            _known(kpi, known, path, f"{key}.kpis")
+            check_kpi_id(kpi, known, path, f"{key}.kpis")
             if kpi in owner:
                 raise ConfigError(path, f"{key}.kpis", f"{kpi!r} already in family {owner[kpi]!r}")
             owner[kpi] = name
@@ -58,9 +59,9 @@ def validate_mapping(raw: Any, path: str, known: frozenset[str]) -> BandsConfig:
     kpis: dict[str, dict[str, Any]] = {}
     for kpi, entry in (raw.get("kpis") or {}).items():
         key = f"kpis.{kpi}"
-        _known(kpi, known, path, key)
+        check_kpi_id(kpi, known, path, key)
         entry = dict(entry or {})
-        _no_unknown(entry, KPI_KEYS, path, key + ".")
+        reject_unknown_keys(entry, KPI_KEYS, path, key + ".")
         fam = families.get(owner.get(kpi, ""), {})
         _check_settings(entry, path, key, [kpi], fam)
         segments = entry.get("segments") or {}
@@ -74,23 +75,11 @@ def validate_mapping(raw: Any, path: str, known: frozenset[str]) -> BandsConfig:
                 raise ConfigError(path, skey, str(err)) from err
             if not isinstance(settings, Mapping):
                 raise ConfigError(path, skey, "must be a mapping of settings")
-            _no_unknown(settings, SETTING_KEYS - {"direction"}, path, skey + ".")
+            reject_unknown_keys(settings, SETTING_KEYS - {"direction"}, path, skey + ".")
             _check_settings(settings, path, skey, [kpi], {**fam, **entry})
         entry["segments"] = dict(segments)
         kpis[str(kpi)] = entry
     return BandsConfig(path=path, defaults=defaults, families=families, kpis=kpis)
-
-
-def _no_unknown(d: Mapping[str, Any], allowed: frozenset[str], path: str, prefix: str) -> None:
-    for k in d:
-        if k not in allowed:
-            raise ConfigError(path, f"{prefix}{k}",
-                              f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
-def _known(kpi: str, known: frozenset[str], path: str, key: str) -> None:
-    if kpi not in known:
-        raise ConfigError(path, key, f"unknown KPI id {kpi!r}; see kpilib.list_kpis()")
 
 
 def _check_settings(d: Mapping[str, Any], path: str, key: str,
@@ -138,7 +127,7 @@ def _is_num(v: Any) -> bool:
 def _check_fixed(spec: Any, direction: str, path: str, key: str) -> None:
     if not isinstance(spec, Mapping):
         raise ConfigError(path, key, "must be a mapping")
-    _no_unknown(spec, FIXED_KEYS, path, key + ".")
+    reject_unknown_keys(spec, FIXED_KEYS, path, key + ".")
     if "metric" in spec and spec["metric"] not in METRICS:
         raise ConfigError(path, f"{key}.metric", f"not one of {', '.join(METRICS)}")
     flat = SIDE_KEYS & set(spec)
@@ -146,7 +135,7 @@ def _check_fixed(spec: Any, direction: str, path: str, key: str) -> None:
     if flat and sided:
         raise ConfigError(path, key, "use either stressed_at/critical_at or lower/upper, not both")
     for side in sided:
-        _no_unknown(spec[side] or {}, SIDE_KEYS, path, f"{key}.{side}.")
+        reject_unknown_keys(spec[side] or {}, SIDE_KEYS, path, f"{key}.{side}.")
     vals = {k: spec[k] for k in flat}
     for side in sided:
         vals.update({f"{side}.{k}": v for k, v in (spec[side] or {}).items()})
