@@ -195,11 +195,25 @@ class Report:
             return None
 
 
+MAX_SEGMENTS = 12
+
+
 def print_wide(head: pd.DataFrame, dim: str) -> None:
     """Print KPI names down, segment values across, ``display (band)`` in the cells."""
     if head is None or head.empty:
         print("(no values by segment)")
         return
+    values = head[dim].astype(str)
+    shown = values.unique()
+    if len(shown) > MAX_SEGMENTS:  # e.g. 1,904 marketplace sellers: show the worst ones
+        score = (head.assign(_seg=values, _bad=head["band"].isin(["stressed", "critical"]),
+                             _val=head["value"].notna())
+                 .groupby("_seg")[["_bad", "_val"]].sum()
+                 .sort_values(["_bad", "_val"], ascending=False, kind="stable"))
+        keep = set(score.index[:MAX_SEGMENTS])
+        print(f"(showing {MAX_SEGMENTS} of {len(shown)} {dim} values: the most stressed or "
+              "critical first, then those with the most KPI values)")
+        head = head.loc[values.isin(keep)]
     cell = head["display"] + head["band"].map(
         {"critical": " !!", "stressed": " !"}).fillna("")
     wide = head.assign(cell=cell).pivot_table(index="name", columns=dim, values="cell",
