@@ -29,7 +29,7 @@ SHIP_DIMS = ("carrier", "service_level")
 STANDARD_DIMS = ORDER_DIMS + SHIP_DIMS
 
 KPI_MODULES = tuple(f"kpilib.kpis.{m}" for m in (
-    "orders", "fill", "order_flow", "exceptions",            # domain A
+    "orders", "fill", "order_flow", "order_handling", "exceptions",  # domain A
     "fulfillment", "warehouse", "costs", "returns",          # domain B
     "inventory", "stock", "ageing", "counts",                # domain C
     "forecast",                                              # domain D

@@ -294,16 +294,6 @@ def subunits(ctx: Context, node_basis: str = "ship") -> pd.DataFrame:
 # --- helpers shared by the order-flow KPI modules ------------------------------------------
 
 
-def with_doc(text: str):
-    """Set a docstring built from shared parts (applied below ``@kpi``, which reads it)."""
-
-    def deco(func):
-        func.__doc__ = text
-        return func
-
-    return deco
-
-
 def join_on(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Left merge on ``keys`` with segment keys compared as objects (NaN matches NaN)."""
     left, right = left.copy(), right.copy()

@@ -2,6 +2,36 @@
 
 A16 is order-grain on the creation cohort; E1 looks at the queue of open, actionable
 exceptions at snapshot times (§11.12), order-related or not.
+
+A16 notes
+---------
+Grain: order (sub-unit for node / fulfillment_model: an exception on a line belongs to
+that line's sub-unit, an order-level exception to every sub-unit of the order); anchor:
+order creation (A16). Only exceptions with ``is_informational = false`` and an order_id.
+
+Edge cases
+----------
+- ``preliminary`` while an order of the cohort is not terminal (delivered or cancelled)
+  and younger than 30 days at as_of.
+- Exceptions not tied to an order (inbound, inventory) are left out (they are in E1).
+- Population exclusions of §1.5 counted by reason.
+- ``by=["exception_type"]``: every type segment has the whole cohort as denominator and
+  counts that type only in the numerator (types = those seen among non-informational order
+  exceptions); segments are not additive for the rate (an order with two types is in both).
+
+E1 notes
+--------
+Snapshot (§11.12) at t = as_of with ``freq=None``, else at each period end capped at
+as_of. Open at t: ``opened_at <= t`` and (``resolved_at`` null or > t) and
+``is_informational = false``; age = t - opened_at (hours).
+
+Edge cases
+----------
+- Reopened exceptions keep their original ``opened_at`` (age never resets, §8.6).
+- Exceptions resolved within ``min_age_minutes`` (default 5) of opening are excluded
+  ``auto_resolved``; exceptions of test orders ``is_test`` (counted where they were open).
+- Segments: exception_type, node (``exceptions.node_id``), channel (of the order; "(unknown)"
+  for inbound/inventory exceptions), severity, age_bucket ([0,4) [4,24) [24,72) [72,inf) h).
 """
 
 from __future__ import annotations
@@ -19,7 +49,6 @@ from kpilib.facts.orders import (
     observations,
     per_context,
     subunits,
-    with_doc,
 )
 from kpilib.facts.population import order_population
 from kpilib.facts.timeline import open_positions
@@ -81,44 +110,30 @@ def _exception_obs(ctx: Context, per_100: bool) -> pd.DataFrame:
                         preliminary=prelim)
 
 
-_A16_DOC = """
-
-    Grain: order (sub-unit for node / fulfillment_model: an exception on a line belongs to
-    that line's sub-unit, an order-level exception to every sub-unit of the order); anchor:
-    order creation (A16). Only exceptions with ``is_informational = false`` and an order_id.
-
-    Edge cases
-    ----------
-    - ``preliminary`` while an order of the cohort is not terminal (delivered or cancelled)
-      and younger than 30 days at as_of.
-    - Exceptions not tied to an order (inbound, inventory) are left out (they are in E1).
-    - Population exclusions of §1.5 counted by reason.
-    - ``by=["exception_type"]``: every type segment has the whole cohort as denominator and
-      counts that type only in the numerator (types = those seen among non-informational order
-      exceptions); segments are not additive for the rate (an order with two types is in both).
-    """
-
-
 @kpi("exception_rate", name="Exception rate", domain="order", unit="fraction",
      direction="lower", grain="order", kind="rate", tables=("orders", "order_lines",
                                                             "exceptions"), dims=A16_DIMS)
-@with_doc("|{o created in P : ∃ exception with is_informational = false}| / |{o created in P}|."
-      + _A16_DOC)
 def exception_rate(ctx: Context) -> pd.DataFrame:
+    """|{o created in P : ∃ exception with is_informational = false}| / |{o created in P}|.
+
+    Grain, population and edge cases: see the A16 notes in the module docstring.
+    """
     return _exception_obs(ctx, per_100=False)
 
 
 @kpi("exceptions_per_100_orders", name="Exceptions per 100 orders", domain="order",
      unit="exceptions/100 orders", direction="lower", grain="order", kind="ratio",
      tables=("orders", "order_lines", "exceptions"), dims=A16_DIMS)
-@with_doc("100 × count(non-informational exceptions of orders created in P) / |{o created in P}|."
-      + _A16_DOC + """
+def exceptions_per_100_orders(ctx: Context) -> pd.DataFrame:
+    """100 × count(non-informational exceptions of orders created in P) / |{o created in P}|.
+
     Notes
     -----
     Reading: ``count(exceptions)`` counts the non-informational exceptions only, the same set
     as the exception rate. By exception_type the segment numerators add up to the total.
-    """)
-def exceptions_per_100_orders(ctx: Context) -> pd.DataFrame:
+
+    Grain, population and edge cases: see the A16 notes in the module docstring.
+    """
     return _exception_obs(ctx, per_100=True)
 
 
@@ -190,28 +205,14 @@ def _known_counts(points: pd.DataFrame, q: pd.DataFrame, dims: list[str]) -> pd.
     return long.drop(columns=["_seg", "lo"]).reset_index(drop=True)
 
 
-_E1_DOC = """
-
-    Snapshot (§11.12) at t = as_of with ``freq=None``, else at each period end capped at
-    as_of. Open at t: ``opened_at <= t`` and (``resolved_at`` null or > t) and
-    ``is_informational = false``; age = t - opened_at (hours).
-
-    Edge cases
-    ----------
-    - Reopened exceptions keep their original ``opened_at`` (age never resets, §8.6).
-    - Exceptions resolved within ``min_age_minutes`` (default 5) of opening are excluded
-      ``auto_resolved``; exceptions of test orders ``is_test`` (counted where they were open).
-    - Segments: exception_type, node (``exceptions.node_id``), channel (of the order; "(unknown)"
-      for inbound/inventory exceptions), severity, age_bucket ([0,4) [4,24) [24,72) [72,inf) h).
-    """
-
-
 @kpi("exception_queue_age_hours", name="Exception queue age", domain="leading", unit="hours",
      direction="lower", grain="open exception (snapshot)", kind="mean",
      tables=("exceptions",), dims=E1_DIMS, params=("min_age_minutes",), snapshot=True)
-@with_doc("age = t - opened_at (hours) over exceptions open at snapshot t; mean, p50, p90, n."
-      + _E1_DOC)
 def exception_queue_age_hours(ctx: Context) -> pd.DataFrame:
+    """age = t - opened_at (hours) over exceptions open at snapshot t; mean, p50, p90, n.
+
+    Grain, population and edge cases: see the E1 notes in the module docstring.
+    """
     rows = _open_rows(ctx)
     return observations(rows, ctx, period=rows["period"], x=rows["age"], excluded=rows["exclusion"])
 
@@ -220,14 +221,16 @@ def exception_queue_age_hours(ctx: Context) -> pd.DataFrame:
      unit="fraction", direction="lower", grain="open exception (snapshot)", kind="rate",
      tables=("exceptions",), dims=E1_DIMS, params=("min_age_minutes", "sla_hours"),
      snapshot=True)
-@with_doc("|{open exceptions at t : age > SLA(exception_type)}| / |{open exceptions at t}|."
-      + _E1_DOC + """
+def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
+    """|{open exceptions at t : age > SLA(exception_type)}| / |{open exceptions at t}|.
+
     Notes
     -----
     ``sla_hours``: one number (default 24) or a mapping exception_type -> hours; strictly
     older than the SLA is over it.
-    """)
-def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
+
+    Grain, population and edge cases: see the E1 notes in the module docstring.
+    """
     rows = _open_rows(ctx)
     over = (rows["age"] > _sla(ctx, rows["exception_type"])).astype(float)
     return observations(rows, ctx, period=rows["period"], num=over, den=1.0,
@@ -237,16 +240,19 @@ def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
 @kpi("exception_open_count", name="Open exceptions", domain="leading", unit="count",
      direction="lower", grain="open exception (snapshot)", kind="sum",
      tables=("exceptions",), dims=E1_DIMS, params=("min_age_minutes",), snapshot=True)
-@with_doc("open_count(t) = |{exceptions open at t}| (value = numerator); denominator = "
-      "actionable exceptions opened by t." + _E1_DOC + """
+def exception_open_count(ctx: Context) -> pd.DataFrame:
+    """open_count(t) = |{exceptions open at t}| (value = numerator); denominator = actionable
+    exceptions opened by t.
+
     Notes
     -----
     The denominator (population) is every counted exception opened at or before t, so an
     empty queue with history reads 0 (status ok) and a dataset without any exception is
     ``undefined``. With ``by=["age_bucket"]`` the denominator is shared by the buckets.
     Period value = the end-of-period snapshot (the mean of daily counts is not produced).
-    """)
-def exception_open_count(ctx: Context) -> pd.DataFrame:
+
+    Grain, population and edge cases: see the E1 notes in the module docstring.
+    """
     rows = _open_rows(ctx)
     opened = observations(rows, ctx, period=rows["period"], num=1.0, den=0.0, n=1,
                           excluded=rows["exclusion"])
@@ -281,16 +287,18 @@ def _day_points(ctx: Context) -> pd.DataFrame:
      domain="leading", unit="count", direction="lower", grain="open exception (daily snapshot)",
      kind="ratio", tables=("exceptions",), dims=tuple(d for d in E1_DIMS if d != "age_bucket"),
      params=("min_age_minutes",), snapshot=True)
-@with_doc("Σ_days open_count(end of day) / number of days in P: the mean of daily open counts."
-          + _E1_DOC + """
+def exception_open_count_daily_mean(ctx: Context) -> pd.DataFrame:
+    """Σ_days open_count(end of day) / number of days in P: the mean of daily open counts.
+
     Notes
     -----
     E1's second period value: each day of the period (days in ``tz``, the window
     [start, end) and as_of) contributes its end-of-day open count (capped at as_of for the
     current day); the denominator is the number of days, the same for every segment (a
     segment without open exceptions on a day counts 0). Not offered by age_bucket.
-    """)
-def exception_open_count_daily_mean(ctx: Context) -> pd.DataFrame:
+
+    Grain, population and edge cases: see the E1 notes in the module docstring.
+    """
     q = ctx.fact("exception_queue")
     points = _day_points(ctx)
     ent, pt = open_positions(points, q["opened_at"], q["resolved_at"])

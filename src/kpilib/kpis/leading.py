@@ -1,6 +1,32 @@
 """Leading indicators on orders and returns: allocation failures (E2) and RMA decision delay
 (E5). Leading indicators count the work that happened: only test orders leave the
 population (§11.9).
+
+E2 notes
+--------
+Edge cases
+----------
+- Lines held for payment/fraud have no attempt and are not in the population.
+- A partial allocation is a failure even if the policy ships partially; a later
+  successful re-sourcing to another node does not undo a failed first attempt.
+- Test orders are excluded (``is_test``); fraud/duplicate/transfer orders stay in
+  (leading indicators count the work that happened, §11.9).
+- Segments: node = the attempted node (event node_id), fulfillment_model of that node;
+  channel of the order; sku, supplier, product_class, abc/xyz class of the line's SKU.
+
+E5 notes
+--------
+Grain: RMA line; anchor: ``rma_decided_at`` (E5). Undecided requests are pending (§11.1,
+see ``open_rma_age_hours``).
+
+Edge cases
+----------
+- Requests withdrawn by the customer are excluded (``withdrawn``), test orders
+  (``is_test``); a decision before the request is ``negative_duration``.
+- Distinct from B9, which starts at physical receipt.
+- Segments: channel, return_reason, product_class / supplier / sku of the returned SKU,
+  node / fulfillment_model of the line (node that shipped it, else assigned; reading
+  chosen, the receiving node is rarely known at decision time).
 """
 
 from __future__ import annotations
@@ -10,7 +36,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.orders import hours, observations, per_context, with_doc
+from kpilib.facts.orders import hours, observations, per_context
 from kpilib.facts.population import order_population
 from kpilib.facts.timeline import open_positions
 from kpilib.registry import kpi
@@ -80,28 +106,19 @@ def _attempt_obs_frame(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
     return a
 
 
-_E2_DOC = """
-
-    Edge cases
-    ----------
-    - Lines held for payment/fraud have no attempt and are not in the population.
-    - A partial allocation is a failure even if the policy ships partially; a later
-      successful re-sourcing to another node does not undo a failed first attempt.
-    - Test orders are excluded (``is_test``); fraud/duplicate/transfer orders stay in
-      (leading indicators count the work that happened, §11.9).
-    - Segments: node = the attempted node (event node_id), fulfillment_model of that node;
-      channel of the order; sku, supplier, product_class, abc/xyz class of the line's SKU.
-    """
-
-
 @kpi("allocation_failure_rate", name="Allocation failure rate", domain="leading",
      unit="fraction", direction="lower", grain="order line (first attempt)", kind="rate",
      tables=("order_events",), dims=E2_DIMS,
      requires=('order_events.event_type=allocation_attempt',))
-@with_doc("failed first attempts / order lines with a first allocation attempt in P; failed = "
-      "qty_confirmed < qty.\n\n    Grain: order line; first attempt = earliest "
-      "``allocation_attempt`` event of the line; anchor: first attempt time (E2)." + _E2_DOC)
 def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
+    """failed first attempts / order lines with a first allocation attempt in P; failed =
+    qty_confirmed < qty.
+
+    Grain: order line; first attempt = earliest ``allocation_attempt`` event of the line;
+    anchor: first attempt time (E2).
+
+    Grain, population and edge cases: see the E2 notes in the module docstring.
+    """
     return _attempt_obs(ctx, first_only=True)
 
 
@@ -109,9 +126,13 @@ def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
      domain="leading", unit="fraction", direction="lower", grain="allocation attempt",
      kind="rate", tables=("order_events",), dims=E2_DIMS,
      requires=('order_events.event_type=allocation_attempt',))
-@with_doc("failed allocation attempts / all allocation attempts in P (retries included).\n\n"
-      "    Grain: allocation attempt; anchor: attempt time (E2 frequency view)." + _E2_DOC)
 def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
+    """failed allocation attempts / all allocation attempts in P (retries included).
+
+    Grain: allocation attempt; anchor: attempt time (E2 frequency view).
+
+    Grain, population and edge cases: see the E2 notes in the module docstring.
+    """
     return _attempt_obs(ctx, first_only=False)
 
 
@@ -121,21 +142,22 @@ def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
      dims=("node", "sku", "supplier", "product_class", "abc_class", "xyz_class",
            "fulfillment_model"),
      requires=('order_events.event_type=allocation_attempt',))
-@with_doc("Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P."
-      + """
+def allocation_failures_per_sku_day(ctx: Context) -> pd.DataFrame:
+    """Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P.
 
     Grain: SKU x attempted node x calendar day (in the reporting time zone ``tz``); every
     attempt row carries its failure (numerator) and the first attempt of each cell carries
     the cell (denominator), so any roll-up is Σ failures / Σ active cells (E2 frequency view
     per stock cell). Anchor: attempt time.
-    """ + _E2_DOC + """
+
     Notes
     -----
     Reading: the spec's "count of failed attempts per SKU-node-day" is a table; as a KPI
     value it is the mean over SKU-node-days that saw an attempt. ``by=["channel"]`` is not
     offered (a cell mixes channels).
-    """)
-def allocation_failures_per_sku_day(ctx: Context) -> pd.DataFrame:
+
+    Grain, population and edge cases: see the E2 notes in the module docstring.
+    """
     a = ctx.fact("allocation_attempts")
     day = a["event_at"].dt.tz_convert(ctx.tz).dt.tz_localize(None).dt.normalize()
     cell = pd.DataFrame({"sku": a["sku"].to_numpy(), "node": a["node"].to_numpy(),
@@ -191,28 +213,15 @@ def _decided(ctx: Context) -> pd.DataFrame:
     return r.assign(excluded=excluded)
 
 
-_E5_DOC = """
-
-    Grain: RMA line; anchor: ``rma_decided_at`` (E5). Undecided requests are pending (§11.1,
-    see ``open_rma_age_hours``).
-
-    Edge cases
-    ----------
-    - Requests withdrawn by the customer are excluded (``withdrawn``), test orders
-      (``is_test``); a decision before the request is ``negative_duration``.
-    - Distinct from B9, which starts at physical receipt.
-    - Segments: channel, return_reason, product_class / supplier / sku of the returned SKU,
-      node / fulfillment_model of the line (node that shipped it, else assigned; reading
-      chosen, the receiving node is rarely known at decision time).
-    """
-
-
 @kpi("rma_decision_delay_hours", name="RMA decision delay", domain="leading", unit="hours",
      direction="lower", grain="RMA line", kind="mean", tables=("returns",), dims=E5_DIMS,
      requires=('returns.rma_decided_at',))
-@with_doc("delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50,"
-      " p90, n." + _E5_DOC)
 def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
+    """delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50, p90,
+    n.
+
+    Grain, population and edge cases: see the E5 notes in the module docstring.
+    """
     r = _decided(ctx)
     return observations(r, ctx, anchor=r["rma_decided_at"], x=r["delay_hours"],
                         excluded=r["excluded"])
@@ -222,13 +231,15 @@ def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
      unit="fraction", direction="none", grain="RMA line", kind="rate", tables=("returns",),
      dims=E5_DIMS,
      requires=('returns.rma_decided_at',))
-@with_doc("|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|."
-      + _E5_DOC + """
+def auto_decision_share(ctx: Context) -> pd.DataFrame:
+    """|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|.
+
     Notes
     -----
     "Within 1 minute" is read as delay <= 60 seconds.
-    """)
-def auto_decision_share(ctx: Context) -> pd.DataFrame:
+
+    Grain, population and edge cases: see the E5 notes in the module docstring.
+    """
     r = _decided(ctx)
     auto = (r["rma_decided_at"] - r["rma_requested_at"]) <= AUTO_DECISION
     return observations(r, ctx, anchor=r["rma_decided_at"], num=auto.astype(float), den=1.0,
@@ -238,8 +249,9 @@ def auto_decision_share(ctx: Context) -> pd.DataFrame:
 @kpi("open_rma_age_hours", name="Open RMA age", domain="leading", unit="hours",
      direction="lower", grain="RMA line (snapshot)", kind="mean", tables=("returns",),
      dims=E5_DIMS, snapshot=True)
-@with_doc("age = t - rma_requested_at (hours) over RMA lines requested by t and undecided at t; "
-      "mean, p50, p90, n." + """
+def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
+    """age = t - rma_requested_at (hours) over RMA lines requested by t and undecided at t; mean,
+    p50, p90, n.
 
     Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
 
@@ -249,8 +261,7 @@ def auto_decision_share(ctx: Context) -> pd.DataFrame:
       drops them from the population, so they never count as waiting), test orders
       ``is_test``; both are counted where they were open.
     - Segments as ``rma_decision_delay_hours``.
-    """)
-def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
+    """
     r = _rma(ctx)
     points = ctx.snapshot_points()
     ent, pt = open_positions(points, r["rma_requested_at"], r["rma_decided_at"])
