@@ -120,7 +120,8 @@ def compute_one(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame:
     missing = [t for t in kdef.required_tables if not ctx.has(t)]
     if missing:
         return empty_result(kdef, ctx, "unavailable", f"needs table(s): {', '.join(missing)}")
-    unrecorded = [r for r in kdef.requires if not recorded(ctx, r)]
+    unrecorded = [r for r in kdef.requires
+                  if not ctx.memo(f"_recorded:{r}", lambda r=r: recorded(ctx, r))]
     if unrecorded:
         return empty_result(kdef, ctx, "unavailable",
                             f"not recorded in this data: {', '.join(unrecorded)}")
@@ -143,12 +144,13 @@ def recorded(ctx: Context, requirement: str) -> bool:
     frame = source.tables.get(table)
     if frame is None or column not in frame.columns:
         return False
-    if "order_id" in frame.columns:
+    hit = frame[column].eq(value) if value else frame[column].notna()
+    if "order_id" in frame.columns and hit.any():
         o = source.orders
         fake = o.loc[o["is_test"].astype(bool) | o["cancel_initiator"].eq("fraud")
                      | o["cancel_reason"].eq("duplicate"), "order_id"]
-        frame = frame.loc[~frame["order_id"].isin(fake)]
-    return bool(frame[column].eq(value).any()) if value else bool(frame[column].notna().any())
+        hit &= ~frame["order_id"].isin(fake)
+    return bool(hit.any())
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
