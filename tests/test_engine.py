@@ -178,3 +178,15 @@ def test_snapshot_grid_is_half_open(ds):
     # days 01-01 and 01-02 only; the snapshot of 01-02 is taken at its end, 01-03 00:00
     assert [p.strftime("%m-%d") for p in points["period"]] == ["01-01", "01-02"]
     assert points["t"].iloc[-1] == ts("2024-01-03")
+
+
+def test_utc_day_and_week_fast_path_matches_calendar_rule():
+    from kpilib import periods
+
+    rng = np.random.default_rng(0)
+    stamps = pd.Series(pd.to_datetime(rng.integers(10**18, 12 * 10**17, 5000), utc=True))
+    stamps[::7] = pd.NaT
+    wall = stamps.dt.tz_localize(None).dt.normalize()
+    weeks = (wall - pd.to_timedelta(wall.dt.weekday, unit="D")).dt.tz_localize("UTC")
+    assert periods.bucket(stamps, "D", "UTC").equals(wall.dt.tz_localize("UTC"))
+    assert periods.bucket(stamps, "W", "UTC").equals(weeks)

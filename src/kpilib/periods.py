@@ -7,9 +7,12 @@ on Monday (ISO). A period is identified by its start, a tz-aware Timestamp in ``
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from kpilib.errors import ParameterError
+
+_DAY_NS = 86_400 * 10**9
 
 FREQS = (None, "D", "W", "M", "Q")
 _OFFSETS = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),
@@ -43,6 +46,14 @@ def bucket(ts: pd.Series, freq: str | None, tz: str = "UTC") -> pd.Series:
     """
     if freq is None:
         return pd.Series(pd.NaT, index=ts.index, dtype=f"datetime64[ns, {tz}]")
+    if tz == "UTC" and freq in ("D", "W"):  # fast path: integer day arithmetic, no calendar
+        ns = ts.dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        day = np.floor_divide(ns, _DAY_NS)
+        if freq == "W":
+            day = day - (day + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+        out = pd.Series((day * _DAY_NS).astype("datetime64[ns]"), index=ts.index)
+        out[ts.isna().to_numpy()] = pd.NaT
+        return out.dt.tz_localize("UTC")
     local = ts.dt.tz_convert(tz)
     # Work on naive local wall time, then re-localise: avoids DST arithmetic surprises.
     wall = local.dt.tz_localize(None).dt.normalize()
