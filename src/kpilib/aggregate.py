@@ -57,14 +57,8 @@ def _assign_periods(obs: pd.DataFrame, ctx: Context, kdef: KpiDef) -> pd.DataFra
         return obs.assign(period=p)
     if "anchor" not in obs.columns:
         raise TypeError(f"{kdef.id}: observations need an 'anchor' or 'period' column")
-    anchor = obs["anchor"]
-    keep = anchor.notna() & (anchor <= ctx.as_of)
-    if ctx.start is not None:
-        keep &= anchor >= ctx.start
-    if ctx.end is not None:
-        keep &= anchor < ctx.end
-    obs = obs.loc[keep]
-    return obs.assign(period=periods.bucket(obs["anchor"], ctx.freq, ctx.tz))
+    obs = obs.loc[ctx.in_window(obs["anchor"])]
+    return obs.assign(period=ctx.period_of(obs["anchor"]))
 
 
 def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str]) -> pd.DataFrame:

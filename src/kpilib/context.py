@@ -93,6 +93,24 @@ class Context:
             self._cache[key] = build()
         return self._cache[key]
 
+    def in_window(self, anchor: pd.Series) -> pd.Series:
+        """Which anchors belong to the result: known by ``as_of`` and in ``[start, end)``.
+
+        The one window rule of the engine (``aggregate`` applies it to every KPI); KPIs that
+        need a period before the engine sees their rows (e.g. to divide by days in a
+        period) call it too.
+        """
+        keep = anchor.notna() & (anchor <= self.as_of)
+        if self.start is not None:
+            keep &= anchor >= self.start
+        if self.end is not None:
+            keep &= anchor < self.end
+        return keep
+
+    def period_of(self, anchor: pd.Series) -> pd.Series:
+        """Reporting period (start, tz-aware in ``tz``) of each anchor; NaT for freq=None."""
+        return periods.bucket(anchor, self.freq, self.tz)
+
     def snapshot_points(self) -> pd.DataFrame:
         """Snapshot times for snapshot KPIs (§11.12): columns ``period`` and ``t`` (UTC).
 

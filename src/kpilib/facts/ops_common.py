@@ -4,20 +4,15 @@
 - :func:`hours` is the elapsed time between two UTC columns, in hours;
 - :func:`day_anchor` places a calendar ``date`` column at local midnight of ``tz`` (as UTC), so a
   node-day lands in its own day when periods are bucketed in the reporting time zone;
-- :func:`engine_periods` reproduces the engine's window filter and bucketing (for KPIs that
-  must reduce per period themselves: B6 roll-ups, B7 allocation);
-- :func:`expand_open` (re-exported from :mod:`kpilib.facts.timeline`) crosses records open
-  on ``[start, end)`` with the snapshot points (§11.12) at which they are open.
+
+The engine's window rule and bucketing are ``Context.in_window`` / ``Context.period_of``;
+snapshot expansion is :func:`kpilib.facts.timeline.expand_open`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from kpilib import periods
-from kpilib.context import Context
-from kpilib.facts.timeline import expand_open  # noqa: F401  (the shared snapshot helper)
 
 NAT = np.iinfo(np.int64).min
 HOUR_NS = 3_600_000_000_000
@@ -51,13 +46,3 @@ def day_anchor(dates: pd.Series, tz: str) -> pd.Series:
     local = pd.to_datetime(dates).dt.tz_localize(tz, ambiguous=True,
                                                  nonexistent="shift_forward")
     return local.dt.tz_convert("UTC")
-
-
-def engine_periods(ctx: Context, anchor: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(keep mask, period) exactly as the engine would assign them (aggregate.py)."""
-    keep = anchor.notna() & (anchor <= ctx.as_of)
-    if ctx.start is not None:
-        keep &= anchor >= ctx.start
-    if ctx.end is not None:
-        keep &= anchor < ctx.end
-    return keep, periods.bucket(anchor, ctx.freq, ctx.tz)

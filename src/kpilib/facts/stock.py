@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpilib import periods
 from kpilib.context import Context, fact
 
 NOON = pd.Timedelta(hours=12)
@@ -58,21 +57,6 @@ def snapshot_at(stock: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     day = (t - pd.Timedelta(1, "ns")).tz_convert("UTC").tz_localize(None).normalize()
     s = stock.loc[stock["snapshot_date"] <= day]
     return s.drop_duplicates(["sku", "node"], keep="last")
-
-
-def in_window(ctx: Context, anchor: pd.Series) -> pd.Series:
-    """The engine's own window test (anchor ≤ as_of, start ≤ anchor < end)."""
-    keep = anchor.notna() & (anchor <= ctx.as_of)
-    if ctx.start is not None:
-        keep &= anchor >= ctx.start
-    if ctx.end is not None:
-        keep &= anchor < ctx.end
-    return keep
-
-
-def period_of(ctx: Context, anchor: pd.Series) -> pd.Series:
-    """Reporting period of each anchor (NaT for freq=None)."""
-    return periods.bucket(anchor, ctx.freq, ctx.tz)
 
 
 def snapshots_at(stock: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
-from kpilib.facts.ops_common import day_anchor, engine_periods, hours, ns
+from kpilib.facts.ops_common import day_anchor, hours, ns
 from kpilib.facts.population import order_population
 from kpilib.facts.slices import line_index, order_index
 
@@ -180,7 +180,7 @@ def capacity_days(ctx: Context) -> pd.DataFrame:
     """Node-days in the window with period, dims, day, unit, occupied, usable."""
     cap = ctx.table("node_capacity_daily")
     anchor = day_anchor(cap["capacity_date"], ctx.tz)
-    keep, period = engine_periods(ctx, anchor)
+    keep, period = ctx.in_window(anchor), ctx.period_of(anchor)
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     days = pd.DataFrame({"period": period, "node": cap["node_id"],
                          "fulfillment_model": cap["node_id"].map(fm),

@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.facts.ops_common import expand_open, ns, ts_min
+from kpilib.facts.ops_common import ns, ts_min
 from kpilib.facts.slices import leaf_lines
+from kpilib.facts.timeline import expand_open
 from kpilib.facts.warehouse import pick_tasks
 
 UNWAVED = "UNWAVED"

@@ -9,7 +9,7 @@ import pandas as pd
 from kpilib import segments
 from kpilib.context import Context
 from kpilib.facts import slices as _slices_fact  # noqa: F401  (registers order_node_slices)
-from kpilib.facts.ops_common import day_anchor, engine_periods
+from kpilib.facts.ops_common import day_anchor
 from kpilib.facts.population import order_population
 from kpilib.facts.slices import line_index, order_index
 from kpilib.facts.warehouse import take
@@ -35,7 +35,7 @@ def _daily_costs(ctx: Context) -> pd.DataFrame:
     offs = np.arange(len(rep)) - np.repeat(np.cumsum(ndays) - ndays, ndays)
     day = fc["period_start"].to_numpy()[rep] + offs.astype("timedelta64[D]")
     anchor = day_anchor(pd.Series(day), ctx.tz)
-    keep, period = engine_periods(ctx, anchor)
+    keep, period = ctx.in_window(anchor), ctx.period_of(anchor)
     ref = _reference_currency(ctx)
     other = fc["currency"].to_numpy()[rep] != ref
     out = pd.DataFrame({"period": period, "node": fc["node_id"].to_numpy()[rep],
@@ -48,7 +48,7 @@ def _shipped_slices(ctx: Context) -> pd.DataFrame:
     """Slices with a ship confirm: period of the first one, node, channel, exclusion."""
     sl = ctx.fact("order_node_slices")
     sl = sl.loc[sl["first_shipped_at"].notna()]
-    keep, period = engine_periods(ctx, sl["first_shipped_at"])
+    keep, period = ctx.in_window(sl["first_shipped_at"]), ctx.period_of(sl["first_shipped_at"])
     reason = sl["warehouse_exclusion"]
     if not ctx.param("include_transfers"):
         reason = reason.where(reason.notna() | sl["order_type"].ne("transfer"), "transfer_order")
@@ -71,7 +71,7 @@ def _freight(ctx: Context) -> pd.DataFrame:
     """Parcel cost of shipments confirmed in the window, by period, node and channel."""
     sh = ctx.table("shipments")
     s = sh.loc[sh["shipped_at"].notna(), ["order_id", "node_id", "shipped_at", "parcel_cost"]]
-    keep, period = engine_periods(ctx, s["shipped_at"])
+    keep, period = ctx.in_window(s["shipped_at"]), ctx.period_of(s["shipped_at"])
     oc = order_index(ctx).get_indexer(s["order_id"])
     ok = keep.to_numpy() & pd.isna(_order_reason(ctx, oc))
     return pd.DataFrame({"period": period[ok], "node": s["node_id"][ok],

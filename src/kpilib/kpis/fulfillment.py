@@ -7,7 +7,8 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.facts import slices as _slices_fact  # noqa: F401  (registers the fact)
-from kpilib.facts.ops_common import expand_open, hours, ts_min
+from kpilib.facts.ops_common import hours, ts_min
+from kpilib.facts.timeline import expand_open
 from kpilib.registry import kpi, register_param
 
 register_param("hold_counts_against_node", False,

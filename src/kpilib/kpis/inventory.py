@@ -9,7 +9,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context
-from kpilib.facts.stock import customer_ships, in_window, period_of, snapshots_at
+from kpilib.facts.stock import customer_ships, snapshots_at
 from kpilib.registry import kpi
 
 DIMS = ("node", "sku", "supplier", "product_class", "abc_class", "xyz_class")
@@ -22,15 +22,15 @@ def _sku_attach(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _turnover_rows(ctx: Context, flow: str, stock_col: str, annualize: bool) -> pd.DataFrame:
     stock = ctx.fact("stock_days")
-    stock = stock.loc[in_window(ctx, stock["anchor"])].copy()
-    stock["period"] = period_of(ctx, stock["anchor"])
+    stock = stock.loc[ctx.in_window(stock["anchor"])].copy()
+    stock["period"] = ctx.period_of(stock["anchor"])
     days = stock.groupby("period", dropna=False)["snapshot_date"].nunique()
     held = stock[stock_col].where(stock["qty_on_hand"] >= 0, 0.0)  # negative on-hand -> 0
     stock["den"] = held / stock["period"].map(days).to_numpy()
     stock["num"] = 0.0
     ships = customer_ships(ctx)
-    ships = ships.loc[in_window(ctx, ships["moved_at"])].assign(anchor=lambda f: f["moved_at"])
-    ships["period"] = period_of(ctx, ships["anchor"])
+    ships = ships.loc[ctx.in_window(ships["moved_at"])].assign(anchor=lambda f: f["moved_at"])
+    ships["period"] = ctx.period_of(ships["anchor"])
     ships["num"] = ships[flow]
     if annualize:
         ships["num"] = ships["num"] * 365.0 / ships["period"].map(days).to_numpy()

@@ -7,7 +7,8 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.facts import warehouse as _warehouse_facts  # noqa: F401  (registers return_lines)
-from kpilib.facts.ops_common import expand_open, hours
+from kpilib.facts.ops_common import hours
+from kpilib.facts.timeline import expand_open
 from kpilib.registry import kpi
 
 DIMS = ("node", "fulfillment_model", "channel", "product_class", "supplier", "sku",

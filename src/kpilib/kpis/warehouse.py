@@ -9,7 +9,8 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context
-from kpilib.facts.ops_common import day_anchor, expand_open, hours
+from kpilib.facts.ops_common import day_anchor, hours
+from kpilib.facts.timeline import expand_open
 from kpilib.facts.warehouse import capacity_observations, pick_tasks, pick_units
 from kpilib.facts.waves import E4_DIMS, snapshot_pads, wave_snapshots
 from kpilib.registry import kpi
