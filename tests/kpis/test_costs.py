@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset
+from kpi_results import compute_one, excluded
 
 import kpilib
 
 AS_OF = "2024-04-30T00:00Z"
+
+
+def one(ds, kpi, as_of=AS_OF, **kw):
+    return compute_one(ds, kpi, as_of, **kw)
+
+
 JAN = pd.Timestamp("2024-01-01", tz="UTC")
 FEB = pd.Timestamp("2024-02-01", tz="UTC")
-
-
-def one(ds, kpi: str, **kw) -> pd.Series:
-    res = kpilib.compute(ds, [kpi], as_of=kw.pop("as_of", AS_OF), **kw)
-    assert len(res) == 1, res
-    return res.iloc[0]
-
-
-def excluded(row) -> dict:
-    return json.loads(row["excluded"]) if row["excluded"] else {}
 
 
 def ship(sid, order, at, node="N1", cost=None, final=True, **kw):

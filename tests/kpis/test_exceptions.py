@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset
+from kpi_results import pick as one
 
 import kpilib
 
@@ -15,14 +16,6 @@ AS_OF = "2024-03-15T00:00Z"
 NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"}]
 A16 = ["exception_rate", "exceptions_per_100_orders"]
 E1 = ["exception_queue_age_hours", "exception_share_over_sla", "exception_open_count"]
-
-
-def one(res: pd.DataFrame, kpi: str, **seg) -> pd.Series:
-    sel = res[res["kpi"] == kpi]
-    for k, v in seg.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, sel
-    return sel.iloc[0]
 
 
 def day(d: str) -> pd.Timestamp:

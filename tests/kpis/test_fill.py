@@ -6,17 +6,20 @@ are created 01-01 01:00 and shipped 01-02 00:00 unless a row says otherwise.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset
+from kpi_results import compute_one, excluded
 
 import kpilib
 from kpilib import schema
 
 AS_OF = "2024-02-01T00:00Z"
+
+
+def one(ds, kpi, as_of=AS_OF, **kw):
+    return compute_one(ds, kpi, as_of, **kw)
 
 
 def build(**tables):
@@ -45,19 +48,6 @@ def make(orders=None, lines=None, ships=(), events=None, **more):
     return build(orders=orders, order_lines=lines, shipments=[s for s, _ in ships],
                  shipment_lines=[sl for _, sl in ships],
                  order_events=events or [{"order_id": "O1", "event_type": "created"}], **more)
-
-
-def one(ds, kpi, as_of=AS_OF, **kw):
-    out = kpilib.compute(ds, [kpi], as_of=as_of, **kw)
-    assert len(out) == 1
-    row = out.iloc[0]
-    if row["denominator"] > 0 and kpilib.list_kpis().set_index("id").loc[kpi, "kind"] != "sum":
-        assert row["value"] == pytest.approx(row["numerator"] / row["denominator"])
-    return row
-
-
-def excluded(row):
-    return json.loads(row["excluded"]) if row["excluded"] else {}
 
 
 def test_order_fill_rate_cases_and_anchors():

@@ -5,32 +5,25 @@ Every expected value is worked out in the comments from the rows of the fixture.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kpi_results import compute_one, excluded
 
 import kpilib
 
 AS_OF = "2024-01-10T00:00Z"
 
 
+def one(ds, kpi, as_of=AS_OF, **kw):
+    return compute_one(ds, kpi, as_of, **kw)
+
+
 def ts(s: str) -> pd.Timestamp:
     return pd.Timestamp(s, tz="UTC")
-
-
-def one(ds, kpi: str, **kw) -> pd.Series:
-    res = kpilib.compute(ds, [kpi], as_of=kw.pop("as_of", AS_OF), **kw)
-    assert len(res) == 1, res
-    return res.iloc[0]
-
-
-def excluded(row) -> dict:
-    return json.loads(row["excluded"]) if row["excluded"] else {}
 
 
 def check_ratio(row):

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 from builders import build_dataset
+from kpi_results import pick as one
 
 import kpilib
 
@@ -14,14 +15,6 @@ AS_OF = "2024-03-15T00:00Z"
 NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"}]
 E2 = ["allocation_failure_rate", "allocation_attempt_failure_rate"]
 E5 = ["rma_decision_delay_hours", "auto_decision_share"]
-
-
-def one(res: pd.DataFrame, kpi: str, **seg) -> pd.Series:
-    sel = res[res["kpi"] == kpi]
-    for k, v in seg.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, sel
-    return sel.iloc[0]
 
 
 def day(d: str) -> pd.Timestamp:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset, build_frames
+from kpi_results import pick as one
 
 import kpilib
 from kpilib import Dataset, schema
@@ -27,14 +28,6 @@ def build_with_empty(empty: tuple[str, ...], **tables):
 
 
 NO_SHIPMENTS = ("shipments", "shipment_lines")
-
-
-def one(res: pd.DataFrame, kpi: str, **seg) -> pd.Series:
-    sel = res[res["kpi"] == kpi]
-    for k, v in seg.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, sel
-    return sel.iloc[0]
 
 
 def check_ratio(r: pd.Series) -> None:

@@ -7,17 +7,22 @@ enough after every delivery that no maturity window is open unless a test says s
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset
+from kpi_results import compute_one, excluded
 
 import kpilib
 from kpilib import schema
 
 AS_OF = "2024-03-01T00:00Z"
+
+
+def one(ds, kpi, as_of=AS_OF, **kw):
+    return compute_one(ds, kpi, as_of, **kw)
+
+
 A = ["perfect_order_rate", "in_full_rate", "on_time_delivery_rate",
      "documentation_accuracy_rate", "perfect_condition_rate", "otif_rate"]
 
@@ -53,19 +58,6 @@ def make(orders=None, lines=None, ships=(), events=None, returns=None, **more):
         returns=returns or [{"order_id": "O1", "order_line_id": "L1",
                              "return_reason": "changed_mind"}],
         **more)
-
-
-def one(ds, kpi, as_of=AS_OF, **kw):
-    out = kpilib.compute(ds, [kpi], as_of=as_of, **kw)
-    assert len(out) == 1
-    row = out.iloc[0]
-    if row["denominator"] > 0:
-        assert row["value"] == pytest.approx(row["numerator"] / row["denominator"])
-    return row
-
-
-def excluded(row):
-    return json.loads(row["excluded"]) if row["excluded"] else {}
 
 
 def test_in_full_short_over_and_merchant_cancel():

@@ -3,26 +3,19 @@ expectations worked out in the comments."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from builders import build_dataset
+from kpi_results import compute_one, excluded
 
 import kpilib
 
 AS_OF = "2024-02-01T00:00Z"
 
 
-def one(ds, kpi: str, **kw) -> pd.Series:
-    res = kpilib.compute(ds, [kpi], as_of=kw.pop("as_of", AS_OF), **kw)
-    assert len(res) == 1, res
-    return res.iloc[0]
-
-
-def excluded(row) -> dict:
-    return json.loads(row["excluded"]) if row["excluded"] else {}
+def one(ds, kpi, as_of=AS_OF, **kw):
+    return compute_one(ds, kpi, as_of, **kw)
 
 
 def ret(rid, order="O1", line="L1", **kw):
