@@ -220,6 +220,17 @@ def test_parcel_cost_zero_revenue_is_undefined_and_test_orders_out():
     assert excluded(row) == {"is_test": 1}
 
 
+def test_parcel_cost_leaves_out_orders_in_another_currency():
+    # O1 and O3 in EUR (the most frequent currency), O2 in USD: its revenue of 50 USD must
+    # not be added to EUR revenue. S2 (O2) is excluded: (6 + 4) / (50 + 0) = 0.2
+    orders = [{"order_id": "O1", "channel": "web"},
+              {"order_id": "O2", "channel": "mkt", "currency": "USD"},
+              {"order_id": "O3", "order_type": "replacement", "parent_order_id": "O1"}]
+    row = one(_parcel_ds(SHIPS, orders=orders), "parcel_cost_pct_revenue")
+    assert row["value"] == pytest.approx(0.2)
+    assert excluded(row) == {"currency_not_converted": 1}
+
+
 # --------------------------------------------------------------------------- scenario recovery
 
 

@@ -169,7 +169,9 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     period has ``parcel_cost_final`` false and shipped less than 60 days before ``as_of``
     (§11.2). Revenue 0 → undefined. Cut by a line dimension (product_class, supplier, sku)
     the shipment splits into its lines in the segment; its parcel cost is allocated by
-    units shipped. Currencies are not converted (§8 has no rates).
+    units shipped. Currencies are not converted (§8 has no rates): shipments of orders in
+    another currency than the most frequent ``orders.currency`` are excluded
+    (``currency_not_converted``) rather than added to revenue in a different unit.
     """
     sh = ctx.table("shipments")
     sh = sh.loc[sh["shipped_at"].notna()].reset_index(drop=True)
@@ -201,6 +203,8 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     share = share.fillna(1.0)
     reason = pd.Series(take(pop["warehouse_exclusion"], oc), index=m.index)
     reason = reason.where(reason.notna() | m["parcel_cost"].notna(), "missing_parcel_cost")
+    other = take(ctx.ds.orders["currency"], oc) != _reference_currency(ctx)
+    reason = reason.where(reason.notna() | ~other, "currency_not_converted")
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     m["fulfillment_model"] = m["node"].map(fm)
     prelim = ~m["parcel_cost_final"] & (
