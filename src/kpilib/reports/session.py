@@ -184,6 +184,40 @@ class Report:
         for line in views.unavailable_notes(res, ids):
             print(f"Note: {line}")
 
+    def age_table(self) -> pd.DataFrame | None:
+        """Print and return units on hand by node x FIFO age bucket (C3) at ``as_of``."""
+        age = self.frame(["inventory_age_buckets"], by=["age_bucket", "node"], freq=None,
+                         bands=False)
+        table = (age.pivot_table(index="node", columns="age_bucket", values="value",
+                                 aggfunc="sum", observed=True)
+                 if "age_bucket" in age and age["value"].notna().any() else None)
+        print(table.round(0).to_string() if table is not None
+              else "Note: ageing buckets unavailable for this data.")
+        return table
+
+    def abc_xyz_matrix(self) -> pd.DataFrame | None:
+        """Print and return the count of SKUs per ABC (rows) x XYZ (columns) class."""
+        classes = self.facts("sku_classes")
+        if classes is None or not len(classes):
+            return None
+        matrix = classes.pivot_table(index="abc_class", columns="xyz_class", values="sku",
+                                     aggfunc="count", fill_value=0, observed=True)
+        print(matrix.to_string())
+        return matrix
+
+    def worst_tracking_signals(self, n: int = 10) -> pd.DataFrame:
+        """Print and return the ``n`` SKUs with the largest |tracking signal| (D8)."""
+        ts = self.frame(["tracking_signal"], by=["sku"], freq=None, bands=False)
+        ts = ts.dropna(subset=["value"]) if len(ts) else ts
+        if not len(ts):
+            print("Note: tracking signal by SKU unavailable for this data.")
+            return ts
+        worst = (ts.assign(abs_ts=ts["value"].abs())
+                 .sort_values(["abs_ts", "sku"], ascending=[False, True]).head(n))
+        print("SKUs with the largest |tracking signal| (limit 4):")
+        print(worst[["sku", "value"]].round(2).to_string(index=False))
+        return worst
+
     def facts(self, name: str) -> pd.DataFrame | None:
         """``kpilib.facts(ds, name)`` or None with a printed note when it is not available."""
         import kpilib
