@@ -59,11 +59,32 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+CELL_TIMEOUT_S = 300  # a cell on the CI dataset takes seconds; a silent kernel is a hang
+
+
+def _execute(pm, path: Path, out: Path, attempts: int = 2) -> None:
+    """papermill with a per-cell timeout; a kernel that stops answering (seen rarely under
+    pytest-xdist) is restarted once instead of hanging the run."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from kpilib.reports.runner import KERNEL_NAME
+
+    for attempt in range(1, attempts + 1):
+        try:
+            pm.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME,
+                                language="python", progress_bar=False, cwd=str(path.parent),
+                                execution_timeout=CELL_TIMEOUT_S, start_timeout=120)
+            return
+        except (CellTimeoutError, DeadKernelError, TimeoutError):
+            if attempt == attempts:
+                raise
+
+
 def refresh(path: Path, data: Path | None = None) -> None:
     """Execute ``path`` in place (via a temporary copy) and clean it."""
     import papermill as pm
 
-    from kpilib.reports.runner import KERNEL_NAME, kernel_env
+    from kpilib.reports.runner import kernel_env
 
     with tempfile.TemporaryDirectory() as tmp:
         env = kernel_env(Path(tmp))
@@ -71,8 +92,7 @@ def refresh(path: Path, data: Path | None = None) -> None:
         os.environ.update(env)
         try:
             out = Path(tmp) / path.name
-            pm.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME,
-                                language="python", progress_bar=False, cwd=str(path.parent))
+            _execute(pm, path, out)
         finally:
             for k, v in saved.items():
                 if v is None:
