@@ -53,6 +53,8 @@ class Context:
     by : segment dimensions requested, in order.
     freq, tz, start, end : period bucketing and the half-open anchor window.
     params : every option of the registry, defaults filled in.
+    keys : decoder of the integer codes that stand for order, line and shipment ids in
+        ``ds`` and ``source`` (:mod:`kpilib.keys`); ``kpilib.facts`` decodes on the way out.
     """
 
     ds: Any
@@ -64,6 +66,7 @@ class Context:
     end: pd.Timestamp | None = None
     params: dict[str, Any] = field(default_factory=dict)
     source: Any = None  # the dataset before the as-of restriction (what the source records)
+    keys: Any = None  # kpilib.keys.Keys: order/line/shipment ids are integer codes in ds
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> pd.DataFrame | None:

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from kpilib import asof as asof_view
-from kpilib import periods, registry
+from kpilib import keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.errors import ParameterError
@@ -57,11 +57,10 @@ def make_context(
         raise ParameterError(f"end ({end}) must be after start ({start})")
     data_as_of = ds.data_as_of
     as_of = periods.to_utc(as_of, "as_of") if as_of is not None else data_as_of
-    source = ds
-    if as_of < data_as_of:
-        ds = asof_view.restrict(ds, as_of)
+    source, id_keys = keys.encode(ds)
+    ds = asof_view.restrict(source, as_of) if as_of < data_as_of else source
     return Context(ds=ds, as_of=as_of, by=by, freq=freq, tz=tz, start=start, end=end,
-                   params=registry.resolve_params(params), source=source)
+                   params=registry.resolve_params(params), source=source, keys=id_keys)
 
 
 def compute(
@@ -167,7 +166,7 @@ def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
     missing = [t for t in FACTS[name].tables if not ctx.has(t)]
     if missing:
         raise ParameterError(f"fact table {name!r} needs table(s) absent here: {missing}")
-    return ctx.fact(name).copy()
+    return ctx.keys.decode(ctx.fact(name)).copy()
 
 
 def list_facts() -> pd.DataFrame:

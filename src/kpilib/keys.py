@@ -1,0 +1,98 @@
+"""Integer surrogate keys for order, line and shipment ids inside the engine.
+
+Fact builders join and group by ids all the time. Text ids make every join hash a million
+Python strings again; integers make it a fraction of that (issue 3 benchmark). So
+:func:`encode` replaces, in the dataset a :class:`~kpilib.context.Context` works on, every id
+of the three big families (``orders.order_id``, ``order_lines.order_line_id``,
+``shipments.shipment_id`` and every column that references them, per ``schema``) by its rank
+among the family's sorted ids: sorting by code is sorting by id, a null stays null (float
+codes), equal ids get equal codes in every table. :func:`decode` turns them back into the
+original text wherever a frame leaves the engine (``kpilib.facts``), so users never see codes.
+
+The codes are an engine detail: facts and KPIs must not print, parse or compare them with
+text. Node, SKU, supplier and other segment values stay text (they are what results show).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpilib.schema import TABLES
+
+# family -> (key table, key column)
+FAMILIES = {"order": ("orders", "order_id"), "line": ("order_lines", "order_line_id"),
+            "shipment": ("shipments", "shipment_id")}
+# Column names that hold a family's ids in fact tables (derived names included).
+FACT_COLUMNS = {"order_id": "order", "parent_order_id": "order", "order_line_id": "line",
+                "parent_line_id": "line", "top_line_id": "line", "shipment_id": "shipment"}
+
+
+def _family_columns() -> dict[str, list[tuple[str, str]]]:
+    """family -> [(table, column)] of the key column and every column referencing it."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for fam, (table, column) in FAMILIES.items():
+        target = f"{table}.{column}"
+        out[fam] = [(table, column)] + [
+            (t.name, c.name) for t in TABLES.values() for c in t.columns
+            if c.references == target]
+    return out
+
+
+COLUMNS = _family_columns()
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The sorted ids of each family; code ``i`` stands for ``ids[family][i]``."""
+
+    ids: dict[str, pd.Index]
+
+    def decode(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with every family column (:data:`FACT_COLUMNS`) turned back into text."""
+        cols = [c for c in frame.columns if FACT_COLUMNS.get(c) in self.ids]
+        if not cols:
+            return frame
+        out = frame.copy()
+        for c in cols:
+            out[c] = _lookup(self.ids[FACT_COLUMNS[c]], out[c])
+        return out
+
+
+def _lookup(ids: pd.Index, codes: pd.Series) -> pd.Series:
+    values = codes.to_numpy(dtype=float, na_value=np.nan)
+    ok = ~np.isnan(values)
+    text = np.full(len(values), None, dtype=object)
+    text[ok] = ids.to_numpy(dtype=object)[values[ok].astype(np.int64)]
+    return pd.Series(text, index=codes.index, name=codes.name)
+
+
+def encode(ds) -> tuple[object, Keys]:
+    """(dataset with family ids replaced by codes, the :class:`Keys` to decode them)."""
+    tables = ds.tables
+    frames: dict[str, pd.DataFrame] = {}
+    ids: dict[str, pd.Index] = {}
+    for fam, cols in COLUMNS.items():
+        present = [(t, c) for t, c in cols if t in tables and c in tables[t].columns]
+        if not present:
+            continue
+        values = [tables[t][c] for t, c in present]
+        key = pd.Index(values[0].dropna().unique())
+        extra = pd.Index(pd.concat(values[1:]).dropna().unique()) if len(values) > 1 \
+            else key[:0]
+        extra = extra[key.get_indexer(extra) < 0]  # ids only referenced (unvalidated data)
+        fam_ids = key.append(extra).astype(object).sort_values()
+        ids[fam] = fam_ids
+        for t, c in present:
+            frame = frames.get(t)
+            if frame is None:
+                frame = frames[t] = tables[t].copy(deep=False)
+            codes = fam_ids.get_indexer(frame[c])
+            frame[c] = codes if (codes >= 0).all() else np.where(codes >= 0, codes, np.nan)
+    if not frames:
+        return ds, Keys(ids)
+    coded = ds.replace(**frames)
+    coded._as_of = ds._as_of  # same times, same data_as_of (skip recomputing it)
+    return coded, Keys(ids)
