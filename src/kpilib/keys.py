@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpilib.schema import TABLES
 
@@ -46,9 +48,9 @@ COLUMNS = _family_columns()
 
 @dataclass(frozen=True)
 class Keys:
-    """The sorted ids of each family; code ``i`` stands for ``ids[family][i]``."""
+    """The sorted ids of each encoded family; code ``i`` stands for ``ids[family][i]``."""
 
-    ids: dict[str, pd.Index]
+    ids: dict[str, pa.Array]
 
     def decode(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with every family column (:data:`FACT_COLUMNS`) turned back into text."""
@@ -61,36 +63,59 @@ class Keys:
         return out
 
 
-def _lookup(ids: pd.Index, codes: pd.Series) -> pd.Series:
+def _lookup(ids: pa.Array, codes: pd.Series) -> pd.Series:
     values = codes.to_numpy(dtype=float, na_value=np.nan)
     ok = ~np.isnan(values)
     text = np.full(len(values), None, dtype=object)
-    text[ok] = ids.to_numpy(dtype=object)[values[ok].astype(np.int64)]
+    text[ok] = pc.take(ids, pa.array(values[ok].astype(np.int64))).to_numpy(
+        zero_copy_only=False)
     return pd.Series(text, index=codes.index, name=codes.name)
 
 
+def _text(s: pd.Series) -> pa.Array:
+    return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _codes(texts: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
+    """(sorted ids, codes per column): one dictionary encoding over every column of the
+    family (ids only referenced, in data that skipped the contract, get codes too), then
+    each entry's rank in sorted order (UTF-8 byte order = code point order = str order)."""
+    enc = pa.chunked_array(texts).dictionary_encode().combine_chunks()
+    order = pc.sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1  # index -1 below = a null id
+    codes = rank[enc.indices.fill_null(-1).to_numpy()]
+    out, at = [], 0
+    for a in texts:
+        part = codes[at:at + len(a)]
+        at += len(a)
+        out.append(np.where(part < 0, np.nan, part) if a.null_count else part)
+    return pc.take(enc.dictionary, pa.array(order)), out
+
+
 def encode(ds) -> tuple[object, Keys]:
-    """(dataset with family ids replaced by codes, the :class:`Keys` to decode them)."""
+    """(dataset with family ids replaced by codes, the :class:`Keys` to decode them).
+
+    A family whose ids are not all text (possible only in data that skipped the contract)
+    is left as it is.
+    """
     tables = ds.tables
     frames: dict[str, pd.DataFrame] = {}
-    ids: dict[str, pd.Index] = {}
+    ids: dict[str, pa.Array] = {}
     for fam, cols in COLUMNS.items():
         present = [(t, c) for t, c in cols if t in tables and c in tables[t].columns]
         if not present:
             continue
-        values = [tables[t][c] for t, c in present]
-        key = pd.Index(values[0].dropna().unique())
-        extra = pd.Index(pd.concat(values[1:]).dropna().unique()) if len(values) > 1 \
-            else key[:0]
-        extra = extra[key.get_indexer(extra) < 0]  # ids only referenced (unvalidated data)
-        fam_ids = key.append(extra).astype(object).sort_values()
-        ids[fam] = fam_ids
-        for t, c in present:
-            frame = frames.get(t)
-            if frame is None:
-                frame = frames[t] = tables[t].copy(deep=False)
-            codes = fam_ids.get_indexer(frame[c])
-            frame[c] = codes if (codes >= 0).all() else np.where(codes >= 0, codes, np.nan)
+        try:
+            texts = [_text(tables[t][c]) for t, c in present]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            continue
+        ids[fam], codes = _codes(texts)
+        for (t, c), code in zip(present, codes, strict=True):
+            if t not in frames:
+                frames[t] = tables[t].copy(deep=False)
+            frames[t][c] = code
     if not frames:
         return ds, Keys(ids)
     coded = ds.replace(**frames)
