@@ -85,3 +85,9 @@ def test_context_works_on_codes_and_facts_come_back_as_text():
     assert "L1" not in set(f["order_line_id"])
     row = f.set_index("order_line_id").loc["L5"]
     assert row["top_line_id"] == "L1" and row["order_id"] == "O10"
+
+
+def test_text_rank_is_dense_in_str_order_with_nulls_last():
+    # "O10" < "O2" as text; equal values share a rank; the null ranks after every value
+    ranks = keys.text_rank(pd.Series(["O2", "O10", None, "O2", "Ö1"]))
+    assert ranks.tolist() == [2, 1, 4, 2, 3]

@@ -84,7 +84,9 @@ def latest_shipment_of_line(ctx: Context) -> pd.DataFrame:
 
 
 def line_dims(ctx: Context) -> pd.DataFrame:
-    """One row per order line: order_line_id, order_id and every standard dimension."""
+    """One row per order line: order_line_id, order_id and every standard dimension.
+
+    Built once per context; callers must not modify the frame they get back."""
 
     def build() -> pd.DataFrame:
         ol = ctx.ds.order_lines[["order_line_id", "order_id", "sku", "assigned_node_id"]]
@@ -95,8 +97,7 @@ def line_dims(ctx: Context) -> pd.DataFrame:
         out = out.merge(node_dims(ctx)[["node", "fulfillment_model"]], on="node", how="left")
         return out
 
-    out = ctx.memo("_line_dims", build)
-    return out.merge(sku_dims(ctx), on="sku", how="left")
+    return ctx.memo("_line_dims", lambda: build().merge(sku_dims(ctx), on="sku", how="left"))
 
 
 def attach(frame: pd.DataFrame, dims: pd.DataFrame, on: str, ctx: Context) -> pd.DataFrame:

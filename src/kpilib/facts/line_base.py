@@ -156,22 +156,31 @@ def attach_dims(ctx: Context, x: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFr
     """
     if not by:
         return x
-    from kpilib import segments
-
-    dims = segments.line_dims(ctx)
-    pos = positions(ctx, dims["order_line_id"])
-    base = lines(ctx)
-    n = len(base)
-    comp = base["is_component"].to_numpy()
-    ei = base["ei"].to_numpy()
     x = x.copy()
+    li = x["li"].to_numpy()
     for d in by:
         if d in x.columns and d == "channel":
             continue
-        arr = pd.Series(np.full(n, None, dtype=object))
+        x[d] = _dim_by_position(ctx, d)[li]
+    return x
+
+
+def _dim_by_position(ctx: Context, d: str) -> np.ndarray:
+    """Dimension ``d`` of every order line, by line position (built once per context)."""
+
+    def build() -> np.ndarray:
+        from kpilib import segments
+
+        dims = segments.line_dims(ctx)
+        pos = positions(ctx, dims["order_line_id"])
+        base = lines(ctx)
+        comp = base["is_component"].to_numpy()
+        ei = base["ei"].to_numpy()
+        arr = pd.Series(np.full(len(base), None, dtype=object))
         arr.iloc[pos[pos >= 0]] = dims[d].to_numpy()[pos >= 0]
         if d in KIT_FILL_DIMS and comp.any():
             first = arr[comp].groupby(ei[comp]).first()
             arr.loc[first.index] = arr.loc[first.index].fillna(first)
-        x[d] = arr.to_numpy()[x["li"].to_numpy()]
-    return x
+        return arr.to_numpy()
+
+    return ctx.memo(f"_a_dim_by_position:{d}", build)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpilib import segments
+from kpilib import keys, segments
 from kpilib.context import Context, fact
 from kpilib.facts.orders import hours, observations, per_context
 from kpilib.facts.population import order_population
@@ -72,7 +72,7 @@ def allocation_attempts(ctx: Context) -> pd.DataFrame:
     a["failed"] = (a["qty_confirmed"].fillna(0.0) < qty).to_numpy()
     a["sku"] = a["order_line_id"].map(lines["sku"]).to_numpy()
     line_code = pd.factorize(a["order_line_id"])[0]            # -1 = no line
-    id_rank = pd.factorize(a["event_id"], sort=True)[0]
+    id_rank = keys.text_rank(a["event_id"])
     when = a["event_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     order = np.lexsort((id_rank, when, line_code))
     first = np.zeros(len(a), dtype=bool)
