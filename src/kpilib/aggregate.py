@@ -61,7 +61,8 @@ def _assign_periods(obs: pd.DataFrame, ctx: Context, kdef: KpiDef) -> pd.DataFra
     return obs.assign(period=ctx.period_of(obs["anchor"]))
 
 
-def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str]) -> pd.DataFrame:
+def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str],
+          segs: pd.DataFrame) -> pd.DataFrame:
     """Every period of the window crossed with every segment seen: empty cells stay visible."""
     if ctx.freq is None:
         plist = [pd.NaT]
@@ -76,7 +77,6 @@ def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str]) -> pd.
             plist = periods.period_grid(first, min(last, ctx.as_of), ctx.freq, ctx.tz)
     pser = pd.Series(plist, dtype=f"datetime64[ns, {ctx.tz}]", name="period")
     if ctx.by:
-        segs = obs[list(ctx.by)].drop_duplicates()
         if segs.empty:
             segs = pd.DataFrame({d: [np.nan] for d in ctx.by})
         grid = pser.to_frame().merge(segs, how="cross")
@@ -85,15 +85,45 @@ def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str]) -> pd.
     return grid[keys]
 
 
-def _excluded_json(obs: pd.DataFrame, keys: list[str]) -> pd.Series | None:
-    """Per group, the JSON object {reason: count} of excluded rows (reasons sorted), built
-    column by column from a groups x reasons count table (no Python code per group)."""
+def _group_ids(obs: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """(group number of each row, the key values of each group number) for ``keys``.
+
+    Rows are grouped on integer codes (a million text segment values are hashed once, not
+    once per reduction); a null segment value becomes ``UNKNOWN``, a NaT period stays a
+    group of its own (freq=None).
+    """
+    codes, values = [], []
+    for k in keys:
+        if k == "period":
+            c, u = pd.factorize(obs[k], use_na_sentinel=False)
+            vals = pd.Series(u, name=k)
+        else:
+            c, u = pd.factorize(obs[k])
+            raw = np.append(np.asarray(u, dtype=object), UNKNOWN)
+            dedup, vals = pd.factorize(raw)       # a literal UNKNOWN value joins the nulls
+            c = dedup[np.where(c < 0, len(u), c)]
+            vals = pd.Series(np.asarray(vals, dtype=object), name=k)
+        codes.append(np.asarray(c, dtype=np.int64))
+        values.append(vals)
+    sizes = [max(len(v), 1) for v in values]
+    combined = np.ravel_multi_index(codes, sizes) if codes else np.zeros(len(obs), np.int64)
+    gid, seen = pd.factorize(combined)
+    parts = np.unravel_index(np.asarray(seen, dtype=np.int64), sizes)
+    key_frame = pd.DataFrame({k: v.iloc[p].reset_index(drop=True)
+                              for k, v, p in zip(keys, values, parts, strict=True)})
+    return gid, key_frame
+
+
+def _excluded_json(obs: pd.DataFrame, gid: np.ndarray) -> pd.Series | None:
+    """Per group number, the JSON object {reason: count} of excluded rows (reasons sorted),
+    built column by column from a groups x reasons count table (no Python code per group)."""
     if "excluded" not in obs.columns:
         return None
-    ex = obs.loc[obs["excluded"].notna(), [*keys, "excluded"]]
-    if ex.empty:
+    hit = obs["excluded"].notna().to_numpy()
+    if not hit.any():
         return None
-    wide = ex.groupby([*keys, "excluded"], dropna=False, observed=True).size().unstack(
+    ex = pd.DataFrame({"gid": gid[hit], "excluded": obs["excluded"].to_numpy()[hit]})
+    wide = ex.groupby(["gid", "excluded"], observed=True).size().unstack(
         "excluded", fill_value=0)
     text = pd.Series("", index=wide.index)
     for reason in sorted(wide.columns):
@@ -109,40 +139,50 @@ def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
     missing = [d for d in ctx.by if d not in obs.columns]
     if missing:
         raise TypeError(f"{kdef.id}: observations lack requested dimension(s) {missing}")
-    obs = _assign_periods(obs, ctx, kdef).copy()
-    for d in ctx.by:
-        obs[d] = obs[d].astype(object).where(obs[d].notna(), UNKNOWN)
+    obs = _assign_periods(obs, ctx, kdef)
     keys = ["period", *ctx.by]
-    excluded = _excluded_json(obs, keys)
-    inc = obs if "excluded" not in obs.columns else obs.loc[obs["excluded"].isna()]
-    g = inc.groupby(keys, dropna=False, sort=False)
+    gid, key_frame = _group_ids(obs, keys)
+    excluded = _excluded_json(obs, gid)
+    if "excluded" in obs.columns:
+        keep = obs["excluded"].isna().to_numpy()
+        inc, inc_gid = obs.loc[keep], gid[keep]
+    else:
+        inc, inc_gid = obs, gid
 
     if kdef.kind == "custom":
-        stats = inc.set_index(keys)[["value", "numerator", "denominator", "n"]
-                                    + [c for c in ("p50", "p90") if c in inc.columns]]
+        stats = inc.assign(_gid=inc_gid).set_index("_gid")[
+            ["value", "numerator", "denominator", "n"]
+            + [c for c in ("p50", "p90") if c in inc.columns]]
         if stats.index.duplicated().any():
             raise TypeError(f"{kdef.id}: custom observations repeat a (period, segment) key")
-    elif kdef.kind == "mean":
-        x = g["x"]
-        stats = pd.DataFrame({"numerator": x.sum(), "n": x.count()})
-        stats["denominator"] = stats["n"].astype(float)
-        # one quantile at a time: unstacking a quantile level breaks on NaT period keys
-        stats["p50"] = x.quantile(0.5) if len(inc) else np.nan
-        stats["p90"] = x.quantile(0.9) if len(inc) else np.nan
     else:
-        stats = pd.DataFrame({"numerator": g["num"].sum().astype(float),
-                              "denominator": g["den"].sum().astype(float)})
-        stats["n"] = g["n"].sum() if "n" in inc.columns else g.size()
+        g = inc.groupby(inc_gid, sort=False)
+        if kdef.kind == "mean":
+            x = g["x"]
+            stats = pd.DataFrame({"numerator": x.sum(), "n": x.count()})
+            stats["denominator"] = stats["n"].astype(float)
+            stats["p50"] = x.quantile(0.5) if len(inc) else np.nan
+            stats["p90"] = x.quantile(0.9) if len(inc) else np.nan
+        else:
+            stats = pd.DataFrame({"numerator": g["num"].sum().astype(float),
+                                  "denominator": g["den"].sum().astype(float)})
+            stats["n"] = g["n"].sum() if "n" in inc.columns else g.size()
     for flag in ("preliminary", "insufficient"):
-        stats[flag] = g[flag].any() if flag in inc.columns else False
-
-    grid = _grid(obs, ctx, kdef, keys)
-    out = grid.merge(stats.reset_index(), on=keys, how="left") if len(grid) else \
-        stats.reset_index()
+        if flag in inc.columns:
+            raw = inc[flag].to_numpy(dtype=object)
+            flags = np.where(pd.isna(raw), False, raw).astype(bool)  # null = not flagged
+            stats[flag] = pd.Series(flags).groupby(inc_gid, sort=False).any()
+        else:
+            stats[flag] = False
     if excluded is not None:
-        out = out.merge(excluded.reset_index(), on=keys, how="left")
+        stats = stats.join(excluded, how="outer")
     else:
-        out["excluded"] = ""
+        stats["excluded"] = ""
+    stats = pd.concat([key_frame.iloc[stats.index.to_numpy()].reset_index(drop=True),
+                       stats.reset_index(drop=True)], axis=1)
+
+    grid = _grid(obs, ctx, kdef, keys, key_frame[list(ctx.by)].drop_duplicates())
+    out = grid.merge(stats, on=keys, how="left") if len(grid) else stats
     out["excluded"] = out["excluded"].fillna("")
     out["n"] = out["n"].fillna(0).astype(int)
     for c in ("numerator", "denominator"):
