@@ -36,7 +36,7 @@ def _events(ctx: Context, base: pd.DataFrame, event_type: str) -> pd.DataFrame:
     ev = ctx.table("order_events")
     if ev is None:
         return pd.DataFrame({"ei": pd.Series(dtype=np.int64), "t": pd.Series(dtype=UTC)})
-    e = ev.loc[ev["event_type"].eq(event_type), ["order_id", "order_line_id", "event_at"]]
+    e = ev.loc[ctx.event_mask(event_type), ["order_id", "order_line_id", "event_at"]]
     has = e["order_line_id"].notna().to_numpy()
     pos = line_base.positions(ctx, e.loc[has, "order_line_id"])
     line = pd.DataFrame({"ei": base["ei"].to_numpy()[pos[pos >= 0]],

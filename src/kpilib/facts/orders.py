@@ -99,7 +99,7 @@ def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
     empty = pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns, UTC]")
     if ev is None:
         return pd.DataFrame({"ready_first_at": empty, "ready_last_at": empty})
-    r = ev.loc[ev["event_type"].eq("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
+    r = ev.loc[ctx.event_mask("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
     by_line = r.dropna(subset=["order_line_id"]).groupby("order_line_id")["event_at"].agg(
         ["min", "max"])
     by_order = r.loc[r["order_line_id"].isna()].groupby("order_id")["event_at"].agg(

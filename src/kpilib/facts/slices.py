@@ -164,7 +164,7 @@ def _first_release(ctx: Context, slices: pd.DataFrame) -> pd.Series:
     ev = ctx.table("order_events")
     if ev is None:
         return pd.Series(pd.NaT, index=slices.index, dtype=UTC)
-    rel = ev.loc[ev["event_type"].eq("released_to_node"), ["order_id", "node_id", "event_at"]]
+    rel = ev.loc[ctx.event_mask("released_to_node"), ["order_id", "node_id", "event_at"]]
     oc = _codes(order_index(ctx), rel["order_id"])
     nc = _codes(node_index(ctx), rel["node_id"])
     has_node = rel["node_id"].notna().to_numpy()
@@ -183,9 +183,9 @@ def _hold_hours(ctx: Context, slices: pd.DataFrame) -> np.ndarray:
     zero = np.zeros(len(slices))
     if ev is None:
         return zero
-    h = ev.loc[ev["event_type"].isin(["hold_placed", "hold_released"])
-               & ev["actor_type"].ne("customer"), ["order_id", "order_line_id", "event_type",
-                                                   "event_at"]]
+    rows = ctx.event_mask("hold_placed", "hold_released") & ev["actor_type"].ne(
+        "customer").to_numpy()
+    h = ev.loc[rows, ["order_id", "order_line_id", "event_type", "event_at"]]
     if h.empty:
         return zero
     h = h.assign(oc=_codes(order_index(ctx), h["order_id"]),

@@ -53,7 +53,7 @@ def _ready(ctx: Context, base: pd.DataFrame) -> pd.Series:
     ev = ctx.table("order_events")
     if ev is None:
         return _nat(n)
-    r = ev.loc[ev["event_type"].eq("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
+    r = ev.loc[ctx.event_mask("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
     if r.empty:
         return _nat(n)
     has_line = r["order_line_id"].notna()
@@ -214,7 +214,7 @@ def evidence_times(ctx: Context, base: pd.DataFrame) -> pd.DataFrame:
     ev = ctx.table("order_events")
     if ev is not None:
         for col, et in (("doc_defect_at", "doc_defect"), ("condition_at", "damage_claim")):
-            m = ev["event_type"].eq(et) & ev["order_line_id"].notna()
+            m = ctx.event_mask(et) & ev["order_line_id"].notna().to_numpy()
             parts.append((col, line_base.positions(ctx, ev.loc[m, "order_line_id"]),
                           ev.loc[m, "event_at"]))
     refused = _refused_damage(ctx, len(base)).dropna()
@@ -236,7 +236,7 @@ def order_level_times(ctx: Context) -> pd.DataFrame:
     ev = ctx.table("order_events")
     if ev is not None:
         for col, et in (("doc_defect_at", "doc_defect"), ("condition_at", "damage_claim")):
-            m = ev["event_type"].eq(et) & ev["order_line_id"].isna()
+            m = ctx.event_mask(et) & ev["order_line_id"].isna().to_numpy()
             parts.append((col, orders.get_indexer(ev.loc[m, "order_id"]),
                           ev.loc[m, "event_at"]))
     rep = _replacements(ctx)

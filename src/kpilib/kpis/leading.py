@@ -64,7 +64,7 @@ def allocation_attempts(ctx: Context) -> pd.DataFrame:
     kept for the attempt rate only (``is_first`` False).
     """
     ev = ctx.table("order_events")
-    a = ev.loc[ev["event_type"].eq("allocation_attempt"),
+    a = ev.loc[ctx.event_mask("allocation_attempt"),
                ["event_id", "order_id", "order_line_id", "node_id", "event_at", "qty",
                 "qty_confirmed"]].rename(columns={"node_id": "node"})
     lines = ctx.ds.order_lines.set_index("order_line_id")

@@ -170,7 +170,7 @@ def _touch_frame(ctx: Context) -> pd.DataFrame:
     u = subunits(ctx)
     keys = ["order_id", *line_by(ctx)]
     ev = ctx.table("order_events")
-    ev = ev.loc[ev["actor_type"].eq("user") & ev["event_type"].isin(TOUCH_TYPES),
+    ev = ev.loc[ev["actor_type"].eq("user").to_numpy() & ctx.event_mask(*TOUCH_TYPES),
                 ["order_id", "order_line_id", "event_at"]]
     term = u.drop_duplicates("order_id").set_index("order_id")["order_terminal_at"]
     ev = ev.loc[ev["event_at"] <= ev["order_id"].map(term)]
