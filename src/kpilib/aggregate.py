@@ -48,17 +48,23 @@ def empty_result(kdef: KpiDef, ctx: Context, status: str, note: str) -> pd.DataF
 
 
 def _assign_periods(obs: pd.DataFrame, ctx: Context, kdef: KpiDef) -> pd.DataFrame:
+    """The observations in the window with their ``period`` (one copy, not two: large
+    observation frames make every full copy count)."""
     if "period" in obs.columns:
         p = obs["period"]
         if isinstance(p.dtype, pd.DatetimeTZDtype):
             p = p.dt.tz_convert(ctx.tz)
         else:  # e.g. all-NaT periods of freq=None built from scalars
             p = pd.to_datetime(p).dt.tz_localize(ctx.tz)
-        return obs.assign(period=p)
+        out = obs.copy(deep=False)
+        out["period"] = p
+        return out
     if "anchor" not in obs.columns:
         raise TypeError(f"{kdef.id}: observations need an 'anchor' or 'period' column")
-    obs = obs.loc[ctx.in_window(obs["anchor"])]
-    return obs.assign(period=ctx.period_of(obs["anchor"]))
+    keep = ctx.in_window(obs["anchor"]).to_numpy()
+    out = obs.take(np.flatnonzero(keep)) if not keep.all() else obs.copy(deep=False)
+    out["period"] = ctx.period_of(out["anchor"])
+    return out
 
 
 def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str],

@@ -30,9 +30,12 @@ ORDER_COLS = ["created_at", "earliest_ship_at", "ship_to_timezone", "cancelled_a
 
 
 def lines(ctx: Context) -> pd.DataFrame:
-    """Every order line, positional (see module doc)."""
+    """Every order line, positional (see module doc); built once per context."""
+    return ctx.memo("_a_lines", lambda: _build_lines(ctx))
 
-    def build() -> pd.DataFrame:
+
+def _build_lines(ctx: Context) -> pd.DataFrame:
+    if True:
         ol = ctx.ds.order_lines
         o = ctx.ds.orders
         out = ol.reset_index(drop=True).copy()
@@ -70,8 +73,6 @@ def lines(ctx: Context) -> pd.DataFrame:
         ratio = np.where(pq > 0, qty / np.where(pq > 0, pq, 1.0), 1.0)
         out["kit_ratio"] = np.where((parent >= 0) & (ratio > 0), ratio, 1.0)
         return out
-
-    return ctx.memo("_a_lines", build)
 
 
 def tsn(s: pd.Series) -> np.ndarray:

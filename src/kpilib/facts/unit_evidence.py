@@ -58,14 +58,15 @@ def _ready(ctx: Context, base: pd.DataFrame) -> pd.Series:
         return _nat(n)
     has_line = r["order_line_id"].notna()
     pos = line_base.positions(ctx, r.loc[has_line, "order_line_id"])
-    by_line = r.loc[has_line, "event_at"].groupby(pos).max().reindex(range(n))
-    opos = pd.Index(ctx.ds.orders["order_id"]).get_indexer(r.loc[~has_line, "order_id"])
-    by_order = r.loc[~has_line, "event_at"].groupby(opos).max()
-    t = pd.concat([by_line.reset_index(drop=True),
-                   by_line.iloc[base["ei"].to_numpy()].reset_index(drop=True),
-                   by_order.reindex(base["oi"].to_numpy()).reset_index(drop=True)],
-                  axis=1).max(axis=1)
-    return t.astype(UTC)
+    t = line_base.tsn(r["event_at"])
+    ok = pos >= 0
+    by_line = _reduce_times(np.fmax, pos[ok], t[has_line.to_numpy()][ok], n)
+    orders = ctx.ds.orders["order_id"]
+    opos = pd.Index(orders).get_indexer(r.loc[~has_line, "order_id"])
+    ok = opos >= 0
+    by_order = _reduce_times(np.fmax, opos[ok], t[~has_line.to_numpy()][ok], len(orders))
+    own_or_kit = np.fmax(by_line, by_line[base["ei"].to_numpy()])
+    return line_base.tsu(np.fmax(own_or_kit, by_order[base["oi"].to_numpy()]))
 
 
 def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd.Series
@@ -112,9 +113,8 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["d"] = np.bincount(e, weights=np.where(real, ev["q"], 0.0), minlength=n)[:n]
     out["d_by_due"] = np.bincount(e, weights=np.where(late, 0.0, ev["q"]), minlength=n)[:n]
-    tr = ev["t"].where(real)
-    out["first_delivery_at"] = tr.groupby(e).min().reindex(out.index).astype(UTC)
-    out["last_delivery_at"] = tr.groupby(e).max().reindex(out.index).astype(UTC)
+    out["first_delivery_at"] = line_base.tsu(_reduce_times(np.fmin, e[real], ev_t[real], n))
+    out["last_delivery_at"] = line_base.tsu(_reduce_times(np.fmax, e[real], ev_t[real], n))
     out["late"] = np.bincount(e, weights=late, minlength=n)[:n] > 0
     out["early"] = np.bincount(e, weights=ev["early"].to_numpy(), minlength=n)[:n] > 0
     out["timed"] = np.bincount(e, minlength=n)[:n] > 0
@@ -125,6 +125,14 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     own[sr["li"].to_numpy()] = True
     own |= is_pickup
     return out, own
+
+
+def _reduce_times(op: np.ufunc, pos: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    """Per position 0..n-1: ``op`` (np.fmin / np.fmax, which skip NaT) of the times ``t``
+    at ``pos``; NaT where there are none."""
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    op.at(out, pos, t)
+    return out
 
 
 def _refused_damage(ctx: Context, n: int) -> pd.Series:
@@ -177,7 +185,8 @@ def _build_replacements(ctx: Context) -> pd.DataFrame:
     rep = rep.merge(e[["order_id", "reason_code"]].rename(columns={"reason_code": "reason"}),
                     on="order_id")
     rep = rep.loc[rep["reason"].isin(WRONG + CONDITION)]
-    skus = ctx.ds.order_lines[["order_id", "sku"]].drop_duplicates()
+    ol = ctx.ds.order_lines
+    skus = ol.loc[ol["order_id"].isin(rep["order_id"]), ["order_id", "sku"]].drop_duplicates()
     return rep.merge(skus, on="order_id", how="left")
 
 
@@ -221,7 +230,9 @@ def evidence_times(ctx: Context, base: pd.DataFrame) -> pd.DataFrame:
     parts.append(("condition_at", refused.index.to_numpy(), refused))
     rep = _replacements(ctx)
     if len(rep):
-        hit = rep.merge(base[["order_id", "sku", "li"]], left_on=["parent_order_id", "sku"],
+        parents = base.loc[base["order_id"].isin(rep["parent_order_id"]).to_numpy(),
+                           ["order_id", "sku", "li"]]
+        hit = rep.merge(parents, left_on=["parent_order_id", "sku"],
                         right_on=["order_id", "sku"], suffixes=("", "_parent"))
         for col, reasons in (("wrong_item_at", WRONG), ("condition_at", CONDITION)):
             m = hit["reason"].isin(reasons).to_numpy()
@@ -241,7 +252,8 @@ def order_level_times(ctx: Context) -> pd.DataFrame:
                           ev.loc[m, "event_at"]))
     rep = _replacements(ctx)
     if len(rep):
-        lines = ctx.ds.order_lines[["order_id", "sku"]]
+        ol = ctx.ds.order_lines
+        lines = ol.loc[ol["order_id"].isin(rep["parent_order_id"]), ["order_id", "sku"]]
         matched = rep.merge(lines, left_on=["parent_order_id", "sku"],
                             right_on=["order_id", "sku"], suffixes=("", "_p"))["order_id"]
         un = rep.loc[~rep["order_id"].isin(matched)].drop_duplicates("order_id")
