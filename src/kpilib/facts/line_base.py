@@ -105,11 +105,13 @@ def shipment_rows(ctx: Context) -> pd.DataFrame:
                 out[c] = pd.Series(dtype=UTC if c.endswith("_at") else object)
             return out
         si = pd.Index(sh["shipment_id"]).get_indexer(sl["shipment_id"])
-        out = pd.DataFrame({"li": positions(ctx, sl["order_line_id"]),
-                            "qty_shipped": sl["qty_shipped"].to_numpy(float)})
+        li = positions(ctx, sl["order_line_id"])
+        keep = (li >= 0) & (si >= 0)
+        take = si[keep]
+        data = {"li": li[keep], "qty_shipped": sl["qty_shipped"].to_numpy(float)[keep]}
         for c in cols:
-            out[c] = sh[c].iloc[si].reset_index(drop=True)
-        return out.loc[(out["li"] >= 0).to_numpy() & (si >= 0)].reset_index(drop=True)
+            data[c] = sh[c].array.take(take)
+        return pd.DataFrame(data)
 
     return ctx.memo("_a_shipment_rows", build)
 

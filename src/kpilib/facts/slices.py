@@ -66,7 +66,11 @@ def node_index(ctx: Context) -> pd.Index:
 
 
 def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
-    return index.get_indexer(values.astype(object)).astype(np.int64)
+    """Positions of ``values`` in ``index`` (-1 when absent); text is compared as objects,
+    integer ids (kpilib.keys codes) as integers."""
+    if index.dtype == object:
+        values = values.astype(object)
+    return index.get_indexer(values).astype(np.int64)
 
 
 def _key(ctx: Context, oc: np.ndarray, nc: np.ndarray) -> np.ndarray:
