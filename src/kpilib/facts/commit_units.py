@@ -83,8 +83,8 @@ def commit_unit_lines(ctx: Context) -> pd.DataFrame:
         per_line, base, own, qty=("d", "d_by_due"),
         tmin=("first_delivery_at", *EVIDENCE), tmax=("last_delivery_at",),
         flags=("late", "early", "timed", "missing_scan", "contact"))
-    x = base.loc[top, ["li", "oi", "order_line_id", "order_id", "sku", "channel", "exclusion",
-                       "r", "cm"]].copy()
+    x = line_base.subset(base, top, ["li", "oi", "order_line_id", "order_id", "sku", "channel",
+                                     "exclusion", "r", "cm"])
     x["promise_original"] = porig[top]
     x["unit_id"] = unit[top]
     x["due_at"] = due[top]
@@ -108,7 +108,7 @@ def commit_unit_lines(ctx: Context) -> pd.DataFrame:
     x = x[keep]
     if (order != np.arange(len(order))).any():  # lines usually come in unit order already
         x = x.take(order)
-    return x.reset_index(drop=True)
+    return line_base.renumbered(x)
 
 
 def _group(ctx: Context, by: tuple[str, ...]) -> pd.DataFrame:

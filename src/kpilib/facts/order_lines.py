@@ -104,7 +104,9 @@ def order_lines(ctx: Context) -> pd.DataFrame:
     own[sli] = True
     pm = phys_map(base, own)
     top = ~base["is_component"].to_numpy()
-    x = base.loc[top].copy()
+    x = line_base.subset(base, top, ["li", "order_line_id", "order_id", "sku", "created_at",
+                                     "channel", "exclusion", "r", "cm", "earliest_ship_at",
+                                     "cancelled_at", "cancel_initiator"])
     idx = x.index.to_numpy()
     qty = shipped["qty_shipped"].to_numpy()
     x["shipped_qty"] = _min_over_phys(pm, np.bincount(sli, qty, minlength=n)[:n], n)[idx]
@@ -153,4 +155,4 @@ def order_lines(ctx: Context) -> pd.DataFrame:
     cols = ["li", "order_line_id", "order_id", "sku", "created_at", "channel", "exclusion", "r",
             "cm", "shipped_qty", "first_fill_qty", "first_ship_at", "last_ship_at",
             "bo_start_at", "cancel_at", "closed_at", "earliest_ship_at"]
-    return x[cols].reset_index(drop=True)
+    return line_base.renumbered(x[cols])
