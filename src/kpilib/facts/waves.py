@@ -61,7 +61,9 @@ def _unwaved_lines(ctx: Context, t_all: pd.DataFrame, pts: pd.DataFrame) -> pd.D
         return pd.DataFrame(columns=[*cols, "period", "t", "_pt"])
     wms_nodes = pd.concat([t_all["node_id"], ctx.table("waves")["node_id"]]).unique()
     lines = leaf_lines(ctx)
-    sl = ctx.fact("order_node_slices").set_index("key")
+    sl = ctx.fact("order_node_slices")[["key", "warehouse_exclusion", "released_at",
+                                          "first_shipped_at", "cancelled_at", "channel"]]
+    sl = sl.set_index("key")
     at = sl.reindex(lines["key"].to_numpy())
     rem = (lines["qty_ordered"] - lines["qty_cancelled_customer"]
            - lines["qty_cancelled_merchant"]).to_numpy()
