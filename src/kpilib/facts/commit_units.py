@@ -144,8 +144,13 @@ def evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...] | None = No
     Line flags are reduced over the lines of the unit in the segment (§1.10): all() for the
     quantity test, any() for lateness, open quantity and exclusions, min() for evidence
     times, which are then compared with the unit's last delivery + ``maturity_days``.
+    Built once per (window, segments) and context: callers must not modify the frame.
     """
     by = ctx.by if by is None else tuple(by)
+    return ctx.memo(f"_cu_eval:{maturity_days}:{by}", lambda: _evaluate(ctx, maturity_days, by))
+
+
+def _evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...]) -> pd.DataFrame:
     out = ctx.memo(f"_cu_group_{by}", lambda: _group(ctx, by)).copy()
     early_tol = ctx.param("early_tolerance_hours")
     mat = pd.Timedelta(days=float(maturity_days))
@@ -187,7 +192,7 @@ def default_maturity(ctx: Context, days: int) -> float:
 @fact("commit_units", grain="commit unit", tables=("orders", "order_lines"))
 def commit_units(ctx: Context) -> pd.DataFrame:
     """One row per commit unit: in_full/doc_ok (14-day window), condition_ok (30), on_time."""
-    a = evaluate(ctx, default_maturity(ctx, 14), by=())
+    a = evaluate(ctx, default_maturity(ctx, 14), by=()).copy()
     b = evaluate(ctx, default_maturity(ctx, 30), by=())
     a["condition_ok"] = b["condition_ok"].to_numpy()
     cols = ["unit_id", *UNIT_COLS, "anchor", "in_full", "on_time", "doc_ok", "condition_ok",

@@ -138,7 +138,8 @@ def perfect_condition_rate(ctx: Context) -> pd.DataFrame:
     every unit; preliminary while a delivered unit is younger than 30 days.
     """
     u = evaluate(ctx, default_maturity(ctx, 30))
-    u["excluded"] = u["excluded"].where(u["excluded"].notna() | u["contact"], "not_delivered")
+    u = u.assign(excluded=u["excluded"].where(u["excluded"].notna() | u["contact"],
+                                              "not_delivered"))
     return _obs(ctx, u["condition_ok"], u, True)
 
 
