@@ -59,7 +59,7 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-CELL_TIMEOUT_S = 300  # a cell on the CI dataset takes seconds; a silent kernel is a hang
+CELL_TIMEOUT_S = 120  # a cell on the CI dataset takes seconds; a silent kernel is a hang
 
 
 def _execute(pm, path: Path, out: Path, attempts: int = 2) -> None:
@@ -75,9 +75,11 @@ def _execute(pm, path: Path, out: Path, attempts: int = 2) -> None:
                                 language="python", progress_bar=False, cwd=str(path.parent),
                                 execution_timeout=CELL_TIMEOUT_S, start_timeout=120)
             return
-        except (CellTimeoutError, DeadKernelError, TimeoutError):
+        except (CellTimeoutError, DeadKernelError, TimeoutError) as err:
             if attempt == attempts:
                 raise
+            print(f"refresh: {path.name}: the kernel stopped answering "
+                  f"({type(err).__name__}); restarting it once", file=sys.stderr)
 
 
 def refresh(path: Path, data: Path | None = None) -> None:
