@@ -179,6 +179,34 @@ def test_cycle_time_store_pickup_uses_ready_event():
     assert r["n"] == 2 and r["value"] == pytest.approx(8.0)
 
 
+def test_cycle_time_pickup_ready_on_the_kit_line_delivers_its_components():
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}, {"order_id": "O2"}],
+        order_lines=[{"order_line_id": "K", "order_id": "O1", "assigned_node_id": "P1"},
+                     {"order_line_id": "L9", "order_id": "O2"},
+                     {"order_line_id": "C1", "order_id": "O1", "parent_line_id": "K",
+                      "assigned_node_id": "P1"},
+                     {"order_line_id": "C2", "order_id": "O1", "parent_line_id": "K",
+                      "assigned_node_id": "P1"}],
+        order_events=[{"order_id": "O1", "order_line_id": "K", "event_type": "ready_for_pickup",
+                       "event_at": "2024-01-01T04:00Z"},
+                      {"order_id": "O1", "order_line_id": "C2",
+                       "event_type": "ready_for_pickup", "event_at": "2024-01-01T09:00Z"}],
+        shipments=[ship("S1", "O2", "2024-01-01T01:00Z", "2024-01-02T00:00Z")],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L9"}],
+        nodes=NODES)
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+            "order_cycle_time_hours")
+    # O1: the kit line's event makes C1 ready at 04:00; C2 is ready at its own, later event
+    # (latest ready event of the line or its kit line): the order completes at 09:00 -> 9 h
+    # O2: shipped and delivered the next midnight -> 24 h; mean (9 + 24) / 2 = 16.5
+    assert r["n"] == 2 and r["value"] == pytest.approx(16.5)
+    lines = kpilib.facts(ds, "order_flow_lines", as_of=AS_OF).set_index("order_line_id")
+    assert lines.loc["C1", "delivered_first_at"] == pd.Timestamp("2024-01-01T04:00Z")
+    assert lines.loc["C2", "delivered_first_at"] == pd.Timestamp("2024-01-01T04:00Z")
+    assert lines.loc["C2", "delivered_last_at"] == pd.Timestamp("2024-01-01T09:00Z")
+
+
 def test_cycle_time_net_and_first_delivery_variants():
     ds = build_dataset(
         orders=[{"order_id": "PRE", "earliest_ship_at": "2024-01-05T00:00Z"},

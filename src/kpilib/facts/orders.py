@@ -93,6 +93,14 @@ def _requirement_lines(ctx: Context) -> pd.DataFrame:
     return out.drop(columns="parent_line_id")
 
 
+NAT = np.datetime64("NaT", "ns")
+
+
+def _times_at(times: pd.Series, pos: np.ndarray) -> np.ndarray:
+    """Naive UTC values of ``times`` at positions ``pos``; NaT where ``pos`` is -1."""
+    return np.append(times.to_numpy(dtype="datetime64[ns]"), NAT)[pos]
+
+
 def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
     """Per requirement line: first and last ready_for_pickup time (line, kit line or order)."""
     ev = ctx.table("order_events")
@@ -104,14 +112,16 @@ def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
         ["min", "max"])
     by_order = r.loc[r["order_line_id"].isna()].groupby("order_id")["event_at"].agg(
         ["min", "max"])
-    parts = []
+    first = last = np.full(len(lines), NAT)
     for key, table in (("order_line_id", by_line), ("top_line_id", by_line),
                        ("order_id", by_order)):
-        parts.append(lines[[key]].join(table, on=key)[["min", "max"]])
-    first = pd.concat([p["min"] for p in parts], axis=1).min(axis=1)
-    last = pd.concat([p["max"] for p in parts], axis=1).max(axis=1)
-    return pd.DataFrame({"ready_first_at": first.astype("datetime64[ns, UTC]"),
-                         "ready_last_at": last.astype("datetime64[ns, UTC]")})
+        pos = table.index.get_indexer(lines[key])
+        first = np.fmin(first, _times_at(table["min"], pos))  # fmin / fmax skip NaT
+        last = np.fmax(last, _times_at(table["max"], pos))
+    utc = "datetime64[ns, UTC]"
+    return pd.DataFrame({
+        "ready_first_at": pd.Series(first, index=lines.index).dt.tz_localize("UTC").astype(utc),
+        "ready_last_at": pd.Series(last, index=lines.index).dt.tz_localize("UTC").astype(utc)})
 
 
 @fact("order_flow_lines", grain="requirement line (order line without kit components)",
