@@ -62,9 +62,10 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 CELL_TIMEOUT_S = 120  # a cell on the CI dataset takes seconds; a silent kernel is a hang
 
 
-def _execute(pm, path: Path, out: Path, attempts: int = 2) -> None:
-    """papermill with a per-cell timeout; a kernel that stops answering (seen rarely under
-    pytest-xdist) is restarted once instead of hanging the run."""
+def _execute(pm, path: Path, out: Path, attempts: int = 3) -> None:
+    """papermill with a per-cell timeout; a kernel that stops answering (seen under
+    pytest-xdist in fresh clones, cause unknown) is restarted, up to ``attempts`` runs,
+    instead of hanging the run."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     from kpilib.reports.runner import KERNEL_NAME
@@ -79,7 +80,8 @@ def _execute(pm, path: Path, out: Path, attempts: int = 2) -> None:
             if attempt == attempts:
                 raise
             print(f"refresh: {path.name}: the kernel stopped answering "
-                  f"({type(err).__name__}); restarting it once", file=sys.stderr)
+                  f"({type(err).__name__}); restarting it (run {attempt + 1} of {attempts})",
+                  file=sys.stderr)
 
 
 def refresh(path: Path, data: Path | None = None) -> None:
