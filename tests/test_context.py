@@ -66,3 +66,21 @@ def test_event_mask_matches_event_type_rows():
     assert ctx.event_mask("backordered").tolist() == [False, True, False, True]
     assert ctx.event_mask("cancelled", "created").tolist() == [True, False, True, False]
     assert not ctx.event_mask("no_such_type").any()
+
+
+def test_ready_times_of_a_line_whose_order_is_unknown_stay_empty():
+    # unvalidated data: L2 belongs to an order missing from `orders`. The order-level ready
+    # event of O1 (the last order) must not leak to it through a -1 position.
+    from kpilib.facts import line_base
+
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"}],
+        order_events=[{"event_id": "E1", "order_id": "O1", "event_type": "ready_for_pickup",
+                       "event_at": "2024-01-01T06:00Z"}])
+    orphan = ds.order_lines.assign(order_line_id="L2", order_id="O9")
+    ds = ds.replace(order_lines=pd.concat([ds.order_lines, orphan], ignore_index=True))
+    ctx = make_context(ds)
+    first, last = line_base.ready_times(ctx)
+    assert str(first[0]) == str(last[0]) == "2024-01-01T06:00:00.000000000"
+    assert np.isnat(first[1]) and np.isnat(last[1])

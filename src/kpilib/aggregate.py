@@ -111,12 +111,15 @@ def _group_ids(obs: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataF
             vals = pd.Series(np.asarray(vals, dtype=object), name=k)
         codes.append(np.asarray(c, dtype=np.int64))
         values.append(vals)
-    sizes = [max(len(v), 1) for v in values]
-    combined = np.ravel_multi_index(codes, sizes) if codes else np.zeros(len(obs), np.int64)
-    gid, seen = pd.factorize(combined)
-    parts = np.unravel_index(np.asarray(seen, dtype=np.int64), sizes)
-    key_frame = pd.DataFrame({k: v.iloc[p].reset_index(drop=True)
-                              for k, v, p in zip(keys, values, parts, strict=True)})
+    # combine key by key, renumbering the groups seen so far each time: the product of all
+    # key sizes could overflow int64 with many high-cardinality segments, this cannot
+    gid = np.zeros(len(obs), dtype=np.int64)
+    for c, v in zip(codes, values, strict=True):
+        gid = pd.factorize(gid * max(len(v), 1) + c)[0]
+    first_row = np.empty(gid.max() + 1 if len(gid) else 0, dtype=np.int64)
+    first_row[gid[::-1]] = np.arange(len(gid))[::-1]
+    key_frame = pd.DataFrame({k: v.iloc[c[first_row]].reset_index(drop=True)
+                              for k, v, c in zip(keys, values, codes, strict=True)})
     return gid, key_frame
 
 

@@ -51,8 +51,7 @@ CACHE_BYTES = 1024**3
 def _nbytes(value: Any) -> int:
     """Memory of a cached frame, series or array (pointers only for text); 0 otherwise."""
     if isinstance(value, pd.DataFrame | pd.Series):
-        return int(value.memory_usage(deep=False, index=True).sum()) \
-            if isinstance(value, pd.DataFrame) else int(value.memory_usage(deep=False))
+        return int(np.sum(value.memory_usage(deep=False)))  # a Series gives one number
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
     if isinstance(value, tuple | list):
@@ -141,7 +140,7 @@ class Context:
         Event types are factorized once per context, so each call compares integers instead
         of millions of strings."""
         codes, names = self.memo("_event_type_codes", lambda: pd.factorize(
-            self.ds.tables["order_events"]["event_type"]))
+            self.table("order_events")["event_type"]))
         wanted = np.flatnonzero(pd.Index(names).isin(event_types))
         return np.isin(codes, wanted)
 

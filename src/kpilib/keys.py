@@ -27,11 +27,6 @@ from kpilib.schema import TABLES
 # family -> (key table, key column)
 FAMILIES = {"order": ("orders", "order_id"), "line": ("order_lines", "order_line_id"),
             "shipment": ("shipments", "shipment_id")}
-# Column names that hold a family's ids in fact tables (derived names included).
-FACT_COLUMNS = {"order_id": "order", "parent_order_id": "order", "order_line_id": "line",
-                "parent_line_id": "line", "top_line_id": "line", "shipment_id": "shipment"}
-
-
 def _family_columns() -> dict[str, list[tuple[str, str]]]:
     """family -> [(table, column)] of the key column and every column referencing it."""
     out: dict[str, list[tuple[str, str]]] = {}
@@ -44,6 +39,10 @@ def _family_columns() -> dict[str, list[tuple[str, str]]]:
 
 
 COLUMNS = _family_columns()
+# Column names that hold a family's ids in fact tables: the schema's names, plus names that
+# fact builders derive (top_line_id: the sold line a kit component stands in for).
+FACT_COLUMNS = {**{c: fam for fam, cols in COLUMNS.items() for _, c in cols},
+                "top_line_id": "line"}
 
 
 @dataclass(frozen=True)

@@ -35,44 +35,44 @@ def lines(ctx: Context) -> pd.DataFrame:
 
 
 def _build_lines(ctx: Context) -> pd.DataFrame:
-    if True:
-        ol = ctx.ds.order_lines
-        o = ctx.ds.orders
-        out = ol.reset_index(drop=True).copy()
-        n = len(out)
-        oi = pd.Index(o["order_id"]).get_indexer(out["order_id"])
-        out["li"] = np.arange(n)
-        out["oi"] = oi
-        for c in ORDER_COLS:
-            name = "order_created_at" if c == "created_at" else c
-            out[name] = o[c].iloc[oi].reset_index(drop=True)
-        pop = order_population(ctx)          # one row per order, in orders' row order
-        out["channel"] = pop["channel"].to_numpy()[oi]
-        out["exclusion"] = pop["exclusion"].to_numpy()[oi]
-        sr = shipment_rows(ctx)
-        m = sr["shipped_at"].notna().to_numpy()
-        shp = np.bincount(sr["li"].to_numpy()[m], weights=sr["qty_shipped"].to_numpy()[m],
-                          minlength=n)[:n]
-        qty = out["qty_ordered"].to_numpy(float)
-        cc = out["qty_cancelled_customer"].to_numpy(float)
-        cm = out["qty_cancelled_merchant"].to_numpy(float)
-        full = out["cancelled_at"].notna().to_numpy()
-        by_customer = full & out["cancel_initiator"].eq("customer").to_numpy()
-        by_merchant = full & out["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
-        # a full-order cancellation cancels whatever had not shipped (§1.8 taxonomy)
-        cc = np.where(by_customer, np.maximum(cc, qty - cm - shp), cc)
-        cm = np.where(by_merchant, np.maximum(cm, qty - cc - shp), cm)
-        out["r"] = np.clip(qty - cc, 0.0, None)
-        out["cm"] = np.clip(cm, 0.0, None)
-        parent = pd.Index(out["order_line_id"]).get_indexer(out["parent_line_id"])
-        out["is_component"] = parent >= 0
-        ei = np.where(parent >= 0, parent, np.arange(n))
-        out["ei"] = ei
-        out["is_kit_parent"] = np.isin(np.arange(n), parent[parent >= 0])
-        pq = qty[ei]
-        ratio = np.where(pq > 0, qty / np.where(pq > 0, pq, 1.0), 1.0)
-        out["kit_ratio"] = np.where((parent >= 0) & (ratio > 0), ratio, 1.0)
-        return out
+    """The frame behind :func:`lines`."""
+    ol = ctx.ds.order_lines
+    o = ctx.ds.orders
+    out = ol.reset_index(drop=True).copy()
+    n = len(out)
+    oi = pd.Index(o["order_id"]).get_indexer(out["order_id"])
+    out["li"] = np.arange(n)
+    out["oi"] = oi
+    for c in ORDER_COLS:
+        name = "order_created_at" if c == "created_at" else c
+        out[name] = o[c].iloc[oi].reset_index(drop=True)
+    pop = order_population(ctx)          # one row per order, in orders' row order
+    out["channel"] = pop["channel"].to_numpy()[oi]
+    out["exclusion"] = pop["exclusion"].to_numpy()[oi]
+    sr = shipment_rows(ctx)
+    m = sr["shipped_at"].notna().to_numpy()
+    shp = np.bincount(sr["li"].to_numpy()[m], weights=sr["qty_shipped"].to_numpy()[m],
+                      minlength=n)[:n]
+    qty = out["qty_ordered"].to_numpy(float)
+    cc = out["qty_cancelled_customer"].to_numpy(float)
+    cm = out["qty_cancelled_merchant"].to_numpy(float)
+    full = out["cancelled_at"].notna().to_numpy()
+    by_customer = full & out["cancel_initiator"].eq("customer").to_numpy()
+    by_merchant = full & out["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
+    # a full-order cancellation cancels whatever had not shipped (§1.8 taxonomy)
+    cc = np.where(by_customer, np.maximum(cc, qty - cm - shp), cc)
+    cm = np.where(by_merchant, np.maximum(cm, qty - cc - shp), cm)
+    out["r"] = np.clip(qty - cc, 0.0, None)
+    out["cm"] = np.clip(cm, 0.0, None)
+    parent = pd.Index(out["order_line_id"]).get_indexer(out["parent_line_id"])
+    out["is_component"] = parent >= 0
+    ei = np.where(parent >= 0, parent, np.arange(n))
+    out["ei"] = ei
+    out["is_kit_parent"] = np.isin(np.arange(n), parent[parent >= 0])
+    pq = qty[ei]
+    ratio = np.where(pq > 0, qty / np.where(pq > 0, pq, 1.0), 1.0)
+    out["kit_ratio"] = np.where((parent >= 0) & (ratio > 0), ratio, 1.0)
+    return out
 
 
 def subset(frame: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> pd.DataFrame:
@@ -85,9 +85,53 @@ def subset(frame: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> pd.DataFra
 
 
 def renumbered(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with a fresh RangeIndex, without ``reset_index``'s extra copy."""
+    """``frame`` with a fresh RangeIndex, set in place (pass a frame you own), without
+    ``reset_index``'s extra copy."""
     frame.index = pd.RangeIndex(len(frame))
     return frame
+
+
+NAT = np.datetime64("NaT", "ns")
+
+
+def reduce_times(op: np.ufunc, pos: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    """Per position 0..n-1: ``op`` (np.fmin / np.fmax, which skip NaT) of the naive times
+    ``t`` at ``pos``; NaT where there are none."""
+    out = np.full(n, NAT)
+    op.at(out, pos, t)
+    return out
+
+
+def ready_times(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Per order-line position: (first, last) ``ready_for_pickup`` time of the line, of its
+    kit line, or of its whole order (an event without order_line_id); naive UTC, NaT when
+    none (store pickup, §1.7). Built once per context."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        none = np.full(len(ctx.ds.order_lines), NAT)
+        ev = ctx.table("order_events")
+        if ev is None:
+            return none, none
+        r = ev.loc[ctx.event_mask("ready_for_pickup"), ["order_id", "order_line_id",
+                                                         "event_at"]]
+        if r.empty:
+            return none, none
+        base = lines(ctx)
+        has_line = r["order_line_id"].notna().to_numpy()
+        t = tsn(r["event_at"])
+        pos = positions(ctx, r.loc[has_line, "order_line_id"])
+        orders = ctx.ds.orders["order_id"]
+        opos = pd.Index(orders).get_indexer(r.loc[~has_line, "order_id"])
+        ei, oi = base["ei"].to_numpy(), base["oi"].to_numpy()
+        out = []
+        for op in (np.fmin, np.fmax):
+            own = reduce_times(op, pos[pos >= 0], t[has_line][pos >= 0], len(none))
+            order = reduce_times(op, opos[opos >= 0], t[~has_line][opos >= 0], len(orders))
+            # oi == -1 (a line whose order is unknown) reads the NaT appended last
+            out.append(op(op(own, own[ei]), np.append(order, NAT)[oi]))
+        return out[0], out[1]
+
+    return ctx.memo("_a_ready_times", build)
 
 
 def tsn(s: pd.Series) -> np.ndarray:

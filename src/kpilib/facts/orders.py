@@ -34,6 +34,7 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
+from kpilib.facts import line_base
 from kpilib.facts.population import order_population
 
 EPS = 1e-9
@@ -93,35 +94,12 @@ def _requirement_lines(ctx: Context) -> pd.DataFrame:
     return out.drop(columns="parent_line_id")
 
 
-NAT = np.datetime64("NaT", "ns")
-
-
-def _times_at(times: pd.Series, pos: np.ndarray) -> np.ndarray:
-    """Naive UTC values of ``times`` at positions ``pos``; NaT where ``pos`` is -1."""
-    return np.append(times.to_numpy(dtype="datetime64[ns]"), NAT)[pos]
-
-
 def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
     """Per requirement line: first and last ready_for_pickup time (line, kit line or order)."""
-    ev = ctx.table("order_events")
-    empty = pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns, UTC]")
-    if ev is None:
-        return pd.DataFrame({"ready_first_at": empty, "ready_last_at": empty})
-    r = ev.loc[ctx.event_mask("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
-    by_line = r.dropna(subset=["order_line_id"]).groupby("order_line_id")["event_at"].agg(
-        ["min", "max"])
-    by_order = r.loc[r["order_line_id"].isna()].groupby("order_id")["event_at"].agg(
-        ["min", "max"])
-    first = last = np.full(len(lines), NAT)
-    for key, table in (("order_line_id", by_line), ("top_line_id", by_line),
-                       ("order_id", by_order)):
-        pos = table.index.get_indexer(lines[key])
-        first = np.fmin(first, _times_at(table["min"], pos))  # fmin / fmax skip NaT
-        last = np.fmax(last, _times_at(table["max"], pos))
-    utc = "datetime64[ns, UTC]"
-    return pd.DataFrame({
-        "ready_first_at": pd.Series(first, index=lines.index).dt.tz_localize("UTC").astype(utc),
-        "ready_last_at": pd.Series(last, index=lines.index).dt.tz_localize("UTC").astype(utc)})
+    first, last = line_base.ready_times(ctx)
+    pos = line_base.positions(ctx, lines["order_line_id"])
+    return pd.DataFrame({"ready_first_at": line_base.tsu(first[pos], index=lines.index),
+                         "ready_last_at": line_base.tsu(last[pos], index=lines.index)})
 
 
 @fact("order_flow_lines", grain="requirement line (order line without kit components)",

@@ -49,24 +49,7 @@ def _nat(n: int) -> pd.Series:
 
 def _ready(ctx: Context, base: pd.DataFrame) -> pd.Series:
     """Per line position: latest ready_for_pickup time (line, its kit parent, or its order)."""
-    n = len(base)
-    ev = ctx.table("order_events")
-    if ev is None:
-        return _nat(n)
-    r = ev.loc[ctx.event_mask("ready_for_pickup"), ["order_id", "order_line_id", "event_at"]]
-    if r.empty:
-        return _nat(n)
-    has_line = r["order_line_id"].notna()
-    pos = line_base.positions(ctx, r.loc[has_line, "order_line_id"])
-    t = line_base.tsn(r["event_at"])
-    ok = pos >= 0
-    by_line = _reduce_times(np.fmax, pos[ok], t[has_line.to_numpy()][ok], n)
-    orders = ctx.ds.orders["order_id"]
-    opos = pd.Index(orders).get_indexer(r.loc[~has_line, "order_id"])
-    ok = opos >= 0
-    by_order = _reduce_times(np.fmax, opos[ok], t[~has_line.to_numpy()][ok], len(orders))
-    own_or_kit = np.fmax(by_line, by_line[base["ei"].to_numpy()])
-    return line_base.tsu(np.fmax(own_or_kit, by_order[base["oi"].to_numpy()]))
+    return line_base.tsu(line_base.ready_times(ctx)[1])
 
 
 def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd.Series
@@ -113,8 +96,9 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["d"] = np.bincount(e, weights=np.where(real, ev["q"], 0.0), minlength=n)[:n]
     out["d_by_due"] = np.bincount(e, weights=np.where(late, 0.0, ev["q"]), minlength=n)[:n]
-    out["first_delivery_at"] = line_base.tsu(_reduce_times(np.fmin, e[real], ev_t[real], n))
-    out["last_delivery_at"] = line_base.tsu(_reduce_times(np.fmax, e[real], ev_t[real], n))
+    delivered = (e[real], ev_t[real], n)
+    out["first_delivery_at"] = line_base.tsu(line_base.reduce_times(np.fmin, *delivered))
+    out["last_delivery_at"] = line_base.tsu(line_base.reduce_times(np.fmax, *delivered))
     out["late"] = np.bincount(e, weights=late, minlength=n)[:n] > 0
     out["early"] = np.bincount(e, weights=ev["early"].to_numpy(), minlength=n)[:n] > 0
     out["timed"] = np.bincount(e, minlength=n)[:n] > 0
@@ -125,14 +109,6 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     own[sr["li"].to_numpy()] = True
     own |= is_pickup
     return out, own
-
-
-def _reduce_times(op: np.ufunc, pos: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
-    """Per position 0..n-1: ``op`` (np.fmin / np.fmax, which skip NaT) of the times ``t``
-    at ``pos``; NaT where there are none."""
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    op.at(out, pos, t)
-    return out
 
 
 def _refused_damage(ctx: Context, n: int) -> pd.Series:
