@@ -190,3 +190,24 @@ def test_utc_day_and_week_fast_path_matches_calendar_rule():
     weeks = (wall - pd.to_timedelta(wall.dt.weekday, unit="D")).dt.tz_localize("UTC")
     assert periods.bucket(stamps, "D", "UTC").equals(wall.dt.tz_localize("UTC"))
     assert periods.bucket(stamps, "W", "UTC").equals(weeks)
+
+
+def test_group_ids_do_not_overflow_with_many_high_cardinality_keys():
+    """Five keys of 10,000 values each: the product of key sizes (1e20) is past int64, so a
+    mixed-radix code would overflow; grouping must still match pandas' own grouping."""
+    from kpilib.aggregate import _group_ids
+
+    rng = np.random.default_rng(7)
+    n, keys = 10_000, [f"k{i}" for i in range(5)]
+    obs = pd.DataFrame({k: rng.permutation(n).astype(str) for k in keys})
+    obs = pd.concat([obs, obs.iloc[:50]], ignore_index=True)    # 50 groups of two rows
+    obs.loc[100, "k0"] = None                                    # a null becomes UNKNOWN
+    gid, key_frame = _group_ids(obs, keys)
+
+    expected = obs.fillna("(unknown)").groupby(keys, sort=False).ngroup().to_numpy()
+    assert gid.max() + 1 == n                                    # 10,050 rows, 10,000 groups
+    # same partition: row i and row j share a group exactly when pandas says so
+    assert (pd.factorize(gid)[0] == pd.factorize(expected)[0]).all()
+    # the key frame row of each group holds that group's key values
+    assert key_frame.iloc[gid].reset_index(drop=True).equals(obs.fillna("(unknown)"))
+    assert key_frame.loc[gid[100], "k0"] == "(unknown)"
