@@ -123,12 +123,10 @@ def _group_ids(obs: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataF
     return gid, key_frame
 
 
-def _excluded_json(obs: pd.DataFrame, gid: np.ndarray) -> pd.Series | None:
-    """Per group number, the JSON object {reason: count} of excluded rows (reasons sorted),
-    built column by column from a groups x reasons count table (no Python code per group)."""
-    if "excluded" not in obs.columns:
-        return None
-    hit = obs["excluded"].notna().to_numpy()
+def _excluded_json(obs: pd.DataFrame, gid: np.ndarray, hit: np.ndarray) -> pd.Series | None:
+    """Per group number, the JSON object {reason: count} of the excluded rows ``hit``
+    (reasons sorted), built column by column from a groups x reasons count table (no Python
+    code per group)."""
     if not hit.any():
         return None
     ex = pd.DataFrame({"gid": gid[hit], "excluded": obs["excluded"].to_numpy()[hit]})
@@ -151,11 +149,12 @@ def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
     obs = _assign_periods(obs, ctx, kdef)
     keys = ["period", *ctx.by]
     gid, key_frame = _group_ids(obs, keys)
-    excluded = _excluded_json(obs, gid)
     if "excluded" in obs.columns:
         keep = obs["excluded"].isna().to_numpy()
+        excluded = _excluded_json(obs, gid, ~keep)
         inc, inc_gid = obs.loc[keep], gid[keep]
     else:
+        excluded = None
         inc, inc_gid = obs, gid
 
     if kdef.kind == "custom":

@@ -145,11 +145,15 @@ def recorded(ctx: Context, requirement: str) -> bool:
         return False
     hit = frame[column].eq(value) if value else frame[column].notna()
     if "order_id" in frame.columns and hit.any():
-        o = source.orders
-        fake = o.loc[o["is_test"].astype(bool) | o["cancel_initiator"].eq("fraud")
-                     | o["cancel_reason"].eq("duplicate"), "order_id"]
-        hit &= ~frame["order_id"].isin(fake)
+        hit &= ~frame["order_id"].isin(ctx.memo("_fake_order_ids", lambda: _fake_orders(source)))
     return bool(hit.any())
+
+
+def _fake_orders(source) -> pd.Series:
+    """Ids of test, fraud and duplicate orders: rows of theirs prove nothing about capture."""
+    o = source.orders
+    return o.loc[o["is_test"].astype(bool) | o["cancel_initiator"].eq("fraud")
+                 | o["cancel_reason"].eq("duplicate"), "order_id"]
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,

@@ -70,9 +70,13 @@ def phys_map(base: pd.DataFrame, own: np.ndarray) -> pd.DataFrame:
 def _min_over_phys(pm: pd.DataFrame, per_phys: np.ndarray, n: int) -> np.ndarray:
     """Per line position (evaluated lines): min over its physical lines of per_phys / ratio."""
     q = per_phys[pm["li"].to_numpy()] / pm["kit_ratio"].to_numpy()
-    got = pd.Series(q).groupby(pm["ei"].to_numpy()).min()
-    out = np.zeros(n)
-    out[got.index.to_numpy()] = got.to_numpy()
+    ei = pm["ei"].to_numpy()
+    out = np.full(n, np.inf)
+    np.fmin.at(out, ei, q)           # fmin skips NaN, as groupby's min does
+    seen = np.zeros(n, dtype=bool)
+    seen[ei] = True
+    out[~seen] = 0.0                 # a line with no physical line has nothing
+    out[seen & np.isinf(out)] = np.nan  # only NaN quantities (a groupby min gives NaN)
     return out
 
 

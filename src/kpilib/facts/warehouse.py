@@ -65,7 +65,7 @@ def pick_tasks(ctx: Context) -> pd.DataFrame:
         excused = t["short_reported"] & (t["error_type"].isna() | t["error_type"].eq("wrong_qty"))
         t["task_error"] = t["error_detected"] & ~excused
         fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
-        t = t.rename(columns={"picker_id": "picker"})
+        t = t.rename(columns={"picker_id": "picker"}, copy=False)
         t["node"] = t["node_id"]
         t["fulfillment_model"] = t["node"].map(fm)
         return t.drop(columns=["short_reported", "error_detected", "error_type"])
