@@ -63,18 +63,21 @@ CELL_TIMEOUT_S = 120  # a cell on the CI dataset takes seconds; a silent kernel 
 
 
 def _execute(pm, path: Path, out: Path, attempts: int = 3) -> None:
-    """papermill with a per-cell timeout; a kernel that stops answering (seen under
-    pytest-xdist in fresh clones, cause unknown) is restarted, up to ``attempts`` runs,
-    instead of hanging the run."""
+    """papermill with a per-cell timeout; a kernel that stops answering is restarted, up to
+    ``attempts`` runs, instead of hanging the run. (Seen under pytest-xdist in fresh clones
+    while kernels used TCP ports, which parallel kernel starts can both pick; kernels now use
+    Unix sockets, :mod:`kpilib.reports.kernels`, and the retry stays as a safety net.)"""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from kpilib.reports.kernels import papermill_kernel_args
     from kpilib.reports.runner import KERNEL_NAME
 
     for attempt in range(1, attempts + 1):
         try:
             pm.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME,
                                 language="python", progress_bar=False, cwd=str(path.parent),
-                                execution_timeout=CELL_TIMEOUT_S, start_timeout=120)
+                                execution_timeout=CELL_TIMEOUT_S, start_timeout=120,
+                                **papermill_kernel_args())
             return
         except (CellTimeoutError, DeadKernelError, TimeoutError) as err:
             if attempt == attempts:

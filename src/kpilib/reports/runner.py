@@ -133,6 +133,7 @@ def execute_job(job: Job, env: dict[str, str] | None = None) -> JobResult:
     import papermill as pm
 
     from kpilib.reports.export import notebook_to_html
+    from kpilib.reports.kernels import papermill_kernel_args
 
     t0 = time.perf_counter()
     Path(job.ipynb_path).parent.mkdir(parents=True, exist_ok=True)
@@ -146,6 +147,7 @@ def execute_job(job: Job, env: dict[str, str] | None = None) -> JobResult:
             progress_bar=False,
             log_output=False,
             cwd=str(Path(job.input_path).parent),
+            **papermill_kernel_args(),
         )
     except Exception as err:  # noqa: BLE001 - a failed notebook is a result, not a crash
         duration = time.perf_counter() - t0
