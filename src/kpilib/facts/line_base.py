@@ -13,7 +13,8 @@ join far faster than text ids on a million orders).
   no delivery records of its own, each quantity of the parent is ``min_c(q_c / ratio_c)`` over
   its components (``ratio_c = qty_ordered_c / qty_ordered_parent``), each time the min / max
   over them and each flag their any(). Component lines then leave the A-domain.
-- :func:`positions` - positions of line ids (snapshot expansion: :mod:`kpilib.facts.timeline`).
+- :func:`positions`, :func:`order_index`, :func:`line_index` - positions of line and order
+  ids, the one place every fact builder finds them.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _build_lines(ctx: Context) -> pd.DataFrame:
     o = ctx.ds.orders
     out = ol.reset_index(drop=True).copy()
     n = len(out)
-    oi = pd.Index(o["order_id"]).get_indexer(out["order_id"])
+    oi = order_index(ctx).get_indexer(out["order_id"])
     out["li"] = np.arange(n)
     out["oi"] = oi
     for c in ORDER_COLS:
@@ -64,7 +65,7 @@ def _build_lines(ctx: Context) -> pd.DataFrame:
     cm = np.where(by_merchant, np.maximum(cm, qty - cc - shp), cm)
     out["r"] = np.clip(qty - cc, 0.0, None)
     out["cm"] = np.clip(cm, 0.0, None)
-    parent = pd.Index(out["order_line_id"]).get_indexer(out["parent_line_id"])
+    parent = positions(ctx, out["parent_line_id"])
     out["is_component"] = parent >= 0
     ei = np.where(parent >= 0, parent, np.arange(n))
     out["ei"] = ei
@@ -145,10 +146,20 @@ def tsu(a: np.ndarray, index: pd.Index | None = None) -> pd.Series:
     return pd.Series(np.asarray(a, dtype="datetime64[ns]"), index=index).dt.tz_localize("UTC")
 
 
+def order_index(ctx: Context) -> pd.Index:
+    """The ids of ``orders`` in row order: ``get_indexer`` gives order positions. Built once
+    per context, for every fact builder."""
+    return ctx.memo("_order_index", lambda: pd.Index(ctx.ds.orders["order_id"]))
+
+
+def line_index(ctx: Context) -> pd.Index:
+    """The ids of ``order_lines`` in row order (see :func:`order_index`)."""
+    return ctx.memo("_line_index", lambda: pd.Index(ctx.ds.order_lines["order_line_id"]))
+
+
 def positions(ctx: Context, ids: pd.Series) -> np.ndarray:
     """Positions in ``order_lines`` of line ids (-1 when unknown)."""
-    idx = ctx.memo("_a_line_index", lambda: pd.Index(ctx.ds.order_lines["order_line_id"]))
-    return idx.get_indexer(ids)
+    return line_index(ctx).get_indexer(ids)
 
 
 def shipment_rows(ctx: Context) -> pd.DataFrame:

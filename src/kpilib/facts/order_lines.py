@@ -43,7 +43,7 @@ def _events(ctx: Context, base: pd.DataFrame, event_type: str) -> pd.DataFrame:
                          "t": line_base.tsn(e.loc[has, "event_at"])[pos >= 0]})
     top = ~base["is_component"].to_numpy()
     tops = pd.DataFrame({"oi": base["oi"].to_numpy()[top], "ei": base["li"].to_numpy()[top]})
-    oe = pd.DataFrame({"oi": pd.Index(ctx.ds.orders["order_id"]).get_indexer(
+    oe = pd.DataFrame({"oi": line_base.order_index(ctx).get_indexer(
         e.loc[~has, "order_id"]), "t": line_base.tsn(e.loc[~has, "event_at"])})
     order = oe.merge(tops, on="oi")[["ei", "t"]]
     out = pd.concat([line, order], ignore_index=True)

@@ -34,20 +34,12 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
+from kpilib.facts.line_base import line_index, order_index
 from kpilib.facts.ops_common import ts_min
 from kpilib.facts.population import order_population
 
 KEY = ["order_id", "node"]
 UTC = "datetime64[ns, UTC]"
-
-
-def order_index(ctx: Context) -> pd.Index:
-    """Position of each order id in ``orders`` (all slice work runs on integer codes)."""
-    return ctx.memo("_ops_order_index", lambda: pd.Index(ctx.ds.orders["order_id"]))
-
-
-def line_index(ctx: Context) -> pd.Index:
-    return ctx.memo("_ops_line_index", lambda: pd.Index(ctx.ds.order_lines["order_line_id"]))
 
 
 def node_index(ctx: Context) -> pd.Index:

@@ -218,7 +218,7 @@ def evidence_times(ctx: Context, base: pd.DataFrame) -> pd.DataFrame:
 
 def order_level_times(ctx: Context) -> pd.DataFrame:
     """Per order position: first evidence time of records not tied to a line."""
-    orders = pd.Index(ctx.ds.orders["order_id"])
+    orders = line_base.order_index(ctx)
     parts: list[tuple[str, np.ndarray, pd.Series]] = []
     ev = ctx.table("order_events")
     if ev is not None:

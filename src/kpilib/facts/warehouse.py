@@ -13,9 +13,9 @@ import pandas as pd
 
 from kpilib import segments
 from kpilib.context import Context, fact
+from kpilib.facts.line_base import line_index, order_index
 from kpilib.facts.ops_common import day_anchor, hours, ns
 from kpilib.facts.population import order_population
-from kpilib.facts.slices import line_index, order_index
 
 RETURN_PICK_ERRORS = ("wrong_item", "missing_item")
 B2_MATURITY_DAYS = 14

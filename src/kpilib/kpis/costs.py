@@ -9,9 +9,9 @@ import pandas as pd
 from kpilib import segments
 from kpilib.context import Context
 from kpilib.facts import slices as _slices_fact  # noqa: F401  (registers order_node_slices)
+from kpilib.facts.line_base import line_index, order_index
 from kpilib.facts.ops_common import day_anchor
 from kpilib.facts.population import order_population
-from kpilib.facts.slices import line_index, order_index
 from kpilib.facts.warehouse import take
 from kpilib.registry import kpi
 
