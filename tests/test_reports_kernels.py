@@ -57,3 +57,43 @@ def test_report_job_kernel_uses_ipc_and_leaves_no_socket_files(tmp_path, monkeyp
     prefix = Path(info["ip"])
     assert prefix.name.startswith("kpilib-kernel-")
     assert not list(prefix.parent.glob(prefix.name + "*"))  # sockets removed at shutdown
+
+
+class _FlakyPapermill:
+    """Stands in for papermill: the first ``hangs`` runs time out, then a run succeeds."""
+
+    def __init__(self, hangs: int) -> None:
+        self.hangs, self.calls = hangs, 0
+
+    def execute_notebook(self, *args, **kwargs) -> None:
+        from nbclient.exceptions import CellTimeoutError
+
+        self.calls += 1
+        if self.calls <= self.hangs:
+            raise CellTimeoutError("A cell timed out while it was being executed: cell 7")
+
+
+def test_refresh_restarts_a_silent_kernel_and_warns_which_cell(tmp_path):
+    from kpilib.reports.refresh import _execute
+
+    pm = _FlakyPapermill(hangs=2)
+    with pytest.warns(RuntimeWarning) as caught:
+        _execute(pm, tmp_path / "nb.ipynb", tmp_path / "out.ipynb")
+    assert pm.calls == 3                      # two time-outs, then the run that worked
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2
+    for message, run in zip(messages, (2, 3), strict=True):
+        assert message.startswith("refresh: nb.ipynb: the kernel stopped answering "
+                                  "(CellTimeoutError: A cell timed out")
+        assert "cell 7" in message and f"restarting it (run {run} of 3)" in message
+
+
+def test_refresh_gives_up_after_the_last_attempt(tmp_path):
+    from nbclient.exceptions import CellTimeoutError
+
+    from kpilib.reports.refresh import _execute
+
+    pm = _FlakyPapermill(hangs=3)
+    with pytest.warns(RuntimeWarning), pytest.raises(CellTimeoutError):
+        _execute(pm, tmp_path / "nb.ipynb", tmp_path / "out.ipynb")
+    assert pm.calls == 3

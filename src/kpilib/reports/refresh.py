@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -64,9 +65,9 @@ CELL_TIMEOUT_S = 120  # a cell on the CI dataset takes seconds; a silent kernel 
 
 def _execute(pm, path: Path, out: Path, attempts: int = 3) -> None:
     """papermill with a per-cell timeout; a kernel that stops answering is restarted, up to
-    ``attempts`` runs, instead of hanging the run. (Seen under pytest-xdist in fresh clones
-    while kernels used TCP ports, which parallel kernel starts can both pick; kernels now use
-    Unix sockets, :mod:`kpilib.reports.kernels`, and the retry stays as a safety net.)"""
+    ``attempts`` runs, instead of hanging the run, with a ``RuntimeWarning`` saying which
+    cell. (Seen under pytest-xdist in fresh clones, cause not yet found; Unix-socket kernels,
+    :mod:`kpilib.reports.kernels`, rule out colliding TCP ports, but not this.)"""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     from kpilib.reports.kernels import papermill_kernel_args
@@ -82,9 +83,11 @@ def _execute(pm, path: Path, out: Path, attempts: int = 3) -> None:
         except (CellTimeoutError, DeadKernelError, TimeoutError) as err:
             if attempt == attempts:
                 raise
-            print(f"refresh: {path.name}: the kernel stopped answering "
-                  f"({type(err).__name__}); restarting it (run {attempt + 1} of {attempts})",
-                  file=sys.stderr)
+            # a warning, not a print: pytest lists it even when the retry then passes
+            detail = " ".join(str(err).split())[:400]
+            warnings.warn(f"refresh: {path.name}: the kernel stopped answering "
+                          f"({type(err).__name__}: {detail}); restarting it "
+                          f"(run {attempt + 1} of {attempts})", RuntimeWarning, stacklevel=2)
 
 
 def refresh(path: Path, data: Path | None = None) -> None:
