@@ -84,3 +84,22 @@ def test_ready_times_of_a_line_whose_order_is_unknown_stay_empty():
     first, last = line_base.ready_times(ctx)
     assert str(first[0]) == str(last[0]) == "2024-01-01T06:00:00.000000000"
     assert np.isnat(first[1]) and np.isnat(last[1])
+
+
+def test_ready_times_of_an_unknown_line_id_stay_empty():
+    # a line id missing from order_lines (position -1) must read NaT, not the ready time of
+    # the last order line (L1, ready at 06:00)
+    from kpilib.facts import orders
+
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1"}],
+        order_events=[{"event_id": "E1", "order_id": "O1", "event_type": "ready_for_pickup",
+                       "event_at": "2024-01-01T06:00Z"}])
+    ctx = make_context(ds)
+    known = ctx.ds.order_lines["order_line_id"].iloc[0]      # L1's integer code
+    got = orders._ready_times(ctx, pd.DataFrame({"order_line_id": [known, known + 99]}))
+    assert got["ready_first_at"].iloc[0] == pd.Timestamp("2024-01-01T06:00Z")
+    assert got["ready_last_at"].iloc[0] == pd.Timestamp("2024-01-01T06:00Z")
+    assert got["ready_first_at"].isna().tolist() == [False, True]
+    assert got["ready_last_at"].isna().tolist() == [False, True]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpilib import asof as asof_view
@@ -17,6 +18,7 @@ from kpilib import keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.errors import ParameterError
+from kpilib.facts.population import fake_order_conditions
 from kpilib.registry import list_kpis  # noqa: F401  (public re-export)
 
 # Dimensions beyond the standard ones that some KPIs offer (their breakdowns).
@@ -150,10 +152,9 @@ def recorded(ctx: Context, requirement: str) -> bool:
 
 
 def _fake_orders(source) -> pd.Series:
-    """Ids of test, fraud and duplicate orders: rows of theirs prove nothing about capture."""
+    """Ids of test, fraud and duplicate orders in the whole source (population's rule)."""
     o = source.orders
-    return o.loc[o["is_test"].astype(bool) | o["cancel_initiator"].eq("fraud")
-                 | o["cancel_reason"].eq("duplicate"), "order_id"]
+    return o.loc[np.logical_or.reduce(fake_order_conditions(o)), "order_id"]
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,

@@ -27,6 +27,8 @@ from kpilib.schema import TABLES
 # family -> (key table, key column)
 FAMILIES = {"order": ("orders", "order_id"), "line": ("order_lines", "order_line_id"),
             "shipment": ("shipments", "shipment_id")}
+
+
 def _family_columns() -> dict[str, list[tuple[str, str]]]:
     """family -> [(table, column)] of the key column and every column referencing it."""
     out: dict[str, list[tuple[str, str]]] = {}

@@ -122,13 +122,13 @@ def ready_times(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         has_line = r["order_line_id"].notna().to_numpy()
         t = tsn(r["event_at"])
         pos = positions(ctx, r.loc[has_line, "order_line_id"])
-        orders = ctx.ds.orders["order_id"]
-        opos = pd.Index(orders).get_indexer(r.loc[~has_line, "order_id"])
+        opos = order_index(ctx).get_indexer(r.loc[~has_line, "order_id"])
         ei, oi = base["ei"].to_numpy(), base["oi"].to_numpy()
         out = []
         for op in (np.fmin, np.fmax):
             own = reduce_times(op, pos[pos >= 0], t[has_line][pos >= 0], len(none))
-            order = reduce_times(op, opos[opos >= 0], t[~has_line][opos >= 0], len(orders))
+            order = reduce_times(op, opos[opos >= 0], t[~has_line][opos >= 0],
+                                 len(ctx.ds.orders))
             # oi == -1 (a line whose order is unknown) reads the NaT appended last
             out.append(op(op(own, own[ei]), np.append(order, NAT)[oi]))
         return out[0], out[1]

@@ -96,8 +96,8 @@ def _requirement_lines(ctx: Context) -> pd.DataFrame:
 
 def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
     """Per requirement line: first and last ready_for_pickup time (line, kit line or order)."""
-    first, last = line_base.ready_times(ctx)
-    pos = line_base.positions(ctx, lines["order_line_id"])
+    first, last = (np.append(t, line_base.NAT) for t in line_base.ready_times(ctx))
+    pos = line_base.positions(ctx, lines["order_line_id"])  # -1 reads the NaT appended last
     return pd.DataFrame({"ready_first_at": line_base.tsu(first[pos], index=lines.index),
                          "ready_last_at": line_base.tsu(last[pos], index=lines.index)})
 

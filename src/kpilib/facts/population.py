@@ -24,15 +24,22 @@ CUSTOMER_REASONS = ("is_test", "fraud_cancel", "duplicate", "transfer_order", "r
 WAREHOUSE_REASONS = ("is_test",)
 
 
+def fake_order_conditions(orders: pd.DataFrame) -> list[np.ndarray]:
+    """Per order: is_test, fraud_cancel, duplicate (the first three reasons, in that order).
+    These orders are not real demand; rows of theirs also prove nothing about what a source
+    records (``engine.recorded``)."""
+    return [orders["is_test"].to_numpy(dtype=bool),
+            orders["cancel_initiator"].eq("fraud").to_numpy(),
+            orders["cancel_reason"].eq("duplicate").to_numpy()]
+
+
 def order_population(ctx: Context) -> pd.DataFrame:
     """order_id, channel, order_type, exclusion (reason code or NaN), warehouse_exclusion."""
 
     def build() -> pd.DataFrame:
         o = ctx.ds.orders
         conditions = [
-            o["is_test"].to_numpy(dtype=bool),
-            o["cancel_initiator"].eq("fraud").to_numpy(),
-            o["cancel_reason"].eq("duplicate").to_numpy(),
+            *fake_order_conditions(o),
             o["order_type"].eq("transfer").to_numpy(),
             o["order_type"].eq("replacement").to_numpy(),
         ]
