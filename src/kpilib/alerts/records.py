@@ -7,7 +7,7 @@ Columns (``ALERT_COLUMNS``): ``alert_key`` (kpi + segment, stable across runs), 
 ``event`` and ``state``.
 
 Only rows with ``alertable`` true raise alerts (status ``ok``, or preliminary when
-``alert_on_preliminary``), so §7.4's preliminary rule holds here.
+``alert_on_preliminary``): a value that may still change raises no alert by default.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Band a tidy KPI result frame: ``apply_bands(results, config)`` (api.md, kpi-spec.md §7).
+"""Band a tidy KPI result frame: ``apply_bands(results, config)`` (docs/banding.md).
 
-Per series (one KPI × one segment, ordered by period): guards (§7.4), the configured chart (XmR
+Per series (one KPI × one segment, ordered by period): guards, the configured chart (XmR
 by default, or p-chart), fixed targets, the worse band winning, then hysteresis. Adds columns
 ``band`` (normal / stressed / critical / insufficient_data), ``signals`` (``;``-joined rule names),
 ``cl``, ``lcl``, ``ucl`` (chart lines for plotting), ``alertable`` (``status == "ok"``, or

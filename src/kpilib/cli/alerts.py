@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 HELP = "\n\n".join((
-    "Turn KPI results into alerts: band them (normal / stressed / critical, kpi-spec §7), "
+    "Turn KPI results into alerts: band them (normal / stressed / critical), "
     "raise an alert for each series whose latest period is stressed or critical, route it to "
     "its owner role, and record it in an alert store.",
     "--results is a file written by `kpilib compute` (parquet or CSV; an already banded file "

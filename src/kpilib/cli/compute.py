@@ -55,7 +55,7 @@ def compute_cmd(
     role: Annotated[str | None, typer.Option(help="Only this role's KPIs "
                                              "(config/roles.yaml).")] = None,
     param: Annotated[list[str], typer.Option("--param", "-p", help="KPI option NAME=VALUE "
-                                             "(kpi-spec §11.16), repeatable.")] = None,
+                                             "(see docs/kpis.md), repeatable.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file: .csv, .parquet "
                                              "or .json. Default: print a table.")] = None,
     assume_tz: Annotated[str | None, typer.Option("--assume-tz", help="Read naive timestamps "
