@@ -33,7 +33,7 @@ REPORTS_ARGS ?=
 # Fails with a clear message unless $(1) is a Python >= 3.11 interpreter.
 check_python = command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found; kpilib needs Python >= 3.11 (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }; $(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: kpilib needs Python >= 3.11, but '$(1)' is $$($(1) -V 2>&1) (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }
 
-.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks lock bench clean distclean
+.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks docs lock bench clean distclean
 
 help: ## Show this list of targets
 	@echo "kpilib make targets (quickstart: 'make reports', 'make test'):"
@@ -110,6 +110,9 @@ lab: $(STAMP) $(SAMPLE) ## Start JupyterLab with the project's kernel "Python (k
 
 notebooks: $(STAMP) ## Re-execute the stored notebooks in place on the CI dataset and strip volatile metadata
 	$(BIN)/kpilib reports refresh
+
+docs: $(STAMP) ## Regenerate docs/kpis.md and docs/data-model.md from the code (a test checks they are current)
+	$(BIN)/python tools/gen_reference.py
 
 lock: ## Re-resolve requirements.in into requirements.lock (exact pins) and regenerate environment.yml
 	@$(call check_python,$(PYTHON))
