@@ -85,6 +85,22 @@ def test_doc_sections_splits_formula_labels_and_prose(gen):
     assert formula == "a / b over orders."
     assert labelled == {"Grain": "order; the `created_at` day.", "Edge cases": "none."}
     assert other == ["Free prose."]
+    numpydoc = """a / b.
+
+    Edge cases
+    ----------
+    - first case;
+    - second case.
+    """
+    assert gen.doc_sections(numpydoc)[1] == {"Edge cases": "first case; second case."}
+
+
+def test_a_kpi_pointing_at_its_module_notes_gets_them(gen):
+    # split_shipment_rate's docstring sends the reader to the module's "A14 notes"
+    text = gen.kpi_reference()
+    section = text.split("`split_shipment_rate`: ", 1)[1].split("\n### ", 1)[0]
+    assert "module docstring" not in section
+    assert "Several packages under one shipment id are one shipment" in section
 
 
 def test_data_model_lists_every_column_with_its_meaning(gen):

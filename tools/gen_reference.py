@@ -43,6 +43,8 @@ DIRECTION_TEXT = {
 }
 # Labels a docstring paragraph may open with, in the order they are shown.
 LABELS = ("Grain", "Anchor", "Population", "Exclusions", "Edge cases")
+# "see the A14 notes in the module docstring": replaced by those notes (module_notes).
+POINTER_RE = re.compile(r"see the \w+ notes in the module docstring\.?")
 LABEL_RE = re.compile(r"^([A-Z][A-Za-z0-9 /,'-]{1,40}):\s+(.*)$", re.S)
 
 
@@ -51,25 +53,74 @@ def _md(text: str) -> str:
     return " ".join(text.replace("``", "`").split())
 
 
+def _paragraphs(doc: str | None) -> list[str]:
+    """Paragraphs of a docstring; a numpydoc heading (``Notes`` over ``-----``) becomes a
+    ``Notes:`` label on the paragraph below it, and its bullet lines are kept apart."""
+    out: list[str] = []
+    for para in inspect.cleandoc(doc or "").split("\n\n"):
+        lines = para.strip().split("\n")
+        if len(lines) >= 2 and re.fullmatch(r"-{3,}", lines[1].strip()):
+            body = "\n".join(lines[2:]).strip()
+            para = f"{lines[0].strip()}: {body}" if body else f"{lines[0].strip()}:"
+        if para.strip():
+            out.append(para.strip())
+    merged: list[str] = []
+    for para in out:  # a heading alone ("Edge cases:") takes the next paragraph as its body
+        if merged and merged[-1].endswith(":") and LABEL_RE.match(merged[-1] + " x"):
+            merged[-1] = f"{merged[-1]} {para}"
+        else:
+            merged.append(para)
+    return merged
+
+
+def _bullets(text: str) -> str:
+    """Join a paragraph's lines; ``- item`` lines become `; `-separated items."""
+    items = re.split(r"(?:^|\n)\s*-\s+", text)
+    items = [_md(i) for i in items if i.strip()]
+    return "; ".join(i.rstrip(".;") for i in items) + "." if len(items) > 1 else _md(text)
+
+
 def doc_sections(doc: str | None) -> tuple[str, dict[str, str], list[str]]:
     """Split a KPI docstring into (formula, labelled paragraphs, other paragraphs).
 
-    The first paragraph is the formula. A later paragraph opening with ``Label:`` is filed
-    under that label (a second paragraph with the same label is appended to it).
+    The first paragraph is the formula. A later paragraph opening with ``Label:`` (or under
+    a numpydoc heading) is filed under that label; a second paragraph with the same label is
+    appended to it.
     """
-    paragraphs = [p for p in inspect.cleandoc(doc or "").split("\n\n") if p.strip()]
+    paragraphs = _paragraphs(doc)
     if not paragraphs:
         return "", {}, []
     labelled: dict[str, str] = {}
     other: list[str] = []
     for para in paragraphs[1:]:
-        m = LABEL_RE.match(para.strip())
+        m = LABEL_RE.match(para)
         if m:
             label = m.group(1).strip()
-            labelled[label] = " ".join(filter(None, (labelled.get(label), _md(m.group(2)))))
+            labelled[label] = " ".join(filter(None, (labelled.get(label), _bullets(m.group(2)))))
         else:
-            other.append(_md(para))
+            other.append(_bullets(para))
     return _md(paragraphs[0]), labelled, other
+
+
+def module_notes(d: registry.KpiDef) -> list[str]:
+    """The ``<code> notes`` section of the KPI module's docstring (with the headings that
+    follow it up to the next notes section), when the KPI's docstring points there."""
+    if "module docstring" not in (d.func.__doc__ or ""):
+        return []
+    module = sys.modules[d.func.__module__]
+    out: list[str] = []
+    inside = False
+    for para in _paragraphs(module.__doc__):
+        m = LABEL_RE.match(para) or re.match(r"^(.{1,40}):$", para)
+        label = m.group(1).strip() if m else ""
+        if label.endswith(" notes"):
+            inside = label == f"{d.code} notes"
+            para = para[len(label) + 1:].strip()
+            if not para:
+                continue
+        if inside:
+            out.append(para)
+    return out
 
 
 def _num(x: float) -> str:
@@ -133,9 +184,14 @@ def kpi_section(d: registry.KpiDef, bands) -> list[str]:
     out += [f"| {k} | {v} |" for k, v in rows]
     out += ["", f"**Formula.** {formula}", ""]
     for label in (*LABELS, *sorted(set(labelled) - set(LABELS))):
-        if label in labelled:
+        if label in labelled and not POINTER_RE.fullmatch(labelled[label]):
             out += [f"**{label}.** {labelled[label]}", ""]
     out += [f"{p}" for para in other for p in (para, "")]
+    for para in module_notes(d):  # shared with the module's other KPIs of the same code
+        _, lab, rest = doc_sections("formula\n\n" + para)
+        for label, text in lab.items():
+            out += [f"**{label}.** {text}", ""]
+        out += [p for r in rest for p in (r, "")]
     if d.params:
         out += ["Parameters (`params={...}`):", "", "| name | default | meaning |",
                 "|---|---|---|"]
