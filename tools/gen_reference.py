@@ -183,15 +183,16 @@ def kpi_section(d: registry.KpiDef, bands) -> list[str]:
     out = [f"### {d.code} · `{d.id}`: {d.name}", "", "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in rows]
     out += ["", f"**Formula.** {formula}", ""]
-    for label in (*LABELS, *sorted(set(labelled) - set(LABELS))):
-        if label in labelled and not POINTER_RE.fullmatch(labelled[label]):
-            out += [f"**{label}.** {labelled[label]}", ""]
-    out += [f"{p}" for para in other for p in (para, "")]
     for para in module_notes(d):  # shared with the module's other KPIs of the same code
         _, lab, rest = doc_sections("formula\n\n" + para)
+        other += rest
         for label, text in lab.items():
+            labelled[label] = " ".join(filter(None, (labelled.get(label), text)))
+    out += [p for para in other for p in (para, "")]  # definition details, then the labels
+    for label in (*LABELS, *sorted(set(labelled) - set(LABELS))):
+        text = POINTER_RE.sub("", labelled.get(label, "")).strip()
+        if text:
             out += [f"**{label}.** {text}", ""]
-        out += [p for r in rest for p in (r, "")]
     if d.params:
         out += ["Parameters (`params={...}`):", "", "| name | default | meaning |",
                 "|---|---|---|"]
