@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kpilib import registry, templates
-from kpilib.bands.config import KpiBandSettings, load_bands_config
+from kpilib.bands import KpiBandSettings, load_bands_config
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = "make docs"
