@@ -109,3 +109,12 @@ def test_data_model_lists_every_column_with_its_meaning(gen):
         assert f"## {table.name} (" in text
         for col in table.columns:
             assert f"| `{col.name}` |" in text and f"| {col.doc} |" in text, col.name
+
+
+def test_every_kpi_docstring_names_its_anchor_and_population(gen):
+    missing = []
+    for d in registry.load_all().values():
+        labelled = gen.doc_sections(d.func.__doc__)[1]
+        if not ({"Anchor", "Grain/anchor"} & set(labelled)) or "Population" not in labelled:
+            missing.append(d.id)
+    assert not missing, f"KPI docstrings without an 'Anchor:' or 'Population:' paragraph: {missing}"

@@ -74,6 +74,11 @@ def _cycle_obs(ctx: Context) -> pd.DataFrame:
 def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
     """ct = final_delivery_at - start_at, in hours; mean, p50, p90, n over orders delivered in P.
 
+    Anchor: final delivery of the order.
+
+    Population: delivered customer orders; cancelled orders, missing delivery scans, negative
+    durations and the usual order exclusions are counted by reason.
+
     Grain: order (sub-unit for line-level dims, §1.10); anchor: final delivery (A11).
     ``start_at`` = authorized_at, fallback created_at. ``final_delivery_at`` = latest delivery
     scan of the lines whose required quantity (ordered - customer - merchant cancellations) is
@@ -105,6 +110,10 @@ def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
      dims=ALL_DIMS, snapshot=True)
 def open_order_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t - start_at, in hours, over orders open at snapshot t; mean, p50, p90, n.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: customer orders created and neither delivered nor cancelled at the snapshot.
 
     Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
     Open at t: created_at <= t, not cancelled by t, not delivered by t (A11 final delivery).
@@ -201,6 +210,11 @@ def _initiator_breakdown(ctx: Context) -> pd.DataFrame:
 def cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     """|{o created in P : cancelled_at < first shipped_at (or no shipment)}| / |{o created in P}|.
 
+    Anchor: order creation.
+
+    Population: orders created in the period; test, transfer and replacement orders excluded, and
+    fraud and duplicate cancellations left out of both sides.
+
     Grain: order (sub-unit of the assigned node for node / fulfillment_model, product_class
     from the sold line); anchor: order creation (A13). Only full-order cancellations
     (``orders.cancelled_at``) count; partially cancelled orders are in the denominator only
@@ -238,6 +252,10 @@ def cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
 def merchant_cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     """|{o created in P : cancelled pre-ship by merchant or system}| / |{o created in P}|.
 
+    Anchor: order creation.
+
+    Population: as ``cancellation_rate_pre_ship``.
+
     Fulfilment-health variant of A13: same cohort, anchor (order creation), exclusions and
     preliminary rule as ``cancellation_rate_pre_ship``; the numerator keeps
     ``cancel_initiator in {merchant, system}`` only.
@@ -252,6 +270,10 @@ def merchant_cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
      requires=('orders.cancelled_at',))
 def cancellation_unit_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     """Σ(qty_cancelled_customer + qty_cancelled_merchant) / Σ qty_ordered, lines created in P.
+
+    Anchor: line creation.
+
+    Population: sold lines (not kit components) of the orders ``cancellation_rate_pre_ship`` counts.
 
     Grain: sold order line (kit components are not counted again, §1.5); anchor: line
     ``created_at`` (A13 unit variant). Segments: channel, node (assigned), product_class,

@@ -84,6 +84,11 @@ def _exception_obs(ctx: Context, per_100: bool) -> pd.DataFrame:
 def exception_rate(ctx: Context) -> pd.DataFrame:
     """|{o created in P : ∃ exception with is_informational = false}| / |{o created in P}|.
 
+    Anchor: order creation.
+
+    Population: customer orders created in the period; usual order exclusions by reason;
+    informational exceptions do not count.
+
     Grain, population and edge cases: see the A16 notes in the module docstring.
     """
     return _exception_obs(ctx, per_100=False)
@@ -95,6 +100,10 @@ def exception_rate(ctx: Context) -> pd.DataFrame:
      tables=("orders", "order_lines", "exceptions"), dims=A16_DIMS)
 def exceptions_per_100_orders(ctx: Context) -> pd.DataFrame:
     """100 × count(non-informational exceptions of orders created in P) / |{o created in P}|.
+
+    Anchor: order creation.
+
+    Population: as ``exception_rate``.
 
     Notes
     -----

@@ -39,6 +39,9 @@ def order_fill_rate(ctx: Context) -> pd.DataFrame:
     """Σ_o complete(o) / |O|, complete(o) = ∀l: first_fill_qty_l ≥ r_l ∧ never backordered ∧
     qty_cancelled_merchant_l = 0.
 
+    Population: customer orders; test, fraud, duplicate, transfer and replacement orders excluded by
+    reason, and orders the customer cancelled entirely with no shipment (``customer_cancel``).
+
     ``first_fill_qty_l`` = quantity shipped in shipments created before the line's first
     backordered event (all its shipped quantity if never backordered). Lines with ``r_l = 0``
     carry no requirement and are skipped inside the order.
@@ -105,6 +108,10 @@ def _line_obs(ctx: Context, num: pd.Series, den: pd.Series, x: pd.DataFrame,
 def line_fill_rate(ctx: Context) -> pd.DataFrame:
     """Σ_l [first_fill_qty_l ≥ r_l] / |L| (first fill as in A7).
 
+    Population: lines of customer orders with a quantity still required (fully customer-cancelled
+    lines excluded as ``customer_cancel``); order-level exclusions by reason; kits judged at the
+    sold line.
+
     Anchor: the line's first ship confirm, or its merchant-cancel time if it never shipped
     (unknown cancel time -> line creation). Lines neither shipped nor merchant-cancelled are
     pending (also when backordered). Lines with ``r_l = 0`` -> excluded ``customer_cancel``
@@ -122,6 +129,10 @@ def line_fill_rate(ctx: Context) -> pd.DataFrame:
 def unit_fill_rate(ctx: Context) -> pd.DataFrame:
     """Σ_l min(first_fill_qty_l, r_l) / Σ_l r_l.
 
+    Anchor: as ``line_fill_rate``.
+
+    Population: as ``line_fill_rate``, weighted by required units.
+
     Anchor, population and exclusions as A8 (``line_fill_rate``).
     """
     x = _lines(ctx)
@@ -136,6 +147,9 @@ def unit_fill_rate(ctx: Context) -> pd.DataFrame:
      requires=("order_events.event_type=backordered",))
 def backorder_rate(ctx: Context) -> pd.DataFrame:
     """|{l created in P : l entered backorder}| / |{l created in P}|.
+
+    Population: lines of customer orders created in the period, fully customer-cancelled lines and
+    excluded orders left out by reason.
 
     Anchor: line creation. Entered backorder = a ``backordered`` event (line or order level);
     for pre-orders (``earliest_ship_at``) an event before that date counts only from that date
@@ -178,6 +192,10 @@ def _snapshot_obs(ctx: Context, rows: pd.DataFrame, **cols: pd.Series) -> pd.Dat
 def backorder_age_hours(ctx: Context) -> pd.DataFrame:
     """mean over open backorders at t of (t − backorder start), in hours; with p50, p90, n.
 
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: lines in backorder and not yet fully shipped or cancelled at the snapshot.
+
     Snapshot (§11.12): at ``as_of`` with ``freq=None``, else at each period end. Open =
     entered backorder (A10 rule, pre-orders from ``earliest_ship_at``) and not yet fully
     shipped (cumulative shipped ≥ r − cm) nor cancelled. No open backorder -> undefined.
@@ -196,6 +214,10 @@ def backorder_age_hours(ctx: Context) -> pd.DataFrame:
 def backorder_units_open(ctx: Context) -> pd.DataFrame:
     """Σ over open backorders at t of (r_l − cm_l(t) − shipped_l(t)) units; denominator =
     open lines.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: lines in backorder and not yet fully shipped or cancelled at the snapshot.
 
     Snapshot and open rule as ``backorder_age_hours``; ``shipped_l(t)`` counts shipments with
     ``shipped_at ≤ t`` (a kit parent: min over components of shipped / kit ratio);

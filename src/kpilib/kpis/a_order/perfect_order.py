@@ -38,6 +38,13 @@ def _obs(ctx: Context, ok: pd.Series, units: pd.DataFrame, preliminary: bool) ->
 def perfect_order_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u [in_full(u) ∧ on_time(u) ∧ doc_ok(u) ∧ condition_ok(u)] / |U| (SCOR RL.1.1).
 
+    Anchor: the unit's deadline (default ``cohort="due"``), or its final delivery with
+    ``cohort="delivered"``.
+
+    Population: commit units of customer orders; test, fraud, duplicate, transfer and replacement
+    orders and units the customer cancelled entirely are excluded, each under its reason; a
+    delivered shipment without a delivery scan excludes its unit (``missing_delivery_scan``).
+
     Grain: commit unit (order_id, original promise, §1.6); anchor ``D_u`` (due cohort) or
     final delivery (``cohort="delivered"``). Every component uses a 30-day evidence window
     (§11.2: A1 inherits A5's window; ``maturity_days`` overrides).
@@ -64,6 +71,13 @@ def perfect_order_rate(ctx: Context) -> pd.DataFrame:
 def in_full_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u in_full(u) / |U|, in_full(u) = ∀l: |d_l − r_l| ≤ tol ∧ cm_l = 0 ∧ no wrong item.
 
+    Anchor: the unit's deadline (default ``cohort="due"``), or its final delivery with
+    ``cohort="delivered"``.
+
+    Population: commit units of customer orders; test, fraud, duplicate, transfer and replacement
+    orders and units the customer cancelled entirely are excluded, each under its reason; as for
+    perfect order.
+
     ``r_l`` = qty_ordered − qty_cancelled_customer; ``d_l`` = quantity of delivered shipments
     (all deliveries, also after ``D_u``: lateness belongs to A3); ``tol`` = ``tol_units``
     (absolute units per line; over-delivery beyond it fails). Wrong-item evidence within
@@ -85,6 +99,13 @@ def in_full_rate(ctx: Context) -> pd.DataFrame:
      dims=(*ORDER_DIMS, "carrier", "service_level"), params=COMMON)
 def on_time_delivery_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u on_time(u) / |U|, on_time(u) = Σd > 0 ∧ every delivery ≤ D_u ∧ nothing open at D_u.
+
+    Anchor: the unit's deadline (default ``cohort="due"``), or its final delivery with
+    ``cohort="delivered"``.
+
+    Population: commit units of customer orders; test, fraud, duplicate, transfer and replacement
+    orders and units the customer cancelled entirely are excluded, each under its reason; a missing
+    delivery scan excludes the unit.
 
     ``D_u`` = latest line deadline of the unit on ``commit_basis`` (original, replaced by a
     customer-initiated change; or current / requested); a date-level promise ends at the end
@@ -112,6 +133,13 @@ def on_time_delivery_rate(ctx: Context) -> pd.DataFrame:
 def documentation_accuracy_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u doc_ok(u) / |U|, doc_ok(u) = no doc_defect event of u at or before delivery + 14 d.
 
+    Anchor: the unit's deadline (default ``cohort="due"``), or its final delivery with
+    ``cohort="delivered"``.
+
+    Population: commit units of customer orders; test, fraud, duplicate, transfer and replacement
+    orders and units the customer cancelled entirely are excluded, each under its reason; as for
+    perfect order.
+
     A ``doc_defect`` event with an ``order_line_id`` belongs to that line's unit; one without
     a line applies to every unit of the order (A4). The window ends 14 days (``maturity_days``)
     after the unit's last delivery; an undelivered unit counts every defect known at
@@ -132,6 +160,13 @@ def documentation_accuracy_rate(ctx: Context) -> pd.DataFrame:
      tables=(*BASE_TABLES, "returns"), dims=(*ORDER_DIMS, "carrier"), params=COMMON)
 def perfect_condition_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u condition_ok(u) / |U_delivered|, over units with at least one delivery.
+
+    Anchor: the unit's deadline (default ``cohort="due"``), or its final delivery with
+    ``cohort="delivered"``.
+
+    Population: commit units of customer orders; test, fraud, duplicate, transfer and replacement
+    orders and units the customer cancelled entirely are excluded, each under its reason; units
+    without any delivery are excluded (``not_delivered``).
 
     condition_ok(u) = no damage_claim event, no return line damaged / defective /
     wrong_configuration, no replacement order with such a reason and no delivery refused for
@@ -154,6 +189,13 @@ def perfect_condition_rate(ctx: Context) -> pd.DataFrame:
      dims=(*ORDER_DIMS, "carrier", "service_level"), params=COMMON)
 def otif_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u [in_full(u) ∧ on_time(u)] / |U| (A2 ∧ A3 on the same unit).
+
+    Anchor: the unit's deadline (default ``cohort="due"``), or its final delivery with
+    ``cohort="delivered"``.
+
+    Population: commit units of customer orders; test, fraud, duplicate, transfer and replacement
+    orders and units the customer cancelled entirely are excluded, each under its reason; as for
+    in-full and on-time.
 
     Grain, anchor, exclusions and options as A2/A3; the wrong-item evidence window is 14 days
     (§11.2, ``maturity_days`` overrides); preliminary while a delivered unit is younger than

@@ -25,6 +25,11 @@ def order_release_time_hours(ctx: Context) -> pd.DataFrame:
     start_at = ``authorized_at`` (fallback ``created_at``), or ``earliest_ship_at`` when a
     pre-order's earliest ship time is later. Mean, p50, p90, n over slices released in P.
 
+    Anchor: first release event at the slice's node.
+
+    Population: order-node slices of customer orders that were released; orders cancelled before
+    release, negative durations and the usual order exclusions are counted by reason.
+
     Grain: order-node slice (§1.10); anchor = the first release event at the node.
 
     Edge cases (A12): a re-release after a short keeps the first release (min). A release
@@ -51,6 +56,11 @@ def order_release_time_hours(ctx: Context) -> pd.DataFrame:
 def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t − start_at for each slice not yet released at snapshot time t (hours);
     mean, p50, p90, n.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: slices of customer orders waiting at the snapshot: started, not released, shipped or
+    cancelled, with something left to ship.
 
     A slice is waiting at t when ``start_at ≤ t`` and none of its release, first ship
     confirm or the order's cancellation happened by t (a shipped slice counts as released

@@ -108,6 +108,11 @@ def _split_obs(ctx: Context, what: str) -> pd.DataFrame:
 def split_shipment_rate(ctx: Context) -> pd.DataFrame:
     """|{o fully shipped in P : count(distinct shipment_id) > 1}| / |{o fully shipped in P}|.
 
+    Anchor: the time the order became fully shipped.
+
+    Population: customer orders fully shipped (every required unit shipped or merchant-cancelled, at
+    least one shipped); usual order exclusions by reason.
+
     Grain, population and edge cases: see the A14 notes in the module docstring.
     """
     return _split_obs(ctx, "ship")
@@ -121,6 +126,10 @@ def split_shipment_rate(ctx: Context) -> pd.DataFrame:
 def split_node_rate(ctx: Context) -> pd.DataFrame:
     """|{o fully shipped in P : count(distinct node_id) > 1}| / |{o fully shipped in P}|.
 
+    Anchor: the time the order became fully shipped.
+
+    Population: as ``split_shipment_rate``.
+
     Grain, population and edge cases: see the A14 notes in the module docstring.
     """
     return _split_obs(ctx, "node")
@@ -133,6 +142,10 @@ def split_node_rate(ctx: Context) -> pd.DataFrame:
      tables=FLOW_TABLES, dims=A14_DIMS)
 def shipments_per_order(ctx: Context) -> pd.DataFrame:
     """mean over orders fully shipped in P of count(distinct shipped shipment_id).
+
+    Anchor: the time the order became fully shipped.
+
+    Population: as ``split_shipment_rate``.
 
     Notes
     -----
@@ -150,6 +163,10 @@ def shipments_per_order(ctx: Context) -> pd.DataFrame:
      dims=A14_DIMS)
 def multi_unit_order_share(ctx: Context) -> pd.DataFrame:
     """|{o fully shipped in P : Σ qty_shipped > 1}| / |{o fully shipped in P}|.
+
+    Anchor: the time the order became fully shipped.
+
+    Population: as ``split_shipment_rate``.
 
     Notes
     -----
@@ -215,6 +232,10 @@ def _touch_obs(ctx: Context, rate: bool) -> pd.DataFrame:
 def order_touch_count(ctx: Context) -> pd.DataFrame:
     """mean touches(o) over orders reaching a terminal state in P.
 
+    Anchor: the time the order reached a terminal state (delivered, cancelled).
+
+    Population: customer orders that reached a terminal state; usual order exclusions by reason.
+
     Grain, population and edge cases: see the A15 notes in the module docstring.
     """
     return _touch_obs(ctx, rate=False)
@@ -227,6 +248,10 @@ def order_touch_count(ctx: Context) -> pd.DataFrame:
      requires=('order_events.actor_type=user',))
 def touchless_order_rate(ctx: Context) -> pd.DataFrame:
     """|{o terminal in P : touches(o) = 0}| / |{o terminal in P}|.
+
+    Anchor: as ``order_touch_count``.
+
+    Population: as ``order_touch_count``.
 
     Grain, population and edge cases: see the A15 notes in the module docstring.
     """

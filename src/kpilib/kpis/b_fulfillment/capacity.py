@@ -28,7 +28,12 @@ _B6_DOC = """
      kind="custom", tables=("node_capacity_daily",), dims=CAP_DIMS)
 def warehouse_capacity_utilization_avg(ctx: Context) -> pd.DataFrame:
     """avg = mean over the days of P of u_d, u_d = Σoccupied / Σusable_capacity that day;
-    numerator = Σ_d u_d, denominator = number of days."""
+    numerator = Σ_d u_d, denominator = number of days.
+
+    Anchor: the capacity date.
+
+    Population: node-days with usable capacity (days with zero capacity excluded).
+    """
     return capacity_observations(ctx, peak=False)
 
 
@@ -38,7 +43,12 @@ def warehouse_capacity_utilization_avg(ctx: Context) -> pd.DataFrame:
      kind="custom", tables=("node_capacity_daily",), dims=CAP_DIMS)
 def warehouse_capacity_utilization_peak(ctx: Context) -> pd.DataFrame:
     """peak = max over the days of P of u_d, u_d = Σoccupied / Σusable_capacity that day;
-    numerator / denominator = Σoccupied / Σusable of the peak day (latest day on ties)."""
+    numerator / denominator = Σoccupied / Σusable of the peak day (latest day on ties).
+
+    Anchor: the capacity date.
+
+    Population: as ``warehouse_capacity_utilization_avg``.
+    """
     return capacity_observations(ctx, peak=True)
 
 

@@ -130,7 +130,13 @@ _B7_DOC = """
      params=("include_transfers",))
 def cost_per_order(ctx: Context) -> pd.DataFrame:
     """cost_per_order = Σ fulfillment_costs.amount prorated to P at the node / |{order-node
-    slices shipped in P at the node}| (outbound freight excluded)."""
+    slices shipped in P at the node}| (outbound freight excluded).
+
+    Anchor: each day of a cost period for costs; the slice's first ship confirm for orders.
+
+    Population: order-node slices shipped at the node; test orders excluded, transfers only with
+    ``include_transfers=True``.
+    """
     return _cost_obs(ctx, freight=False)
 
 
@@ -144,7 +150,12 @@ def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
     """cost_per_order_incl_freight = (Σ prorated fulfillment costs + Σ shipments.parcel_cost
     of shipments confirmed in P at the node) / |{slices shipped in P at the node}|; freight
     of excluded orders (test, transfers unless included) is left out; by channel, freight
-    goes to the channel of its order."""
+    goes to the channel of its order.
+
+    Anchor: as ``cost_per_order``; freight at the shipment's ship confirm.
+
+    Population: as ``cost_per_order``.
+    """
     return _cost_obs(ctx, freight=True)
 
 
@@ -162,6 +173,11 @@ LINE_DIMS = ("product_class", "supplier", "sku")
 def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     """parcel_cost_pct_revenue = Σ shipments.parcel_cost / Σ (qty_shipped ×
     order_lines.unit_price) over shipments confirmed in P.
+
+    Anchor: ship confirmation.
+
+    Population: outbound shipments with a parcel cost; test orders and shipments without a cost
+    excluded by reason.
 
     Grain: shipment; anchor = ``shipped_at``. Merchandise revenue uses the net unit price
     (no tax, no shipping fee). Free replacement shipments: cost counted, revenue 0

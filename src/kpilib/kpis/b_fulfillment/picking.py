@@ -47,7 +47,13 @@ _B2_DOC = """
      tables=("orders", "order_lines", "pick_tasks"), dims=PICK_DIMS, params=("maturity_days",))
 def order_picking_accuracy(ctx: Context) -> pd.DataFrame:
     """order_picking_accuracy = |{slices picked in P with no pick error}| / |{slices picked
-    in P}|; slice = the pick tasks of one order at one node; anchor = its last pick."""
+    in P}|; slice = the pick tasks of one order at one node; anchor = its last pick.
+
+    Anchor: the slice's last pick.
+
+    Population: picked slices of every order that was worked, transfers included; test orders
+    excluded.
+    """
     return _accuracy_obs(ctx, "order")
 
 
@@ -58,7 +64,12 @@ def order_picking_accuracy(ctx: Context) -> pd.DataFrame:
      params=("maturity_days",))
 def line_picking_accuracy(ctx: Context) -> pd.DataFrame:
     """line_picking_accuracy = |{pick lines picked in P with no error}| / |{pick lines picked
-    in P}|; pick line = the pick tasks of one order line at one node; anchor = last pick."""
+    in P}|; pick line = the pick tasks of one order line at one node; anchor = last pick.
+
+    Anchor: the pick line's last pick.
+
+    Population: as ``order_picking_accuracy``, per order line at a node.
+    """
     return _accuracy_obs(ctx, "line")
 
 
@@ -103,7 +114,13 @@ _B3_DOC = """
      tables=("orders", "order_lines", "pick_tasks", "labor_hours"), dims=PROD_DIMS)
 def lines_picked_per_hour(ctx: Context) -> pd.DataFrame:
     """lines_picked_per_hour = |{pick lines confirmed in P}| / Σ labor_hours.hours
-    (activity 'pick') with work_date in P."""
+    (activity 'pick') with work_date in P.
+
+    Anchor: pick confirmation for picks; the work date for hours.
+
+    Population: confirmed pick tasks with units picked (test orders excluded) over hours booked to
+    the ``pick`` activity.
+    """
     return _productivity_obs(ctx, units=False)
 
 
@@ -113,7 +130,12 @@ def lines_picked_per_hour(ctx: Context) -> pd.DataFrame:
      tables=("orders", "order_lines", "pick_tasks", "labor_hours"), dims=PROD_DIMS)
 def units_picked_per_hour(ctx: Context) -> pd.DataFrame:
     """units_picked_per_hour = Σ qty_picked of pick lines confirmed in P / Σ labor_hours.hours
-    (activity 'pick') with work_date in P."""
+    (activity 'pick') with work_date in P.
+
+    Anchor: as ``lines_picked_per_hour``.
+
+    Population: as ``lines_picked_per_hour``, counting units.
+    """
     return _productivity_obs(ctx, units=True)
 
 

@@ -23,6 +23,10 @@ def dock_to_stock_hours(ctx: Context) -> pd.DataFrame:
     """dock_to_stock = putaway_completed_at − dock_arrival_at (hours; fallback received_at);
     mean, p50, p90, n over receipt lines put away in P.
 
+    Anchor: putaway completion.
+
+    Population: receipt lines put away; cross-dock lines and negative durations excluded by reason.
+
     Grain: receipt line; anchor = ``putaway_completed_at`` (the last unit put away, so a
     partial putaway is measured to its end). Cross-dock lines are excluded (``crossdock``),
     negative durations too (``negative_duration``). Lines with no ``dock_arrival_at`` are
@@ -48,6 +52,11 @@ def dock_to_stock_hours(ctx: Context) -> pd.DataFrame:
 def open_receipt_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t − dock_arrival_at (fallback received_at) of receipt lines received by t and
     not put away by t (hours); mean, p50, p90, n.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: receipt lines received and not yet put away at the snapshot (cross-dock lines left
+    out).
 
     Snapshot (§11.12) at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
     Cross-dock lines are not in the population. A line is open from its receipt scan (the

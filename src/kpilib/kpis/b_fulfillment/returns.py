@@ -36,6 +36,11 @@ def return_processing_hours(ctx: Context) -> pd.DataFrame:
     """processing = disposition_at − received_at (hours) per return line; mean, p50, p90, n
     over lines dispositioned in P.
 
+    Anchor: disposition time.
+
+    Population: received return lines with a disposition; never-received returns and negative
+    durations excluded by reason.
+
     Grain: return line; anchor = ``disposition_at``. Returns never received (lost, or a
     disposition recorded with no receipt) are excluded (``not_received``); negative durations
     too (``negative_duration``). Lines received and not yet dispositioned are pending: see
@@ -58,6 +63,11 @@ def return_refund_hours(ctx: Context) -> pd.DataFrame:
     """refund = refund_issued_at − received_at (hours) per return line; mean, p50, p90, n over
     refunds issued in P.
 
+    Anchor: refund time.
+
+    Population: refunded return lines received before the refund; pre-receipt refunds excluded
+    (``pre_receipt_refund``).
+
     Grain: return line; anchor = ``refund_issued_at``. Refunds issued before the return was
     received (instant or keep-it refunds, including returns not received at all) are not
     errors: they are excluded from the duration under ``pre_receipt_refund`` and reported by
@@ -78,6 +88,10 @@ def pre_receipt_refund_share(ctx: Context) -> pd.DataFrame:
     """pre_receipt_refund_share = |{refunds issued in P before the return was received (or
     with no receipt)}| / |{refunds issued in P}|.
 
+    Anchor: refund time.
+
+    Population: refunded return lines.
+
     Grain: return line; anchor = ``refund_issued_at`` (B9 companion). A refund issued while
     the parcel is still on its way is pre-receipt, also when the receipt follows later.
     """
@@ -93,6 +107,10 @@ def pre_receipt_refund_share(ctx: Context) -> pd.DataFrame:
 def open_return_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t − received_at of return lines received by t and not dispositioned by t
     (hours); mean, p50, p90, n.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: return lines received and not yet dispositioned at the snapshot.
 
     Snapshot (§11.12) at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
     Reading: "open receipts" are returns physically received whose processing (B9's clock)

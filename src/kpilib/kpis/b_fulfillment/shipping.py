@@ -28,6 +28,11 @@ def on_time_shipment_rate(ctx: Context) -> pd.DataFrame:
     |{slices whose ship deadline is in P}|; deadline = min ``planned_ship_by_at`` of the
     slice's lines.
 
+    Anchor: the slice's ship deadline (earliest planned ship-by time of its lines).
+
+    Population: order-node slices of customer orders with a ship deadline; slices fully cancelled by
+    the customer before the deadline, or by the merchant before shipping, excluded by reason.
+
     Grain: order-node slice; anchor = the deadline (due cohort).
 
     Edge cases (B1, §11.1, §11.8): not (fully) shipped and past the deadline → late, even if
@@ -78,6 +83,11 @@ def dock_to_ship_hours(ctx: Context) -> pd.DataFrame:
     """dock_to_ship = last ship confirm of the slice − first ``released_to_node`` event at
     its node (hours); mean, p50, p90, n.
 
+    Anchor: the slice's last ship confirm.
+
+    Population: shipped order-node slices of every order worked (only test orders excluded); slices
+    without a release event and negative durations excluded by reason.
+
     Grain: order-node slice; anchor = the last ship confirm, i.e. the slice is measured once
     it is complete (every line shipped or cancelled). Backorder-affected slices stay in this
     figure, measured to the last ship (§11.8; see ``dock_to_first_ship_hours``).
@@ -100,6 +110,10 @@ def dock_to_ship_hours(ctx: Context) -> pd.DataFrame:
 def dock_to_first_ship_hours(ctx: Context) -> pd.DataFrame:
     """dock_to_first_ship = first ship confirm of the slice − first ``released_to_node``
     event at its node (hours); mean, p50, p90, n.
+
+    Anchor: the slice's first ship confirm.
+
+    Population: as ``dock_to_ship_hours``.
 
     Grain: order-node slice; anchor = the first ship confirm (B5 companion for slices
     waiting on backorder, §11.8). Same population and exclusions as ``dock_to_ship_hours``.

@@ -41,7 +41,12 @@ def _layers_at_snapshots(ctx: Context) -> pd.DataFrame:
      tables=TABLES, dims=DIMS, params=PARAMS, snapshot=True)
 def inventory_age_buckets(ctx: Context) -> pd.DataFrame:
     """Units on hand = Σ layer qty; cut ``by=["age_bucket"]`` for the FIFO age profile
-    (0-30, 31-60, 61-90, 91+ days by default). Undefined when nothing is on hand."""
+    (0-30, 31-60, 61-90, 91+ days by default). Undefined when nothing is on hand.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: FIFO layers of the units on hand, built from the stock ledger.
+    """
     layers = _layers_at_snapshots(ctx)
     return layers.assign(num=layers["qty"], den=1.0)
 
@@ -51,7 +56,12 @@ def inventory_age_buckets(ctx: Context) -> pd.DataFrame:
      unit="currency", direction="lower", grain="FIFO layer", kind="sum", tables=TABLES,
      dims=DIMS, params=PARAMS, snapshot=True)
 def inventory_age_value(ctx: Context) -> pd.DataFrame:
-    """Value on hand = Σ layer qty × layer unit cost; cut by ``age_bucket`` for the profile."""
+    """Value on hand = Σ layer qty × layer unit cost; cut by ``age_bucket`` for the profile.
+
+    Anchor: as ``inventory_age_buckets``.
+
+    Population: as ``inventory_age_buckets``.
+    """
     layers = _layers_at_snapshots(ctx)
     return layers.assign(num=layers["value"], den=1.0)
 
@@ -61,7 +71,12 @@ def inventory_age_value(ctx: Context) -> pd.DataFrame:
      unit="days", direction="lower", grain="FIFO layer", kind="ratio", tables=TABLES,
      dims=DIMS, params=PARAMS, snapshot=True)
 def average_inventory_age_days(ctx: Context) -> pd.DataFrame:
-    """Average age = Σ(qty × age_days) / Σ qty over FIFO layers on hand (quantity-weighted)."""
+    """Average age = Σ(qty × age_days) / Σ qty over FIFO layers on hand (quantity-weighted).
+
+    Anchor: as ``inventory_age_buckets``.
+
+    Population: as ``inventory_age_buckets``.
+    """
     layers = _layers_at_snapshots(ctx)
     return layers.assign(num=layers["qty"] * layers["age_days"], den=layers["qty"])
 
@@ -72,7 +87,12 @@ def average_inventory_age_days(ctx: Context) -> pd.DataFrame:
      tables=TABLES, dims=DIMS, params=PARAMS, snapshot=True)
 def aged_inventory_share_90p(ctx: Context) -> pd.DataFrame:
     """Aged share = value in the oldest bucket (beyond the last bound, 91+ by default) /
-    total value on hand. Total value 0 → undefined."""
+    total value on hand. Total value 0 → undefined.
+
+    Anchor: as ``inventory_age_buckets``.
+
+    Population: as ``inventory_age_buckets``.
+    """
     layers = _layers_at_snapshots(ctx)
     last = int(tuple(ctx.param("aging_buckets"))[-1])
     old = layers["age_days"] > last

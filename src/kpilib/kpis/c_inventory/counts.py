@@ -28,6 +28,10 @@ def _first_count_rows(ctx: Context) -> pd.DataFrame:
 def inventory_count_accuracy_by_location(ctx: Context) -> pd.DataFrame:
     """Accuracy = accurate location count events / location count events (first counts).
 
+    Anchor: count time of the event's first row.
+
+    Population: first counts of a location on a day; recounts are not scored.
+
     An event is accurate if every SKU row has ``|qty_counted − qty_system_at_count| ≤ tol``
     (``count_tol_units``, default 0). Anchor: ``counted_at`` (the event's first row).
     Recounts are not scored, and a recount that corrects a first count does not make it
@@ -47,7 +51,12 @@ def inventory_count_accuracy_by_location(ctx: Context) -> pd.DataFrame:
      unit="fraction", direction="higher", grain="SKU row of a location count", kind="rate",
      tables=("inventory_counts",), dims=DIMS, params=("count_tol_units",))
 def sku_location_accuracy(ctx: Context) -> pd.DataFrame:
-    """Accuracy = SKU rows within tolerance / SKU rows counted (first counts only)."""
+    """Accuracy = SKU rows within tolerance / SKU rows counted (first counts only).
+
+    Anchor: count time.
+
+    Population: SKU rows of first counts.
+    """
     rows = _first_count_rows(ctx)
     return rows.assign(anchor=rows["counted_at"], num=rows["row_ok"].astype(float), den=1.0)
 
@@ -59,7 +68,12 @@ def sku_location_accuracy(ctx: Context) -> pd.DataFrame:
 def inventory_unit_accuracy(ctx: Context) -> pd.DataFrame:
     """Unit accuracy = 1 − Σ|qty_counted − qty_system_at_count| / Σ qty_system_at_count,
     i.e. numerator Σ(system − |variance|), denominator Σ system (absolute variances, so
-    overs and unders never cancel). Σ system = 0 → undefined. May be negative."""
+    overs and unders never cancel). Σ system = 0 → undefined. May be negative.
+
+    Anchor: count time.
+
+    Population: SKU rows of first counts.
+    """
     rows = _first_count_rows(ctx)
     return rows.assign(anchor=rows["counted_at"],
                        num=rows["qty_system_at_count"] - rows["variance"].abs(),

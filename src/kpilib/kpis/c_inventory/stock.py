@@ -81,6 +81,11 @@ def days_of_supply(ctx: Context) -> pd.DataFrame:
     the trailing ``dos_window_days`` (28) / 28; t = latest snapshot on or before the period
     end (§11.10).
 
+    Anchor: the latest snapshot on or before the period end (or ``as_of``).
+
+    Population: SKU-nodes in that snapshot; SKU-nodes with stock and no demand are excluded
+    (``no_demand``).
+
     Per SKU-node this is exactly the unit ratio. Roll-ups across SKUs never add unit DOS:
     both sides are valued at the SKU's unit cost (Σ available value / Σ daily COGS), the
     ``dos_value`` reading of the spec. Demand 0 with stock → undefined, counted as
@@ -98,7 +103,12 @@ def days_of_supply(ctx: Context) -> pd.DataFrame:
 def days_of_supply_forward(ctx: Context) -> pd.DataFrame:
     """DOS forward = qty_available(t) / (Σ daily forecast over the next ``dos_horizon_days``
     / horizon), using the latest daily forecasts made by t. Same roll-up and edge rules as
-    ``days_of_supply``."""
+    ``days_of_supply``.
+
+    Anchor: as ``days_of_supply``.
+
+    Population: as ``days_of_supply``, with forecast demand.
+    """
     return _dos_rows(ctx, forward=True)
 
 
@@ -125,6 +135,11 @@ def _stockout_days(ctx: Context) -> pd.DataFrame:
 def stockout_rate(ctx: Context) -> pd.DataFrame:
     """Stockout rate = out-of-stock active SKU-node-days / active SKU-node-days.
 
+    Anchor: the snapshot day.
+
+    Population: active SKU-node-days (active, stocked, launched, not discontinued); dropship and
+    made-to-order days excluded (``not_stocked``).
+
     Active: ``is_active``, stocked, launched and not discontinued on the day (products
     table when present). Out of stock: ``qty_available ≤ 0`` at end of day (``intraday``:
     ``stockout_minutes > 0``). Dropship / made-to-order days are excluded (``not_stocked``).
@@ -141,7 +156,12 @@ def stockout_rate(ctx: Context) -> pd.DataFrame:
 def stockout_events(ctx: Context) -> pd.DataFrame:
     """Events = transitions in stock → out of stock between consecutive active snapshot days
     of a SKU-node; a first active day out of stock opens an event. Counted on the day the
-    event starts; undefined when there is no active day."""
+    event starts; undefined when there is no active day.
+
+    Anchor: the day the stockout starts.
+
+    Population: as ``stockout_rate``.
+    """
     d = _stockout_days(ctx)
     return d.assign(num=d["event"].astype(float), den=1.0)
 
@@ -151,7 +171,12 @@ def stockout_events(ctx: Context) -> pd.DataFrame:
      domain="inventory", unit="events/30 days", direction="lower", grain="SKU-node-day",
      kind="ratio", tables=("inventory_snapshots",), dims=DIMS, params=("stockout_basis",))
 def stockout_frequency_per_30_days(ctx: Context) -> pd.DataFrame:
-    """Frequency = 30 × stockout events / active SKU-node-days."""
+    """Frequency = 30 × stockout events / active SKU-node-days.
+
+    Anchor: the snapshot day.
+
+    Population: as ``stockout_rate``.
+    """
     d = _stockout_days(ctx)
     return d.assign(num=30.0 * d["event"], den=1.0)
 
@@ -163,7 +188,12 @@ def stockout_frequency_per_30_days(ctx: Context) -> pd.DataFrame:
 def mean_stockout_duration_days(ctx: Context) -> pd.DataFrame:
     """Duration = out-of-stock active days / stockout events (both in the period; an event
     running across a period end adds its later days to the next period). No event →
-    undefined."""
+    undefined.
+
+    Anchor: the snapshot day.
+
+    Population: as ``stockout_rate``.
+    """
     d = _stockout_days(ctx)
     return d.assign(num=d["oos"].astype(float), den=d["event"].astype(float))
 
@@ -176,7 +206,12 @@ def available_to_promise(ctx: Context) -> pd.DataFrame:
     """ATP_now = qty_on_hand − qty_allocated − qty_held (= qty_available) of the latest
     snapshot on or before the period end, summed over SKU-nodes. Negative ATP is returned as
     is (over-commitment). Cumulative ATP by date needs inbound ETAs, which the data model
-    (§8) does not carry: ``available_to_promise_with_inbound`` adds all open inbound."""
+    (§8) does not carry: ``available_to_promise_with_inbound`` adds all open inbound.
+
+    Anchor: the latest snapshot on or before the period end (or ``as_of``).
+
+    Population: SKU-nodes in that snapshot.
+    """
     return _atp_rows(ctx, with_inbound=False)
 
 
@@ -186,7 +221,12 @@ def available_to_promise(ctx: Context) -> pd.DataFrame:
      snapshot=True, tables=("inventory_snapshots",), dims=DIMS)
 def available_to_promise_with_inbound(ctx: Context) -> pd.DataFrame:
     """ATP_cum = qty_available + qty_on_order (open POs / transfers, no ETA in §8, so all
-    open inbound counts) of the latest snapshot on or before the period end."""
+    open inbound counts) of the latest snapshot on or before the period end.
+
+    Anchor: as ``available_to_promise``.
+
+    Population: as ``available_to_promise``.
+    """
     return _atp_rows(ctx, with_inbound=True)
 
 

@@ -49,6 +49,10 @@ def inventory_turnover(ctx: Context) -> pd.DataFrame:
     movements in P (transfers, scrap, adjustments excluded), avg_inv_P = mean over the
     snapshot days of P of ``inventory_value`` (daily average, summed over SKU-nodes).
 
+    Anchor: the movement and snapshot days of the period.
+
+    Population: customer shipments from the stock ledger and the daily snapshots of every SKU-node.
+
     Negative on-hand is valued at 0. avg_inv = 0 → undefined even with COGS > 0. With
     ``freq=None`` P runs from ``start`` (or the first snapshot) to ``end`` (or ``as_of``).
     Read with stockouts (C5): high turns with many stockouts is not healthy.
@@ -61,7 +65,12 @@ def inventory_turnover(ctx: Context) -> pd.DataFrame:
      domain="inventory", unit="turns/year", direction="higher", grain="SKU-node-period",
      kind="ratio", tables=TURN_TABLES, dims=DIMS)
 def inventory_turnover_annualized(ctx: Context) -> pd.DataFrame:
-    """Annualized turnover = turnover × 365 / days in P (days with snapshots)."""
+    """Annualized turnover = turnover × 365 / days in P (days with snapshots).
+
+    Anchor: as ``inventory_turnover``.
+
+    Population: as ``inventory_turnover``.
+    """
     return _turnover_rows(ctx, "cogs", "inventory_value", annualize=True)
 
 
@@ -69,7 +78,12 @@ def inventory_turnover_annualized(ctx: Context) -> pd.DataFrame:
      name="Unit turnover", domain="inventory", unit="turns",
      direction="higher", grain="SKU-node-period", kind="ratio", tables=TURN_TABLES, dims=DIMS)
 def unit_turnover(ctx: Context) -> pd.DataFrame:
-    """Unit turnover = units shipped to customers in P / mean daily ``qty_on_hand`` in P."""
+    """Unit turnover = units shipped to customers in P / mean daily ``qty_on_hand`` in P.
+
+    Anchor: as ``inventory_turnover``.
+
+    Population: as ``inventory_turnover``, in units.
+    """
     return _turnover_rows(ctx, "units", "qty_on_hand", annualize=False)
 
 
@@ -103,6 +117,10 @@ def _sell_through_rows(ctx: Context, with_opening: bool) -> pd.DataFrame:
 def sell_through_rate(ctx: Context) -> pd.DataFrame:
     """Sell-through = units_sold_P / (qty_on_hand at period start + units_received_P).
 
+    Anchor: the movement days of the period (opening stock: the snapshot before it).
+
+    Population: SKU-nodes with opening stock or receipts in the period.
+
     units_sold = customer ``ship`` movements in P (returns not netted); units_received =
     supplier receipts, plus ``transfer_in`` when cut by node (company-level figures exclude
     transfers). Opening stock = the end-of-day snapshot before the period starts (0 for a SKU
@@ -118,5 +136,10 @@ def sell_through_rate(ctx: Context) -> pd.DataFrame:
      tables=("inventory_movements",), dims=DIMS)
 def sell_through_rate_receipts(ctx: Context) -> pd.DataFrame:
     """Sell-through (receipts variant) = units_sold_P / units_received_P; may exceed 1 when
-    opening stock is sold."""
+    opening stock is sold.
+
+    Anchor: as ``sell_through_rate``.
+
+    Population: SKU-nodes with receipts in the period.
+    """
     return _sell_through_rows(ctx, with_opening=False)

@@ -37,6 +37,11 @@ def _skip_zero_actual(obs: pd.DataFrame) -> pd.DataFrame:
 def forecast_mean_error(ctx: Context) -> pd.DataFrame:
     """ME = Σe / n over cells, e = A − F (positive = under-forecast).
 
+    Anchor: the target period's start (the cell counts once the period has ended).
+
+    Population: SKU-node-period cells with a forecast made at least ``forecast_lag`` periods ahead,
+    and their actual demand.
+
     Grain: SKU-node-period cell; anchor = target period start. With no ``by`` it averages
     over every cell in scope (§11.15). Empty population → undefined.
     """
@@ -49,7 +54,13 @@ def forecast_mean_error(ctx: Context) -> pd.DataFrame:
      direction="target", kind="mean", **COMMON)
 def forecast_mpe(ctx: Context) -> pd.DataFrame:
     """MPE = (1/n') Σ_{A>0} e / A: a mean of ratios; cells with A = 0 are excluded and counted
-    (``zero_actual``), also those with F > 0 (§11.15)."""
+    (``zero_actual``), also those with F > 0 (§11.15).
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mean_error``; cells with zero actual demand excluded
+    (``zero_actual``).
+    """
     obs = _skip_zero_actual(_cells(ctx))
     return obs.assign(x=obs["error"] / obs["actual"].where(obs["actual"] > 0))
 
@@ -58,7 +69,12 @@ def forecast_mpe(ctx: Context) -> pd.DataFrame:
      name="Forecast mean absolute deviation (MAD/MAE)", unit="units",
      direction="lower", kind="mean", **COMMON)
 def forecast_mad(ctx: Context) -> pd.DataFrame:
-    """MAD = Σ|e| / n over cells. Scale-dependent: compare within a SKU, never across SKUs."""
+    """MAD = Σ|e| / n over cells. Scale-dependent: compare within a SKU, never across SKUs.
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mean_error``.
+    """
     obs = _cells(ctx)
     return obs.assign(x=obs["error"].abs())
 
@@ -68,7 +84,12 @@ def forecast_mad(ctx: Context) -> pd.DataFrame:
      direction="lower", kind="mean", **COMMON)
 def forecast_mape(ctx: Context) -> pd.DataFrame:
     """MAPE = (1/n') Σ_{A>0} |e| / A: a mean of ratios; A = 0 cells excluded (``zero_actual``).
-    Explodes on low volumes; prefer WAPE for headlines."""
+    Explodes on low volumes; prefer WAPE for headlines.
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mpe``.
+    """
     obs = _skip_zero_actual(_cells(ctx))
     return obs.assign(x=obs["error"].abs() / obs["actual"].where(obs["actual"] > 0))
 
@@ -77,7 +98,12 @@ def forecast_mape(ctx: Context) -> pd.DataFrame:
      name="Forecast weighted absolute percentage error (WAPE)",
      unit="fraction", direction="lower", kind="ratio", **COMMON)
 def forecast_wape(ctx: Context) -> pd.DataFrame:
-    """WAPE = Σ|e| / ΣA (numerator Σ|e|, denominator ΣA). ΣA = 0 → undefined. May exceed 1."""
+    """WAPE = Σ|e| / ΣA (numerator Σ|e|, denominator ΣA). ΣA = 0 → undefined. May exceed 1.
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mean_error``.
+    """
     obs = _cells(ctx)
     return obs.assign(num=obs["error"].abs(), den=obs["actual"])
 
@@ -86,7 +112,12 @@ def forecast_wape(ctx: Context) -> pd.DataFrame:
      name="Forecast accuracy (1 − WAPE)", unit="fraction",
      direction="higher", kind="ratio", **COMMON)
 def forecast_accuracy(ctx: Context) -> pd.DataFrame:
-    """Accuracy = 1 − WAPE = Σ(A − |e|) / ΣA; not clipped, so it may be negative (§5 D5)."""
+    """Accuracy = 1 − WAPE = Σ(A − |e|) / ΣA; not clipped, so it may be negative (§5 D5).
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mean_error``.
+    """
     obs = _cells(ctx)
     return obs.assign(num=obs["actual"] - obs["error"].abs(), den=obs["actual"])
 
@@ -95,7 +126,12 @@ def forecast_accuracy(ctx: Context) -> pd.DataFrame:
      name="Forecast bias ratio", unit="fraction", direction="target",
      kind="ratio", **COMMON)
 def forecast_bias_ratio(ctx: Context) -> pd.DataFrame:
-    """Bias = ΣF / ΣA − 1 = Σ(F − A) / ΣA; positive = over-forecast. ΣA = 0 → undefined."""
+    """Bias = ΣF / ΣA − 1 = Σ(F − A) / ΣA; positive = over-forecast. ΣA = 0 → undefined.
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mean_error``.
+    """
     obs = _cells(ctx)
     return obs.assign(num=obs["forecast"] - obs["actual"], den=obs["actual"])
 
@@ -105,7 +141,13 @@ def forecast_bias_ratio(ctx: Context) -> pd.DataFrame:
      direction="target", kind="ratio", **COMMON)
 def normalized_forecast_bias(ctx: Context) -> pd.DataFrame:
     """NFB = Σ(F − A) / Σ(F + A), in [−1, 1]; positive = over-forecast. Cells with F + A = 0
-    carry no information and are skipped (counted as ``zero_volume``)."""
+    carry no information and are skipped (counted as ``zero_volume``).
+
+    Anchor: as ``forecast_mean_error``.
+
+    Population: as ``forecast_mean_error``; cells with no forecast and no demand skipped
+    (``zero_volume``).
+    """
     obs = _cells(ctx)
     zero = obs["excluded"].isna() & ((obs["forecast"] + obs["actual"]) <= 0)
     obs = obs.assign(excluded=obs["excluded"].where(~zero, "zero_volume"))
@@ -120,6 +162,10 @@ def tracking_signal(ctx: Context) -> pd.DataFrame:
     """TS = Σ_t E_t / MAD over the last k target periods (``ts_window``, default 12), where
     E_t is the forecast error of period t and MAD = Σ_t |E_t| / k' (k' periods present);
     ``TS > +4`` = persistent under-forecasting (``ts_limit``).
+
+    Anchor: snapshot of the last ``ts_window`` target periods at each period end.
+
+    Population: as ``forecast_mean_error``; fewer periods than required give ``insufficient_data``.
 
     Per SKU-node (``by=["sku", "node"]``) E_t is the cell error, exactly the §5 definition.
     Cut by a coarser segment (product class, ABC...) or not cut at all, E_t is the summed

@@ -61,6 +61,10 @@ def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
     """failed first attempts / order lines with a first allocation attempt in P; failed =
     qty_confirmed < qty.
 
+    Anchor: the line's first allocation attempt.
+
+    Population: order lines with an allocation attempt; only test orders are excluded.
+
     Grain: order line; first attempt = earliest ``allocation_attempt`` event of the line;
     anchor: first attempt time (E2).
 
@@ -76,6 +80,10 @@ def allocation_failure_rate(ctx: Context) -> pd.DataFrame:
      requires=('order_events.event_type=allocation_attempt',))
 def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
     """failed allocation attempts / all allocation attempts in P (retries included).
+
+    Anchor: the attempt.
+
+    Population: every allocation attempt, retries included; only test orders are excluded.
 
     Grain: allocation attempt; anchor: attempt time (E2 frequency view).
 
@@ -93,6 +101,10 @@ def allocation_attempt_failure_rate(ctx: Context) -> pd.DataFrame:
      requires=('order_events.event_type=allocation_attempt',))
 def allocation_failures_per_sku_day(ctx: Context) -> pd.DataFrame:
     """Σ failed allocation attempts / |{SKU-node-days with at least one attempt}| in P.
+
+    Anchor: the attempt.
+
+    Population: SKU-node-days with at least one allocation attempt.
 
     Grain: SKU x attempted node x calendar day (in the reporting time zone ``tz``); every
     attempt row carries its failure (numerator) and the first attempt of each cell carries

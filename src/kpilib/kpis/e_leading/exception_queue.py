@@ -96,6 +96,11 @@ def _known_counts(points: pd.DataFrame, q: pd.DataFrame, dims: list[str]) -> pd.
 def exception_queue_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t - opened_at (hours) over exceptions open at snapshot t; mean, p50, p90, n.
 
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: actionable (not informational) exceptions open at the snapshot, order-related or
+    not; exceptions resolved within ``min_age_minutes`` and those of test orders excluded by reason.
+
     Grain, population and edge cases: see the E1 notes in the module docstring.
     """
     rows = _open_rows(ctx)
@@ -109,6 +114,10 @@ def exception_queue_age_hours(ctx: Context) -> pd.DataFrame:
      snapshot=True)
 def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
     """|{open exceptions at t : age > SLA(exception_type)}| / |{open exceptions at t}|.
+
+    Anchor: as ``exception_queue_age_hours``.
+
+    Population: as ``exception_queue_age_hours``.
 
     Notes
     -----
@@ -130,6 +139,10 @@ def exception_share_over_sla(ctx: Context) -> pd.DataFrame:
 def exception_open_count(ctx: Context) -> pd.DataFrame:
     """open_count(t) = |{exceptions open at t}| (value = numerator); denominator = actionable
     exceptions opened by t.
+
+    Anchor: as ``exception_queue_age_hours``.
+
+    Population: actionable exceptions opened by the snapshot; the value counts those still open.
 
     Notes
     -----
@@ -177,6 +190,10 @@ def _day_points(ctx: Context) -> pd.DataFrame:
      params=("min_age_minutes",), snapshot=True)
 def exception_open_count_daily_mean(ctx: Context) -> pd.DataFrame:
     """Σ_days open_count(end of day) / number of days in P: the mean of daily open counts.
+
+    Anchor: the end of each day of the period.
+
+    Population: as ``exception_open_count``, one snapshot per day.
 
     Notes
     -----

@@ -48,7 +48,13 @@ def replenishment_acceptance_rate(ctx: Context) -> pd.DataFrame:
     """Acceptance = accepted_as_is / cohort; cohort = recommendations with decision_due_at in
     the period, superseded ones excluded (counted as ``superseded``). Cut by ``outcome`` for
     the four-way breakdown. Pending (undecided, not yet due) recommendations are in no period.
-    Two-sided: a rate stuck at 100% with rising stockouts suggests rubber-stamping."""
+    Two-sided: a rate stuck at 100% with rising stockouts suggests rubber-stamping.
+
+    Anchor: the decision due time.
+
+    Population: recommendations due in the period; superseded ones excluded (``superseded``);
+    undecided ones not yet due are pending.
+    """
     r = _cohort(ctx)
     return r.assign(num=r["outcome"].eq("accepted_as_is").astype(float), den=1.0)
 
@@ -58,7 +64,12 @@ def replenishment_acceptance_rate(ctx: Context) -> pd.DataFrame:
      domain="leading", unit="fraction", direction="target", grain="recommendation",
      kind="rate", tables=TABLES, dims=DIMS, params=("replenishment_tolerance",))
 def replenishment_accepted_any_rate(ctx: Context) -> pd.DataFrame:
-    """Accepted any = (accepted_as_is + modified) / cohort (same cohort as the acceptance)."""
+    """Accepted any = (accepted_as_is + modified) / cohort (same cohort as the acceptance).
+
+    Anchor: as ``replenishment_acceptance_rate``.
+
+    Population: as ``replenishment_acceptance_rate``.
+    """
     r = _cohort(ctx)
     return r.assign(num=r["outcome"].isin(["accepted_as_is", "modified"]).astype(float),
                     den=1.0)

@@ -63,6 +63,10 @@ def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
     """delay = rma_decided_at - rma_requested_at (hours) per RMA line decided in P; mean, p50, p90,
     n.
 
+    Anchor: the decision time.
+
+    Population: decided RMA lines; withdrawn requests and test orders excluded by reason.
+
     Grain, population and edge cases: see the E5 notes in the module docstring.
     """
     r = _decided(ctx)
@@ -77,6 +81,10 @@ def rma_decision_delay_hours(ctx: Context) -> pd.DataFrame:
      requires=('returns.rma_decided_at',))
 def auto_decision_share(ctx: Context) -> pd.DataFrame:
     """|{RMA lines decided in P within 1 minute of the request}| / |{RMA lines decided in P}|.
+
+    Anchor: the decision time.
+
+    Population: as ``rma_decision_delay_hours``.
 
     Notes
     -----
@@ -97,6 +105,11 @@ def auto_decision_share(ctx: Context) -> pd.DataFrame:
 def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t - rma_requested_at (hours) over RMA lines requested by t and undecided at t; mean,
     p50, p90, n.
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: RMA lines requested and undecided at the snapshot; withdrawn requests and test
+    orders excluded by reason.
 
     Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
 

@@ -45,7 +45,13 @@ _E4_DOC = """
 def wave_backlog(ctx: Context) -> pd.DataFrame:
     """lines_open = Σ over open waves of pick tasks released and not picked at the snapshot
     (headline of E4; companions wave_units_open, wave_backlog_hours, waves_at_risk,
-    waves_late)."""
+    waves_late).
+
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: open waves at the snapshot, plus each node's unwaved open lines; an empty backlog
+    reads 0.
+    """
     rec = wave_snapshots(ctx)
     return _obs(ctx, rec["lines_open"], rec)
 
@@ -54,7 +60,12 @@ def wave_backlog(ctx: Context) -> pd.DataFrame:
      name="Warehouse backlog by wave (open units)", unit="units",
      **_COMMON)
 def wave_units_open(ctx: Context) -> pd.DataFrame:
-    """units_open = Σ (qty_requested − qty picked by t) over open tasks of open waves."""
+    """units_open = Σ (qty_requested − qty picked by t) over open tasks of open waves.
+
+    Anchor: as ``wave_backlog``.
+
+    Population: as ``wave_backlog``.
+    """
     rec = wave_snapshots(ctx)
     return _obs(ctx, rec["units_open"], rec)
 
@@ -64,7 +75,13 @@ def wave_units_open(ctx: Context) -> pd.DataFrame:
 def wave_backlog_hours(ctx: Context) -> pd.DataFrame:
     """backlog_hours = Σ over open waves of lines_open / rate (rate = node picks in the
     trailing 60 min, fallback the wave's planned lines per hour); waves with open lines and
-    rate 0 are excluded (``zero_rate``)."""
+    rate 0 are excluded (``zero_rate``).
+
+    Anchor: as ``wave_backlog``.
+
+    Population: as ``wave_backlog``; waves with open lines and no pick rate excluded
+    (``zero_rate``).
+    """
     rec = wave_snapshots(ctx)
     bad = rec["backlog_hours"].isna()
     return _obs(ctx, rec["backlog_hours"].fillna(0.0), rec,
@@ -75,7 +92,12 @@ def wave_backlog_hours(ctx: Context) -> pd.DataFrame:
      name="Waves at risk of missing cutoff", unit="count", **_COMMON)
 def waves_at_risk(ctx: Context) -> pd.DataFrame:
     """waves_at_risk = |{open waves with t + lines_open / rate > cutoff_at}| (rate 0 with
-    open lines counts as at risk; waves without a cutoff never are)."""
+    open lines counts as at risk; waves without a cutoff never are).
+
+    Anchor: as ``wave_backlog``.
+
+    Population: as ``wave_backlog``.
+    """
     rec = wave_snapshots(ctx)
     return _obs(ctx, rec["at_risk"].astype(float), rec)
 
@@ -83,7 +105,12 @@ def waves_at_risk(ctx: Context) -> pd.DataFrame:
 @kpi("waves_late", code="E4", fact=None,
      name="Waves late (past cutoff with open lines)", unit="count", **_COMMON)
 def waves_late(ctx: Context) -> pd.DataFrame:
-    """waves_late = |{open waves with t > cutoff_at and lines_open > 0}|."""
+    """waves_late = |{open waves with t > cutoff_at and lines_open > 0}|.
+
+    Anchor: as ``wave_backlog``.
+
+    Population: as ``wave_backlog``.
+    """
     rec = wave_snapshots(ctx)
     return _obs(ctx, rec["late"].astype(float), rec)
 
