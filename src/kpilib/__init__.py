@@ -1,7 +1,7 @@
 """kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
 
 Public API (api.md): ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``,
-``list_kpis``, ``compute``, ``facts``, ``apply_bands``. Attributes are imported lazily so
+``list_kpis``, ``compute``, ``facts``, ``drill``, ``apply_bands``. Attributes are imported lazily so
 ``import kpilib`` stays cheap.
 """
 
@@ -21,6 +21,7 @@ _LAZY = {
     "list_kpis": "kpilib.engine",
     "compute": "kpilib.engine",
     "facts": "kpilib.facts",  # a callable package, see kpilib/facts/__init__.py
+    "drill": "kpilib.drilldown",  # not kpilib/drill.py: a submodule would shadow the function
     "apply_bands": "kpilib.bands",
 }
 
