@@ -20,8 +20,10 @@ from kpilib.errors import ParameterError
 
 
 def _kdef(kind="rate"):
-    return registry.KpiDef("toy", "Toy", "order", "fraction", "higher", "order", kind,
-                           ("orders",), ("channel", "node"), (), "toy", lambda ctx: None)
+    return registry.KpiDef(id="toy", code="A0", name="Toy", domain="order", unit="fraction",
+                           direction="higher", grain="order", kind=kind,
+                           required_tables=("orders",), dims=("channel", "node"), params=(),
+                           description="toy", func=lambda ctx: None)
 
 
 def ts(s):
