@@ -83,7 +83,9 @@ def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: An
         res = res.loc[keep].drop(columns=dim)
     res = res.reset_index(drop=True)
     if bands is not False and len(res):
-        res = kpilib.apply_bands(res, bands if bands is not None else load_bands())
+        # the running period (not ended at as_of) gets status "partial": no band, no alert
+        res = kpilib.apply_bands(res, bands if bands is not None else load_bands(),
+                                 as_of=as_of if as_of is not None else ds.data_as_of, freq=freq)
     return res
 
 
