@@ -124,8 +124,14 @@ def alert_id(key: str) -> str:
 
 
 def latest_per_series(banded: pd.DataFrame, dims: list[str] | None = None) -> pd.DataFrame:
-    """The latest-period row of each (kpi, segment) series, with ``segment`` and ``alert_key``."""
+    """The latest judged row of each (kpi, segment) series, with ``segment`` and ``alert_key``.
+
+    Rows of the running period (``status == "partial"``) are never judged, so a series' latest
+    row is its last complete period.
+    """
     dims = series_dims(banded) if dims is None else dims
+    if "status" in banded:
+        banded = banded.loc[banded["status"].astype(str) != "partial"]
     if banded.empty:
         return banded.assign(segment=pd.Series(dtype=object), alert_key=pd.Series(dtype=object))
     ordered = banded.sort_values(["kpi", "period"], kind="stable", na_position="first")
