@@ -1,8 +1,8 @@
-"""Reduce KPI observations to the tidy result of api.md, one row per (kpi, period, segment).
+"""Reduce KPI observations to the tidy result of ``compute``, one row per (kpi, period, segment).
 
 Observation columns a KPI function returns (one row per record of its population):
 
-- ``anchor`` (UTC timestamp; NaT = pending, outside every period, §11.1) or ``period`` (already
+- ``anchor`` (UTC timestamp; NaT = pending, outside every period) or ``period`` (already
   bucketed, for snapshot KPIs: see ``Context.snapshot_points``);
 - one column per requested ``by`` dimension;
 - by kind: ``rate``/``ratio``: ``num``, ``den``; ``mean``: ``x`` (a duration or amount);
@@ -12,8 +12,8 @@ Observation columns a KPI function returns (one row per record of its population
 - optional ``excluded`` (reason code; the row is counted under ``excluded`` and nothing else),
   ``preliminary`` (bool), ``insufficient`` (bool: the KPI's own minimum-data rule failed).
 
-Roll-ups are Σnumerator / Σdenominator (§1.4); durations recompute mean, p50, p90 (linear
-interpolation, §1.2) from the records. Empty populations give ``value=NaN`` and
+Roll-ups are Σnumerator / Σdenominator; durations recompute mean, p50, p90 (linear
+interpolation) from the records. Empty populations give ``value=NaN`` and
 ``status="undefined"``, never 0 or 1.
 """
 

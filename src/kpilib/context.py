@@ -66,7 +66,7 @@ class Context:
     Attributes
     ----------
     ds : Dataset already restricted to what was known at ``as_of``.
-    as_of : UTC evaluation time. Records whose anchor is later are pending (§11.1).
+    as_of : UTC evaluation time. Records whose anchor is later are pending.
     by : segment dimensions the observations carry, in order: those requested, then the
         filtered ones (``group_by`` is what results are cut by).
     filters : ``{dimension: (values...)}`` whose records alone count (:mod:`kpilib.cuts`).
@@ -172,7 +172,7 @@ class Context:
         return periods.bucket(anchor, self.freq, self.tz)
 
     def snapshot_points(self) -> pd.DataFrame:
-        """Snapshot times for snapshot KPIs (§11.12): columns ``period`` and ``t`` (UTC).
+        """Snapshot times for snapshot KPIs: columns ``period`` and ``t`` (UTC).
 
         With ``freq=None``: one snapshot at ``as_of`` (or ``end`` if earlier), period NaT.
         With a freq: the end of each period in the window, capped at ``as_of``.

@@ -101,7 +101,7 @@ def compute(
     freq : None (one value for the window), "D", "W", "M" or "Q".
     start, end : half-open window on each KPI's anchor event.
     as_of : evaluation time (default ``ds.data_as_of``); later events are ignored.
-    params : flat options (kpi-spec §11.16); unknown names are an error.
+    params : flat KPI options (each KPI's in docs/kpis.md); unknown names are an error.
     tz : reporting time zone for period bucketing.
     role : if given (and ``kpis`` is "all"), only that role's KPIs (config/roles.yaml).
     filters : ``{dimension: value or [values]}``, e.g. ``{"channel": ["web"], "node":

@@ -80,7 +80,9 @@ def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: An
     res = kpilib.compute(ds, ids, by=by or None, freq=freq, start=start, end=end, as_of=as_of,
                          params=params or {}, filters=filters or None)
     if bands is not False and len(res):
-        res = kpilib.apply_bands(res, bands if bands is not None else load_bands())
+        # the running period (not ended at as_of) gets status "partial": no band, no alert
+        res = kpilib.apply_bands(res, bands if bands is not None else load_bands(),
+                                 as_of=as_of if as_of is not None else ds.data_as_of, freq=freq)
     return res
 
 
