@@ -10,6 +10,7 @@ with a stdout mismatch).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import nbformat
 import pytest
 
 from kpilib.reports.cidata import ensure_ci_data
+from kpilib.reports.explorer import DATA_ENV
 from kpilib.reports.refresh import refresh
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +64,7 @@ def test_nbval_catches_a_changed_kpi_number(tmp_path):
          "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "-rf", "-o", "addopts=",
          str(nbdir / "original.ipynb"), str(nbdir / "tampered.ipynb")],
         cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        env={**os.environ, DATA_ENV: str(data)},  # the explorer's data_path is None
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import periods, registry
-from kpilib.aggregate import bucket
+from kpilib.aggregate import Buckets, bucket
 from kpilib.context import Context
 from kpilib.errors import KpiLibError, ParameterError
 
@@ -66,11 +66,11 @@ def drill(ds: Any, kpi: str, *, period: Any = None, freq: str | None = None,
 
 
 def records(kdef: registry.KpiDef, ctx: Context, *, period: Any = None,
-            segment: Mapping[str, Any] | None = None, outcome: str = "all") -> pd.DataFrame:
+            segment: Mapping[str, Any] | None = None, outcome: str = "all",
+            buckets: Buckets | None = None) -> pd.DataFrame:
     """:func:`drill` in a prepared context (``ctx.group_by`` must hold the segment's
-    dimensions); the explorer and the tests reuse one context for many drills."""
-    from kpilib.engine import observations
-
+    dimensions). The explorer and the tests reuse one context for many drills, and may pass
+    the KPI's ``buckets`` (:func:`bucketed`) to skip rebuilding them."""
     if outcome not in OUTCOMES:
         raise ParameterError(f"outcome {outcome!r} is not one of {list(OUTCOMES)}")
     segment = {d: str(v) for d, v in (segment or {}).items()}
@@ -78,21 +78,13 @@ def records(kdef: registry.KpiDef, ctx: Context, *, period: Any = None,
     if absent:
         raise ParameterError(f"segment dimension(s) {absent} are not in the context's cut "
                              f"{list(ctx.group_by)}")
-    if kdef.kind == "custom":
-        raise NoRecordsError(
-            f"{kdef.id} ({kdef.grain}) is reduced per period and segment before the engine "
-            "sees it, so it has no records to list; its inputs are in kpilib.facts "
-            "(kpilib.engine.list_facts() names them)")
     if outcome in ("failed", "passed") and (kdef.kind != "rate"
                                             or kdef.direction not in ("higher", "lower")):
         raise ParameterError(
             f"{kdef.id} is a {kdef.kind} with direction {kdef.direction!r}: no record passes "
             "or fails it; use outcome='all' (each row has its numerator and denominator) or "
             "'excluded'")
-    obs = observations(kdef, ctx)
-    if isinstance(obs, str):
-        raise ParameterError(f"{kdef.id} has no records here: {obs}")
-    rows, gid, key_frame, _ = bucket(obs, kdef, ctx)
+    rows, gid, key_frame, _ = buckets if buckets is not None else bucketed(kdef, ctx)
     keys = ["period", *ctx.group_by]
     wanted = np.ones(len(key_frame), dtype=bool)
     if period is not None:
@@ -115,6 +107,23 @@ def records(kdef: registry.KpiDef, ctx: Context, *, period: Any = None,
         out = out.loc[out["excluded"].isna()]
     out = ctx.keys.decode(out) if ctx.keys is not None else out
     return _tidy(out, keys)
+
+
+def bucketed(kdef: registry.KpiDef, ctx: Context, obs: pd.DataFrame | None = None) -> Buckets:
+    """The KPI's observations (``obs`` if already built) bucketed as ``compute`` does;
+    :class:`NoRecordsError` for a KPI without records, ``ParameterError`` when it cannot be
+    computed here (the reason ``compute`` notes as ``unavailable``)."""
+    from kpilib.engine import observations
+
+    if kdef.kind == "custom":
+        raise NoRecordsError(
+            f"{kdef.id} ({kdef.grain}) is reduced per period and segment before the engine "
+            "sees it, so it has no records to list; its inputs are in kpilib.facts "
+            "(kpilib.engine.list_facts() names them)")
+    obs = observations(kdef, ctx) if obs is None else obs
+    if isinstance(obs, str):
+        raise ParameterError(f"{kdef.id} has no records here: {obs}")
+    return bucket(obs, kdef, ctx)
 
 
 def _period_match(periods_col: pd.Series, period: Any, ctx: Context) -> np.ndarray:

@@ -132,13 +132,14 @@ def compute(
     return out.reset_index(drop=True)
 
 
-def compute_one(kdef: registry.KpiDef, ctx: Context,
-                seen: dict[str, set] | None = None) -> pd.DataFrame:
+def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None = None,
+                obs: pd.DataFrame | str | None = None) -> pd.DataFrame:
     """One KPI in a prepared context: ``unavailable`` / unsupported cut, or its results.
 
     ``seen`` collects, per filtered dimension, the values its observations had (to check
-    filter values of KPI-specific breakdowns, which no table lists)."""
-    obs = observations(kdef, ctx)
+    filter values of KPI-specific breakdowns, which no table lists); ``obs`` are the KPI's
+    :func:`observations` in ``ctx`` when the caller already has them."""
+    obs = observations(kdef, ctx) if obs is None else obs
     if isinstance(obs, str):
         return empty_result(kdef, ctx, "unavailable", obs)
     if seen is not None:

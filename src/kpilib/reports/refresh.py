@@ -9,7 +9,10 @@ matters:
 - execution counts are renumbered 1, 2, ... in cell order;
 - outputs of cells tagged ``nbval-ignore-output`` (charts, widgets, machine records) are
   cleared: nbval does not compare them and base64 images would bloat every diff;
-- widget state is dropped; ``language_info`` keeps only the language name;
+- widget state is dropped; ``language_info`` keeps only the language name; the kernelspec is
+  the project's kernel, "Python (kpilib)";
+- the notebooks whose ``data_path`` is None (the explorers) read the CI dataset too
+  (``KPILIB_NOTEBOOK_DATA``, :func:`kpilib.reports.explorer.default_data_path`);
 - cell ids become ``cell-00``, ``cell-01``... so they never churn.
 
 A notebook that fails to execute is left untouched and the command exits 1.
@@ -26,6 +29,8 @@ from pathlib import Path
 import nbformat
 
 IGNORE_TAG = "nbval-ignore-output"
+# the project's kernel, installed into .venv by `make venv` (JupyterLab opens notebooks in it)
+KERNELSPEC = {"name": "kpilib", "display_name": "Python (kpilib)", "language": "python"}
 VOLATILE_CELL_KEYS = ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled")
 
 
@@ -34,8 +39,7 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
     nb.metadata["language_info"] = {"name": "python"}
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     count = 0
     cells = []
     for cell in nb.cells:
@@ -94,10 +98,12 @@ def refresh(path: Path, data: Path | None = None) -> None:
     """Execute ``path`` in place (via a temporary copy) and clean it."""
     import papermill as pm
 
+    from kpilib.reports.cidata import ci_data_dir
+    from kpilib.reports.explorer import DATA_ENV
     from kpilib.reports.runner import kernel_env
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = kernel_env(Path(tmp))
+        env = {**kernel_env(Path(tmp)), DATA_ENV: str(data or ci_data_dir())}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
