@@ -40,7 +40,7 @@ from kpilib.contracts.columns import check_columns
 from kpilib.contracts.files import read_limits
 from kpilib.contracts.io import read_folder
 from kpilib.contracts.names import near_miss_columns
-from kpilib.contracts.plausibility import Limits, check_plausibility
+from kpilib.contracts.plausibility import Limits, check_plausibility, narrow_time_units
 from kpilib.contracts.problems import problem, sort_problems
 from kpilib.errors import DataContractError, ParameterError
 
@@ -101,7 +101,11 @@ def check_frames(
         if name not in raw:
             continue
         problems += near_miss_columns(name, list(raw[name].columns))
-        frame, found, reported = coerce_table(name, raw[name], assume_tz)
+        narrowed, found, out_of_range = narrow_time_units(name, raw[name])
+        problems += found
+        frame, found, reported = coerce_table(name, narrowed, assume_tz)
+        for col, mask in out_of_range.items():
+            reported[col] = reported.get(col, False) | mask
         problems += found
         problems += check_columns(name, frame, reported)
         typed[name] = finish_bools(name, frame)

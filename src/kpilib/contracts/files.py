@@ -94,12 +94,23 @@ def list_tables(folder: Path) -> tuple[dict[str, list[Path]], list[DataContractE
 
 
 def read_parquet_dir(folder: Path) -> pd.DataFrame:
-    """A partitioned parquet directory as one frame (hive partition columns as text)."""
-    frame = pd.read_parquet(folder)
-    for col in frame.columns:
-        if isinstance(frame[col].dtype, pd.CategoricalDtype):
-            frame[col] = frame[col].astype(str).where(frame[col].notna(), None)
-    return frame
+    """A partitioned parquet directory as one frame.
+
+    Parts are read one by one and concatenated with their schemas unified (a part whose column
+    is all null has type null in some writers); hive ``key=value`` folders become text columns.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = []
+    for part in parquet_parts(folder):
+        table = pq.read_table(part)
+        for piece in part.relative_to(folder).parts[:-1]:
+            key, sep, value = piece.partition("=")
+            if sep and key not in table.column_names:
+                table = table.append_column(key, pa.array([value] * table.num_rows, pa.string()))
+        tables.append(table)
+    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
 
 def read_limits(folder: Path) -> tuple[Limits, list[DataContractError]]:

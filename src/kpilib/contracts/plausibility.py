@@ -92,6 +92,32 @@ def out_of_range_masks(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str],
     return out
 
 
+def narrow_time_units(name: str, raw: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, list[DataContractError], dict[str, np.ndarray]]:
+    """Datetime columns stored at another unit (parquet: us, ms, s) whose values pandas cannot
+    hold in nanoseconds (before 1677, after 2262) become null and ``timestamp_out_of_range``
+    problems, so parsing never overflows. Returns the frame, problems and reported rows."""
+    problems, reported, out = [], {}, raw
+    for col in schema.TABLES[name].columns:
+        if col.dtype not in (schema.TS, schema.DATE) or col.name not in raw.columns:
+            continue
+        s = raw[col.name]
+        if not pd.api.types.is_datetime64_any_dtype(s) or getattr(s.dt, "unit", "ns") == "ns":
+            continue
+        naive = s.dt.tz_localize(None) if s.dt.tz is not None else s
+        bad = ((naive < MIN_TIME.tz_localize(None)) | (naive >= MAX_TIME.tz_localize(None)))
+        bad = bad.to_numpy()
+        if bad.any():
+            problems.append(problem(name, col.name, "timestamp_out_of_range",
+                                    f"{col.name} outside {MIN_TIME.year}-{MAX_TIME.year}, the "
+                                    "range kpilib computes with", frame=raw, mask=bad))
+            reported[col.name] = bad
+        if out is raw:
+            out = raw.copy()
+        out[col.name] = s.where(~bad).astype(s.dtype.name.replace(f"[{s.dt.unit}", "[ns"))
+    return out, problems, reported
+
+
 def check_range(tables: dict[str, pd.DataFrame],
                 masks: dict[tuple[str, str], np.ndarray]) -> list[DataContractError]:
     """``timestamp_out_of_range`` problems."""
