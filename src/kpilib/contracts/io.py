@@ -2,7 +2,7 @@
 
 A folder holds one file per table, named ``<table>.parquet``, ``<table>.csv`` or
 ``<table>.csv.gz``. CSV files are read as text (``dtype=str``) with only the empty cell as null
-(kpi-spec §11.17), so ``"NA"`` or ``"00123"`` survive unchanged; the column checks parse them.
+so ``"NA"`` or ``"00123"`` survive unchanged; the column checks parse them.
 CSV is UTF-8 (a byte-order mark, as Excel writes it, is accepted) and comma-separated.
 Files whose name is not a table of the schema but carry a data extension are reported as
 ``unknown_table``; other files (``truth.json``, ``README.md``) are ignored.

@@ -23,7 +23,7 @@ from kpilib.errors import ConfigError, DataContractError, ParameterError
 from kpilib.reports.checks import filter_problems, out_dir_problems
 from kpilib.schema import TABLES
 
-# Segment dimensions of api.md and where a fan-out finds their values: (table, column).
+# Segment dimensions of ``compute(by=...)`` and where a fan-out finds their values: (table, column).
 # Derived dimensions (abc_class, xyz_class) have fixed values.
 SEGMENT_SOURCES: dict[str, tuple[str, str] | tuple[str, ...]] = {
     "channel": ("orders", "channel"),
