@@ -28,6 +28,14 @@ def _set(table: str, row: int, column: str, value):
     return mutate
 
 
+def _chain(*mutations):
+    def mutate(frames):
+        for m in mutations:
+            frames = m(frames)
+        return frames
+    return mutate
+
+
 def _drop_column(table: str, column: str):
     def mutate(frames):
         frames[table] = frames[table].drop(columns=[column])
@@ -181,6 +189,48 @@ FRAME_CASES = [
      ("orders", "merchandise_amount", "implausible_value", 1)),
     ("received_10x_expected", _set("receipts", 0, "qty_received", 100),
      ("receipts", "qty_received", "implausible_value", 1)),
+    # plausibility (kpilib.contracts.plausibility)
+    ("shipment_dated_2099", _set("shipments", 0, "delivered_at", "2099-01-03T09:00Z"),
+     ("shipments", "delivered_at", "future_event", 1)),
+    ("movement_dated_2030", _set("inventory_movements", 0, "moved_at", "2030-01-01T00:00Z"),
+     ("inventory_movements", "moved_at", "future_event", 1)),
+    ("order_dated_1900", _set("orders", 0, "created_at", "1900-01-01T00:00Z"),
+     ("orders", "created_at", "far_from_bulk", 1)),
+    ("timestamp_at_engine_limit", _set("shipments", 0, "delivered_at",
+                                       "2262-04-11T23:47:16Z"),
+     ("shipments", "delivered_at", "timestamp_out_of_range", 1)),
+    ("timestamp_before_engine_range", _set("exceptions", 0, "opened_at", "1677-09-22T00:00Z"),
+     ("exceptions", "opened_at", "timestamp_out_of_range", 1)),
+    ("planned_date_out_of_range", _set("products", 1, "discontinue_date", "9999-12-31"),
+     ("products", "discontinue_date", "wrong_type", 1)),
+    ("quantity_1e308", _chain(_set("orders", 0, "merchandise_amount", None),
+                              _set("order_lines", 0, "qty_ordered", 1e308)),
+     ("order_lines", "qty_ordered", "above_ceiling", 1)),
+    ("price_above_ceiling", _chain(_set("orders", 1, "merchandise_amount", None),
+                                   _set("order_lines", 1, "unit_price", 5e10)),
+     ("order_lines", "unit_price", "above_ceiling", 1)),
+    ("negative_cost", _set("fulfillment_costs", 0, "amount", -100.0),
+     ("fulfillment_costs", "amount", "negative_cost", 1)),
+    ("costs_in_another_currency", _set("fulfillment_costs", 0, "currency", "USD"),
+     ("fulfillment_costs", "currency", "mixed_currency", 1)),
+    ("lost_with_delivered_at", _set("shipments", 0, "delivery_status", "lost"),
+     ("shipments", "delivered_at", "status_contradiction", 1)),
+    ("in_transit_not_shipped", _set("shipments", 1, "shipped_at", None),
+     ("shipments", "shipped_at", "status_contradiction", 1)),
+    ("picked_without_picked_at", _set("pick_tasks", 0, "picked_at", None),
+     ("pick_tasks", "picked_at", "status_contradiction", 1)),
+    ("fully_cancelled_without_cancelled_at", _set("order_lines", 0, "qty_cancelled_customer", 2),
+     ("orders", "cancelled_at", "cancelled_without_timestamp", 1)),
+    ("shipment_without_lines", _append_copy("shipments", 1, shipment_id="S3"),
+     ("shipments", "shipment_id", "shipment_without_lines", 1)),
+    # near-miss names (kpilib.contracts.names)
+    ("optional_column_other_case", _rename_column("shipments", "delivered_at", "Delivered_At"),
+     ("shipments", "delivered_at", "near_miss_column", 0)),
+    ("optional_column_leading_space", _rename_column("shipments", "delivered_at",
+                                                     " delivered_at"),
+     ("shipments", "delivered_at", "near_miss_column", 0)),
+    ("optional_column_one_edit", _rename_column("orders", "cancelled_at", "canceled_at"),
+     ("orders", "cancelled_at", "near_miss_column", 0)),
 ]
 
 
@@ -234,8 +284,36 @@ FILE_CASES = [
         "nodes", lambda d, f: pd.read_csv(f).to_parquet(d / "nodes.parquet")),
      ("nodes", None, "duplicate_table", 0)),
     ("unknown_file", _file_case(
+        "shipments", lambda d, f: f.rename(d / "parcels.csv")),
+     ("parcels", None, "unknown_table", 0)),
+    ("file_one_edit_from_table", _file_case(
         "shipments", lambda d, f: f.rename(d / "shipment.csv")),
-     ("shipment", None, "unknown_table", 0)),
+     ("shipments", None, "near_miss_table", 0)),
+    ("file_name_capitalised", _file_case(
+        "shipments", lambda d, f: f.rename(d / "Shipments.csv")),
+     ("shipments", None, "near_miss_table", 0)),
+    ("file_with_second_extension", _file_case(
+        "shipments", lambda d, f: f.rename(d / "shipments.CSV.txt")),
+     ("shipments", None, "near_miss_table", 0)),
+    ("dangling_symlink", _file_case(
+        "shipments", lambda d, f: (f.unlink(), (d / "shipments.csv").symlink_to(d / "gone.csv"))),
+     ("shipments", None, "unreadable_file", 0)),
+    ("duplicated_csv_header", _file_case(
+        "orders", lambda d, f: _write(f, f.read_bytes().replace(b"channel,", b"channel,channel,", 1)
+                                      .replace(b",web,", b",web,BOGUS,"))),
+     ("orders", "channel", "duplicate_column", 0)),
+    ("tab_separated", _file_case(
+        "nodes", lambda d, f: _write(f, f.read_bytes().replace(b",", b"\t"))),
+     ("nodes", None, "unreadable_file", 0)),
+    ("excel_sep_line", _file_case(
+        "nodes", lambda d, f: _write(f, b"sep=,\n" + f.read_bytes())),
+     ("nodes", None, "unreadable_file", 0)),
+    ("manifest_not_json", _file_case("orders", lambda d, f: _write(d / "dataset.json", b"{")),
+     (None, None, "invalid_manifest", 0)),
+    ("extract_time_from_manifest", _file_case(
+        "orders", lambda d, f: _write(d / "dataset.json",
+                                      b'{"extracted_at": "2024-01-07T12:00Z"}')),
+     ("returns", "disposition_at", "future_event", 1)),
     ("missing_orders_file", _file_case("orders", lambda d, f: f.unlink()),
      ("orders", None, "missing_table", 0)),
     ("text_in_numeric_csv", _file_case(

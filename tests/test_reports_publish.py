@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from builders import baseline_frames, write_csv
 
 from kpilib.reports import publish
 from kpilib.reports.params import ReportParams
@@ -212,10 +213,12 @@ def test_invalid_cron_exits_2():
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_scheduler_stops_cleanly_on_signal(tmp_path, sig):
+    data = write_csv(baseline_frames(), tmp_path / "data")  # serve checks the data first
     script = textwrap.dedent(f"""
         from kpilib.reports.params import ReportParams
         from kpilib.reports.schedule import serve
-        raise SystemExit(serve("0 6 * * 1", ReportParams(data_path="d", out_dir={str(tmp_path)!r})))
+        raise SystemExit(serve("0 6 * * 1", ReportParams(data_path={str(data)!r},
+                                                         out_dir={str(tmp_path / "out")!r})))
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

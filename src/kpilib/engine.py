@@ -17,6 +17,7 @@ from kpilib import asof as asof_view
 from kpilib import cuts, keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
+from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
 from kpilib.errors import ParameterError
 from kpilib.fact_tables.population import fake_order_conditions
 from kpilib.registry import list_kpis  # noqa: F401  (public re-export)
@@ -42,12 +43,16 @@ def make_context(
     params: dict[str, Any] | None = None,
     tz: str = "UTC",
     filters: Mapping[str, Any] | None = None,
+    allow_future_as_of: bool = True,
 ) -> Context:
     """Validate arguments and build the evaluation context (restricting data to ``as_of``).
 
     ``by`` is a dimension or a list of them; ``filters`` ``{dimension: value or [values]}``
     (see :mod:`kpilib.cuts`): its dimensions join ``ctx.by`` so the observations carry them,
     results are cut by ``ctx.group_by`` only, and a value unknown to the data is an error.
+    ``as_of`` must lie in [MIN_TIME, MAX_TIME) of the contract; with
+    ``allow_future_as_of=False`` it must also not be after ``ds.data_as_of`` (a later
+    evaluation time ages every open order into a future nobody has observed).
     """
     by = cuts.as_dims(by)
     flt = cuts.normalize(filters)
@@ -67,12 +72,33 @@ def make_context(
         raise ParameterError(f"end ({end}) must be after start ({start})")
     data_as_of = ds.data_as_of
     as_of = periods.to_utc(as_of, "as_of") if as_of is not None else data_as_of
+    check_as_of(as_of, data_as_of, allow_future_as_of)
     source, id_keys = keys.encode(ds)
     ds = asof_view.restrict(source, as_of) if as_of < data_as_of else source
     carried = (*by, *(d for d in flt if d not in by))
     return Context(ds=ds, as_of=as_of, by=carried, freq=freq, tz=tz, start=start, end=end,
                    params=registry.resolve_params(params), source=source, keys=id_keys,
                    filters=flt, result_by=by)
+
+
+def check_as_of(as_of: pd.Timestamp, data_as_of: pd.Timestamp, allow_future: bool) -> None:
+    """Raise :class:`ParameterError` for an ``as_of`` kpilib cannot or should not evaluate at."""
+    if not (MIN_TIME <= as_of < MAX_TIME):
+        raise ParameterError(f"as_of {as_of.isoformat()} is outside {MIN_TIME.year}-"
+                             f"{MAX_TIME.year}, the range kpilib computes with")
+    if not allow_future and pd.notna(data_as_of) and as_of > data_as_of:
+        raise ParameterError(
+            f"as_of {as_of.isoformat()} is after the data's end ({data_as_of.isoformat()}); "
+            "open orders would age into an unobserved future. Use an earlier as_of, or pass "
+            "--allow-future-as-of (Python: allow_future_as_of=True) to evaluate anyway")
+
+
+def future_note(as_of: pd.Timestamp, data_as_of: pd.Timestamp) -> str:
+    """The note a result evaluated after the data's end carries ("" when it is not)."""
+    if pd.isna(data_as_of) or as_of <= data_as_of:
+        return ""
+    return (f"as_of {as_of.isoformat()} is after the data's end {data_as_of.isoformat()} "
+            "(allow_future_as_of): nothing was observed in between")
 
 
 def compute(
@@ -87,6 +113,7 @@ def compute(
     tz: str = "UTC",
     role: str | None = None,
     filters: Mapping[str, Any] | None = None,
+    allow_future_as_of: bool = True,
 ) -> pd.DataFrame:
     """Compute KPIs as one tidy DataFrame, one row per (kpi, period, segment) (api.md).
 
@@ -108,6 +135,10 @@ def compute(
         "DC-2"}``: only the records of those segment values count (same attribution as
         ``by``). A value the data does not have is an error naming the closest valid ones.
         A KPI that cannot be cut by a filtered dimension is ``unavailable``.
+    allow_future_as_of : accept an ``as_of`` after ``ds.data_as_of``; every result row's
+        ``note`` then says so. ``False`` refuses it (``ParameterError``), as the CLI does
+        unless ``--allow-future-as-of``. (Tests evaluate small fixtures after their last
+        event, hence the permissive library default.)
 
     Returns
     -------
@@ -122,13 +153,18 @@ def compute(
                                                if k in role_ids]
     ids = registry.resolve(kpis)
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
-                       params=params, tz=tz, filters=filters)
+                       params=params, tz=tz, filters=filters,
+                       allow_future_as_of=allow_future_as_of)
     seen: dict[str, set] = {}
     parts = [compute_one(registry.KPIS[i], ctx, seen) for i in ids]
     cuts.check_values(ds, ctx.filters, seen)  # breakdowns: against the values observed
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=result_columns(ctx.group_by))
+    note = future_note(ctx.as_of, ds.data_as_of)
+    if note and len(out):
+        old = out["note"].fillna("").astype(str)
+        out["note"] = np.where(old == "", note, old + "; " + note)
     return out.reset_index(drop=True)
 
 

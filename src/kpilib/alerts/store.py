@@ -12,6 +12,12 @@ with the same or an easier band is not re-sent (only ``last_seen`` moves); a ban
 now ``normal`` is emitted as ``closed``; a series missing from the run or without a band
 (insufficient data) keeps its alert open, since recovery was not observed. ``state.json`` is
 written atomically (temporary file + rename).
+
+A run id already recorded (an orchestrator retrying the same ``as_of``) is a replay: the state,
+the run record and ``runs/<run_id>/`` stay as they are, the summary repeats that run's records
+and only the outbox is flushed, so a retry neither duplicates nor erases alerts. Outbox
+payloads go to the webhook of the current run when one is given (a corrected URL reaches the
+alerts kept from before), else to the URL they were queued for.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class RunSummary:
     delivered: int = 0
     pending_outbox: int = 0
     errors: list[str] = field(default_factory=list)
+    replayed: bool = False
 
     def counts(self) -> dict[str, int]:
         """Number of emitted records per event (opened, escalated, closed)."""
@@ -115,6 +122,8 @@ class AlertStore:
         used to see which open alerts recovered.
         """
         as_of = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
+        if any(r.get("run_id") == run_id for r in self.state["runs"]):
+            return self._replay(run_id, webhook, webhook_options)
         emitted: list[dict[str, Any]] = []
         suppressed = 0
         seen = set()
@@ -165,14 +174,33 @@ class AlertStore:
                 self.outbox.append({"url": webhook, "payload": {
                     "run_id": run_id, "as_of": as_of.isoformat(),
                     "alerts": [_jsonable(r) for r in frame.to_dict("records")]}})
-            self.flush_outbox(summary, **(webhook_options or {}))
+            self.flush_outbox(summary, url=webhook, **(webhook_options or {}))
         self.save()
         return summary
 
-    def flush_outbox(self, summary: RunSummary | None = None, **options: Any) -> int:
-        """Try every outbox payload (oldest first); delivered ones leave the outbox."""
+    def _replay(self, run_id: str, webhook: str | None,
+                webhook_options: dict[str, Any] | None) -> RunSummary:
+        """The summary of an already recorded run; only the outbox is flushed."""
+        record = next(r for r in self.state["runs"] if r.get("run_id") == run_id)
+        path = self.dir / "runs" / run_id / "alerts.jsonl"
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()] if path.is_file() else []
+        frame = pd.DataFrame(rows, columns=list(ALERT_COLUMNS))
+        summary = RunSummary(run_id, frame, int(record.get("suppressed", 0)), replayed=True)
+        if webhook:
+            self.flush_outbox(summary, url=webhook, **(webhook_options or {}))
+        return summary
+
+    def flush_outbox(self, summary: RunSummary | None = None, url: str | None = None,
+                     **options: Any) -> int:
+        """Try every outbox payload (oldest first); delivered ones leave the outbox.
+
+        ``url`` (the current webhook) replaces the address each payload was queued for.
+        """
         kept, delivered = [], 0
         for item in self.outbox:
+            if url:
+                item["url"] = url
             try:
                 post_json(item["url"], item["payload"], **options)
                 delivered += 1

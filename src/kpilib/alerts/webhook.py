@@ -4,7 +4,10 @@ Attempt ``i`` (0-based) that fails with a connection error, a timeout, HTTP 429 
 retried after ``min(backoff * 2**i, max_backoff)`` seconds, up to ``retries`` retries; other
 HTTP errors (4xx) are not retried. A delivery that still fails raises ``DeliveryError``; the
 alert store keeps its payload in the outbox so it is sent on the next run (never lost).
-Standard library only (``urllib``).
+Redirects: 307 and 308 keep the method and body, so the POST is repeated at the new
+``Location`` (at most ``MAX_REDIRECTS`` hops); 301, 302 and 303 would turn the POST into a
+body-less GET (what browsers and ``urllib`` do), so they are a failed delivery naming the new
+address (not retried: point ``--webhook`` at it). Standard library only (``urllib``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,23 @@ import urllib.request
 from typing import Any
 
 log = logging.getLogger(__name__)
+MAX_REDIRECTS = 5
+
+
+class _PostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow 307/308 with the same method and body; refuse 301/302/303 for a POST."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913
+        if code in (307, 308):
+            return urllib.request.Request(newurl, data=req.data, headers=dict(req.header_items()),
+                                          method=req.get_method())
+        raise urllib.error.HTTPError(
+            req.full_url, code, f"{msg}: redirected to {newurl}; a POST is not re-sent as GET, "
+            "so the alerts stay in the outbox (point --webhook at the new URL)", headers, fp)
+
+
+_PostRedirects.max_redirections = MAX_REDIRECTS
+_OPENER = urllib.request.build_opener(_PostRedirects)
 
 
 class DeliveryError(RuntimeError):
@@ -54,7 +74,7 @@ def post_json(
     for attempt in range(retries + 1):
         req = urllib.request.Request(url, data=body, headers=hdrs, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with _OPENER.open(req, timeout=timeout) as resp:
                 return int(resp.status)
         except Exception as err:  # noqa: BLE001 - classified below, never swallowed silently
             last = f"{type(err).__name__}: {err}"

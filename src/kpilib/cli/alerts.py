@@ -11,30 +11,44 @@ HELP = "\n\n".join((
     "Turn KPI results into alerts: band them (normal / stressed / critical), "
     "raise an alert for each series whose latest period is stressed or critical, route it to "
     "its owner role, and record it in an alert store.",
-    "--results is a file written by `kpilib compute` (parquet or CSV; an already banded file "
-    "is used as is). The running period, not ended at the file's data_as_of (which "
-    "`kpilib compute --out` writes), is never judged: it raises no alert, and the period "
-    "before it is the one alerted on. --config is a folder with bands.yaml and/or roles.yaml "
-    "(missing files: "
-    "the packaged defaults). --store is a folder keeping state across runs: an alert already "
-    "open is not sent again, a worse band is sent as 'escalated', and a series back to normal "
-    "is sent as 'closed'. Each run writes <store>/runs/<run_id>/alerts.jsonl and alerts.csv.",
+    "--results is a file written by `kpilib compute --out` (parquet, CSV, CSV.gz or JSON; an "
+    "already banded file is used as is). The running period, not ended at the file's "
+    "data_as_of (which `kpilib compute --out` writes), is never judged: it raises no alert, "
+    "and the period before it is the one alerted on. --config is a folder with bands.yaml "
+    "and/or roles.yaml (missing files: the packaged defaults). --store is a folder keeping "
+    "state across runs: an alert already open is not sent again, a worse band is sent as "
+    "'escalated', and a series back to normal is sent as 'closed'. Each run writes "
+    "<store>/runs/<run_id>/alerts.jsonl and alerts.csv.",
     "With --webhook URL, the run's records are POSTed as JSON ({run_id, as_of, alerts: [...]}) "
     "with a timeout and retries; a delivery that still fails stays in the store's outbox and "
-    "is retried first on the next run.",
+    "is retried first on the next run, to the --webhook of that run (so a corrected URL gets "
+    "the kept alerts). A redirect 307/308 is followed with the same POST; 301/302/303 count as "
+    "a failed delivery (the alerts stay in the outbox).",
+    "A second run with the same run id (by default the --as-of time, e.g. an orchestrator "
+    "retry) changes nothing: it reports the recorded run and only retries the outbox.",
     "Exit code 0 on success, 2 on bad input or configuration, 3 when a webhook delivery is "
     "pending in the outbox.",
 ))
 
 
 def read_results(path: Path):
-    """A compute result file (parquet, CSV or CSV.gz) as a DataFrame with tz-aware periods."""
+    """A compute result file (parquet, CSV, CSV.gz or JSON records) as a DataFrame with
+    tz-aware periods."""
+    import json
+
     import pandas as pd
 
-    if path.suffix == ".parquet":
+    if path.suffix.lower() == ".parquet":
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(path, keep_default_na=True)
+        if path.suffix.lower() == ".json":
+            records = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(records, list):
+                raise ValueError(f"{path}: expected a JSON list of result records "
+                                 "(`kpilib compute --out kpis.json`)")
+            frame = pd.DataFrame.from_records(records)
+        else:
+            frame = pd.read_csv(path, keep_default_na=True)
         if "period" in frame:
             frame["period"] = pd.to_datetime(frame["period"], utc=True)
         if "band" in frame and "signals" in frame:
@@ -48,6 +62,7 @@ def run(results: Path, config: Path | None, store_dir: Path, webhook: str | None
     """Execute the command; return the exit code."""
     import pandas as pd
     from rich.console import Console
+    from rich.markup import escape
 
     from kpilib.alerts import AlertStore, from_bands, latest_per_series
     from kpilib.bands import apply_bands, load_bands_config
@@ -56,14 +71,20 @@ def run(results: Path, config: Path | None, store_dir: Path, webhook: str | None
     from kpilib.roles import load_roles_config
 
     console = Console(soft_wrap=True)
+    errors = Console(soft_wrap=True, stderr=True)
     if not results.is_file():
-        console.print(f"[red]results file not found:[/red] {results}")
+        errors.print(f"[red]results file not found:[/red] {escape(str(results))}")
         return 2
     if config is not None and not config.is_dir():
-        console.print(f"[red]--config must be a folder with bands.yaml / roles.yaml:[/red] "
-                      f"{config}")
+        errors.print(f"[red]--config must be a folder with bands.yaml / roles.yaml:[/red] "
+                     f"{escape(str(config))}")
         return 2
-    stamp = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
+    try:
+        stamp = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
+    except ValueError as err:
+        errors.print(f"[red]--as-of {escape(repr(as_of))} is not a timestamp:[/red] "
+                     f"{escape(str(err))}")
+        return 2
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
     run_id = run_id or stamp.strftime("%Y%m%dT%H%M%SZ")
@@ -82,21 +103,29 @@ def run(results: Path, config: Path | None, store_dir: Path, webhook: str | None
                                webhook=webhook,
                                webhook_options={"timeout": timeout, "retries": retries})
     except (ConfigError, ValueError, KeyError) as err:
-        console.print(f"[red]{type(err).__name__}:[/red] {err}")
+        errors.print(f"[red]{type(err).__name__}:[/red] {escape(str(err))}")
         return 2
+    except OSError as err:
+        errors.print(f"[red]cannot use {escape(str(err.filename or store_dir))}:[/red] "
+                     f"{escape(err.strerror or str(err))}; --store must be a writable folder")
+        return 2
+    if summary.replayed:
+        console.print(f"run {escape(run_id)} was already recorded (same run id / as-of): "
+                      "nothing re-applied; its records are repeated below", markup=True)
     counts = summary.counts()
     console.print(f"run {run_id}: {len(alerts)} breach(es) in the results; "
                   f"opened {counts.get('opened', 0)}, escalated {counts.get('escalated', 0)}, "
                   f"closed {counts.get('closed', 0)}, not re-sent {summary.suppressed}; "
                   f"open now {len(store.open_alerts())}")
     for rec in summary.emitted.to_dict("records"):
-        console.print(f"  [{rec['event']}] {rec['owner_role']}: {rec['reason']}")
-    console.print(f"written: {store_dir / 'runs' / run_id / 'alerts.jsonl'} (and alerts.csv)")
+        console.print(f"  [{rec['event']}] {rec['owner_role']}: {rec['reason']}", markup=False)
+    console.print(f"written: {store_dir / 'runs' / run_id / 'alerts.jsonl'} (and alerts.csv)",
+                  markup=False)
     if webhook:
         console.print(f"webhook: delivered {summary.delivered}, pending in outbox "
                       f"{summary.pending_outbox}")
         for err in summary.errors:
-            console.print(f"[yellow]{err}[/yellow]")
+            errors.print(f"[yellow]{escape(str(err))}[/yellow]")
         if summary.pending_outbox:
             return 3
     return 0
@@ -164,7 +193,8 @@ def register(app: typer.Typer) -> None:
     @app.command("alerts", help=HELP)
     def alerts(
         results: Annotated[Path, typer.Option(
-            "--results", help="KPI results file from `kpilib compute` (parquet or CSV).")],
+            "--results", help="KPI results file from `kpilib compute --out` (parquet, CSV, "
+            "CSV.gz or JSON).")],
         store: Annotated[Path, typer.Option(
             "--store", help="Alert store folder (state.json, runs/<run_id>/alerts.*).")],
         config: Annotated[Path | None, typer.Option(

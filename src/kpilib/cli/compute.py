@@ -60,9 +60,14 @@ def compute_cmd(
                                              "or .json. Default: print a table.")] = None,
     assume_tz: Annotated[str | None, typer.Option("--assume-tz", help="Read naive timestamps "
                                                   "in this IANA zone.")] = None,
+    allow_future_as_of: Annotated[bool, typer.Option(
+        "--allow-future-as-of", help="Accept an --as-of after the data's end (refused by "
+        "default: open orders would age into the future); the result's note says so.")
+    ] = False,
 ) -> None:
     """Compute KPIs on a dataset folder."""
     from rich.console import Console
+    from rich.markup import escape
 
     import kpilib
     from kpilib.errors import KpiLibError
@@ -71,9 +76,10 @@ def compute_cmd(
     try:
         ds = kpilib.load_dataset(data, assume_tz=assume_tz)
         res = kpilib.compute(ds, kpi or "all", by=by or None, freq=freq, start=start, end=end,
-                             as_of=as_of, params=_parse_params(param or []), tz=tz, role=role)
-    except (KpiLibError, FileNotFoundError) as err:
-        console.print(f"[red]error:[/red] {err}")
+                             as_of=as_of, params=_parse_params(param or []), tz=tz, role=role,
+                             allow_future_as_of=allow_future_as_of)
+    except (KpiLibError, OSError) as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}")
         raise typer.Exit(1) from err
     if out is None:
         import pandas as pd
@@ -82,20 +88,26 @@ def compute_cmd(
             print(res.drop(columns=["excluded", "note"]).to_string(index=False))
         return
     suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".json"):
+        console.print(f"[red]error:[/red] --out must end in .csv, .parquet or .json: "
+                      f"{escape(str(out))}")
+        raise typer.Exit(2)
     # the evaluation time travels with the file: `kpilib alerts` leaves the running period
     # (not ended at this time) unjudged
     res = res.assign(data_as_of=evaluation_time(as_of, ds))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        res.to_csv(out, index=False)
-    elif suffix == ".parquet":
-        res.to_parquet(out, index=False)
-    elif suffix == ".json":
-        res.to_json(out, orient="records", date_format="iso", indent=1)
-    else:
-        console.print(f"[red]error:[/red] --out must end in .csv, .parquet or .json: {out}")
-        raise typer.Exit(2)
-    console.print(f"wrote {len(res)} rows to {out}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            res.to_csv(out, index=False)
+        elif suffix == ".parquet":
+            res.to_parquet(out, index=False)
+        else:
+            res.to_json(out, orient="records", date_format="iso", indent=1)
+    except OSError as err:
+        console.print(f"[red]error:[/red] cannot write {escape(str(out))} "
+                      f"({escape(err.strerror or str(err))}); choose a writable --out path")
+        raise typer.Exit(2) from err
+    console.print(f"wrote {len(res)} rows to {escape(str(out))}")
 
 
 def evaluation_time(as_of: str | None, ds) -> str:

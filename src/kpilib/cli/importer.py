@@ -109,6 +109,7 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
     import importlib
 
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console()
     if source not in SOURCES:
@@ -120,6 +121,10 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
         console.print(f"[red]backtest options: --method one of {list(METHODS)}, --granularity "
                       f"one of {list(SEASON)}, --lag >= 0[/red]")
         return 2
+    if out.exists() and not out.is_dir():
+        console.print(f"[red]--out {escape(str(out))} is a file, not a folder[/red]; choose a "
+                      "folder path")
+        return 2
     existing = _table_files(out)
     if existing and not force:
         console.print(f"[red]{out} already holds table files[/red] "
@@ -130,8 +135,8 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
     t0 = time.perf_counter()
     try:
         raw = adapter.read(src)
-    except (FileNotFoundError, ValueError) as err:
-        console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {err}")
+    except (OSError, ValueError) as err:
+        console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
         return 2
     with console.status(f"mapping {source} to the data contract..."):
         result = adapter.convert(raw)
@@ -141,8 +146,13 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
     for f in existing:
         f.unlink()
     (out / "import_report.json").unlink(missing_ok=True)
-    with console.status(f"writing {out}..."):
-        result.write(out)
+    try:
+        with console.status(f"writing {out}..."):
+            result.write(out)
+    except OSError as err:
+        console.print(f"[red]cannot write {escape(str(err.filename or out))}:[/red] "
+                      f"{escape(err.strerror or str(err))}; choose a writable --out")
+        return 2
     print_summary(console, result, source, src, out, time.perf_counter() - t0)
     return 0
 

@@ -47,6 +47,7 @@ def _params(
     notebook_dir,
     jobs,
     keep,
+    allow_future_as_of=False,
 ):
     from kpilib.reports.params import ReportParams, default_config
 
@@ -70,12 +71,18 @@ def _params(
         notebook_dir=str(notebook_dir) if notebook_dir else None,
         jobs=jobs,
         keep=keep,
+        allow_future_as_of=allow_future_as_of,
     )
 
 
 def run_once(params, quiet: bool = False) -> int:
-    """Run with a rich progress bar; print where the output is; return the exit code."""
+    """Run with a rich progress bar; print where the output is; return the exit code.
+
+    ``quiet`` silences progress and the summary of a successful run; errors and failed
+    notebooks always reach stderr.
+    """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kpilib.errors import ParameterError
@@ -83,6 +90,7 @@ def run_once(params, quiet: bool = False) -> int:
     from kpilib.reports.suite import run_reports
 
     console = Console(stderr=True, quiet=quiet)
+    errors = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -102,16 +110,23 @@ def run_once(params, quiet: bool = False) -> int:
             outcome = run_reports(params, progress=progress)
         except (ParameterError, RunLockedError) as err:
             bar.stop()
-            console.print(f"[red]error:[/red] {err}", markup=True, highlight=False)
+            errors.print(f"[red]error:[/red] {escape(str(err))}", highlight=False)
+            return 2
+        except OSError as err:  # the output folder changed under us (disk full, removed...)
+            bar.stop()
+            errors.print(f"[red]error:[/red] cannot write the run: {escape(str(err))}; check "
+                         "that --out is on a writable file system with free space",
+                         highlight=False)
             return 2
     out = Path(params.out_dir)
-    console.print(f"run {outcome.run_id}: {outcome.status}")
+    report = errors if outcome.status != "ok" else console
+    report.print(f"run {outcome.run_id}: {outcome.status}", markup=False)
     for r in outcome.results:
         line = f"  {r.status:6s} {r.duration_s:6.1f} s  {r.notebook}"
         line += f" [{r.segment}]" if r.segment is not None else ""
         if r.error:
             line += f"  -> {r.error.splitlines()[0][:160]}  (see {r.ipynb})"
-        console.print(line, markup=False, highlight=False)
+        (errors if r.error else console).print(line, markup=False, highlight=False)
     index = outcome.run_dir / "index.html"
     console.print(f"index: {index}", markup=False)
     if outcome.latest_moved:
@@ -168,7 +183,12 @@ def run_cmd(
         int | None, typer.Option("--jobs", help="Parallel notebooks (default: CPU count).")
     ] = None,
     keep: Annotated[int, typer.Option("--keep", help="Retention: keep the last N runs.")] = 10,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No progress or summary when the run succeeds; errors and failed "
+        "notebooks still go to stderr.")] = False,
+    allow_future_as_of: Annotated[bool, typer.Option(
+        "--allow-future-as-of", help="Accept an --as-of after the data's end (refused by "
+        "default); the KPI notes then say so.")] = False,
 ) -> None:
     """Run the report suite once and publish <out>/<run_id>/ and <out>/latest.
 
@@ -192,6 +212,7 @@ def run_cmd(
         notebook_dir,
         jobs,
         keep,
+        allow_future_as_of,
     )
     raise typer.Exit(run_once(params, quiet=quiet))
 
@@ -217,6 +238,8 @@ def schedule_cmd(
 ) -> None:
     """Run the suite on a cron schedule until SIGTERM/SIGINT (as_of = data as-of at each run).
 
+    Every parameter (data folder, segment, role, notebooks, output folder, time zone, a cron
+    expression that can fire) is checked before waiting: exit code 2 names each problem.
     A file lock in <out> keeps runs from overlapping (a run still going when the next is due
     is skipped and logged); the last --keep runs are retained.
     """

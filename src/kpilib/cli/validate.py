@@ -20,6 +20,23 @@ _PARAGRAPHS = (
     "shipped before the order existed, putaway before receipt, ...); shipped or cancelled more "
     "than ordered; snapshot qty_available = on_hand - allocated - held; values off by 10x "
     "(order amount vs its lines, received vs expected quantity).",
+    "Plausibility: times outside 1900-2200 (timestamp_out_of_range); observed events later than "
+    "the extract time (future_event: extracted_at of an optional dataset.json, else now, plus "
+    "1 day) or years from the bulk of the data (far_from_bulk); quantities above 1e7 or amounts "
+    "above 1e10 (above_ceiling; set max_quantity / max_amount in dataset.json); negative cost "
+    "amounts (negative_cost); more than one currency (mixed_currency: kpilib does not convert); "
+    "statuses the timestamps deny, e.g. a lost shipment with delivered_at "
+    "(status_contradiction); orders whose lines are all cancelled without cancelled_at "
+    "(cancelled_without_timestamp); shipments with no shipment_lines "
+    "(shipment_without_lines).",
+    "Names: a column almost named like a schema column (Delivered_At, ' delivered_at', "
+    "canceled_at) is near_miss_column with a 'did you mean'; a file almost named like a table "
+    "(Shipments.csv, shipments.CSV.txt) is near_miss_table; a CSV header naming a column twice "
+    "is duplicate_column; a dangling symbolic link is unreadable_file; a tab- or semicolon-"
+    "separated or non-UTF-8 file is unreadable_file naming the separator or encoding. A "
+    "partitioned parquet folder (<table>.parquet/ or <table>/ of *.parquet parts) is read.",
+    "dataset.json (optional, in the folder): {\"extracted_at\": \"2024-03-31T23:59:00Z\", "
+    "\"max_quantity\": 1e7, \"max_amount\": 1e10}.",
     "Every problem is listed at once with table, column, rule, number of rows and example keys. "
     "Exit code 0 when clean, 1 when there are problems, 2 when the folder does not exist or "
     "--assume-tz is not a time zone.",
@@ -38,20 +55,25 @@ def _example_keys(record: dict) -> str:
 def run(directory: Path, assume_tz: str | None, as_json: bool) -> int:
     """Validate ``directory``, print the result, return the exit code."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from kpilib.contracts import check_path
 
     console = Console()
     if not directory.is_dir():
-        console.print(f"[red]not a folder:[/red] {directory}")
+        Console(stderr=True).print(f"[red]not a folder:[/red] {escape(str(directory))}")
         return 2
     from kpilib.errors import ParameterError
 
     try:
         tables, problems = check_path(directory, assume_tz)
     except ParameterError as err:
-        console.print(f"[red]{err}[/red]")
+        Console(stderr=True).print(f"[red]{escape(str(err))}[/red]")
+        return 2
+    except OSError as err:
+        Console(stderr=True).print(f"[red]cannot read {escape(str(directory))}:[/red] "
+                                   f"{escape(str(err))}; check the path and its permissions")
         return 2
     if as_json:
         print(json.dumps([p.as_record() for p in problems], indent=2, default=str))
@@ -61,14 +83,15 @@ def run(directory: Path, assume_tz: str | None, as_json: bool) -> int:
         console.print(f"[green]clean:[/green] {len(tables)} tables, {n_rows} rows "
                       f"({', '.join(tables)})")
         return 0
-    out = Table(title=f"{len(problems)} data contract problem(s) in {directory}",
+    out = Table(title=f"{len(problems)} data contract problem(s) in {escape(str(directory))}",
                 show_lines=True)
     for name in ("table", "column", "rule", "rows", "detail", "example keys"):
         out.add_column(name, overflow="fold")
     for p in problems:
         record = p.as_record()
-        out.add_row(p.table or "", p.column or "", p.rule, str(p.n_rows), p.detail,
-                    _example_keys(record))
+        # data text may hold rich markup ("[bold]", "[/x]"): escape it, print it as written
+        out.add_row(*(escape(str(v)) for v in (
+            p.table or "", p.column or "", p.rule, p.n_rows, p.detail, _example_keys(record))))
     console.print(out)
     return 1
 

@@ -2,17 +2,23 @@
 
 ``validate(x)`` returns the list of problems (never raises); :func:`kpilib.load_dataset` and
 :meth:`kpilib.Dataset.from_frames` raise one :class:`~kpilib.errors.DataContractError` whose
-``problems`` lists all of them. The checks run in four stages, each in its own module:
+``problems`` lists all of them. The checks run in five stages, each in its own module:
 
-1. :mod:`.io` reads files (``unreadable_file``, ``empty_file``, ``duplicate_table``,
-   ``unknown_table``);
-2. :mod:`.coerce` parses columns into their dtypes (``missing_column``, ``wrong_type``,
-   ``naive_timestamp``);
+1. :mod:`.io` and :mod:`.files` read files (``unreadable_file``, ``empty_file``,
+   ``duplicate_table``, ``duplicate_column``, ``unknown_table``, ``near_miss_table``,
+   ``invalid_manifest``);
+2. :mod:`.names` and :mod:`.coerce` check names and parse columns into their dtypes
+   (``near_miss_column``, ``missing_column``, ``wrong_type``, ``naive_timestamp``);
 3. :mod:`.columns` runs pandera per table (``null_in_required``, ``not_in_enum``,
    ``negative_quantity``, ``duplicate_key``);
 4. :mod:`.relations` checks across rows and tables (``foreign_key``, ``time_order``,
    ``shipped_exceeds_ordered``, ``cancelled_exceeds_ordered``, ``inconsistent_available``,
-   ``implausible_value``).
+   ``implausible_value``);
+5. :mod:`.plausibility` checks what cannot be true of an extract (``timestamp_out_of_range``,
+   ``future_event``, ``far_from_bulk``, ``above_ceiling``, ``negative_cost``,
+   ``mixed_currency``, ``status_contradiction``, ``cancelled_without_timestamp``,
+   ``shipment_without_lines``). Its settings (extract time, ceilings) come from the folder's
+   optional ``dataset.json`` or the ``limits`` argument.
 
 Table-level rules: ``missing_table`` (orders / order_lines absent), ``empty_table`` (a required
 table with a header and no rows; an optional one is simply empty), ``unknown_table``.
@@ -31,7 +37,10 @@ import pandas as pd
 from kpilib import schema
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.columns import check_columns
+from kpilib.contracts.files import read_limits
 from kpilib.contracts.io import read_folder
+from kpilib.contracts.names import near_miss_columns
+from kpilib.contracts.plausibility import Limits, check_plausibility, narrow_time_units
 from kpilib.contracts.problems import problem, sort_problems
 from kpilib.errors import DataContractError, ParameterError
 
@@ -41,20 +50,28 @@ RULES: tuple[str, ...] = (
     "null_in_required", "not_in_enum", "negative_quantity", "duplicate_key", "foreign_key",
     "time_order", "shipped_exceeds_ordered", "cancelled_exceeds_ordered",
     "inconsistent_available", "implausible_value", "invalid_argument",
+    "near_miss_column", "near_miss_table", "invalid_manifest", "timestamp_out_of_range",
+    "future_event", "far_from_bulk", "above_ceiling", "negative_cost", "mixed_currency",
+    "status_contradiction", "cancelled_without_timestamp", "shipment_without_lines",
 )
+# rules about a whole file: the table counts as given (no missing_table on top)
+_FILE_RULES = frozenset({"unreadable_file", "empty_file", "duplicate_table", "duplicate_column",
+                         "near_miss_table"})
 
-__all__ = ["RULES", "check_frames", "check_path", "validate"]
+__all__ = ["RULES", "Limits", "check_frames", "check_path", "validate"]
 
 
 def check_frames(
     frames: Mapping[str, pd.DataFrame | None],
     assume_tz: str | None = None,
     prior: list[DataContractError] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
-    """Typed tables and every problem found in ``frames`` (``prior``: problems met reading)."""
+    """Typed tables and every problem found in ``frames`` (``prior``: problems met reading;
+    ``limits``: settings of the plausibility rules, default extract time = now)."""
     check_assume_tz(assume_tz)
     problems = list(prior or [])
-    blocked = {p.table for p in problems if p.column is None}
+    blocked = {p.table for p in problems if p.column is None or p.rule in _FILE_RULES}
     raw: dict[str, pd.DataFrame] = {}
     for name, frame in frames.items():
         if frame is None:
@@ -83,7 +100,12 @@ def check_frames(
     for name in schema.TABLE_NAMES:
         if name not in raw:
             continue
-        frame, found, reported = coerce_table(name, raw[name], assume_tz)
+        problems += near_miss_columns(name, list(raw[name].columns))
+        narrowed, found, out_of_range = narrow_time_units(name, raw[name])
+        problems += found
+        frame, found, reported = coerce_table(name, narrowed, assume_tz)
+        for col, mask in out_of_range.items():
+            reported[col] = reported.get(col, False) | mask
         problems += found
         problems += check_columns(name, frame, reported)
         typed[name] = finish_bools(name, frame)
@@ -92,7 +114,9 @@ def check_frames(
     # a table with a table-level problem (e.g. empty_table) would make every reference to it
     # dangle; its own problem says enough
     broken = {p.table for p in problems if p.rule == "empty_table"}
-    problems += check_relations({n: f for n, f in typed.items() if n not in broken})
+    usable = {n: f for n, f in typed.items() if n not in broken}
+    problems += check_relations(usable)
+    problems += check_plausibility(usable, limits)
     return typed, sort_problems(problems)
 
 
@@ -112,7 +136,8 @@ def check_path(path: str | Path, assume_tz: str | None = None,
                ) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
     """Read folder ``path`` and check it: typed tables and every problem."""
     frames, problems = read_folder(path)
-    return check_frames(frames, assume_tz, prior=problems)
+    limits, manifest_problems = read_limits(Path(path))
+    return check_frames(frames, assume_tz, prior=problems + manifest_problems, limits=limits)
 
 
 def validate(data: Any, assume_tz: str | None = None) -> list[DataContractError]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import schema
+from kpilib.contracts.names import did_you_mean
 from kpilib.contracts.problems import problem
 from kpilib.errors import DataContractError
 
@@ -127,12 +128,6 @@ def _parse_ts(s: pd.Series, assume_tz: str | None) -> tuple[pd.Series, np.ndarra
     return out.astype(UTC_DTYPE), bad, naive
 
 
-def _similar(name: str, columns: pd.Index) -> str:
-    """A hint naming a column that differs from ``name`` only in case or spaces."""
-    near = [str(c) for c in columns if str(c).strip().lower() == name]
-    return f"; found {near[0]!r}, rename it to {name!r}" if near else ""
-
-
 def _null_column(dtype: str, index: pd.Index) -> pd.Series:
     """An all-null column of the in-memory dtype of ``dtype`` (bool stays nullable here)."""
     if dtype in (schema.TEXT, schema.BOOL):
@@ -166,7 +161,7 @@ def coerce_table(
             if col.required:
                 problems.append(problem(name, col.name, "missing_column",
                                         f"required column {col.name!r} ({col.dtype}) is absent"
-                                        + _similar(col.name, raw.columns), n_rows=n))
+                                        + did_you_mean(col.name, list(raw.columns)), n_rows=n))
                 reported[col.name] = np.ones(n, bool)
             cols[col.name] = _null_column(col.dtype, raw.index)
             continue

@@ -7,9 +7,12 @@ CSV is UTF-8 (a byte-order mark, as Excel writes it, is accepted) and comma-sepa
 Files whose name is not a table of the schema but carry a data extension are reported as
 ``unknown_table``; other files (``truth.json``, ``README.md``) are ignored.
 
-Rules: ``unreadable_file`` (not CSV/parquet, binary junk, undecodable text), ``empty_file``
+Rules: ``unreadable_file`` (not CSV/parquet, binary junk, text that is not UTF-8, a separator
+other than ',' -- the message names the encoding or separator it looks like), ``empty_file``
 (0 bytes or only whitespace), ``duplicate_table`` (the same table in two formats),
-``unknown_table``.
+``duplicate_column`` (a CSV header naming a column twice), and the folder rules of
+:mod:`.files` (``unknown_table``, ``near_miss_table``, dangling links, partitioned parquet
+directories, which are read).
 """
 
 from __future__ import annotations
@@ -19,21 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpilib import schema
+from kpilib.contracts.files import SUFFIXES, list_tables, read_parquet_dir, split_name
+from kpilib.contracts.names import duplicate_headers
 from kpilib.contracts.problems import problem
+from kpilib.contracts.sniff import csv_layout_error
 from kpilib.errors import DataContractError
 
-SUFFIXES = (".parquet", ".csv", ".csv.gz")
+__all__ = ["SUFFIXES", "read_folder", "read_table_file", "split_name"]
 _PARQUET_MAGIC = b"PAR1"
-
-
-def split_name(path: Path) -> tuple[str, str]:
-    """``("orders", ".csv.gz")`` for ``orders.csv.gz``; suffix ``""`` when not a data file."""
-    name = path.name
-    for suffix in SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)], suffix
-    return path.stem, ""
 
 
 def _head(path: Path, suffix: str, n: int = 8192) -> bytes:
@@ -45,7 +41,14 @@ def _head(path: Path, suffix: str, n: int = 8192) -> bytes:
 
 
 def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame | None, DataContractError | None]:
-    """Read one file; return ``(frame, None)`` or ``(None, problem)``."""
+    """Read one file or parquet directory: ``(frame, None)`` or ``(None, problem)``."""
+    if path.is_dir():
+        try:
+            return read_parquet_dir(path), None
+        except Exception as err:  # noqa: BLE001 - any reader failure is the same problem
+            return None, problem(table, None, "unreadable_file",
+                                 f"{path.name}/ is not a readable parquet directory ({err})",
+                                 n_rows=0)
     _, suffix = split_name(path)
     if not suffix:
         return None, problem(table, None, "unreadable_file",
@@ -70,11 +73,17 @@ def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame | None, DataCo
                                      f"{path.name} holds no header and no rows", n_rows=0)
             if b"\x00" in head:
                 raise ValueError("binary content (NUL bytes), not a text CSV file")
+            layout = csv_layout_error(head)
+            if layout:
+                raise ValueError(layout)
+            first = head.decode("utf-8-sig", errors="replace").splitlines()[0]
+            dups = duplicate_headers(first)
+            if dups:
+                return None, problem(table, dups[0], "duplicate_column",
+                                     f"{path.name}: column(s) {dups} appear more than once in "
+                                     "the header; keep one copy", n_rows=0)
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig", compression="infer")
-            if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
-                raise ValueError("semicolon-separated; kpilib reads comma-separated CSV "
-                                 "re-export with ',' as separator")
     except Exception as err:  # noqa: BLE001 - any reader failure is the same contract problem
         kind = "parquet" if suffix == ".parquet" else "CSV"
         msg = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
@@ -89,18 +98,7 @@ def read_folder(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[DataCon
     if not folder.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {folder}")
     frames: dict[str, pd.DataFrame] = {}
-    problems: list[DataContractError] = []
-    found: dict[str, list[Path]] = {}
-    for file in sorted(folder.iterdir()):
-        if not file.is_file() or file.name.startswith("."):
-            continue
-        stem, suffix = split_name(file)
-        if stem in schema.TABLES:
-            found.setdefault(stem, []).append(file)
-        elif suffix:
-            problems.append(problem(stem, None, "unknown_table",
-                                    f"{file.name} is not a table of the data model; "
-                                    "rename it or move it out of the folder", n_rows=0))
+    found, problems = list_tables(folder)
     for table, files in found.items():
         if len(files) > 1:
             names = ", ".join(f.name for f in files)

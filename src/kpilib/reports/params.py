@@ -1,11 +1,13 @@
 """Report-run parameters, checked before any kernel starts.
 
 Rule: a run starts only when every parameter is valid: the data folder exists and loads through
-the data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``),
+the data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``;
+later only with ``allow_future_as_of``),
 ``start < end``, the segment and fan-out dimensions are known, the role is known (from
 ``config/roles.yaml`` when present), every KPI id (in ``kpis`` and in ``thresholds``) is
-registered, the band configuration exists, and the notebooks exist. Every problem found is
-reported at once in one ``ParameterError`` message.
+registered, the band configuration exists, the notebooks exist, the output folder can be
+written and every filter value occurs in the data (:mod:`kpilib.reports.checks`). Every
+problem found is reported at once in one ``ParameterError`` message.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from kpilib.errors import ConfigError, DataContractError, ParameterError
+from kpilib.reports.checks import filter_problems, out_dir_problems
 from kpilib.schema import TABLES
 
 # Segment dimensions of ``compute(by=...)`` and where a fan-out finds their values: (table, column).
@@ -69,6 +72,7 @@ class ReportParams:
     notebook_dir: str | None = None
     jobs: int | None = None
     keep: int = 10
+    allow_future_as_of: bool = False  # as_of after the data's end (the KPIs' notes say so)
 
     def notebook_parameters(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
         """The parameters cell values (declared in every report notebook)."""
@@ -199,10 +203,12 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
         problems.append(f"start {p.start} must be before end {p.end}")
     if ds is not None:
         lo, hi = data_range(ds)
-        if as_of is not None and not (lo <= as_of <= hi):
+        if as_of is not None and not (lo <= as_of <= hi) and not (
+                p.allow_future_as_of and as_of > hi):
             problems.append(
                 f"as_of {as_of.isoformat()} is outside the data, which runs from "
                 f"{lo.isoformat()} to {hi.isoformat()}"
+                + ("; pass --allow-future-as-of to evaluate after its end" if as_of > hi else "")
             )
         if as_of is None:
             as_of = hi
@@ -234,6 +240,9 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
             problems.append(f"unknown KPI id(s) {unknown}; list them with `kpilib kpis` or "
                             "kpilib.list_kpis()")
     _check_thresholds(p.thresholds, problems)
+    problems += out_dir_problems(p.out_dir)
+    if ds is not None:
+        problems += filter_problems(ds, p.filters)
     nb_dir = Path(p.notebook_dir) if p.notebook_dir else default_notebook_dir()
     names = p.notebooks or list(REPORT_NOTEBOOKS)
     missing = [n for n in names if not (nb_dir / f"{Path(n).stem}.ipynb").is_file()]

@@ -11,6 +11,10 @@ Rules:
 - Retention is applied after each run (``ReportParams.keep``).
 - SIGTERM and SIGINT stop the scheduler: no new run starts; a run in progress finishes and
   publishes (its publication is atomic either way), then the process exits 0.
+- Nothing waits on a schedule that cannot work: ``serve`` first checks the time zone, the cron
+  expression (it must parse and fire at least once, so ``0 0 30 2 *`` is refused) and every
+  report parameter (``params.validate_params``: data folder loads, segment, role, notebooks,
+  output folder), and returns 2 naming every problem.
 """
 
 from __future__ import annotations
@@ -99,6 +103,47 @@ def cron_trigger(cron: str, timezone: str = "UTC"):
                        day_of_week=_cron_dow(dow), timezone=timezone)
 
 
+def check_timezone(timezone: str) -> str | None:
+    """Why ``timezone`` is not an IANA time zone, or None."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return (f"time zone {timezone!r} is unknown; use an IANA name such as 'UTC' or "
+                "'Europe/Berlin'")
+    return None
+
+
+def check_cron(cron: str, timezone: str) -> str | None:
+    """Why ``cron`` cannot drive the schedule (does not parse, never fires), or None."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        trigger = cron_trigger(cron, timezone)
+    except (ValueError, KeyError) as err:
+        return f"invalid cron expression {cron!r}: {err}"
+    if trigger.get_next_fire_time(None, datetime.now(ZoneInfo(timezone))) is None:
+        return f"cron expression {cron!r} never fires (e.g. 30 February); fix the day or month"
+    return None
+
+
+def preflight(cron: str, params: ReportParams, timezone: str) -> list[str]:
+    """Every problem that would make the schedule fail, found before it starts waiting."""
+    from kpilib.errors import ParameterError
+    from kpilib.reports.params import validate_params
+
+    problems = [p for p in (check_timezone(timezone),) if p]
+    if not problems:
+        problems += [p for p in (check_cron(cron, timezone),) if p]
+    try:
+        validate_params(replace(params, as_of=None))
+    except ParameterError as err:
+        problems += [line.strip(" -") for line in str(err).splitlines()[1:]] or [str(err)]
+    return problems
+
+
 def make_scheduler(cron: str, params: ReportParams, timezone: str = "UTC",
                    runner: Callable[[ReportParams], Any] | None = None):
     """A configured (not started) ``BackgroundScheduler`` with the report job."""
@@ -120,11 +165,12 @@ def serve(cron: str, params: ReportParams, timezone: str = "UTC", run_now: bool 
     for a run in progress to finish.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        sched = make_scheduler(cron, params, timezone, runner)
-    except ValueError as err:
-        log.error("invalid cron expression %r: %s", cron, err)
+    problems = preflight(cron, params, timezone)
+    if problems:
+        for problem in problems:
+            log.error("not scheduled: %s", problem)
         return 2
+    sched = make_scheduler(cron, params, timezone, runner)
     stop = threading.Event()
     received: list[str] = []
 

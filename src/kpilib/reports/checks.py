@@ -1,0 +1,61 @@
+"""Pre-flight checks of a report run that need the file system or the loaded data.
+
+Run by :func:`kpilib.reports.params.validate_params` before any kernel starts, each returning
+the problems it found as sentences naming the path or value and what to do:
+
+- ``out_dir_problems``: the output folder is a folder we can create and write, and its
+  ``latest`` is ours to switch (a symbolic link or absent, not a real folder or file);
+- ``filter_problems``: every ``--filter DIM=VALUE`` value occurs in the data (a value that
+  matches nothing would publish a report of empty cards), with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+
+def out_dir_problems(out_dir: str) -> list[str]:
+    """Why ``out_dir`` cannot receive a published run (empty when it can)."""
+    out = Path(out_dir)
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return [f"out {out_dir!r}: {str(existing)!r} is a file, not a folder; choose another "
+                "--out or move the file"]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [f"out {out_dir!r}: {str(existing)!r} is not writable (read-only file system or "
+                "permissions); choose a writable --out"]
+    latest = out / "latest"
+    if latest.exists() and not latest.is_symlink():
+        kind = "folder" if latest.is_dir() else "file"
+        return [f"out {out_dir!r}: {str(latest)!r} is a real {kind}, not the symbolic link "
+                "kpilib switches to the newest run; rename or remove it"]
+    return []
+
+
+def filter_problems(ds: Any, filters: dict[str, list[str]]) -> list[str]:
+    """Filter values that occur nowhere in the data, each with the closest existing value."""
+    from kpilib.reports.params import SEGMENT_DIMS, segment_values
+
+    problems = []
+    for dim, values in filters.items():
+        if dim not in SEGMENT_DIMS:
+            continue  # reported as an unknown dimension
+        known = segment_values(ds, dim)
+        if not known:
+            problems.append(f"filter {dim}: the data has no values for this dimension")
+            continue
+        for value in values:
+            if value in known:
+                continue
+            near = difflib.get_close_matches(value, known, n=1) or [
+                k for k in known if k.lower() == value.strip().lower()]
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            shown = known[:10] + (["..."] if len(known) > 10 else [])
+            problems.append(f"filter {dim}={value!r} matches no row of the data{hint} "
+                            f"(values: {shown})")
+    return problems
