@@ -305,3 +305,26 @@ def badges(head: pd.DataFrame) -> list[dict[str, str]]:
     out["period"] = out["period"].map(
         lambda p: "" if pd.isna(p) else f"{pd.Timestamp(p):%Y-%m-%d}")
     return out.astype(str).to_dict("records")
+
+
+# Text versions kept for the explorer notebooks' setup cell until they switch to open_report.
+def print_wide(head: pd.DataFrame, dim: str) -> None:
+    """Print KPI names down, ``dim`` values across, ``display`` in the cells."""
+    if head is None or head.empty:
+        print("(no values by segment)")
+        return
+    head, intro = top_segments(head, dim)
+    if intro:
+        print(intro)
+    wide = head.pivot_table(index="name", columns=dim, values="display", aggfunc="first",
+                            sort=False)
+    print(wide.fillna("n/a").to_string())
+
+
+def print_alerts(alerts: pd.DataFrame) -> None:
+    """Numbered plain-text list of alerts (KPI, segment, band)."""
+    if alerts is None or alerts.empty:
+        print("No open alerts in the last complete period.")
+        return
+    for i, (_, a) in enumerate(alerts.iterrows(), 1):
+        print(f"{i}. [{a['band']}] {a['kpi']} ({a.get('segment') or 'all'})")
