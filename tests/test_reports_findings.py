@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kpilib.reports import findings as fnd
-from kpilib.reports import views
+from kpilib.reports import units, views
 
 W1 = pd.Timestamp("2024-08-12", tz="UTC")  # ISO week 33
 W2 = pd.Timestamp("2024-08-19", tz="UTC")  # ISO week 34
@@ -48,8 +48,8 @@ def test_critical_finding_names_the_segment_that_explains_the_drop():
     out = fnd.findings(head, freq="W", segments={"node": seg})
     assert out[0].severity == "critical"
     assert out[0].text == (
-        "Perfect order rate fell to 91.2% (critical) in week 34 of 2024 (from 2024-08-19), "
-        "-3.8 pp vs the previous period; node DC-2 explains most of it (94% of the change).")
+        "Perfect order rate is critical: 91.2% in week 34 of 2024 (from 2024-08-19) "
+        "(-3.8 pp vs the previous period); node DC-2 explains most of it (94% of the change).")
 
 
 def test_no_driver_for_a_favourable_move_and_all_of_it_over_100_percent():
@@ -65,9 +65,21 @@ def test_no_driver_for_a_favourable_move_and_all_of_it_over_100_percent():
     # the same numbers read as a rise of a higher-is-better KPI: no driver is named
     rise = head_row(change=0.02, change_display="+2.0 pp", status="preliminary")
     out = fnd.findings(pd.DataFrame([rise]), segments={"node": seg})
+    # a rise shown as critical always says why (here the band story of an annotated head)
     assert out[0].text == (
-        "Perfect order rate rose to 91.2% (critical) in week 34 of 2024 (from 2024-08-19), "
-        "+2.0 pp vs the previous period (preliminary: still inside its maturity window).")
+        "Perfect order rate is critical: 91.2% in week 34 of 2024 (from 2024-08-19) "
+        "(+2.0 pp vs the previous period) (preliminary: still inside its maturity window, no "
+        "alert yet).")
+    story = head_row(change=0.02, change_display="+2.0 pp",
+                     state="critical, recovering: 1 of 2 periods back within limits",
+                     why="held after it was outside its usual range (93.0% to 97.0%)",
+                     owner_label="Head of customer service", action="check carriers")
+    out = fnd.findings(pd.DataFrame([story]), segments={"node": seg})
+    assert out[0].text == (
+        "Perfect order rate is critical, recovering: 1 of 2 periods back within limits: 91.2% "
+        "in week 34 of 2024 (from 2024-08-19) (+2.0 pp vs the previous period), held after it "
+        "was outside its usual range (93.0% to 97.0%). Owner: Head of customer service. "
+        "Next step: check carriers.")
 
 
 def test_stressed_after_critical_and_no_driver_without_segments():
@@ -78,7 +90,7 @@ def test_stressed_after_critical_and_no_driver_without_segments():
     ])
     out = fnd.findings(head, freq="W")
     assert [f.kpi for f in out[:2]] == ["perfect_order_rate", "otif_rate"]
-    assert out[1].text.startswith("OTIF rose to 93.0% (stressed)")
+    assert out[1].text.startswith("OTIF is stressed: 93.0% in week 34")
     assert "explains" not in out[0].text
 
 
@@ -121,18 +133,27 @@ def test_malicious_names_stay_plain_text(capsys):
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
-    (0.91234, "fraction", "91.2%"), (12.345, "hours", "12.3 h"), (4.56, "days", "4.6 d"),
-    (1234.5, "currency/order", "1,234.50"), (3.0, "units", "3.0"), (np.nan, "fraction", "n/a"),
-    (None, "hours", "n/a"),
+    (0.91234, "fraction", "91.2%"), (0.9956, "fraction", "99.56%"), (12.345, "hours", "12.3 h"),
+    (4.56, "days", "4.6 d"), (6183.0, "units", "6,183 units"), (3.5, "units", "3.50 units"),
+    (8.28, "turns/year", "8.28 turns/yr"), (np.nan, "fraction", "n/a"), (None, "hours", "n/a"),
 ])
 def test_fmt(value, unit, text):
-    assert views.fmt(value, unit) == text
+    assert units.fmt(value, unit) == text
+
+
+def test_money_always_has_a_currency():
+    assert units.fmt(7.891, "currency/order", "USD") == "$7.89"
+    assert units.fmt(1234.5, "currency/order", "CHF") == "1,234.50 CHF"
+    assert units.fmt(7.891, "currency/order") == "7.89 (currency unknown)"
+    assert units.fmt_change(-0.57, "currency/order", "USD") == "−$0.57"
 
 
 def test_fmt_change():
-    assert views.fmt_change(-0.038, "fraction") == "-3.8 pp"
-    assert views.fmt_change(2.5, "hours") == "+2.5 h"
-    assert views.fmt_change(-2.5, "hours") == "-2.5 h"
+    assert units.fmt_change(-0.038, "fraction") == "−3.8 pp"
+    assert units.fmt_change(0.0004, "fraction") == "+0.04 pp"  # small gaps keep 2 decimals
+    assert units.fmt_change(0.0, "fraction") == "±0.0 pp"
+    assert units.fmt_change(2.5, "hours") == "+2.5 h"
+    assert units.fmt_change(-2.5, "hours") == "−2.5 h"
 
 
 def test_complete_periods_drop_the_running_week():

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpilib.reports.session import MAX_SEGMENTS, print_wide
+from kpilib.reports.session import MAX_SEGMENTS, top_segments
 
 
-def test_wide_table_keeps_the_worst_segments(capsys):
+def test_wide_table_keeps_the_worst_segments():
     n = MAX_SEGMENTS + 8
     head = pd.DataFrame({"node": [f"S{i:02d}" for i in range(n)] * 2,
                          "name": ["A"] * n + ["B"] * n, "display": ["1%"] * (2 * n),
                          "band": ["normal"] * (2 * n - 1) + ["critical"],
                          "value": [1.0] * (2 * n)})
-    print_wide(head, "node")
-    out = capsys.readouterr().out
-    assert f"showing {MAX_SEGMENTS} of {n} node values" in out
-    header = out.splitlines()[2].split()
-    assert len(header) == MAX_SEGMENTS and f"S{n - 1:02d}" in header   # the critical one
+    kept, intro = top_segments(head, "node")
+    assert f"Showing {MAX_SEGMENTS} of {n} node values" in intro
+    assert kept["node"].nunique() == MAX_SEGMENTS
+    assert f"S{n - 1:02d}" in set(kept["node"])  # the critical one
+    few, none = top_segments(head[head["node"] < "S05"], "node")
+    assert none == "" and few["node"].nunique() == 5

@@ -3,8 +3,9 @@
 Rules:
 
 1. Each headline KPI in band ``critical`` or ``stressed`` gives one finding, critical first:
-   "<name> fell to <value> (critical) in <period>, <change> vs the previous period".
-   "fell"/"rose" is the sign of the change; the band says whether that is bad.
+   "<name> is <state>: <value> in <period> (<change> vs the previous period), <why>", where
+   state and why are the band story (``story.tell``: e.g. "critical, recovering: 1 of 2
+   periods back within limits"), then the owner and the next step of an annotated headline.
 2. When segment results are given and the change is adverse (down for higher-is-better, up
    for lower-is-better, either way for target KPIs), the finding names the segment that
    explains most of the change. For a KPI with numerator and denominator,
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kpilib.reports.views import fmt, fmt_change
+from kpilib.reports.units import fmt, fmt_change
 
 SEVERITY_ORDER = {"critical": 0, "stressed": 1}
 
@@ -41,6 +42,20 @@ class Finding:
     text: str
     severity: str  # critical | stressed | info
     kpi: str | None = None
+
+
+def short_period(period: object, freq: str | None) -> str:
+    """``week of 23 Dec 2024``, ``Dec 2024``, ``2024-Q4`` or ``23 Dec 2024``."""
+    if period is None or pd.isna(period):
+        return "the whole range"
+    ts = pd.Timestamp(period)
+    if freq == "W":
+        return f"week of {ts.day} {ts:%b %Y}"
+    if freq == "M":
+        return f"{ts:%b %Y}"
+    if freq == "Q":
+        return f"{ts.year}-Q{ts.quarter}"
+    return f"{ts.day} {ts:%b %Y}"
 
 
 def period_label(period: object, freq: str | None) -> str:
@@ -102,7 +117,7 @@ def _driver_text(seg_frames: dict[str, pd.DataFrame], row: pd.Series,
         verb = f"explains most of it ({share:.0%} of the change)"
     else:
         verb = f"is the largest part of it ({share:.0%})"
-    return f"; {dim} {value} {verb}"
+    return f"; {dim.replace('_', ' ')} {value} {verb}"
 
 
 def adverse(change: float, direction: str) -> bool:
@@ -114,6 +129,32 @@ def adverse(change: float, direction: str) -> bool:
     if direction == "lower":
         return change > 0
     return direction == "target"
+
+
+def _bad_text(row: pd.Series, freq: str | None, segments: dict[str, pd.DataFrame],
+              previous_periods: dict[str, object]) -> str:
+    """``<name> is <state>: <value> in <period> (<change> vs the previous period), <why>``,
+    then the segment that explains the change, the owner and the next step when known."""
+    state = row.get("state") if isinstance(row.get("state"), str) else row["band"]
+    stat = f" ({row['statistic']})" if isinstance(row.get("statistic"), str) and row.get(
+        "statistic") else ""
+    when = period_label(row["period"], freq)
+    text = f"{row['name']} is {state}: {row['display']}{stat} in {when}"
+    if pd.notna(row["change"]) and row["change"] != 0:
+        text += f" ({row['change_display']} vs the previous period)"
+    reason = row.get("why") if isinstance(row.get("why"), str) else ""
+    text += f", {reason}" if reason else ""
+    if isinstance(row.get("target_note"), str) and row["target_note"]:
+        text += f"; {row['target_note']}"
+    prev = previous_periods.get(row["kpi"], row.get("previous_period"))
+    if prev is not None and pd.notna(prev) and adverse(row["change"], row["direction"]):
+        text += _driver_text(segments, row, prev)
+    if row.get("status") == "preliminary":
+        text += " (preliminary: still inside its maturity window, no alert yet)"
+    text += "."
+    if isinstance(row.get("owner_label"), str) and row["owner_label"]:
+        text += f" Owner: {row['owner_label']}. Next step: {row['action']}."
+    return text
 
 
 def findings(head: pd.DataFrame, *, freq: str | None = "W",
@@ -135,22 +176,8 @@ def findings(head: pd.DataFrame, *, freq: str | None = "W",
     bad = head[head["band"].isin(list(SEVERITY_ORDER))].copy()
     bad["_order"] = bad["band"].map(SEVERITY_ORDER)
     for _, row in bad.sort_values(["_order", "kpi"]).iterrows():
-        moved = ""
-        if pd.notna(row["change"]) and row["change"] != 0:
-            verb = "fell" if row["change"] < 0 else "rose"
-            moved = (f"{verb} to {row['display']} ({row['band']}) in "
-                     f"{period_label(row['period'], freq)}, {row['change_display']} vs the "
-                     "previous period")
-        else:
-            when = period_label(row["period"], freq)
-            moved = f"is at {row['display']} ({row['band']}) in {when}"
-        prev = previous_periods.get(row["kpi"], row.get("previous_period"))
-        driver = ""
-        if prev is not None and pd.notna(prev) and adverse(row["change"], row["direction"]):
-            driver = _driver_text(segments, row, prev)
-        prelim = " (preliminary: still inside its maturity window)" if row.get(
-            "status") == "preliminary" else ""
-        out.append(Finding(f"{row['name']} {moved}{driver}{prelim}.", row["band"], row["kpi"]))
+        out.append(Finding(_bad_text(row, freq, segments, previous_periods), row["band"],
+                           row["kpi"]))
     valued = head.dropna(subset=["value"])
     if bad.empty and len(valued):
         when = period_label(valued["period"].iloc[0], freq)

@@ -61,16 +61,18 @@ def title_of(notebook: str) -> str:
 
 
 def badge(item: dict[str, Any]) -> str:
-    """One KPI badge: name, value text, band (coloured)."""
+    """One KPI badge: name (and statistic), value text, band story (coloured by band)."""
     band = str(item.get("band") or "no band")
     fg, bg = BAND_COLOURS.get(band, GREY)
     period = f' title="period {esc(item.get("period"))}"' if item.get("period") else ""
+    state = str(item.get("state") or band)  # the summary's band story, e.g. "recovering"
+    stat = f" ({esc(item['statistic'])})" if item.get("statistic") else ""
     return (
         f'<div class="badge band-{esc(band.replace(" ", "_"))}" style="color:{fg};background:{bg}"'
         f"{period}>"
-        f'<div class="name">{esc(item.get("name") or item.get("kpi"))}</div>'
+        f'<div class="name">{esc(item.get("name") or item.get("kpi"))}{stat}</div>'
         f'<div class="value">{esc(item.get("display", item.get("value")))}</div>'
-        f'<div class="band">{esc(band.replace("_", " "))}</div></div>'
+        f'<div class="band">{esc(state.replace("_", " "))}</div></div>'
     )
 
 

@@ -1,10 +1,10 @@
 """``Report``: the notebook parameters bound to a loaded dataset, so each cell is one call.
 
-A report notebook opens one ``Report`` from its parameters cell and then, per section, calls
-``show(ids)`` (compute + band, print the headline table and notes, return both frames),
-``show_by_segment(ids)`` (the same cut by ``segment_by``, printed as a KPI x segment table) and
-draws with ``kpilib.plotting``. Everything printed is fixed-precision text, so nbval can compare
-it; nothing printed depends on the machine (no paths, no timings).
+A report notebook opens one ``Report`` (``reports.setup.open_report``) and then, per section,
+calls ``show(ids)`` (compute + band, show the headline table as HTML, return both frames),
+``show_by_segment(ids)`` (the same cut by ``segment_by``: KPIs down, segment values across) and
+``trends(frame, ids)`` (control charts). The executive summary calls ``summary(head)``.
+Everything shown is deterministic text (no paths, no timings), so nbval can compare it.
 """
 
 from __future__ import annotations
@@ -65,18 +65,28 @@ class Report:
     role: str | None = None
     bands: Any = None
     kpis: list[str] | None = None
+    targets: dict = field(default_factory=dict)
+    currency: str = ""
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, data_path: str, *, as_of: Any = None, start: Any = None, end: Any = None,
              freq: str | None = "W", segment_by: str | None = "channel",
              filters: dict[str, Any] | None = None, role: str | None = None,
-             thresholds: Any = None, kpis: Sequence[str] | None = None) -> Report:
-        """Load ``data_path`` through the data contract and bind the parameters."""
+             thresholds: Any = None, kpis: Sequence[str] | None = None,
+             targets: Any = "benchmarks") -> Report:
+        """Load ``data_path`` through the data contract and bind the parameters.
+
+        ``targets``: ``"benchmarks"`` (published industry figures), a YAML path, or None.
+        """
+        from kpilib.bands.targets import load_targets
+        from kpilib.reports.units import currency_of
+
         ds = load(data_path)
         return cls(ds=ds, as_of=resolve_as_of(ds, as_of), freq=freq, start=start, end=end,
                    segment_by=segment_by or None, filters=dict(filters or {}), role=role,
-                   bands=views.load_bands(thresholds), kpis=list(kpis) if kpis else None)
+                   bands=views.load_bands(thresholds), kpis=list(kpis) if kpis else None,
+                   targets=load_targets(targets), currency=currency_of(ds))
 
     # -- text ---------------------------------------------------------------------------
     def context_line(self) -> str:
@@ -138,35 +148,84 @@ class Report:
         if segments and self.segment_by and self.segment_by not in self.filters:
             self.frame(ids, by=[self.segment_by])
 
-    def headline(self, frame: pd.DataFrame, *, by: str | Sequence[str] = ()) -> pd.DataFrame:
-        return views.headline(frame, freq=self.freq, as_of=self.as_of, by=by)
+    def headline(self, frame: pd.DataFrame, *, by: str | Sequence[str] = ()
+                 ) -> pd.DataFrame:
+        """``views.headline`` in this report's currency (last complete period per series)."""
+        return views.headline(frame, freq=self.freq, as_of=self.as_of, by=by,
+                              currency=self.currency)
 
-    def show(self, ids: Sequence[str], *, columns: Sequence[str] | None = None
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Compute and band ``ids``; print last complete period, change, band and notes."""
+    def annotated(self, frame: pd.DataFrame, *, seg: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
+        """The headline of ``frame`` with band story, target, owner, action and where."""
+        from kpilib.reports.actions import annotate
+        from kpilib.roles import load_roles_config
+
+        head = self.headline(frame) if len(frame) else views.headline(
+            frame.assign(period=pd.NaT), freq=None, as_of=self.as_of)
+        dim = self.segment_by if seg is not None else None
+        seg_head = self.headline(seg, by=[dim]) if dim and len(seg) else None
+        return annotate(head, frame, targets=self.targets, roles=load_roles_config(),
+                        currency=self.currency, bands=self.bands, seg_head=seg_head, dim=dim)
+
+    def show(self, ids: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Compute and band ``ids``; show the headline table (HTML); return frame and head."""
+        from kpilib.reports import render
+
         ids = self.role_filter(ids)
         res = self.frame(ids)
-        head = self.headline(res) if len(res) else views.headline(
-            res.assign(period=pd.NaT), freq=None, as_of=self.as_of)
-        views.print_table(head, columns or ["name", "display", "change_display", "band",
-                                            "status", "period"])
-        self.print_notes(res, ids)
+        head = self.annotated(res)
+        html(render.kpi_table(head, freq=self.freq, notes=self.notes(res, ids)))
         return res, head
 
+    def cuttable(self, ids: Sequence[str], dim: str) -> dict[str, str]:
+        """``{kpi: sentence}`` for the ``ids`` that cannot be cut by ``dim``."""
+        cat = views.catalog()
+        out = {}
+        for k in ids:
+            dims = cat.loc[k, "dims"] if k in cat.index else ()
+            if dim not in (dims if isinstance(dims, list | tuple) else str(dims).split(",")):
+                out[k] = f"cannot be cut by {dim.replace('_', ' ')}"
+        return out
+
     def show_by_segment(self, ids: Sequence[str], dim: str | None = None) -> pd.DataFrame:
-        """Compute ``ids`` by ``dim`` (default ``segment_by``); print a KPI x segment table."""
+        """Compute ``ids`` by ``dim`` (default ``segment_by``); show KPIs x segment values."""
+        from kpilib.reports import render
+
         dim = dim or self.segment_by
         if not dim:
-            print("No segment dimension chosen (segment_by is None).")
+            html("<p class='k-small'>No segment dimension chosen.</p>")
             return pd.DataFrame()
         if dim in self.filters:
-            print(f"The report is filtered to one {dim}; no comparison by {dim}.")
+            html(f"<p class='k-small'>This report is for one {esc(dim)}: no comparison by "
+                 f"{esc(dim)}.</p>")
             return pd.DataFrame()
         ids = self.role_filter(ids)
-        res = self.frame(ids, by=[dim])
-        head = self.headline(res, by=[dim]) if len(res) else pd.DataFrame()
-        print_wide(head, dim)
+        uncut = self.cuttable(ids, dim)
+        res = self.frame([k for k in ids if k not in uncut], by=[dim])
+        head = self.headline(res, by=[dim]) if len(res) else pd.DataFrame(
+            columns=["kpi", dim, "period", "display", "band"])
+        head, intro = top_segments(head, dim)
+        for k in ids:
+            if k not in uncut and not (head["kpi"] == k).any():
+                uncut[k] = f"no values by {dim.replace('_', ' ')} in this period range"
+        names = [(k, self.titles.get(k, k)) for k in ids]
+        html(render.segment_table(head, dim, names=names, uncut=uncut, freq=self.freq,
+                                  intro=intro))
         return res
+
+    def trends(self, frame: pd.DataFrame, ids: Sequence[str]) -> None:
+        """Control charts of ``ids`` (target lines, partial period hollow), then shown."""
+        import matplotlib.pyplot as plt
+
+        from kpilib import plotting
+
+        ids = [k for k in self.role_filter(ids) if len(frame) and (
+            frame.loc[frame["kpi"] == k, "value"].notna().any())]
+        if not ids:
+            html("<p class='k-small'>No values to chart in this period range.</p>")
+            return
+        plotting.control_grid(frame, kpis=ids, titles=self.titles, targets=self.targets)
+        plt.show()
 
     def findings(self, head: pd.DataFrame) -> list:
         """Plain-language findings for ``head``, drivers by ``segment_by`` and node."""
@@ -182,46 +241,21 @@ class Report:
         """Open alerts in ``band`` for the latest complete period of the banded ``frames``."""
         return views.open_alerts(list(frames), freq=self.freq, as_of=self.as_of, band=band)
 
+    def notes(self, res: pd.DataFrame, ids: Sequence[str]) -> list[str]:
+        """Reader notes: KPIs without values, and the running period left unjudged."""
+        out = list(views.unavailable_notes(res, ids, self.titles))
+        if len(res) and "status" in res and (res["status"] == "partial").any():
+            note = res.loc[res["status"] == "partial", "note"].astype(str).iloc[0]
+            out.append(f"The running period ({note}) is drawn hollow and not judged.")
+        return out
+
     def print_notes(self, res: pd.DataFrame, ids: Sequence[str]) -> None:
-        for line in views.unavailable_notes(res, ids):
+        """Print the ``notes`` (for text-only views such as the explorer)."""
+        for line in self.notes(res, ids):
             print(f"Note: {line}")
 
-    def age_table(self) -> pd.DataFrame | None:
-        """Print and return units on hand by node x FIFO age bucket (C3) at ``as_of``."""
-        age = self.frame(["inventory_age_buckets"], by=["age_bucket", "node"], freq=None,
-                         bands=False)
-        table = (age.pivot_table(index="node", columns="age_bucket", values="value",
-                                 aggfunc="sum", observed=True)
-                 if "age_bucket" in age and age["value"].notna().any() else None)
-        print(table.round(0).to_string() if table is not None
-              else "Note: ageing buckets unavailable for this data.")
-        return table
-
-    def abc_xyz_matrix(self) -> pd.DataFrame | None:
-        """Print and return the count of SKUs per ABC (rows) x XYZ (columns) class."""
-        classes = self.facts("sku_classes")
-        if classes is None or not len(classes):
-            return None
-        matrix = classes.pivot_table(index="abc_class", columns="xyz_class", values="sku",
-                                     aggfunc="count", fill_value=0, observed=True)
-        print(matrix.to_string())
-        return matrix
-
-    def worst_tracking_signals(self, n: int = 10) -> pd.DataFrame:
-        """Print and return the ``n`` SKUs with the largest |tracking signal| (D8)."""
-        ts = self.frame(["tracking_signal"], by=["sku"], freq=None, bands=False)
-        ts = ts.dropna(subset=["value"]) if len(ts) else ts
-        if not len(ts):
-            print("Note: tracking signal by SKU unavailable for this data.")
-            return ts
-        worst = (ts.assign(abs_ts=ts["value"].abs())
-                 .sort_values(["abs_ts", "sku"], ascending=[False, True]).head(n))
-        print("SKUs with the largest |tracking signal| (limit 4):")
-        print(worst[["sku", "value"]].round(2).to_string(index=False))
-        return worst
-
     def facts(self, name: str) -> pd.DataFrame | None:
-        """``kpilib.facts(ds, name)`` or None with a printed note when it is not available."""
+        """``kpilib.facts(ds, name)`` or None with a note when it is not available."""
         import kpilib
 
         try:
@@ -234,48 +268,66 @@ class Report:
 MAX_SEGMENTS = 12
 
 
-def print_wide(head: pd.DataFrame, dim: str) -> None:
-    """Print KPI names down, segment values across, ``display (band)`` in the cells."""
-    if head is None or head.empty:
-        print("(no values by segment)")
-        return
-    values = head[dim].astype(str)
+def esc(text: object) -> str:
+    import html as _html
+
+    return _html.escape(str(text), quote=True)
+
+
+def html(fragment: str) -> None:
+    """Show an HTML fragment in the notebook."""
+    from IPython.display import HTML, display
+
+    display(HTML(fragment))
+
+
+def top_segments(head: pd.DataFrame, dim: str) -> tuple[pd.DataFrame, str]:
+    """At most ``MAX_SEGMENTS`` values of ``dim`` (the most stressed or critical first, then
+    those with the most values), and a sentence saying so when some were left out."""
+    values = head[dim].astype(str) if len(head) else pd.Series(dtype=str)
     shown = values.unique()
-    if len(shown) > MAX_SEGMENTS:  # e.g. 1,904 marketplace sellers: show the worst ones
-        score = (head.assign(_seg=values, _bad=head["band"].isin(["stressed", "critical"]),
-                             _val=head["value"].notna())
-                 .groupby("_seg")[["_bad", "_val"]].sum()
-                 .sort_values(["_bad", "_val"], ascending=False, kind="stable"))
-        keep = set(score.index[:MAX_SEGMENTS])
-        print(f"(showing {MAX_SEGMENTS} of {len(shown)} {dim} values: the most stressed or "
-              "critical first, then those with the most KPI values)")
-        head = head.loc[values.isin(keep)]
-    cell = head["display"] + head["band"].map(
-        {"critical": " !!", "stressed": " !"}).fillna("")
-    wide = head.assign(cell=cell).pivot_table(index="name", columns=dim, values="cell",
-                                              aggfunc="first", sort=False)
-    wide.columns = [str(c) for c in wide.columns]
-    wide.index.name = None
-    print(f"By {dim}:")
-    print(wide.fillna("n/a").to_string())
-    print("(!! critical, ! stressed; last complete period)")
+    if len(shown) <= MAX_SEGMENTS:
+        return head, ""
+    score = (head.assign(_seg=values, _bad=head["band"].isin(["stressed", "critical"]),
+                         _val=head["value"].notna())
+             .groupby("_seg")[["_bad", "_val"]].sum()
+             .sort_values(["_bad", "_val"], ascending=False, kind="stable"))
+    keep = set(score.index[:MAX_SEGMENTS])
+    return head.loc[values.isin(keep)], (
+        f"Showing {MAX_SEGMENTS} of {len(shown)} {dim.replace('_', ' ')} values: the most "
+        "stressed or critical first, then those with the most KPI values.")
 
 
 def badges(head: pd.DataFrame) -> list[dict[str, str]]:
-    """Headline rows as plain strings for the run index (``record('headline', ...)``)."""
+    """Headline rows as plain strings for the run index (``record('headline', ...)``): the
+    same value, state and owner as the summary."""
     cols = ["kpi", "name", "display", "change_display", "band", "period"]
     out = head.loc[:, cols].copy()
+    out["state"] = head.get("state", out["band"])
+    out["statistic"] = head.get("statistic", "")
     out["period"] = out["period"].map(
         lambda p: "" if pd.isna(p) else f"{pd.Timestamp(p):%Y-%m-%d}")
     return out.astype(str).to_dict("records")
 
 
+# Text versions kept for the explorer notebooks' setup cell until they switch to open_report.
+def print_wide(head: pd.DataFrame, dim: str) -> None:
+    """Print KPI names down, ``dim`` values across, ``display`` in the cells."""
+    if head is None or head.empty:
+        print("(no values by segment)")
+        return
+    head, intro = top_segments(head, dim)
+    if intro:
+        print(intro)
+    wide = head.pivot_table(index="name", columns=dim, values="display", aggfunc="first",
+                            sort=False)
+    print(wide.fillna("n/a").to_string())
+
+
 def print_alerts(alerts: pd.DataFrame) -> None:
-    """Numbered plain-text list of alerts (KPI, segment, reason, owner)."""
+    """Numbered plain-text list of alerts (KPI, segment, band)."""
     if alerts is None or alerts.empty:
-        print("No open critical alerts in the last complete period (alerts fire on final "
-              "values only, not on preliminary ones).")
+        print("No open alerts in the last complete period.")
         return
     for i, (_, a) in enumerate(alerts.iterrows(), 1):
-        seg = a.get("segment") or "all"
-        print(f"{i}. [{a['band']}] {a['kpi']} ({seg}): {a['reason']} Owner: {a['owner_role']}.")
+        print(f"{i}. [{a['band']}] {a['kpi']} ({a.get('segment') or 'all'})")

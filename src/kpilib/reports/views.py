@@ -5,7 +5,6 @@
   unknown value is an error), then banded.
 - ``headline``: per KPI, the last *complete* period (its end <= ``as_of``) and the one before,
   with ``change = value - previous`` and the band of the last period.
-- ``fmt``: fixed-precision text for a value in its unit (rates as percentages with 1 decimal).
 - ``print_table``: a fixed-width text table of selected columns, for nbval-checked cells.
 - ``unavailable_notes``: one plain sentence per KPI that could not be computed.
 """
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib.cuts import as_dims
+from kpilib.reports import units
 
 DEFAULT_HEADLINE = (
     "perfect_order_rate", "otif_rate", "order_cycle_time_hours", "on_time_shipment_rate",
@@ -99,17 +99,21 @@ def complete_periods(results: pd.DataFrame, freq: str | None, as_of: Any) -> pd.
 
 
 def headline(results: pd.DataFrame, *, freq: str | None, as_of: Any,
-             by: str | Sequence[str] = ()) -> pd.DataFrame:
+             by: str | Sequence[str] = (), currency: str = "") -> pd.DataFrame:
     """One row per KPI (and segment): last complete period, previous value, change, band.
 
-    Columns: kpi, <by...>, name, unit, direction, period, value, previous, previous_period,
-    change, band, signals, status, display (``fmt`` of value), change_display.
+    The figure is the statistic the KPI is banded and charted on (``band_metric``: the value,
+    or p90 for durations), named in ``statistic``, so table and chart agree.
+
+    Columns: kpi, <by...>, name, unit, direction, statistic, period, value, previous,
+    previous_period, change, band, signals, status, display (``units.fmt`` of value),
+    change_display, and the chart lines cl, lcl, ucl, alertable, band_value.
     """
     cat = catalog()
     by = list(as_dims(by))
-    cols = ["kpi", *by, "name", "unit", "direction", "period", "value", "previous",
-            "previous_period", "change", "band", "signals", "status", "display",
-            "change_display"]
+    cols = ["kpi", *by, "name", "unit", "direction", "statistic", "period", "value",
+            "previous", "previous_period", "change", "band", "signals", "status", "display",
+            "change_display", "cl", "lcl", "ucl", "alertable", "band_value"]
     done = complete_periods(results, freq, as_of)
     rows = []
     keys = ["kpi", *by]
@@ -120,26 +124,32 @@ def headline(results: pd.DataFrame, *, freq: str | None, as_of: Any,
         g = groups[key] if key in groups else g.head(1).assign(value=np.nan, band=None)
         key = key if isinstance(key, tuple) else (key,)
         kpi = key[0]
+        metric = str(g["band_metric"].iloc[0]) if "band_metric" in g else "value"
+        col = metric if metric in g and g[metric].notna().any() else "value"
         g = g.sort_values("period")
-        valued = g.dropna(subset=["value"])
+        valued = g.dropna(subset=[col])
         last = valued.iloc[-1] if len(valued) else g.iloc[-1]
         prev_row = valued.iloc[-2] if len(valued) > 1 else None
-        prev = float(prev_row["value"]) if prev_row is not None else np.nan
+        prev = float(prev_row[col]) if prev_row is not None else np.nan
         unit = str(last.get("unit", cat.loc[kpi, "unit"] if kpi in cat.index else ""))
-        value = float(last["value"]) if pd.notna(last["value"]) else np.nan
+        value = float(last[col]) if pd.notna(last[col]) else np.nan
         change = value - prev if pd.notna(prev) and pd.notna(value) else np.nan
         band = last.get("band", None)
         rows.append({
             **dict(zip(keys, key, strict=True)),
             "name": cat.loc[kpi, "name"] if kpi in cat.index else kpi,
             "unit": unit, "direction": cat.loc[kpi, "direction"] if kpi in cat.index else "",
+            "statistic": units.statistic(col, unit),
             "period": last["period"], "value": value, "previous": prev,
             "previous_period": prev_row["period"] if prev_row is not None else pd.NaT,
             "change": change,
             "band": (band if isinstance(band, str) else "no band") if last["status"] !=
             "unavailable" else "unavailable",
             "signals": last.get("signals", ""), "status": last["status"],
-            "display": fmt(value, unit), "change_display": fmt_change(change, unit),
+            "display": units.fmt(value, unit, currency),
+            "change_display": units.fmt_change(change, unit, currency),
+            **{c: last.get(c, np.nan) for c in ("cl", "lcl", "ucl")},
+            "alertable": bool(last.get("alertable", False)), "band_value": value,
         })
     order = {k: i for i, k in enumerate(dict.fromkeys(results["kpi"]))}
     out = pd.DataFrame(rows, columns=cols)
@@ -159,41 +169,6 @@ def open_alerts(banded: Sequence[pd.DataFrame], *, freq: str | None, as_of: Any,
     alerts = pd.concat(parts, ignore_index=True)
     alerts = alerts[alerts["band"] == band]
     return alerts.sort_values(["kpi", "segment"]).reset_index(drop=True)
-
-
-COUNT_UNITS = ("count", "units", "lines", "touches")
-
-
-def fmt(value: Any, unit: str) -> str:
-    """Fixed-precision text of a value in its unit.
-
-    Rates (``fraction``) ``91.2%``; ``hours`` ``12.3 h``; ``days`` ``4.5 d``; counts (units,
-    lines, touches, count) 1 decimal; money and every other unit 2 decimals, no unit text
-    (the KPI name says what it is).
-    """
-    if value is None or pd.isna(value):
-        return "n/a"
-    v = float(value)
-    unit = str(unit)
-    if unit in ("fraction", "rate"):
-        return f"{v:.1%}"
-    if unit == "hours":
-        return f"{v:,.1f} h"
-    if unit == "days":
-        return f"{v:,.1f} d"
-    if unit in COUNT_UNITS:
-        return f"{v:,.1f}"
-    return f"{v:,.2f}"
-
-
-def fmt_change(change: Any, unit: str) -> str:
-    """Signed change: percentage points for rates, else in the value's unit."""
-    if change is None or pd.isna(change):
-        return "n/a"
-    c = float(change)
-    if str(unit) in ("fraction", "rate"):
-        return f"{c * 100:+.1f} pp"
-    return ("+" if c >= 0 else "-") + fmt(abs(c), unit)
 
 
 def print_table(frame: pd.DataFrame, columns: Sequence[str], *, max_rows: int = 40) -> None:
@@ -223,10 +198,12 @@ def print_table(frame: pd.DataFrame, columns: Sequence[str], *, max_rows: int = 
         print(f"... {len(frame) - max_rows} more rows")
 
 
-def unavailable_notes(results: pd.DataFrame, asked: Sequence[str] = ()) -> list[str]:
+def unavailable_notes(results: pd.DataFrame, asked: Sequence[str] = (),
+                      titles: dict[str, str] | None = None) -> list[str]:
     """Plain sentences for KPIs that are not computed or whose data is unavailable."""
+    titles = titles or {}
     _, missing = split_known(asked)
-    notes = [f"{k}: not computed by this version of kpilib." for k in missing]
+    notes = [f"{titles.get(k, k)}: not computed by this version of kpilib." for k in missing]
     if not results.empty and "status" in results:
         bad = results[results["status"] == "unavailable"]
         for kpi, g in bad.groupby("kpi", sort=False):
@@ -234,5 +211,5 @@ def unavailable_notes(results: pd.DataFrame, asked: Sequence[str] = ()) -> list[
                 continue
             note = g["note"].dropna().astype(str) if "note" in g else pd.Series(dtype=str)
             why = note.iloc[0] if len(note) else "its data is not in this dataset"
-            notes.append(f"{kpi}: unavailable ({why}).")
+            notes.append(f"{titles.get(kpi, kpi)}: unavailable ({why}).")
     return notes

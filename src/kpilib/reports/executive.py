@@ -1,0 +1,106 @@
+"""The executive summary's cells: one call each, all shown as HTML.
+
+- ``headline(rep)``: the headline KPIs (annotated: story, target, owner, action, where) and the
+  frames behind them;
+- ``summary(rep, head)``: the first screen (what needs action, why, since when, where, who owns
+  it, what to do), then the headline table;
+- ``findings(rep, head)``: the numbered findings, same story as the summary;
+- ``alerts(rep, res, seg)``: the open alerts of the last complete period, overall and by
+  segment, with the owner's label; the same rows that ``kpilib alerts`` would raise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from kpilib.reports import render, story
+from kpilib.reports.session import esc, html
+
+
+def headline(rep: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """``(results, results by segment_by or None, annotated headline)``."""
+    ids = rep.headline_ids()
+    rep.prefetch(ids)
+    res = rep.frame(rep.role_filter(ids))
+    dim = rep.segment_by
+    seg = rep.frame(rep.role_filter(ids), by=[dim]) if dim and dim not in rep.filters else None
+    head = rep.annotated(res, seg=seg)
+    if seg is not None and len(head):
+        head["where"] = [w or _driver(seg, dim, r) for w, (_, r) in
+                         zip(head["where"], head.iterrows(), strict=True)]
+    return res, seg, head
+
+
+def _driver(seg: pd.DataFrame, dim: str, row: pd.Series) -> str:
+    """``channel web (71% of the change)`` when one segment explains most of an adverse move
+    of a stressed or critical KPI (``findings.contributions``), else ``""``."""
+    from kpilib.reports.findings import adverse, contributions
+
+    if row["band"] not in story.BAD or pd.isna(row.get("previous_period")) or not adverse(
+            row["change"], row["direction"]):
+        return ""
+    c = contributions(seg, kpi=row["kpi"], dim=dim, period=row["period"],
+                      previous=row["previous_period"])
+    if c.empty or pd.isna(c["share"].iloc[0]) or c["share"].iloc[0] < 0.5:
+        return ""
+    share = min(float(c["share"].iloc[0]), 1.0)
+    return f"{dim.replace('_', ' ')} {c[dim].iloc[0]} ({share:.0%} of the change)"
+
+
+def summary(rep: Any, head: pd.DataFrame) -> None:
+    """Show the first screen (with the failing records of each critical KPI as a CSV link)
+    and the headline table."""
+    from kpilib.reports.records import links
+
+    records = links(rep, head)
+    context = (f"Judged on the last complete period; the running period is shown but not "
+               f"judged. Owners from roles.yaml, next steps from the playbook. "
+               f"Money in {rep.currency or 'the data currency'}.")
+    html(render.summary(head, freq=rep.freq, context=context, records=records)
+         + render.kpi_table(head, freq=rep.freq, notes=rep.notes(rep.frame(list(head["kpi"])),
+                                                                   list(head["kpi"]))))
+
+
+def findings(rep: Any, head: pd.DataFrame) -> None:
+    """Show the findings (critical first) with owners, next steps and records."""
+    from kpilib.reports.records import links
+
+    html(render.findings(rep.findings(head), links(rep, head)))
+
+
+def alerts(rep: Any, *frames: pd.DataFrame | None) -> pd.DataFrame:
+    """Show and return the open critical and stressed alerts of the last complete period."""
+    from kpilib.roles import load_roles_config
+
+    roles = load_roles_config()
+    parts = [rep.alerts(*[f for f in frames if f is not None], band=b)
+             for b in ("critical", "stressed")]
+    found = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else pd.DataFrame()
+    if found.empty:
+        html("<p>No open alerts in the last complete period: no series is stressed or "
+             "critical on final values.</p>")
+        return found
+    rows = []
+    for _, a in found.iterrows():
+        seg = str(a.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
+        rows.append(
+            f"<tr><td>{esc(rep.titles.get(a['kpi'], a['kpi']))}</td><td>{esc(seg)}</td>"
+            f'<td class="num">{esc(_value(rep, a))}</td>'
+            f'<td><span class="k-chip k-{esc(a["band"])}">{esc(a["band"])}</span> '
+            f"{esc(story.why(a, rep.currency))}</td>"
+            f"<td>{esc(roles.label_of(a['owner_role']))}</td></tr>")
+    html('<div class="k-wrap"><table class="k-table"><thead><tr><th>KPI</th><th>Where</th>'
+         '<th class="num">Value</th><th>State and why</th><th>Owner</th></tr></thead><tbody>'
+         + "".join(rows) + "</tbody></table></div>")
+    return found
+
+
+def _value(rep: Any, a: pd.Series) -> str:
+    from kpilib.reports import units
+
+    stat = units.statistic(a.get("metric", "value"), a.get("unit"))
+    text = units.fmt(a["value"], a.get("unit"), rep.currency)
+    return f"{text} ({stat})" if stat and stat != "mean" else text

@@ -1,0 +1,92 @@
+"""One band story per KPI: recovering, targets, owners, the HTML that shows them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from bands_helpers import BASELINE, CFG12, series
+
+from kpilib.bands import apply_bands
+from kpilib.bands.targets import Target, gap, load_targets
+from kpilib.errors import ConfigError
+from kpilib.reports import render, story, views
+from kpilib.reports.actions import annotate, perfect_order_apqc
+from kpilib.roles import load_roles_config
+
+# 12 baseline weeks (CL 0.91, LCL 0.8568), a crash to 0.80 (critical), then 0.91: with
+# hysteresis 2 the recovered week is held critical (1 of 2 periods back within limits).
+VALUES = [*BASELINE, 0.80, 0.91]
+CFG = {"defaults": {**CFG12["defaults"], "hysteresis": 2}}
+
+
+def _head(values, as_of="2024-04-08"):
+    banded = apply_bands(series(values), CFG)
+    head = views.headline(banded, freq="W", as_of=as_of)
+    return banded, head
+
+
+def test_held_critical_says_recovering_and_why():
+    banded, head = _head(VALUES)
+    row = head.iloc[0]
+    assert row["band"] == "critical" and "hysteresis_hold" in row["signals"]
+    st = story.tell(banded, row, hysteresis=2)
+    assert st.state == "critical, recovering: 1 of 2 periods back within limits"
+    # the reason is the breach that started it (week 13: 0.80 < LCL 0.8568, and the moving
+    # range |0.80 - 0.92| = 0.12 > 3.268 * 0.02 = 0.065)
+    assert st.why == ("held after it was outside its usual range (85.7% to 96.3%); an "
+                      "unusually large jump from the period before")
+    assert st.since == pd.Timestamp("2024-03-25", tz="UTC")  # week 13, the crash
+    assert st.alerted  # final value, critical: alerted, like `kpilib alerts`
+
+
+def test_back_to_normal_after_two_better_periods():
+    banded, head = _head([*VALUES, 0.91], as_of="2024-04-15")
+    st = story.tell(banded, head.iloc[0], hysteresis=2)
+    assert st.state == "normal" and st.why == "" and st.since is None
+
+
+def test_in_control_but_below_target():
+    # week 13 (from 03-25) normal at 0.91 against a 99.7% target: 8.7 pp short, in control
+    banded, head = _head(BASELINE + [0.91], as_of="2024-04-01")
+    t = Target("perfect_order_rate", target=0.997)
+    st = story.tell(banded, head.iloc[0], target=t)
+    assert st.state == "normal"
+    assert st.target == "in control but 8.7 pp below target 99.70%"
+
+
+def test_targets_preset_and_gap():
+    t = load_targets("benchmarks")
+    ots = t["on_time_shipment_rate"]
+    assert ots.target == 0.997 and "WERC" in ots.source
+    assert t["tracking_signal"].lower == -4 and t["tracking_signal"].upper == 4
+    assert gap(t["on_time_shipment_rate"], 0.837, "higher") == pytest.approx(-0.16)
+    assert gap(Target("x", target=5.0), 7.0, "lower") == pytest.approx(-2.0)
+    assert gap(t["tracking_signal"], -8.08, "target") == pytest.approx(-4.08)
+    assert gap(t["tracking_signal"], 1.0, "target") == 0.0
+    assert load_targets(None) == {}
+    with pytest.raises(ConfigError):
+        load_targets({"targets": {"otif_rate": {"goal": 1}}})
+
+
+def test_apqc_is_the_product_of_the_components():
+    head = pd.DataFrame({"kpi": ["on_time_delivery_rate", "in_full_rate",
+                                 "documentation_accuracy_rate", "perfect_condition_rate"],
+                         "value": [0.9, 0.8, 1.0, 0.5]})
+    assert perfect_order_apqc(head) == pytest.approx(0.36)  # 0.9 * 0.8 * 1.0 * 0.5
+
+
+def test_summary_html_names_owner_action_and_no_ids():
+    banded, head = _head(VALUES)
+    head = annotate(head, banded, targets={}, roles=load_roles_config())
+    page = render.summary(head, freq="W", context="ctx") + render.kpi_table(head, freq="W")
+    assert "Head of customer service" in page  # owner of perfect_order_rate, by label
+    assert "recovering: 1 of 2 periods back within limits" in page
+    assert "perfect_order_rate" not in page and "customer_service" not in page
+    assert '<td class="num">' in page  # numbers right-aligned
+
+
+def test_html_escapes_data():
+    _, head = _head(VALUES)
+    head["name"] = "<script>alert(1)</script>"
+    page = render.kpi_table(head, freq="W")
+    assert "<script>" not in page and "&lt;script&gt;" in page
