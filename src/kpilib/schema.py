@@ -139,6 +139,7 @@ _add(Table("order_lines", (
     C("promise_change_initiator", TEXT, enum=("customer", "merchant", "carrier")),
     C("promise_is_date", BOOL, True, doc="date-level promise: deadline = end of day, ship-to tz"),
     C("planned_ship_by_at", TS, doc="ship deadline (B1)"),
+    C("ship_by_is_date", BOOL, doc="date-level ship deadline: end of day, node (else ship-to) tz"),
     C("unit_price", NUM, True, nonneg=True, doc="net selling price per unit"),
     C("substitution_approved", BOOL, doc="default false"),
 ), ("order_line_id",), required=True, doc="One row per order line."))

@@ -31,6 +31,7 @@ import pandas as pd
 from kpilib import schema
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.columns import check_columns
+from kpilib.contracts.dates import resolve_date_only, snap_ship_by
 from kpilib.contracts.io import read_folder
 from kpilib.contracts.problems import problem, sort_problems
 from kpilib.errors import DataContractError, ParameterError
@@ -53,6 +54,7 @@ def check_frames(
 ) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
     """Typed tables and every problem found in ``frames`` (``prior``: problems met reading)."""
     check_assume_tz(assume_tz)
+    frames = resolve_date_only(frames)
     problems = list(prior or [])
     blocked = {p.table for p in problems if p.column is None}
     raw: dict[str, pd.DataFrame] = {}
@@ -87,6 +89,7 @@ def check_frames(
         problems += found
         problems += check_columns(name, frame, reported)
         typed[name] = finish_bools(name, frame)
+    snap_ship_by(typed)
     from kpilib.contracts.relations import check_relations
 
     # a table with a table-level problem (e.g. empty_table) would make every reference to it
