@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import asof as asof_view
-from kpilib import keys, periods, registry
+from kpilib import dimensions, keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.errors import ParameterError
@@ -85,7 +85,8 @@ def compute(
     kpis : KPI ids, domain names ("order", "fulfillment", "inventory", "forecast",
         "leading") or "all".
     by : segment dimensions (channel, node, supplier, product_class, fulfillment_model,
-        carrier, service_level, sku, abc_class, xyz_class, and KPI-specific breakdowns).
+        carrier, service_level, sku, abc_class, xyz_class, KPI-specific breakdowns, and the
+        dataset's extra dimensions ``ds.dimensions``, see :mod:`kpilib.dimensions`).
     freq : None (one value for the window), "D", "W", "M" or "Q".
     start, end : half-open window on each KPI's anchor event.
     as_of : evaluation time (default ``ds.data_as_of``); later events are ignored.
@@ -105,15 +106,16 @@ def compute(
         kpis = role_ids if kpis == "all" else [k for k in registry.resolve(kpis)
                                                if k in role_ids]
     ids = registry.resolve(kpis)
+    ds, by, finish = dimensions.plan(ds, by)
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
                        params=params, tz=tz)
     parts = [compute_one(registry.KPIS[i], ctx) for i in ids]
     if not parts:
-        return pd.DataFrame(columns=result_columns(ctx.by))
+        return finish(pd.DataFrame(columns=result_columns(ctx.by)))
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=result_columns(ctx.by))
-    return out.reset_index(drop=True)
+    return finish(out.reset_index(drop=True))
 
 
 def compute_one(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame:

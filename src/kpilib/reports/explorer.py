@@ -17,7 +17,7 @@ import pandas as pd
 
 from kpilib import plotting
 from kpilib.reports import views
-from kpilib.reports.params import SEGMENT_DIMS
+from kpilib.reports.params import segment_dims
 from kpilib.reports.session import Report
 
 DOMAIN_GROUPS = {
@@ -40,7 +40,8 @@ class Explorer:
 
     def describe(self) -> str:
         """One line: how many KPIs, which segments."""
-        return (f"{len(self.kpis)} KPIs available; segments: {', '.join(SEGMENT_DIMS)}; "
+        dims = ", ".join(segment_dims(self.rep.ds))
+        return (f"{len(self.kpis)} KPIs available; segments: {dims}; "
                 f"{self.rep.context_line()}")
 
     def show(self, kpi: str, by: str | None = None, freq: Any = "W", start: Any = None,
@@ -84,12 +85,13 @@ class Explorer:
         import ipywidgets as w
 
         kpi = w.Dropdown(options=[(self.names[k], k) for k in self.kpis], description="KPI")
-        by = w.Dropdown(options=[("total", None), *[(d, d) for d in SEGMENT_DIMS]],
+        dims = segment_dims(self.rep.ds)
+        by = w.Dropdown(options=[("total", None), *[(d, d) for d in dims]],
                         description="segment")
         freq = w.Dropdown(options=FREQ_CHOICES, value="W", description="period")
         start = w.DatePicker(description="from")
         end = w.DatePicker(description="to")
-        fdim = w.Dropdown(options=[("no filter", None), *[(d, d) for d in SEGMENT_DIMS]],
+        fdim = w.Dropdown(options=[("no filter", None), *[(d, d) for d in dims]],
                           description="filter")
         fval = w.Text(description="value")
         out = w.interactive_output(
