@@ -1,6 +1,7 @@
 """Fixtures for the real-data tests: the shared public datasets, imported once per session.
 
-The data lives next to the repository, in ``<repo>/../shared/data/real`` (CI has it). When the
+The data lives in the folder named by the environment variable ``KPILIB_REAL_DATA``, by
+default next to the repository, in ``<repo>/../shared/data/real`` (CI has it). When the
 folder is absent every test here is skipped with a reason saying so loudly; nothing else
 stands in for it. Each dataset is imported once, through the CLI (``kpilib import``), and
 read back with ``kpilib.load_dataset``, so the tests also cover writing and reloading.
@@ -9,6 +10,7 @@ read back with ``kpilib.load_dataset``, so the tests also cover writing and relo
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]
-REAL = REPO.parent / "shared" / "data" / "real"
+# the folder named by KPILIB_REAL_DATA, else ../shared/data/real next to the repository
+REAL = Path(os.environ.get("KPILIB_REAL_DATA") or REPO.parent / "shared" / "data" / "real")
 OLIST = REAL / "olist-brazilian-ecommerce-sample15k"
 RETAIL = REAL / "uci-online-retail"
 
