@@ -47,6 +47,22 @@ def read_declaration(folder: str | Path) -> dict[str, str]:
     return from_tables(doc.get("dimensions", {}) if isinstance(doc, dict) else None, str(path))
 
 
+def read_events(folder: str | Path) -> str:
+    """``delivery_events`` of ``folder/dataset.json``: ``"scan"`` (default) or ``"none"``."""
+    path = Path(folder) / DECLARATION_FILE
+    if not path.is_file():
+        return "scan"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return check_events(doc.get("delivery_events", "scan") if isinstance(doc, dict) else "scan")
+
+
+def check_events(value: object) -> str:
+    """``value`` if it is ``"scan"`` or ``"none"``, else a ``ParameterError``."""
+    if value not in ("scan", "none"):
+        raise ParameterError(f"delivery_events: {value!r} is not 'scan' or 'none'")
+    return str(value)
+
+
 def from_tables(by_table: object, where: str = "dimensions") -> dict[str, str]:
     """``{"orders": ["market"]}`` -> ``{"market": "orders"}``, with a clear error otherwise."""
     if not isinstance(by_table, Mapping) or not all(

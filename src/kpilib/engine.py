@@ -140,7 +140,11 @@ def recorded(ctx: Context, requirement: str) -> bool:
     """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs, anywhere
     in the source data (capture is a property of the source, so the whole dataset counts,
     not only what was known at ``as_of``), in rows of real orders (rows of test, fraud and
-    duplicate orders prove nothing about capture)."""
+    duplicate orders prove nothing about capture). ``"capture:delivery_events"`` is false only
+    for a dataset declared without delivery scans (``Dataset.delivery_events == "none"``)."""
+    if requirement == "capture:delivery_events":
+        source = ctx.source if ctx.source is not None else ctx.ds
+        return getattr(source, "delivery_events", "scan") != "none"
     where, _, value = requirement.partition("=")
     table, _, column = where.partition(".")
     source = ctx.source if ctx.source is not None else ctx.ds
