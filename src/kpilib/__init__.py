@@ -1,8 +1,8 @@
 """kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
 
-Public API (api.md): ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``,
-``list_kpis``, ``compute``, ``facts``, ``apply_bands``. Attributes are imported lazily so
-``import kpilib`` stays cheap.
+Public API: ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``, ``list_kpis``,
+``compute``, ``facts``, ``list_facts``, ``drill`` and ``apply_bands``. Attributes are imported
+lazily so ``import kpilib`` stays cheap.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ _LAZY = {
     "validate": "kpilib.contracts",
     "list_kpis": "kpilib.engine",
     "compute": "kpilib.engine",
-    "facts": "kpilib.facts",  # a callable package, see kpilib/facts/__init__.py
+    "facts": "kpilib.engine",
+    "list_facts": "kpilib.engine",
+    "drill": "kpilib.drilldown",  # not kpilib/drill.py: a submodule would shadow the function
     "apply_bands": "kpilib.bands",
 }
 
@@ -35,8 +37,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "facts":
-        return importlib.import_module("kpilib.facts")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'kpilib' has no attribute {name!r}")

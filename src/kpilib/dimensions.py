@@ -112,9 +112,9 @@ def plan(ds, by: Iterable[str] | None) -> tuple[object, tuple[str, ...] | None, 
 
     Without extra dimensions in ``by`` this is ``(ds, by, identity)``.
     """
-    if by is None or isinstance(by, str):
+    if by is None:
         return ds, by, _same
-    by = tuple(by)
+    by = (by,) if isinstance(by, str) else tuple(by)
     declared = getattr(ds, "dimensions", {}) or {}
     if not any(d in declared for d in by):
         return ds, by, _same
