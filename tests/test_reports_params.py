@@ -157,3 +157,19 @@ def test_safe_names_do_not_collide():
 def test_inside_rejects_escaping_paths(tmp_path):
     with pytest.raises(ParameterError, match="escape"):
         inside(tmp_path / "run", tmp_path / "run" / ".." / "elsewhere")
+
+
+def test_extra_dimension_is_a_segment_filter_and_fanout(tmp_path, nb_dir):
+    # orders.market declared in dataset.json: --per market fans out over its two values
+    import json
+
+    build_dataset(orders=[
+        {"order_id": "O1", "created_at": "2024-01-01T00:00Z", "market": "north"},
+        {"order_id": "O2", "created_at": "2024-01-10T00:00Z", "market": "south"},
+    ]).to_parquet(tmp_path)
+    (tmp_path / "dataset.json").write_text(json.dumps({"dimensions": {"orders": ["market"]}}))
+    norm, ds = validate_params(params(tmp_path, nb_dir, per="market", segment_by="market"))
+    assert norm.per == "market" and segment_values(ds, "market") == ["north", "south"]
+    validate_params(params(tmp_path, nb_dir, filters={"market": ["north"]}))
+    with pytest.raises(ParameterError, match="segment_by='region'"):
+        validate_params(params(tmp_path, nb_dir, segment_by="region"))

@@ -15,6 +15,7 @@ attributes) are kept, unchanged, after the schema columns.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -41,14 +42,22 @@ class Dataset:
     validate (internal use, e.g. :meth:`replace`).
     """
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+    def __init__(self, tables: Mapping[str, pd.DataFrame],
+                 dimensions: Mapping[str, str] | None = None,
+                 delivery_events: str = "scan") -> None:
         self._tables = {n: tables[n] for n in schema.TABLE_NAMES if tables.get(n) is not None}
         self._as_of: pd.Timestamp | None = None
+        self._dimensions = dict(dimensions or {})
+        self.delivery_events = delivery_events  # "none": no delivery scans (delivery KPIs n/a)
 
     # construction -------------------------------------------------------------------------
     @classmethod
-    def from_frames(cls, assume_tz: str | None = None, **frames: pd.DataFrame | None) -> Dataset:
+    def from_frames(cls, assume_tz: str | None = None, dimensions: Mapping[str, str] | None = None,
+                    delivery_events: str = "scan", **frames: pd.DataFrame | None) -> Dataset:
         """Check ``frames`` (``table=DataFrame``) against the contract and type them.
+
+        ``dimensions`` ``{column: table}`` declares extra segment columns (``kpilib.dimensions``);
+        ``delivery_events="none"`` declares a source without delivery scans.
 
         Raises
         ------
@@ -56,10 +65,11 @@ class Dataset:
             With ``.problems`` listing every problem found.
         """
         from kpilib.contracts import check_frames
+        from kpilib.dimensions import check, check_events
 
         typed, problems = check_frames(frames, assume_tz)
         _raise_if(problems)
-        return cls(typed)
+        return cls(typed, check(dimensions or {}, typed), check_events(delivery_events))
 
     def replace(self, **frames: pd.DataFrame | None) -> Dataset:
         """A new Dataset with the given tables swapped in (``None`` drops one); not re-validated.
@@ -70,13 +80,19 @@ class Dataset:
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; tables are {list(schema.TABLE_NAMES)}")
         merged = {**self._tables, **frames}
-        return Dataset({n: f for n, f in merged.items() if f is not None})
+        return Dataset({n: f for n, f in merged.items() if f is not None}, self._dimensions,
+                       self.delivery_events)
 
     # access -------------------------------------------------------------------------------
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """``{name: DataFrame}`` of the tables present, in schema order."""
         return dict(self._tables)
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        """Extra segment dimensions ``{column: table}`` (see :mod:`kpilib.dimensions`)."""
+        return dict(self._dimensions)
 
     def __contains__(self, name: object) -> bool:
         return name in self._tables
@@ -140,6 +156,13 @@ class Dataset:
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self._tables.items():
             frame.to_parquet(out / f"{name}.parquet", index=False)
+        if self._dimensions or self.delivery_events != "scan":
+            from kpilib.dimensions import DECLARATION_FILE, to_tables
+
+            doc = {"dimensions": to_tables(self._dimensions)}
+            if self.delivery_events != "scan":
+                doc["delivery_events"] = self.delivery_events
+            (out / DECLARATION_FILE).write_text(json.dumps(doc, indent=2) + "\n")
         return out
 
 
@@ -155,8 +178,17 @@ for _name in schema.TABLE_NAMES:
     setattr(Dataset, _name, _table_property(_name))
 
 
-def load_dataset(path: str | Path, assume_tz: str | None = None) -> Dataset:
+def load_dataset(path: str | Path, assume_tz: str | None = None,
+                 dimensions: Mapping[str, str] | None = None,
+                 mapping: str | Path | None = None) -> Dataset:
     """Read and validate folder ``path`` (``<table>.parquet``, ``.csv`` or ``.csv.gz`` files).
+
+    Extra segment dimensions come from ``path/dataset.json`` (``{"dimensions": {"orders":
+    ["market"]}}``) and ``dimensions`` ``{column: table}`` (see :mod:`kpilib.dimensions`).
+
+    With ``mapping`` (a mapping file, :mod:`kpilib.mapping`), ``path`` is the folder of the
+    source files the mapping names (``assume_tz`` and ``dimensions`` then come from the
+    mapping).
 
     ``assume_tz`` (an IANA name such as ``"Europe/Berlin"``) reads timestamps without a UTC
     offset as local times in that zone; without it they are rejected (``naive_timestamp``).
@@ -169,7 +201,13 @@ def load_dataset(path: str | Path, assume_tz: str | None = None) -> Dataset:
         When ``path`` is not a folder.
     """
     from kpilib.contracts import check_path
+    from kpilib.dimensions import check, read_declaration, read_events
 
+    if mapping is not None:
+        from kpilib.mapping import load_mapped
+
+        return load_mapped(mapping, path)
     typed, problems = check_path(path, assume_tz)
     _raise_if(problems)
-    return Dataset(typed)
+    return Dataset(typed, check({**read_declaration(path), **(dimensions or {})}, typed),
+                   read_events(path))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import asof as asof_view
-from kpilib import cuts, keys, periods, registry
+from kpilib import cuts, dimensions, keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
@@ -124,7 +124,8 @@ def compute(
         "leading") or "all".
     by : a segment dimension or a list of them (channel, node, supplier, product_class,
         fulfillment_model, carrier, service_level, sku, abc_class, xyz_class, and
-        KPI-specific breakdowns).
+        KPI-specific breakdowns, and the dataset's extra dimensions ``ds.dimensions``, see
+        :mod:`kpilib.dimensions`).
     freq : None (one value for the window), "D", "W", "M" or "Q".
     start, end : half-open window on each KPI's anchor event.
     as_of : evaluation time (default ``ds.data_as_of``); later events are ignored.
@@ -152,6 +153,7 @@ def compute(
         kpis = role_ids if kpis == "all" else [k for k in registry.resolve(kpis)
                                                if k in role_ids]
     ids = registry.resolve(kpis)
+    ds, by, finish = dimensions.plan(ds, by)
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
                        params=params, tz=tz, filters=filters,
                        allow_future_as_of=allow_future_as_of)
@@ -165,7 +167,7 @@ def compute(
     if note and len(out):
         old = out["note"].fillna("").astype(str)
         out["note"] = np.where(old == "", note, old + "; " + note)
-    return out.reset_index(drop=True)
+    return finish(out.reset_index(drop=True))
 
 
 def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None = None,
@@ -208,7 +210,11 @@ def recorded(ctx: Context, requirement: str) -> bool:
     """Whether ``"table.column"`` has any value, or ``"table.column=value"`` occurs, anywhere
     in the source data (capture is a property of the source, so the whole dataset counts,
     not only what was known at ``as_of``), in rows of real orders (rows of test, fraud and
-    duplicate orders prove nothing about capture)."""
+    duplicate orders prove nothing about capture). ``"capture:delivery_events"`` is false only
+    for a dataset declared without delivery scans (``Dataset.delivery_events == "none"``)."""
+    if requirement == "capture:delivery_events":
+        source = ctx.source if ctx.source is not None else ctx.ds
+        return getattr(source, "delivery_events", "scan") != "none"
     where, _, value = requirement.partition("=")
     table, _, column = where.partition(".")
     source = ctx.source if ctx.source is not None else ctx.ds

@@ -159,6 +159,7 @@ _add(Table("order_lines", (
       doc="the promise is a calendar day: its deadline is the end of that day in the ship-to "
       "zone"),
     C("planned_ship_by_at", TS, doc="latest planned ship time; the on-time shipment deadline"),
+    C("ship_by_is_date", BOOL, doc="date-level ship deadline: end of day, node (else ship-to) tz"),
     C("unit_price", NUM, True, nonneg=True, doc="net selling price per unit"),
     C("substitution_approved", BOOL,
       doc="the customer accepted a different SKU; an unapproved substitution is a wrong item"),

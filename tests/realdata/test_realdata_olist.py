@@ -81,11 +81,15 @@ def test_cancellation_rate_pre_ship_counts_canceled_unshipped_plus_unavailable(k
 
 
 def test_on_time_delivery_rate_equals_raw_end_of_day_rule(olist_import, kept, kpis):
-    """Units: kept orders with items, not canceled (customer cancel leaves the population),
-    whose deadline (end of the estimated day in São Paulo) has passed by as_of. On time:
-    delivered before that deadline; undelivered past-due units (unavailable, lost) are late."""
+    """Units: kept orders with items, not canceled before the carrier hand-off (a customer
+    cancel leaves the population; after the hand-off nothing was cancelled before shipment, so
+    the 11 such orders stay in and, never delivered, are late), whose deadline (end of the
+    estimated day in São Paulo) has passed by as_of. On time: delivered before that deadline;
+    undelivered past-due units (unavailable, lost, cancelled after hand-off) are late."""
     ds, _, _ = olist_import
-    units = kept.loc[kept["has_items"] & (kept["order_status"] != "canceled")]
+    cancelled_first = ((kept["order_status"] == "canceled")
+                       & kept["order_delivered_carrier_date"].isna())
+    units = kept.loc[kept["has_items"] & ~cancelled_first]
     deadline = _utc(units["order_estimated_delivery_date"] + pd.Timedelta(days=1))
     units = units.loc[deadline <= ds.data_as_of]
     deadline = deadline.loc[units.index]
@@ -158,3 +162,22 @@ def test_kpis_without_source_data_say_unavailable(olist_import):
     assert res["value"].isna().all()
     assert "products" in report["absent"]
     assert "forecasts" in report["derived"]
+
+
+def test_unit_cancellation_rate_counts_no_unit_cancelled_after_handoff(olist_import, kept,
+                                                                        olist_raw):
+    # units (one per item row) of kept orders cancelled before any carrier hand-off:
+    # status canceled without a carrier date, or unavailable; over every item of kept orders.
+    # The 11 canceled orders already handed to the carrier cancelled nothing before shipment
+    # (the adapter used to count them: 0.646% instead of 0.581% on the sample).
+    ds, _, _ = olist_import
+    items = olist_raw["items"].merge(kept, on="order_id")
+    pre = (((items["order_status"] == "canceled") & items["order_delivered_carrier_date"].isna())
+           | (items["order_status"] == "unavailable"))
+    after = kept.loc[(kept["order_status"] == "canceled")
+                     & kept["order_delivered_carrier_date"].notna()]
+    assert len(after) == 11
+    row = kpilib.compute(ds, ["cancellation_unit_rate_pre_ship"]).iloc[0]
+    assert row["numerator"] == pre.sum()
+    assert row["denominator"] == len(items)
+    assert round(row["value"] * 100, 3) == 0.581

@@ -32,6 +32,9 @@ class ImportResult:
     report: list[dict] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
     derived: dict[str, str] = field(default_factory=dict)
+    assume_tz: str | None = None  # the source's zone for naive timestamps
+    dimensions: dict[str, str] = field(default_factory=dict)  # extra {column: table}
+    delivery_events: str = "scan"  # "none": the source has no delivery scan
 
     def set_aside(self, table: str, reason: str, n_rows: int, detail: str = "",
                   by: str = "adapter") -> None:
@@ -48,7 +51,8 @@ class ImportResult:
         """The cleaned tables as a validated :class:`kpilib.Dataset`."""
         from kpilib.dataset import Dataset
 
-        return Dataset.from_frames(**self.tables)
+        return Dataset.from_frames(assume_tz=self.assume_tz, dimensions=self.dimensions,
+                                   delivery_events=self.delivery_events, **self.tables)
 
     def write(self, out: str | Path) -> Path:
         """Write ``<table>.parquet`` files (through the contract) plus ``import_report.json``

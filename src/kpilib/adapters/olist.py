@@ -16,7 +16,9 @@ Mapping (every choice, and what stays absent):
   ``shipping_amount_charged`` = Σ ``freight_value`` (freight *charged to the customer*).
 - **Cancellations.** Status ``canceled``: the order is cancelled, initiator unknown (null);
   its lines' quantity is recorded as ``qty_cancelled_customer`` (no longer required), so a
-  cancelled order leaves the perfect-order population instead of counting as a failure.
+  cancelled order leaves the perfect-order population instead of counting as a failure;
+  except when the order was already handed to the carrier (11 orders of the 15k sample):
+  nothing was cancelled before shipment, so the lines keep ``qty_cancelled_customer = 0``.
   Status ``unavailable`` (the seller could not supply): ``cancel_initiator = "merchant"``,
   ``cancel_reason = "stockout"``, lines ``qty_cancelled_merchant`` — a fulfilment failure.
   Olist has no cancellation time: ``cancelled_at`` is the last timestamp recorded for the
@@ -110,13 +112,16 @@ def convert(raw: dict[str, pd.DataFrame]) -> ImportResult:
         "cancel_initiator": np.where(status.eq("unavailable"), "merchant", None),
         "cancel_reason": np.where(status.eq("unavailable"), "stockout", None),
     })
-    it = items.merge(o[["order_id", "order_status", "order_purchase_timestamp", "promise"]],
-                     on="order_id", how="inner")
+    it = items.merge(o[["order_id", "order_status", "order_purchase_timestamp", "promise",
+                        "order_delivered_carrier_date"]], on="order_id", how="inner")
+    # a cancellation after the carrier hand-off cancelled no unit before shipment
+    before_handoff = it["order_delivered_carrier_date"].isna()
     lines = table_frame("order_lines", {
         "order_line_id": it["order_id"] + "-" + it["order_item_id"],
         "order_id": it["order_id"], "sku": it["product_id"],
         "created_at": it["order_purchase_timestamp"], "qty_ordered": 1.0,
-        "qty_cancelled_customer": it["order_status"].eq("canceled").astype(float),
+        "qty_cancelled_customer": (it["order_status"].eq("canceled") & before_handoff)
+        .astype(float),
         "qty_cancelled_merchant": it["order_status"].eq("unavailable").astype(float),
         "assigned_node_id": it["seller_id"],
         "promised_delivery_at_original": it["promise"], "promise_is_date": True,

@@ -42,6 +42,9 @@ _PARAGRAPHS = (
     "set-aside reason with its count, absent tables and why, derived tables). OUT must not "
     "already hold table files unless --force (which removes them first). Exit code 0 on "
     "success, 2 when SRC_DIR is not that dataset or an option is wrong.",
+    "Your own export: `kpilib import mapped MAPPING.yaml --out OUT [--src FOLDER]` reads the "
+    "files a mapping file names and maps their columns to the contract (write a starting file "
+    "with `kpilib template --mapping MAPPING.yaml`).",
     "Next: `kpilib validate OUT`, then `kpilib reports run --data OUT --out reports/<name>`.",
 )
 HELP = "\n\n".join(_PARAGRAPHS)
@@ -103,17 +106,28 @@ def print_summary(console, result, source: str, src: Path, out: Path, seconds: f
                   f"Next: kpilib validate {out}  ·  kpilib reports run --data {out}")
 
 
+def _mapped(source: str, src: Path, mapping: Path | None, root: Path | None):
+    """The ImportResult of ``kpilib import mapped MAPPING``."""
+    from kpilib.mapping import import_mapped
+
+    return import_mapped(src, root)
+
+
 def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag: int,
-        granularity: str, force: bool) -> int:
+        granularity: str, force: bool, mapping: Path | None = None,
+        root: Path | None = None) -> int:
     """Import ``src`` as ``source`` into ``out``; print the summary; return the exit code."""
     import importlib
 
     from rich.console import Console
     from rich.markup import escape
 
+    from kpilib.errors import DataContractError, ParameterError
+
     console = Console()
-    if source not in SOURCES:
-        console.print(f"[red]unknown source {source!r}[/red]; choose one of {list(SOURCES)}")
+    if source not in (*SOURCES, "mapped"):
+        console.print(f"[red]unknown source {source!r}[/red]; choose one of "
+                      f"{[*SOURCES, 'mapped']}")
         return 2
     from kpilib.forecast import METHODS, SEASON
 
@@ -131,15 +145,23 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
                       f"({', '.join(f.name for f in existing[:5])}...); pass --force to replace "
                       "them or choose an empty folder")
         return 2
-    adapter = importlib.import_module(SOURCES[source])
     t0 = time.perf_counter()
-    try:
-        raw = adapter.read(src)
-    except (OSError, ValueError) as err:
-        console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
-        return 2
-    with console.status(f"mapping {source} to the data contract..."):
-        result = adapter.convert(raw)
+    if source in SOURCES:
+        adapter = importlib.import_module(SOURCES[source])
+        try:
+            raw = adapter.read(src)
+        except (OSError, ValueError) as err:
+            console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
+            return 2
+        with console.status(f"mapping {source} to the data contract..."):
+            result = adapter.convert(raw)
+    else:
+        try:
+            with console.status(f"reading and mapping {src}..."):
+                result = _mapped(source, src, mapping, root)
+        except (ParameterError, DataContractError, ValueError, OSError) as err:
+            console.print(f"[red]cannot import {escape(str(src))}:[/red] {escape(str(err))}")
+            return 2
     if with_backtest:
         with console.status(f"backtesting {method} forecasts..."):
             add_backtest(result, method, lag, granularity)
@@ -162,8 +184,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import", help=HELP)
     def import_cmd(
-        source: Annotated[str, typer.Argument(help="olist | online-retail")],
-        src_dir: Annotated[Path, typer.Argument(help="Folder with the source's CSV files.")],
+        source: Annotated[str, typer.Argument(help="olist | online-retail | mapped")],
+        src_dir: Annotated[Path, typer.Argument(
+            help="Folder with the source's CSV files; for `mapped` the MAPPING.yaml file.")],
         out: Annotated[Path, typer.Option(help="Output dataset folder (created).")],
         backtest: Annotated[bool, typer.Option(
             "--backtest/--no-backtest",
@@ -176,5 +199,9 @@ def register(app: typer.Typer) -> None:
             help="Backtest period: week | month | day.")] = "week",
         force: Annotated[bool, typer.Option(
             help="Replace table files already in OUT.")] = False,
+        src: Annotated[Path | None, typer.Option(
+            "--src", help="For `mapped`: folder of the source files (default: the mapping "
+                          "file's folder).")] = None,
     ) -> None:
-        raise typer.Exit(run(source, src_dir, out, backtest, method, lag, granularity, force))
+        raise typer.Exit(run(source, src_dir, out, backtest, method, lag, granularity, force,
+                             root=src))

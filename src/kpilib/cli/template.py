@@ -19,8 +19,28 @@ _PARAGRAPHS = (
     "template it lists exactly two problems: orders and order_lines are empty. CSV rules: "
     "booleans true/false (or 1/0), empty cell = null, dates YYYY-MM-DD, timestamps ISO 8601 "
     "with an offset (or validate with --assume-tz <IANA zone>). Guide: docs/byod.md.",
+    "`kpilib template --mapping MAPPING.yaml` instead writes a commented mapping file: map "
+    "the columns of your own export to the data model there and run `kpilib import mapped "
+    "MAPPING.yaml --out DIR`, without reshaping the export.",
 )
 HELP = "\n\n".join(_PARAGRAPHS)
+
+
+def write_mapping(path: Path, force: bool) -> int:
+    """Write the commented starting mapping file to ``path``; return the exit code."""
+    from rich.console import Console
+
+    from kpilib.mapping.template import mapping_template
+
+    console = Console()
+    if path.exists() and not force:
+        console.print(f"[red]{path} exists[/red]; pass --force to overwrite it")
+        return 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(mapping_template(), encoding="utf-8")
+    console.print(f"Mapping template written to {path}: replace the source column names, then "
+                  f"`kpilib import mapped {path} --out DIR`.")
+    return 0
 
 
 def run(directory: Path, fmt: str, tables: str, force: bool) -> int:
@@ -52,11 +72,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("template", help=HELP)
     def template_cmd(
-        directory: Annotated[Path, typer.Argument(help="Folder to write (created).")],
+        directory: Annotated[Path | None, typer.Argument(
+            help="Folder to write (created); not needed with --mapping.")] = None,
         fmt: Annotated[str, typer.Option("--format", help="File format: csv.")] = "csv",
         tables: Annotated[str, typer.Option(
             help="Optional tables to put in DIR itself, comma separated (e.g. "
                  "shipments,shipment_lines,nodes).")] = "",
         force: Annotated[bool, typer.Option(help="Overwrite existing template files.")] = False,
+        mapping: Annotated[Path | None, typer.Option(
+            help="Instead: write a commented starting mapping file (YAML) for `kpilib import "
+                 "mapped`.")] = None,
     ) -> None:
+        if mapping is not None:
+            raise typer.Exit(write_mapping(mapping, force))
+        if directory is None:
+            raise typer.BadParameter("give DIR (or --mapping FILE)")
         raise typer.Exit(run(directory, fmt, tables, force))

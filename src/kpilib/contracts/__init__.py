@@ -37,6 +37,7 @@ import pandas as pd
 from kpilib import schema
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.columns import check_columns
+from kpilib.contracts.dates import resolve_date_only, snap_ship_by
 from kpilib.contracts.files import read_limits
 from kpilib.contracts.io import read_folder
 from kpilib.contracts.names import near_miss_columns
@@ -70,6 +71,7 @@ def check_frames(
     """Typed tables and every problem found in ``frames`` (``prior``: problems met reading;
     ``limits``: settings of the plausibility rules, default extract time = now)."""
     check_assume_tz(assume_tz)
+    frames = resolve_date_only(frames)
     problems = list(prior or [])
     blocked = {p.table for p in problems if p.column is None or p.rule in _FILE_RULES}
     raw: dict[str, pd.DataFrame] = {}
@@ -109,6 +111,7 @@ def check_frames(
         problems += found
         problems += check_columns(name, frame, reported)
         typed[name] = finish_bools(name, frame)
+    snap_ship_by(typed)
     from kpilib.contracts.relations import check_relations
 
     # a table with a table-level problem (e.g. empty_table) would make every reference to it

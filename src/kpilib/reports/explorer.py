@@ -29,6 +29,7 @@ from kpilib import plotting, registry
 from kpilib.cuts import normalize
 from kpilib.reports import views
 from kpilib.reports.cidata import repo_root
+from kpilib.reports.params import segment_dims
 from kpilib.reports.session import Report
 
 DOMAIN_GROUPS = {
@@ -80,12 +81,20 @@ class Explorer:
         self._values: dict[tuple, tuple] = {}
 
     def describe(self) -> str:
-        """One line: how many KPIs, the data and report times."""
-        return f"{len(self.kpis)} KPIs available; {self.rep.context_line()}"
+        """One line: how many KPIs, which segments."""
+        dims = ", ".join(segment_dims(self.rep.ds))
+        return (f"{len(self.kpis)} KPIs available; segments: {dims}; "
+                f"{self.rep.context_line()}")
 
     def dims(self, kpi: str) -> list[str]:
-        """Dimensions ``kpi`` can be cut and filtered by."""
-        return list(registry.KPIS[kpi].dims)
+        """Dimensions ``kpi`` can be cut and filtered by: its own, then the dataset's extra
+        dimensions whose host table's dimension it supports."""
+        from kpilib.dimensions import HOSTS
+
+        own = list(registry.KPIS[kpi].dims)
+        extra = getattr(self.rep.ds, "dimensions", None) or {}
+        return own + [d for d in segment_dims(self.rep.ds)
+                      if d in extra and HOSTS.get(extra[d]) in own]
 
     # -- cached engine work -------------------------------------------------------------
     def context(self, by: str | None, freq: str | None, filters: dict | None) -> Any:

@@ -214,13 +214,14 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
             as_of = hi
     if p.freq not in FREQS:
         problems.append(f"freq={p.freq!r} is not one of {list(FREQS)}")
+    dims = segment_dims(ds)
     for name, dim in (("segment_by", p.segment_by), ("per", p.per)):
-        if dim is not None and dim not in SEGMENT_DIMS:
+        if dim is not None and dim not in dims:
             problems.append(f"{name}={dim!r} is not a segment dimension; use one of "
-                            f"{list(SEGMENT_DIMS)}")
+                            f"{list(dims)}")
     for dim, values in p.filters.items():
-        if dim not in SEGMENT_DIMS:
-            problems.append(f"filter on unknown dimension {dim!r}; use one of {list(SEGMENT_DIMS)}")
+        if dim not in dims:
+            problems.append(f"filter on unknown dimension {dim!r}; use one of {list(dims)}")
         elif len(values) != 1:
             problems.append(f"filter {dim}: give exactly one value (got {len(values)})")
         if p.per is not None and dim == p.per:
@@ -252,7 +253,7 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
         problems.append(f"jobs={p.jobs} must be at least 1")
     if p.keep < 1:
         problems.append(f"keep={p.keep} must be at least 1")
-    if ds is not None and p.per is not None and p.per in SEGMENT_DIMS:
+    if ds is not None and p.per is not None and p.per in dims:
         values = segment_values(ds, p.per)
         if not values:
             problems.append(f"per={p.per!r}: the data has no values for this dimension")
@@ -276,9 +277,15 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
     return norm, ds
 
 
+def segment_dims(ds: Any) -> tuple[str, ...]:
+    """The standard segment dimensions, then the extra ones ``ds`` declares (if any)."""
+    return SEGMENT_DIMS + tuple(getattr(ds, "dimensions", None) or ())
+
+
 def segment_values(ds: Any, dim: str) -> list[str]:
     """Distinct non-null values of segment ``dim`` in ``ds`` (sorted, as strings)."""
-    src = SEGMENT_SOURCES[dim]
+    extra = getattr(ds, "dimensions", None) or {}
+    src = (extra[dim], dim) if dim in extra else SEGMENT_SOURCES[dim]
     if len(src) != 2 or src[0] not in TABLES:
         return list(src)
     table, column = src

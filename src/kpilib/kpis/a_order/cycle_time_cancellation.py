@@ -107,7 +107,8 @@ def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
 @kpi("open_order_age_hours", code="A11", fact="orders",
      name="Open order age", domain="order", unit="hours",
      direction="lower", grain="order (snapshot)", kind="mean", tables=FLOW_TABLES,
-     dims=ALL_DIMS, snapshot=True)
+     dims=ALL_DIMS, snapshot=True,
+     requires=("capture:delivery_events",))
 def open_order_age_hours(ctx: Context) -> pd.DataFrame:
     """age = t - start_at, in hours, over orders open at snapshot t; mean, p50, p90, n.
 

@@ -17,6 +17,9 @@ from kpilib.fact_tables.commit_units import default_maturity, evaluate
 from kpilib.registry import ORDER_DIMS, kpi
 
 BASE_TABLES = ("orders", "order_lines", "shipments", "shipment_lines")
+# a source declared without delivery scans (delivery_events: none) cannot say when a unit
+# arrived (kpilib.engine.recorded)
+DELIVERY = ("capture:delivery_events",)
 COMMON = ("tol_units", "early_tolerance_hours", "count_failed_attempt_by_customer", "cohort",
           "commit_basis", "maturity_days")
 
@@ -34,7 +37,7 @@ def _obs(ctx: Context, ok: pd.Series, units: pd.DataFrame, preliminary: bool) ->
      name="Perfect order rate", domain="order", unit="fraction",
      direction="higher", grain="commit unit",
      kind="rate", tables=(*BASE_TABLES, "order_events", "returns"),
-     dims=(*ORDER_DIMS, "carrier"), params=COMMON)
+     dims=(*ORDER_DIMS, "carrier"), params=COMMON, requires=DELIVERY)
 def perfect_order_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u [in_full(u) ∧ on_time(u) ∧ doc_ok(u) ∧ condition_ok(u)] / |U| (SCOR RL.1.1).
 
@@ -67,7 +70,8 @@ def perfect_order_rate(ctx: Context) -> pd.DataFrame:
 
 @kpi("in_full_rate", code="A2", fact="commit_units",
      name="In-full rate", domain="order", unit="fraction", direction="higher",
-     grain="commit unit", kind="rate", tables=BASE_TABLES, dims=ORDER_DIMS, params=COMMON)
+     grain="commit unit", kind="rate", tables=BASE_TABLES, dims=ORDER_DIMS, params=COMMON,
+     requires=DELIVERY)
 def in_full_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u in_full(u) / |U|, in_full(u) = ∀l: |d_l − r_l| ≤ tol ∧ cm_l = 0 ∧ no wrong item.
 
@@ -96,7 +100,7 @@ def in_full_rate(ctx: Context) -> pd.DataFrame:
 @kpi("on_time_delivery_rate", code="A3", fact="commit_units",
      name="On-time delivery rate", domain="order", unit="fraction",
      direction="higher", grain="commit unit", kind="rate", tables=BASE_TABLES,
-     dims=(*ORDER_DIMS, "carrier", "service_level"), params=COMMON)
+     dims=(*ORDER_DIMS, "carrier", "service_level"), params=COMMON, requires=DELIVERY)
 def on_time_delivery_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u on_time(u) / |U|, on_time(u) = Σd > 0 ∧ every delivery ≤ D_u ∧ nothing open at D_u.
 
@@ -129,7 +133,7 @@ def on_time_delivery_rate(ctx: Context) -> pd.DataFrame:
      name="Documentation accuracy rate", domain="order",
      unit="fraction", direction="higher", grain="commit unit", kind="rate",
      tables=(*BASE_TABLES, "order_events"), dims=ORDER_DIMS, params=COMMON,
-     requires=("order_events.event_type=doc_defect",))
+     requires=("order_events.event_type=doc_defect", *DELIVERY))
 def documentation_accuracy_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u doc_ok(u) / |U|, doc_ok(u) = no doc_defect event of u at or before delivery + 14 d.
 
@@ -157,7 +161,8 @@ def documentation_accuracy_rate(ctx: Context) -> pd.DataFrame:
 @kpi("perfect_condition_rate", code="A5", fact="commit_units",
      name="Perfect condition rate", domain="order", unit="fraction",
      direction="higher", grain="commit unit", kind="rate",
-     tables=(*BASE_TABLES, "returns"), dims=(*ORDER_DIMS, "carrier"), params=COMMON)
+     tables=(*BASE_TABLES, "returns"), dims=(*ORDER_DIMS, "carrier"), params=COMMON,
+     requires=DELIVERY)
 def perfect_condition_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u condition_ok(u) / |U_delivered|, over units with at least one delivery.
 
@@ -186,7 +191,7 @@ def perfect_condition_rate(ctx: Context) -> pd.DataFrame:
 @kpi("otif_rate", code="A6", fact="commit_units",
      name="On-time in-full rate", domain="order", unit="fraction",
      direction="higher", grain="commit unit", kind="rate", tables=BASE_TABLES,
-     dims=(*ORDER_DIMS, "carrier", "service_level"), params=COMMON)
+     dims=(*ORDER_DIMS, "carrier", "service_level"), params=COMMON, requires=DELIVERY)
 def otif_rate(ctx: Context) -> pd.DataFrame:
     """Σ_u [in_full(u) ∧ on_time(u)] / |U| (A2 ∧ A3 on the same unit).
 

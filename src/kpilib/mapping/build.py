@@ -1,0 +1,162 @@
+"""A mapping file (YAML) + its sources -> contract tables, as an ``ImportResult``.
+
+Rule: for each table of ``tables:``, take the rows of its source (``from:``), keep those
+matching ``where:`` (a pandas condition on source columns), evaluate every column spec
+(:mod:`kpilib.mapping.expr`), keep the first row per ``unique:`` contract column(s), then run
+the optional Python hook and the contract; an order whose rows the contract rejects is set
+aside whole and counted by rule (as the built-in importers do). Naive timestamps are read in
+``timezone:`` (the source's time zone). Mapping-file keys:
+
+``name``, ``timezone``, ``delivery_events`` (``scan``, or ``none`` when the source's only
+post-order event is a ship scan), ``sources`` (``{name: {file: PATH, sep:, encoding:}}``, or
+``{query: SQL}`` / ``{table: NAME}`` for a database), ``tables`` (``{contract table: {from:, where:,
+unique:, columns: {contract or extra column: spec}}}``), ``dimensions`` (``{orders: [col]}``,
+see :mod:`kpilib.dimensions`), ``notes`` (``{what: why}`` for import_report.json), ``hook``
+(``file.py`` beside the mapping with ``transform(tables, sources) -> tables``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from kpilib import schema
+from kpilib.adapters.common import ImportResult, reject_by_contract
+from kpilib.errors import ParameterError
+from kpilib.mapping.expr import evaluate
+
+TOP_KEYS = ("name", "timezone", "sources", "tables", "dimensions", "notes", "hook",
+            "description", "delivery_events")
+DELIVERY_COLUMNS = ("delivered_at", "first_delivery_attempt_at")
+TABLE_KEYS = ("from", "where", "unique", "columns")
+Reader = Callable[[str, Mapping[str, Any]], pd.DataFrame]
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """The parsed mapping file, its structure checked (clear ``ParameterError`` otherwise)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"mapping file {str(path)!r} not found")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ParameterError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(doc, dict):
+        raise ParameterError(f"{path}: a mapping file is a YAML mapping with keys {TOP_KEYS}")
+    problems = [f"unknown key {k!r}" for k in doc if k not in TOP_KEYS]
+    for key in ("sources", "tables"):
+        if not isinstance(doc.get(key), dict) or not doc[key]:
+            problems.append(f"{key!r} must be a non-empty mapping")
+    for name, t in (doc.get("tables") or {}).items():
+        if name not in schema.TABLES:
+            problems.append(f"tables.{name}: not a table of the data model")
+            continue
+        if not isinstance(t, dict) or not isinstance(t.get("columns"), dict):
+            problems.append(f"tables.{name}: needs 'from' and 'columns'")
+            continue
+        problems += [f"tables.{name}: unknown key {k!r}" for k in t if k not in TABLE_KEYS]
+        if t.get("from") not in (doc.get("sources") or {}):
+            problems.append(f"tables.{name}.from: {t.get('from')!r} is not one of the sources")
+    events = doc.get("delivery_events", "scan")
+    if events not in ("scan", "none"):
+        problems.append(f"delivery_events: {events!r} is not 'scan' or 'none'")
+    mapped = set((doc.get("tables") or {}).get("shipments", {}).get("columns", {}) or {})
+    if events == "none" and mapped & set(DELIVERY_COLUMNS):
+        both = sorted(mapped & set(DELIVERY_COLUMNS))
+        problems.append(f"delivery_events: none, yet tables.shipments maps {both}")
+    if problems:
+        raise ParameterError(f"{path}: invalid mapping:\n  - " + "\n  - ".join(problems))
+    doc["_path"] = path
+    return doc
+
+
+def file_reader(src: str | Path) -> Reader:
+    """Reader of ``file:`` sources below folder ``src`` (CSV as text, or parquet)."""
+    root = Path(src)
+
+    def read(name: str, spec: Mapping[str, Any]) -> pd.DataFrame:
+        if "file" not in spec:
+            raise ParameterError(f"sources.{name}: a file import needs 'file:' (the file "
+                                 "name below the source folder)")
+        path = root / str(spec["file"])
+        if not path.is_file():
+            raise ParameterError(f"sources.{name}: file {str(path)!r} not found")
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           sep=spec.get("sep", ","), encoding=spec.get("encoding", "utf-8-sig"))
+
+    return read
+
+
+def build(doc: Mapping[str, Any], reader: Reader, reject: bool = True) -> ImportResult:
+    """Read the sources with ``reader`` and map them (module doc); ``reject=False`` keeps
+    every row (the caller's contract check then reports them)."""
+    tz = str(doc.get("timezone") or "UTC")
+    sources = {n: reader(n, s or {}) for n, s in doc["sources"].items()}
+    tables: dict[str, pd.DataFrame] = {}
+    for name, t in doc["tables"].items():
+        frame = sources[t["from"]]
+        if t.get("where"):
+            try:
+                frame = frame.loc[frame.eval(str(t["where"])).to_numpy(bool)]
+            except Exception as err:  # noqa: BLE001 - pandas raises many types
+                raise ParameterError(f"tables.{name}.where {t['where']!r} fails: {err}") from err
+        frame = frame.reset_index(drop=True)
+        out = pd.DataFrame({col: evaluate(spec, frame, tz, f"tables.{name}.columns.{col}")
+                            .to_numpy() for col, spec in t["columns"].items()})
+        if t.get("unique"):
+            keys = [t["unique"]] if isinstance(t["unique"], str) else list(t["unique"])
+            out = out.drop_duplicates(keys, keep="first").reset_index(drop=True)
+        tables[name] = out
+    if doc.get("hook"):
+        tables = _hook(doc)(tables, sources)
+    from kpilib import dimensions
+
+    result = ImportResult(str(doc.get("name") or doc["_path"].stem), tables)
+    result.assume_tz = tz
+    result.dimensions = dimensions.from_tables(doc.get("dimensions") or {}, "dimensions")
+    result.delivery_events = str(doc.get("delivery_events") or "scan")
+    if result.delivery_events == "none":
+        result.notes["shipments.delivered_at"] = (
+            "delivery_events: none (the source has no delivery scan): the KPIs that need a "
+            "delivery (on-time delivery, in-full, OTIF, perfect order, open order age) report "
+            "unavailable")
+    result.notes.update({str(k): str(v) for k, v in (doc.get("notes") or {}).items()})
+    for table in schema.TABLE_NAMES:
+        if table not in tables and not any(table in k for k in result.notes):
+            result.notes[table] = "not in the mapping"
+    return reject_by_contract(result, assume_tz=tz) if reject else result
+
+
+def _hook(doc: Mapping[str, Any]) -> Callable:
+    path = doc["_path"].parent / str(doc["hook"])
+    spec = importlib.util.spec_from_file_location(f"kpilib_hook_{path.stem}", path)
+    if spec is None or not path.is_file():
+        raise ParameterError(f"hook {str(path)!r} not found")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "transform"):
+        raise ParameterError(f"hook {str(path)!r} defines no transform(tables, sources)")
+    return module.transform
+
+
+def import_mapped(mapping: str | Path, src: str | Path | None = None,
+                  reader: Reader | None = None) -> ImportResult:
+    """Map the sources of ``mapping`` (files below ``src``, default the mapping's folder)."""
+    doc = load(mapping)
+    return build(doc, reader or file_reader(src if src is not None else doc["_path"].parent))
+
+
+def load_mapped(mapping: str | Path, src: str | Path | None = None,
+                reader: Reader | None = None):
+    """The mapped sources as a validated Dataset; raises ``DataContractError`` listing every
+    problem instead of setting rows aside (use :func:`import_mapped` for that)."""
+    doc = load(mapping)
+    reader = reader or file_reader(src if src is not None else doc["_path"].parent)
+    return build(doc, reader, reject=False).dataset()
