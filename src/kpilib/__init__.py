@@ -1,8 +1,8 @@
 """kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
 
 Public API (api.md): ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``,
-``list_kpis``, ``compute``, ``facts``, ``apply_bands``. Attributes are imported lazily so
-``import kpilib`` stays cheap.
+``list_kpis``, ``compute``, ``facts``, ``apply_bands``; ``open_store`` (the KPI store).
+Attributes are imported lazily so ``import kpilib`` stays cheap.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _LAZY = {
     "compute": "kpilib.engine",
     "facts": "kpilib.facts",  # a callable package, see kpilib/facts/__init__.py
     "apply_bands": "kpilib.bands",
+    "open_store": "kpilib.store",
 }
 
 __all__ = [
