@@ -39,7 +39,7 @@ def _timed(label: str, fn) -> object:
 def run(path: Path) -> None:
     import kpilib
     from kpilib.engine import make_context
-    from kpilib.facts.fifo import fifo_layers, fifo_layers_at
+    from kpilib.fact_tables.fifo import fifo_layers, fifo_layers_at
 
     ds = _timed("load (validated)", lambda: kpilib.load_dataset(path))
     mv = ds.inventory_movements

@@ -71,7 +71,7 @@ def test_event_mask_matches_event_type_rows():
 def test_ready_times_of_a_line_whose_order_is_unknown_stay_empty():
     # unvalidated data: L2 belongs to an order missing from `orders`. The order-level ready
     # event of O1 (the last order) must not leak to it through a -1 position.
-    from kpilib.facts import line_base
+    from kpilib.fact_tables import line_base
 
     ds = build_dataset(
         orders=[{"order_id": "O1"}],
@@ -89,7 +89,7 @@ def test_ready_times_of_a_line_whose_order_is_unknown_stay_empty():
 def test_ready_times_of_an_unknown_line_id_stay_empty():
     # a line id missing from order_lines (position -1) must read NaT, not the ready time of
     # the last order line (L1, ready at 06:00)
-    from kpilib.facts import orders
+    from kpilib.fact_tables import orders
 
     ds = build_dataset(
         orders=[{"order_id": "O1"}],

@@ -20,7 +20,7 @@ from kpilib.errors import ParameterError, UnknownKpiError
 
 
 def _kdef(kind="rate", snapshot=False, tables=("orders",), dims=("channel",)):
-    return registry.KpiDef("toy", "Toy", "order", "fraction", "higher", "order", kind,
+    return registry.KpiDef("toy", "A1", "Toy", "order", "fraction", "higher", "order", kind,
                            tables, dims, (), "toy", lambda ctx: None, snapshot)
 
 

@@ -1,7 +1,7 @@
 """kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
 
-Public API (api.md): ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``,
-``list_kpis``, ``compute``, ``facts``, ``apply_bands``; ``open_store`` (the KPI store).
+Public API: ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``, ``list_kpis``,
+``compute``, ``facts``, ``list_facts`` and ``apply_bands``; ``open_store`` (the KPI store).
 Attributes are imported lazily so ``import kpilib`` stays cheap.
 """
 
@@ -20,7 +20,8 @@ _LAZY = {
     "validate": "kpilib.contracts",
     "list_kpis": "kpilib.engine",
     "compute": "kpilib.engine",
-    "facts": "kpilib.facts",  # a callable package, see kpilib/facts/__init__.py
+    "facts": "kpilib.engine",
+    "list_facts": "kpilib.engine",
     "apply_bands": "kpilib.bands",
     "open_store": "kpilib.store",
 }
@@ -36,8 +37,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "facts":
-        return importlib.import_module("kpilib.facts")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'kpilib' has no attribute {name!r}")

@@ -18,7 +18,7 @@ from kpilib import keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.errors import ParameterError
-from kpilib.facts.population import fake_order_conditions
+from kpilib.fact_tables.population import fake_order_conditions
 from kpilib.registry import list_kpis  # noqa: F401  (public re-export)
 
 # Dimensions beyond the standard ones that some KPIs offer (their breakdowns).

@@ -31,8 +31,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kpilib.classes import demand_lines
-from kpilib.facts.forecast_cells import UNASSIGNED, _line_nodes, period_floor, shift
+from kpilib.fact_tables.classes import demand_lines
+from kpilib.fact_tables.forecast_cells import UNASSIGNED, _line_nodes, period_floor, shift
 
 METHODS = ("ets", "ets_statsmodels", "seasonal_naive", "naive")
 ALPHA_GRID = np.linspace(0.01, 0.99, 99)

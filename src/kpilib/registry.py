@@ -28,15 +28,23 @@ ORDER_DIMS = ("channel", "node", "supplier", "product_class", "fulfillment_model
 SHIP_DIMS = ("carrier", "service_level")
 STANDARD_DIMS = ORDER_DIMS + SHIP_DIMS
 
+# KPI modules, one subpackage per domain, in the order of the codes they define.
 KPI_MODULES = tuple(f"kpilib.kpis.{m}" for m in (
-    "orders", "fill", "order_flow", "order_handling", "exceptions",  # domain A
-    "fulfillment", "warehouse", "costs", "returns",          # domain B
-    "inventory", "stock", "ageing", "counts",                # domain C
-    "forecast",                                              # domain D
-    "leading", "replenishment",                              # domain E
+    "a_order.perfect_order", "a_order.fill", "a_order.cycle_time_cancellation",
+    "a_order.release", "a_order.split_touches", "a_order.exceptions",
+    "b_fulfillment.shipping", "b_fulfillment.picking", "b_fulfillment.receiving",
+    "b_fulfillment.capacity", "b_fulfillment.costs", "b_fulfillment.returns",
+    "c_inventory.turnover_sell_through", "c_inventory.stock", "c_inventory.ageing",
+    "c_inventory.counts",
+    "d_forecast.forecast_error",
+    "e_leading.exception_queue", "e_leading.allocation", "e_leading.replenishment",
+    "e_leading.wave_backlog", "e_leading.rma_delay",
 ))
-# Modules that register fact tables or params used as segments (imported with the KPIs).
-SUPPORT_MODULES = ("kpilib.classes",)
+# Modules that register fact tables (kpilib.facts(ds, name)) and their params.
+FACT_MODULES = tuple(f"kpilib.fact_tables.{m}" for m in (
+    "classes", "commit_units", "order_lines", "orders", "slices", "warehouse", "stock",
+    "layers", "counts", "forecast_cells", "exceptions", "allocation", "replenishment", "rma",
+))
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class KpiDef:
     """Metadata of one KPI plus the function that yields its observations."""
 
     id: str
+    code: str
     name: str
     domain: str
     unit: str
@@ -57,6 +66,7 @@ class KpiDef:
     func: Callable[..., pd.DataFrame] = field(repr=False, compare=False)
     snapshot: bool = False
     requires: tuple[str, ...] = ()
+    fact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,8 @@ for _name, _default, _doc in (
 def kpi(
     id: str,
     *,
+    code: str,
+    fact: str | None,
     name: str,
     domain: str,
     unit: str,
@@ -122,6 +134,10 @@ def kpi(
 ) -> Callable:
     """Register the decorated observation function as KPI ``id``.
 
+    ``code`` is the KPI's code in the reference ("A1" ... "E5"; companions and variants share
+    their parent's code). ``fact`` names the fact table holding the KPI's records
+    (``kpilib.facts(ds, fact)``), or None when no record-level fact exists.
+
     ``description`` defaults to the first paragraph of the function's docstring, which must
     open with the formula. ``requires`` lists data the KPI cannot do without beyond its
     tables, as ``"table.column"`` (not entirely null) or ``"table.column=value"`` (the value
@@ -136,9 +152,9 @@ def kpi(
         if unknown:
             raise ValueError(f"{id}: undeclared params {unknown}; call register_param first")
         doc = description or (func.__doc__ or "").strip().split("\n\n")[0]
-        KPIS[id] = KpiDef(id, name, domain, unit, direction, grain, kind, tuple(tables),
-                          tuple(dims), tuple(params), " ".join(doc.split()), func, snapshot,
-                          tuple(requires))
+        KPIS[id] = KpiDef(id, code, name, domain, unit, direction, grain, kind,
+                          tuple(tables), tuple(dims), tuple(params), " ".join(doc.split()),
+                          func, snapshot, tuple(requires), fact)
         return func
 
     return deco
@@ -148,15 +164,11 @@ _loaded = False
 
 
 def load_all() -> dict[str, KpiDef]:
-    """Import every KPI module (once) and return the registry."""
+    """Import every fact and KPI module (once) and return the registry."""
     global _loaded
     if not _loaded:
-        for mod in SUPPORT_MODULES + KPI_MODULES:
-            try:
-                importlib.import_module(mod)
-            except ModuleNotFoundError as err:
-                if err.name != mod:
-                    raise
+        for mod in FACT_MODULES + KPI_MODULES:
+            importlib.import_module(mod)
         _loaded = True
     return KPIS
 
@@ -192,19 +204,21 @@ def resolve_params(params: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def list_kpis() -> pd.DataFrame:
-    """All registered KPIs: id, name, domain, unit, direction, grain, required_tables,
-    description (the formula in words), plus kind, dims and params."""
+    """All registered KPIs: id, code, name, domain, unit, direction, grain, required_tables,
+    description (the formula in words), plus kind, dims, params and fact (the fact table
+    holding the KPI's records, None when there is none)."""
     rows = [
         {
-            "id": d.id, "name": d.name, "domain": d.domain, "unit": d.unit,
+            "id": d.id, "code": d.code, "name": d.name, "domain": d.domain, "unit": d.unit,
             "direction": d.direction, "grain": d.grain,
             "required_tables": list(d.required_tables), "description": d.description,
             "kind": d.kind, "dims": list(d.dims), "params": list(d.params),
+            "fact": d.fact,
         }
         for d in load_all().values()
     ]
-    cols = ["id", "name", "domain", "unit", "direction", "grain", "required_tables",
-            "description", "kind", "dims", "params"]
+    cols = ["id", "code", "name", "domain", "unit", "direction", "grain", "required_tables",
+            "description", "kind", "dims", "params", "fact"]
     order = {d: i for i, d in enumerate(DOMAINS)}
     df = pd.DataFrame(rows, columns=cols)
     if len(df):

@@ -6,7 +6,7 @@ import pandas as pd
 from builders import build_dataset
 
 import kpilib
-from kpilib.classes import abc_classes, xyz_classes
+from kpilib.fact_tables.classes import abc_classes, xyz_classes
 
 
 def test_abc_share_before_item_rule():

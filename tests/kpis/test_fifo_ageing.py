@@ -7,7 +7,7 @@ import pytest
 from builders import build_dataset
 
 import kpilib
-from kpilib.facts.fifo import age_layers, fifo_layers, fifo_layers_at
+from kpilib.fact_tables.fifo import age_layers, fifo_layers, fifo_layers_at
 
 AS_OF = pd.Timestamp("2024-03-01T12:00Z")
 

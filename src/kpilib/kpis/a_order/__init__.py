@@ -1,0 +1,1 @@
+"""Domain A, order workflow and customer service: KPIs A1 to A16."""

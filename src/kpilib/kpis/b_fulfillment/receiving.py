@@ -1,0 +1,62 @@
+"""B4 dock-to-stock cycle time of receipt lines, and the age of receipt lines not put away."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpilib.context import Context
+from kpilib.fact_tables.ops_common import hours
+from kpilib.fact_tables.timeline import expand_open
+from kpilib.kpis.common import dims_of
+from kpilib.registry import kpi
+
+RECEIPT_DIMS = ("node", "fulfillment_model", "supplier", "product_class", "sku")
+
+
+@kpi("dock_to_stock_hours", code="B4", fact="receipt_lines",
+     name="Dock-to-stock cycle time", domain="fulfillment",
+     unit="hours", direction="lower", grain="receipt line", kind="mean", tables=("receipts",),
+     dims=RECEIPT_DIMS,
+     requires=('receipts.putaway_completed_at',))
+def dock_to_stock_hours(ctx: Context) -> pd.DataFrame:
+    """dock_to_stock = putaway_completed_at − dock_arrival_at (hours; fallback received_at);
+    mean, p50, p90, n over receipt lines put away in P.
+
+    Grain: receipt line; anchor = ``putaway_completed_at`` (the last unit put away, so a
+    partial putaway is measured to its end). Cross-dock lines are excluded (``crossdock``),
+    negative durations too (``negative_duration``). Lines with no ``dock_arrival_at`` are
+    measured from ``received_at`` and kept in the value; they are *counted* under
+    ``fallback_received_at`` in the ``excluded`` JSON, which is the result's only per-reason
+    counter (so that key is a count of fallbacks, not an exclusion). Lines on hold (QA or
+    supplier discrepancy) stay in the gross figure. Lines not yet put away: see
+    ``open_receipt_age_hours``. Supplier = the receipt's supplier, else the product's.
+    """
+    rl = ctx.fact("receipt_lines")
+    obs = pd.DataFrame({**dims_of(rl, ctx), "anchor": rl["putaway_completed_at"],
+                        "x": rl["dock_to_stock_hours"].where(rl["exclusion"].isna()),
+                        "excluded": rl["exclusion"]})
+    marks = obs.loc[obs["excluded"].isna() & rl["fallback_received_at"]].assign(
+        x=np.nan, excluded="fallback_received_at")
+    return pd.concat([obs, marks], ignore_index=True)
+
+
+@kpi("open_receipt_age_hours", code="B4", fact="receipt_lines",
+     name="Open receipt age (snapshot)", domain="fulfillment",
+     unit="hours", direction="lower", grain="receipt line (snapshot)", kind="mean",
+     tables=("receipts",), dims=RECEIPT_DIMS, snapshot=True)
+def open_receipt_age_hours(ctx: Context) -> pd.DataFrame:
+    """age = t − dock_arrival_at (fallback received_at) of receipt lines received by t and
+    not put away by t (hours); mean, p50, p90, n.
+
+    Snapshot (§11.12) at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
+    Cross-dock lines are not in the population. A line is open from its receipt scan (the
+    record exists from then, asof.py) until its putaway.
+    """
+    rl = ctx.fact("receipt_lines")
+    rl = rl.loc[~rl["is_crossdock"]]
+    base = rl[[*[d for d in ctx.by if d in rl.columns], "start_at"]]
+    rows = expand_open(base, rl["received_at"], rl["putaway_completed_at"],
+                       ctx.snapshot_points())
+    rows["x"] = hours(rows["t"], rows["start_at"])
+    return rows.drop(columns=["t", "start_at"])

@@ -1,0 +1,1 @@
+"""Domain D, forecast quality: KPIs D1 to D8."""

@@ -1,0 +1,1 @@
+"""Domain E, leading indicators: KPIs E1 to E5."""
