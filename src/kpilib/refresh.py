@@ -126,6 +126,7 @@ def refresh(root: str | Path, batch: str | Path, *, batch_id: str | None = None,
     BatchRejected
         When the batch, alone or merged, breaks the contract; the store is unchanged.
     """
+    open_store(root)  # a clear error when ``root`` is not a store
     with gen.writer_lock(Path(root)):
         return _refresh(root, batch, batch_id, engine, now)
 
