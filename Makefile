@@ -33,7 +33,7 @@ REPORTS_ARGS ?=
 # Fails with a clear message unless $(1) is a Python >= 3.11 interpreter.
 check_python = command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found; kpilib needs Python >= 3.11 (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }; $(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: kpilib needs Python >= 3.11, but '$(1)' is $$($(1) -V 2>&1) (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }
 
-.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks lock bench clean distclean
+.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks docs lock bench clean distclean browser
 
 help: ## Show this list of targets
 	@echo "kpilib make targets (quickstart: 'make reports', 'make test'):"
@@ -82,7 +82,23 @@ reports: $(STAMP) $(SAMPLE) ## Build the venv and sample if missing, run the HTM
 	fi; \
 	exit $$rc
 
-test: lint test-python test-notebooks ## Build/update the venv, lint with ruff, run the whole pytest suite (+ nbval on notebooks/)
+test: browser lint test-python test-notebooks ## Build/update the venv, lint with ruff, run the whole pytest suite (+ nbval on notebooks/)
+
+# The browser test of the HTML reports needs Debian's chromium (the one system prerequisite).
+# As root with apt-get it is installed here; otherwise make stops and says what to install.
+browser: ## Make sure chromium (for the browser test) is installed; as root with apt-get, install it
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+	  exit 0; \
+	elif [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing chromium with apt-get (for the browser test of the HTML reports) ..."; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; } \
+	    || { echo "error: apt-get could not install chromium; install it by hand (apt-get install chromium) and run make test again." >&2; exit 1; }; \
+	  chromium --version; \
+	else \
+	  echo "error: make test needs chromium for the browser test of the HTML reports; install it (Debian/Ubuntu: sudo apt-get install chromium) and run make test again." >&2; \
+	  exit 1; \
+	fi
 
 lint: $(STAMP) ## ruff check on src, tests, benchmarks, notebooks, tools
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -110,6 +126,9 @@ lab: $(STAMP) $(SAMPLE) ## Start JupyterLab with the project's kernel "Python (k
 
 notebooks: $(STAMP) ## Re-execute the stored notebooks in place on the CI dataset and strip volatile metadata
 	$(BIN)/kpilib reports refresh
+
+docs: $(STAMP) ## Regenerate docs/kpis.md and docs/data-model.md from the code (a test checks they are current)
+	$(BIN)/python tools/gen_reference.py
 
 lock: ## Re-resolve requirements.in into requirements.lock (exact pins) and regenerate environment.yml
 	@$(call check_python,$(PYTHON))

@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    kpilib import olist ../shared/data/real/olist-brazilian-ecommerce-sample15k --out /tmp/olist_ds
-    kpilib import online-retail ../shared/data/real/uci-online-retail --out /tmp/or_ds
+    kpilib import olist $KPILIB_REAL_DATA/olist-brazilian-ecommerce-sample15k --out /tmp/olist_ds
+    kpilib import online-retail $KPILIB_REAL_DATA/uci-online-retail --out /tmp/or_ds
     .venv/bin/python docs/make_real_data_figures.py --olist /tmp/olist_ds --retail /tmp/or_ds
 
 Writes docs/img/real_olist_delivery.png and docs/img/real_retail_forecast.png (each well under

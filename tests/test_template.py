@@ -76,6 +76,16 @@ def test_columns_reference_describes_type_null_enum_and_foreign_key():
     assert "not before shipped_at" in text
 
 
+def test_every_column_has_a_meaning_in_the_reference():
+    missing = [f"{t.name}.{c.name}" for t in schema.TABLES.values() for c in t.columns
+               if not c.doc.strip()]
+    assert not missing, f"schema.Column.doc is empty for {missing}"
+    text = columns_markdown()
+    # a column's row ends with its meaning, e.g. order_lines.qty_cancelled_customer
+    doc = schema.TABLES["order_lines"].column("qty_cancelled_customer").doc
+    assert f"| {doc} |" in text
+
+
 def test_refuses_to_overwrite_without_force_and_rejects_unknown_tables(tmp_path):
     write_template(tmp_path)
     (tmp_path / "orders.csv").write_text("order_id\nO1\n")

@@ -1,8 +1,8 @@
 """kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
 
 Public API: ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``, ``list_kpis``,
-``compute``, ``facts``, ``list_facts`` and ``apply_bands``; ``open_store`` (the KPI store).
-Attributes are imported lazily so ``import kpilib`` stays cheap.
+``compute``, ``facts``, ``list_facts``, ``drill`` and ``apply_bands``; ``open_store`` (the KPI
+store). Attributes are imported lazily so ``import kpilib`` stays cheap.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _LAZY = {
     "compute": "kpilib.engine",
     "facts": "kpilib.engine",
     "list_facts": "kpilib.engine",
+    "drill": "kpilib.drilldown",  # not kpilib/drill.py: a submodule would shadow the function
     "apply_bands": "kpilib.bands",
     "open_store": "kpilib.store",
 }

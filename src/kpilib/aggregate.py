@@ -1,8 +1,8 @@
-"""Reduce KPI observations to the tidy result of api.md, one row per (kpi, period, segment).
+"""Reduce KPI observations to the tidy result of ``compute``, one row per (kpi, period, segment).
 
 Observation columns a KPI function returns (one row per record of its population):
 
-- ``anchor`` (UTC timestamp; NaT = pending, outside every period, §11.1) or ``period`` (already
+- ``anchor`` (UTC timestamp; NaT = pending, outside every period) or ``period`` (already
   bucketed, for snapshot KPIs: see ``Context.snapshot_points``);
 - one column per requested ``by`` dimension;
 - by kind: ``rate``/``ratio``: ``num``, ``den``; ``mean``: ``x`` (a duration or amount);
@@ -12,17 +12,19 @@ Observation columns a KPI function returns (one row per record of its population
 - optional ``excluded`` (reason code; the row is counted under ``excluded`` and nothing else),
   ``preliminary`` (bool), ``insufficient`` (bool: the KPI's own minimum-data rule failed).
 
-Roll-ups are Σnumerator / Σdenominator (§1.4); durations recompute mean, p50, p90 (linear
-interpolation, §1.2) from the records. Empty populations give ``value=NaN`` and
+Roll-ups are Σnumerator / Σdenominator; durations recompute mean, p50, p90 (linear
+interpolation) from the records. Empty populations give ``value=NaN`` and
 ``status="undefined"``, never 0 or 1.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
-from kpilib import periods
+from kpilib import cuts, periods
 from kpilib.context import Context
 from kpilib.registry import KpiDef
 
@@ -38,13 +40,12 @@ def result_columns(by: tuple[str, ...]) -> list[str]:
 
 def empty_result(kdef: KpiDef, ctx: Context, status: str, note: str) -> pd.DataFrame:
     """One row saying why a KPI has no value (e.g. ``unavailable``: a table is absent)."""
-    row = {"kpi": [kdef.id], **{d: [np.nan] for d in ctx.by},
+    row = {"kpi": [kdef.id], **{d: [np.nan] for d in ctx.group_by},
            "value": [np.nan], "numerator": [np.nan], "denominator": [np.nan], "n": [0],
            "p50": [np.nan], "p90": [np.nan], "status": [status], "unit": [kdef.unit],
            "excluded": [""], "note": [note]}
     row["period"] = pd.Series([pd.NaT], dtype=f"datetime64[ns, {ctx.tz}]")
-    out = pd.DataFrame(row, columns=result_columns(ctx.by))
-    return out
+    return pd.DataFrame(row, columns=result_columns(ctx.group_by))
 
 
 def _assign_periods(obs: pd.DataFrame, ctx: Context, kdef: KpiDef) -> pd.DataFrame:
@@ -82,9 +83,9 @@ def _grid(obs: pd.DataFrame, ctx: Context, kdef: KpiDef, keys: list[str],
         else:
             plist = periods.period_grid(first, min(last, ctx.as_of), ctx.freq, ctx.tz)
     pser = pd.Series(plist, dtype=f"datetime64[ns, {ctx.tz}]", name="period")
-    if ctx.by:
+    if ctx.group_by:
         if segs.empty:
-            segs = pd.DataFrame({d: [np.nan] for d in ctx.by})
+            segs = pd.DataFrame({d: [np.nan] for d in ctx.group_by})
         grid = pser.to_frame().merge(segs, how="cross")
     else:
         grid = pser.to_frame()
@@ -141,14 +142,35 @@ def _excluded_json(obs: pd.DataFrame, gid: np.ndarray, hit: np.ndarray) -> pd.Se
     return ("{" + text + "}").rename("excluded")
 
 
-def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
-    """Bucket, group and reduce observations of one KPI into result rows (see module doc)."""
+class Buckets(NamedTuple):
+    """Observations bucketed for a context (see :func:`bucket`)."""
+
+    obs: pd.DataFrame  # the rows that count, with their ``period``
+    gid: np.ndarray  # (period, segment) group number of each row of ``obs``
+    key_frame: pd.DataFrame  # period and ``ctx.group_by`` values of each group number
+    dated: pd.DataFrame  # every row in the window, before the filters (for the period grid)
+
+
+def bucket(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> Buckets:
+    """The observations of one KPI that count in ``ctx`` (anchored in its window, passing its
+    filters), each with its period and (period, segment) group: the one bucketing rule of
+    results, shared by :func:`aggregate` and ``kpilib.drill``."""
     missing = [d for d in ctx.by if d not in obs.columns]
     if missing:
         raise TypeError(f"{kdef.id}: observations lack requested dimension(s) {missing}")
-    obs = _assign_periods(obs, ctx, kdef)
-    keys = ["period", *ctx.by]
-    gid, key_frame = _group_ids(obs, keys)
+    dated = _assign_periods(obs, ctx, kdef)
+    obs = dated
+    if ctx.filters:
+        mask = cuts.keep(dated, ctx.filters)
+        obs = dated if mask.all() else dated.take(np.flatnonzero(mask))
+    gid, key_frame = _group_ids(obs, ["period", *ctx.group_by])
+    return Buckets(obs, gid, key_frame, dated)
+
+
+def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
+    """Bucket, group and reduce observations of one KPI into result rows (see module doc)."""
+    obs, gid, key_frame, dated = bucket(obs, kdef, ctx)
+    keys = ["period", *ctx.group_by]
     if "excluded" in obs.columns:
         keep = obs["excluded"].isna().to_numpy()
         excluded = _excluded_json(obs, gid, ~keep)
@@ -189,7 +211,7 @@ def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
     stats = pd.concat([key_frame.iloc[stats.index.to_numpy()].reset_index(drop=True),
                        stats.reset_index(drop=True)], axis=1)
 
-    grid = _grid(obs, ctx, kdef, keys, key_frame[list(ctx.by)].drop_duplicates())
+    grid = _grid(dated, ctx, kdef, keys, key_frame[list(ctx.group_by)].drop_duplicates())
     out = grid.merge(stats, on=keys, how="left") if len(grid) else stats
     out["excluded"] = out["excluded"].fillna("")
     out["n"] = out["n"].fillna(0).astype(int)
@@ -220,5 +242,5 @@ def aggregate(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> pd.DataFrame:
     out["kpi"] = kdef.id
     out["unit"] = kdef.unit
     out["note"] = ""
-    out = out[result_columns(ctx.by)]
+    out = out[result_columns(ctx.group_by)]
     return out.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)

@@ -64,7 +64,7 @@ def _undo_future_delivery(sh: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame
     """Shipments whose outcome (delivery scan or failed attempt) lies after ``as_of`` were
     still moving: ``in_transit`` if shipped by then, else ``pending``. Lost and
     returned-to-sender shipments carry no outcome time and keep their status once shipped.
-    A ``delivered`` row with no scan at all stays as it is (a missing scan, §11.3)."""
+    A ``delivered`` row with no scan at all stays as it is (a missing scan)."""
     outcome_later = (sh["delivered_at"] > as_of) | (
         sh["delivery_status"].eq("failed") & (sh["first_delivery_attempt_at"] > as_of))
     shipped = sh["shipped_at"].notna() & (sh["shipped_at"] <= as_of)

@@ -66,8 +66,10 @@ class Context:
     Attributes
     ----------
     ds : Dataset already restricted to what was known at ``as_of``.
-    as_of : UTC evaluation time. Records whose anchor is later are pending (§11.1).
-    by : segment dimensions requested, in order.
+    as_of : UTC evaluation time. Records whose anchor is later are pending.
+    by : segment dimensions the observations carry, in order: those requested, then the
+        filtered ones (``group_by`` is what results are cut by).
+    filters : ``{dimension: (values...)}`` whose records alone count (:mod:`kpilib.cuts`).
     freq, tz, start, end : period bucketing and the half-open anchor window.
     params : every option of the registry, defaults filled in.
     keys : decoder of the integer codes that stand for order, line and shipment ids in
@@ -85,8 +87,15 @@ class Context:
     source: Any = None  # the dataset before the as-of restriction (what the source records)
     keys: Any = None  # kpilib.keys.Keys: order/line/shipment ids are integer codes in ds
     cache_bytes: int | None = None  # None: the module's CACHE_BYTES
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    result_by: tuple[str, ...] | None = None  # None: the same as ``by``
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _sizes: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def group_by(self) -> tuple[str, ...]:
+        """The dimensions results are cut by: ``by`` without dimensions only filtered on."""
+        return self.by if self.result_by is None else self.result_by
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The table ``name`` or None when absent."""
@@ -163,7 +172,7 @@ class Context:
         return periods.bucket(anchor, self.freq, self.tz)
 
     def snapshot_points(self) -> pd.DataFrame:
-        """Snapshot times for snapshot KPIs (§11.12): columns ``period`` and ``t`` (UTC).
+        """Snapshot times for snapshot KPIs: columns ``period`` and ``t`` (UTC).
 
         With ``freq=None``: one snapshot at ``as_of`` (or ``end`` if earlier), period NaT.
         With a freq: the end of each period in the window, capped at ``as_of``.

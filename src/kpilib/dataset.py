@@ -1,4 +1,4 @@
-"""The validated in-memory dataset: one typed DataFrame per table of kpi-spec.md §8.
+"""The validated in-memory dataset: one typed DataFrame per table of the data model.
 
 A :class:`Dataset` is only built through the contract (:mod:`kpilib.contracts`):
 :func:`load_dataset` reads a folder, :meth:`Dataset.from_frames` takes DataFrames; both raise a

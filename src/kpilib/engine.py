@@ -7,14 +7,14 @@ stack the results in a fixed order, so identical input gives identical output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpilib import asof as asof_view
-from kpilib import keys, periods, registry
+from kpilib import cuts, keys, periods, registry
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.errors import ParameterError
@@ -34,21 +34,29 @@ def _known_dims() -> tuple[str, ...]:
 def make_context(
     ds,
     *,
-    by: Iterable[str] | None = None,
+    by: str | Iterable[str] | None = None,
     freq: str | None = None,
     start=None,
     end=None,
     as_of=None,
     params: dict[str, Any] | None = None,
     tz: str = "UTC",
+    filters: Mapping[str, Any] | None = None,
 ) -> Context:
-    """Validate arguments and build the evaluation context (restricting data to ``as_of``)."""
-    by = tuple(by or ())
-    bad = [d for d in by if d not in _known_dims()]
+    """Validate arguments and build the evaluation context (restricting data to ``as_of``).
+
+    ``by`` is a dimension or a list of them; ``filters`` ``{dimension: value or [values]}``
+    (see :mod:`kpilib.cuts`): its dimensions join ``ctx.by`` so the observations carry them,
+    results are cut by ``ctx.group_by`` only, and a value unknown to the data is an error.
+    """
+    by = cuts.as_dims(by)
+    flt = cuts.normalize(filters)
+    bad = [d for d in (*by, *flt) if d not in _known_dims()]
     if bad:
         raise ParameterError(f"unknown segment dimension(s) {bad}; valid: {list(_known_dims())}")
     if len(set(by)) != len(by):
         raise ParameterError(f"segment dimensions repeat: {list(by)}")
+    cuts.check_values(ds, flt)
     periods.check_freq(freq)
     try:
         pd.Timestamp("2024-01-01", tz=tz)
@@ -61,14 +69,16 @@ def make_context(
     as_of = periods.to_utc(as_of, "as_of") if as_of is not None else data_as_of
     source, id_keys = keys.encode(ds)
     ds = asof_view.restrict(source, as_of) if as_of < data_as_of else source
-    return Context(ds=ds, as_of=as_of, by=by, freq=freq, tz=tz, start=start, end=end,
-                   params=registry.resolve_params(params), source=source, keys=id_keys)
+    carried = (*by, *(d for d in flt if d not in by))
+    return Context(ds=ds, as_of=as_of, by=carried, freq=freq, tz=tz, start=start, end=end,
+                   params=registry.resolve_params(params), source=source, keys=id_keys,
+                   filters=flt, result_by=by)
 
 
 def compute(
     ds,
     kpis: str | list[str] = "all",
-    by: Iterable[str] | None = None,
+    by: str | Iterable[str] | None = None,
     freq: str | None = None,
     start=None,
     end=None,
@@ -76,6 +86,7 @@ def compute(
     params: dict[str, Any] | None = None,
     tz: str = "UTC",
     role: str | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Compute KPIs as one tidy DataFrame, one row per (kpi, period, segment) (api.md).
 
@@ -84,14 +95,19 @@ def compute(
     ds : Dataset
     kpis : KPI ids, domain names ("order", "fulfillment", "inventory", "forecast",
         "leading") or "all".
-    by : segment dimensions (channel, node, supplier, product_class, fulfillment_model,
-        carrier, service_level, sku, abc_class, xyz_class, and KPI-specific breakdowns).
+    by : a segment dimension or a list of them (channel, node, supplier, product_class,
+        fulfillment_model, carrier, service_level, sku, abc_class, xyz_class, and
+        KPI-specific breakdowns).
     freq : None (one value for the window), "D", "W", "M" or "Q".
     start, end : half-open window on each KPI's anchor event.
     as_of : evaluation time (default ``ds.data_as_of``); later events are ignored.
-    params : flat options (kpi-spec §11.16); unknown names are an error.
+    params : flat KPI options (each KPI's in docs/kpis.md); unknown names are an error.
     tz : reporting time zone for period bucketing.
     role : if given (and ``kpis`` is "all"), only that role's KPIs (config/roles.yaml).
+    filters : ``{dimension: value or [values]}``, e.g. ``{"channel": ["web"], "node":
+        "DC-2"}``: only the records of those segment values count (same attribution as
+        ``by``). A value the data does not have is an error naming the closest valid ones.
+        A KPI that cannot be cut by a filtered dimension is ``unavailable``.
 
     Returns
     -------
@@ -106,32 +122,49 @@ def compute(
                                                if k in role_ids]
     ids = registry.resolve(kpis)
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
-                       params=params, tz=tz)
-    parts = [compute_one(registry.KPIS[i], ctx) for i in ids]
-    if not parts:
-        return pd.DataFrame(columns=result_columns(ctx.by))
+                       params=params, tz=tz, filters=filters)
+    seen: dict[str, set] = {}
+    parts = [compute_one(registry.KPIS[i], ctx, seen) for i in ids]
+    cuts.check_values(ds, ctx.filters, seen)  # breakdowns: against the values observed
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=result_columns(ctx.by))
+        columns=result_columns(ctx.group_by))
     return out.reset_index(drop=True)
 
 
-def compute_one(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame:
-    """One KPI in a prepared context: ``unavailable`` / unsupported cut, or its results."""
+def compute_one(kdef: registry.KpiDef, ctx: Context,
+                seen: dict[str, set] | None = None) -> pd.DataFrame:
+    """One KPI in a prepared context: ``unavailable`` / unsupported cut, or its results.
+
+    ``seen`` collects, per filtered dimension, the values its observations had (to check
+    filter values of KPI-specific breakdowns, which no table lists)."""
+    obs = observations(kdef, ctx)
+    if isinstance(obs, str):
+        return empty_result(kdef, ctx, "unavailable", obs)
+    if seen is not None:
+        for d in ctx.filters:
+            seen.setdefault(d, set()).update(str(v) for v in pd.unique(obs[d].dropna()))
+    return aggregate(obs, kdef, ctx)
+
+
+def observations(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame | str:
+    """The KPI's observations in ``ctx``, or a sentence saying why it has none here."""
     missing = [t for t in kdef.required_tables if not ctx.has(t)]
     if missing:
-        return empty_result(kdef, ctx, "unavailable", f"needs table(s): {', '.join(missing)}")
+        return f"needs table(s): {', '.join(missing)}"
     unrecorded = [r for r in kdef.requires
                   if not ctx.memo(f"_recorded:{r}", lambda r=r: recorded(ctx, r))]
     if unrecorded:
-        return empty_result(kdef, ctx, "unavailable",
-                            f"not recorded in this data: {', '.join(unrecorded)}")
+        return f"not recorded in this data: {', '.join(unrecorded)}"
     unsupported = [d for d in ctx.by if d not in kdef.dims]
     if unsupported:
-        return empty_result(kdef, ctx, "unavailable",
-                            f"cannot be cut by {', '.join(unsupported)}")
-    obs = kdef.func(ctx)
-    return aggregate(obs, kdef, ctx)
+        verb = "cut" if all(d in ctx.group_by for d in unsupported) else "cut or filtered"
+        return f"cannot be {verb} by {', '.join(unsupported)}"
+    pooled = [d for d, v in ctx.filters.items() if len(v) > 1 and d not in ctx.group_by]
+    if kdef.kind == "custom" and pooled:
+        return (f"reduced per {', '.join(pooled)} value, so several values cannot be pooled: "
+                f"filter on one value or cut by {', '.join(pooled)}")
+    return kdef.func(ctx)
 
 
 def recorded(ctx: Context, requirement: str) -> bool:
@@ -158,7 +191,7 @@ def _fake_orders(source) -> pd.Series:
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
-          by: Iterable[str] | None = None) -> pd.DataFrame:
+          by: str | Iterable[str] | None = None) -> pd.DataFrame:
     """The entity-level fact table ``name`` (one row per order, line, shipment...).
 
     These are the records behind the KPIs, for drill-down. ``by`` adds segment columns where

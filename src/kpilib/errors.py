@@ -12,9 +12,9 @@ class KpiLibError(Exception):
 
 
 class DataContractError(KpiLibError, ValueError):
-    """Raised when input data breaks the data contract (kpi-spec.md §8).
+    """Raised when input data breaks the data contract (docs/data-model.md).
 
-    Attributes follow api.md: ``table``, ``column``, ``rule`` (machine-readable), ``n_rows``
+    Attributes (docs/api.md): ``table``, ``column``, ``rule`` (machine-readable), ``n_rows``
     (rows breaking it) and ``examples`` (a few offending rows). When several problems were found,
     ``problems`` holds all of them (each a ``DataContractError``) and the attributes describe the
     first.

@@ -1,4 +1,4 @@
-"""Reporting periods: bucketing timestamps and building period grids (kpi-spec §1.2, §11.13).
+"""Reporting periods: bucketing timestamps and building period grids (half-open, weeks from Monday).
 
 Periods are half-open ``[start, end)``, bucketed in the reporting time zone ``tz``; weeks start
 on Monday (ISO). A period is identified by its start, a tz-aware Timestamp in ``tz``.

@@ -13,7 +13,7 @@ asking for a role that is not defined.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +25,7 @@ from kpilib.configfile import check_kpi_id, read_config, reject_unknown_keys
 from kpilib.errors import ConfigError
 
 TOP_KEYS = frozenset({"version", "roles", "alert_owners"})
-ROLE_KEYS = frozenset({"description", "kpis"})
+ROLE_KEYS = frozenset({"label", "description", "kpis"})
 OWNER_KEYS = frozenset({"default", "kpis"})
 
 
@@ -38,6 +38,7 @@ class RolesConfig:
     descriptions: Mapping[str, str]
     owners: Mapping[str, str]
     default_owner: str
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def kpis_for(self, role: str) -> list[str]:
         """KPI ids of ``role`` in file order; unknown role -> ConfigError."""
@@ -45,6 +46,10 @@ class RolesConfig:
             raise ConfigError(self.path, f"roles.{role}",
                               f"unknown role; defined roles: {', '.join(self.roles)}")
         return list(self.roles[role])
+
+    def label_of(self, role: str) -> str:
+        """The role's human label (``roles.<role>.label``), else its name with spaces."""
+        return self.labels.get(role) or role.replace("_", " ").capitalize()
 
     def owner_of(self, kpi: str) -> str:
         """Role owning the alerts of ``kpi`` (``alert_owners.kpis`` or the default)."""
@@ -77,6 +82,7 @@ def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
     reject_unknown_keys(raw, TOP_KEYS, path, "")
     roles: dict[str, tuple[str, ...]] = {}
     descriptions: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for name, entry in (raw.get("roles") or {}).items():
         key = f"roles.{name}"
         if not isinstance(entry, Mapping):
@@ -89,6 +95,8 @@ def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
             raise ConfigError(path, f"{key}.kpis", "a KPI is listed twice")
         roles[str(name)] = tuple(kpis)
         descriptions[str(name)] = str(entry.get("description", ""))
+        if entry.get("label"):
+            labels[str(name)] = str(entry["label"])
     if not roles:
         raise ConfigError(path, "roles", "no roles defined")
     owners_raw = raw.get("alert_owners") or {}
@@ -105,7 +113,7 @@ def _validate(raw: Any, path: str, known: frozenset[str]) -> RolesConfig:
             raise ConfigError(path, key, f"unknown role {role!r}; defined roles: "
                               f"{', '.join(roles)}")
         owners[str(kpi)] = str(role)
-    return RolesConfig(path, roles, descriptions, owners, str(default))
+    return RolesConfig(path, roles, descriptions, owners, str(default), labels)
 
 
 def kpis_for_role(role: str, config: RolesConfig | Mapping | str | Path | None = None

@@ -78,7 +78,7 @@ def _rules(table: str) -> dict[str, list[str]]:
 def columns_markdown(tables: tuple[str, ...] = schema.TABLE_NAMES) -> str:
     """The column reference of ``tables`` as Markdown (one section per table)."""
     parts = ["# Columns of the kpilib data model\n",
-             "Generated from `kpilib.schema` (kpi-spec.md §8). **Required** tables: "
+             "Generated from `kpilib.schema`. **Required** tables: "
              f"{', '.join(schema.REQUIRED_TABLES)}; all others are optional. `NOT NULL` "
              "columns need a value in every row; other columns may be left empty or left "
              "out of the file. Types:\n"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from builders import build_dataset
 
@@ -93,8 +94,15 @@ def test_sell_through_with_opening_stock_by_week():
                          by=["sku"], freq="W", as_of="2024-01-11T00:00Z")
     sku1 = res[res["sku"] == "SKU1"]
     sku1 = sku1.set_index(["kpi", sku1["period"].dt.strftime("%m-%d")])
-    # week 01-01: opening 0 (no earlier snapshot) + received 30 -> sold 20 / 30
-    assert sku1.loc[("sell_through_rate", "01-01"), "value"] == pytest.approx(2 / 3)
+    # week 01-01 starts on the dataset's first snapshot day: no snapshot before it, so the
+    # opening stock is unknown (not 0) -> undefined, its 20 sold + 30 received rows excluded
+    # (before: 20 / 30 = 67%; on the default sample such a week read 2334 / 30 = 7,780%)
+    first = sku1.loc[("sell_through_rate", "01-01")]
+    assert first["status"] == "undefined" and pd.isna(first["value"])
+    # rows: receipts M1 (20) and M5 (10), ships M2, M3, M4 (5 + 5 + 10) -> 5 excluded
+    assert json.loads(first["excluded"]) == {"no_opening_snapshot": 5}
+    # the receipts variant needs no opening stock: 20 sold / 30 received
+    assert sku1.loc[("sell_through_rate_receipts", "01-01"), "value"] == pytest.approx(2 / 3)
     # week 01-08: opening = 01-07 snapshot 10, received 0 -> sold 4 / 10
     assert sku1.loc[("sell_through_rate", "01-08"), "value"] == pytest.approx(0.4)
     # receipts variant in week 01-08: 4 sold / 0 received -> undefined

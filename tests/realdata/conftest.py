@@ -1,14 +1,19 @@
-"""Fixtures for the real-data tests: the shared public datasets, imported once per session.
+"""Fixtures for the real-data tests: public datasets, imported once per session.
 
-The data lives next to the repository, in ``<repo>/../shared/data/real`` (CI has it). When the
-folder is absent every test here is skipped with a reason saying so loudly; nothing else
-stands in for it. Each dataset is imported once, through the CLI (``kpilib import``), and
-read back with ``kpilib.load_dataset``, so the tests also cover writing and reloading.
+The datasets are read from the folder named by the environment variable ``KPILIB_REAL_DATA``;
+when it is unset, from ``../shared/data/real`` next to the repository if that folder exists
+(CI has it). The folder holds ``olist-brazilian-ecommerce-sample15k/`` (the 15,000-order Olist
+sample these tests' expected numbers were worked out on) and ``uci-online-retail/`` (the
+complete UCI Online Retail data as ``online_retail_*.csv``). When a dataset is absent every
+test needing it is skipped with a reason saying so loudly; nothing else stands in for it.
+Each dataset is imported once, through the CLI (``kpilib import``), and read back with
+``kpilib.load_dataset``, so the tests also cover writing and reloading.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,15 +21,30 @@ import pytest
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]
-REAL = REPO.parent / "shared" / "data" / "real"
-OLIST = REAL / "olist-brazilian-ecommerce-sample15k"
-RETAIL = REAL / "uci-online-retail"
+DEFAULT_REAL = REPO.parent / "shared" / "data" / "real"
 
 
-def _need(folder: Path) -> Path:
+def real_data_root() -> Path | None:
+    """``$KPILIB_REAL_DATA``, else the default folder next to the repository when present."""
+    env = os.environ.get("KPILIB_REAL_DATA")
+    if env:
+        return Path(env)
+    return DEFAULT_REAL if DEFAULT_REAL.is_dir() else None
+
+
+REAL = real_data_root()
+OLIST_NAME = "olist-brazilian-ecommerce-sample15k"
+RETAIL_NAME = "uci-online-retail"
+
+
+def _need(name: str) -> Path:
+    if REAL is None:
+        pytest.skip("REAL DATA MISSING: set KPILIB_REAL_DATA to a folder holding "
+                    f"{OLIST_NAME}/ and {RETAIL_NAME}/ (see README, 'Real data')")
+    folder = REAL / name
     if not folder.is_dir():
-        pytest.skip(f"REAL DATA MISSING: {folder} does not exist; these tests need the shared "
-                    "public datasets (../shared/data/real next to the repo, present in CI)")
+        pytest.skip(f"REAL DATA MISSING: {folder} does not exist (KPILIB_REAL_DATA="
+                    f"{os.environ.get('KPILIB_REAL_DATA', '')!r})")
     return folder
 
 
@@ -41,12 +61,12 @@ def _import(source: str, src: Path, out: Path) -> tuple:
 
 @pytest.fixture(scope="session")
 def olist_dir() -> Path:
-    return _need(OLIST)
+    return _need(OLIST_NAME)
 
 
 @pytest.fixture(scope="session")
 def retail_dir() -> Path:
-    return _need(RETAIL)
+    return _need(RETAIL_NAME)
 
 
 @pytest.fixture(scope="session")

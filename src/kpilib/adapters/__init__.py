@@ -1,4 +1,4 @@
-"""Adapters that map public ecommerce datasets onto the data contract (kpi-spec §8).
+"""Adapters that map public ecommerce datasets onto the data contract (docs/data-model.md).
 
 Each adapter documents every mapping choice in its module docstring, invents nothing (a
 table or column the source lacks stays absent, so KPIs needing it report ``unavailable``),

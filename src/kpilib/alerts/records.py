@@ -7,7 +7,7 @@ Columns (``ALERT_COLUMNS``): ``alert_key`` (kpi + segment, stable across runs), 
 ``event`` and ``state``.
 
 Only rows with ``alertable`` true raise alerts (status ``ok``, or preliminary when
-``alert_on_preliminary``), so §7.4's preliminary rule holds here.
+``alert_on_preliminary``): a value that may still change raises no alert by default.
 """
 
 from __future__ import annotations
@@ -124,8 +124,14 @@ def alert_id(key: str) -> str:
 
 
 def latest_per_series(banded: pd.DataFrame, dims: list[str] | None = None) -> pd.DataFrame:
-    """The latest-period row of each (kpi, segment) series, with ``segment`` and ``alert_key``."""
+    """The latest judged row of each (kpi, segment) series, with ``segment`` and ``alert_key``.
+
+    Rows of the running period (``status == "partial"``) are never judged, so a series' latest
+    row is its last complete period.
+    """
     dims = series_dims(banded) if dims is None else dims
+    if "status" in banded:
+        banded = banded.loc[banded["status"].astype(str) != "partial"]
     if banded.empty:
         return banded.assign(segment=pd.Series(dtype=object), alert_key=pd.Series(dtype=object))
     ordered = banded.sort_values(["kpi", "period"], kind="stable", na_position="first")

@@ -1,4 +1,4 @@
-"""Threshold bands (normal / stressed / critical) for KPI results, kpi-spec.md §7.
+"""Threshold bands (normal / stressed / critical) for KPI results (docs/banding.md).
 
 ``apply_bands(results, config)`` is the public entry point (``kpilib.apply_bands``).
 """

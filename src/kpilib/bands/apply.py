@@ -1,12 +1,14 @@
-"""Band a tidy KPI result frame: ``apply_bands(results, config)`` (api.md, kpi-spec.md §7).
+"""Band a tidy KPI result frame: ``apply_bands(results, config)`` (docs/banding.md).
 
-Per series (one KPI × one segment, ordered by period): guards (§7.4), the configured chart (XmR
+Per series (one KPI × one segment, ordered by period): guards, the configured chart (XmR
 by default, or p-chart), fixed targets, the worse band winning, then hysteresis. Adds columns
 ``band`` (normal / stressed / critical / insufficient_data), ``signals`` (``;``-joined rule names),
 ``cl``, ``lcl``, ``ucl`` (chart lines for plotting), ``alertable`` (``status == "ok"``, or
 also ``preliminary`` with ``alert_on_preliminary``), ``band_metric`` (the column charted:
 value, p50 or p90) and ``band_value`` (its value).
 
+The running period (not ended at ``as_of``: the argument, else the frame's ``data_as_of``) is
+first set to ``status = "partial"`` (``kpilib.bands.partial``): it is never judged.
 Rows whose status is not ``ok``/``preliminary``, whose charted value is missing, or whose
 denominator is below ``min_denominator`` get ``insufficient_data`` with the reason in
 ``signals``; they are skipped by the chart (moving ranges join the neighbouring banded points).
@@ -27,6 +29,7 @@ import pandas as pd
 from kpilib.bands import registry
 from kpilib.bands.config import BandsConfig, KpiBandSettings, load_bands_config
 from kpilib.bands.fixed import fixed_evaluate
+from kpilib.bands.partial import mark_partial
 from kpilib.bands.pchart import pchart_center, pchart_evaluate
 from kpilib.bands.xmr import CRITICAL, xmr_evaluate, xmr_limits
 
@@ -49,6 +52,8 @@ def apply_bands(
     config: BandsConfig | Mapping[str, Any] | str | Path | None = None,
     *,
     by: Sequence[str] | None = None,
+    as_of: Any = None,
+    freq: str | None = None,
 ) -> pd.DataFrame:
     """Add ``band``, ``signals``, ``cl``, ``lcl``, ``ucl`` and ``alertable`` to a result frame.
 
@@ -61,6 +66,11 @@ def apply_bands(
         Band settings (``config/bands.yaml`` format); None uses the packaged defaults.
     by : list of str, optional
         Segment columns; default every column outside the result contract.
+    as_of : timestamp, optional
+        Evaluation time: rows of a period not ended by then become ``status = "partial"``
+        (no band, no alert). Default: the latest ``data_as_of`` of ``results`` if present.
+    freq : D, W, M or Q, optional
+        Period length for that test; default read from the spacing of the periods.
 
     Returns
     -------
@@ -68,7 +78,7 @@ def apply_bands(
         A copy of ``results`` (same row order and index) with the band columns.
     """
     cfg = load_bands_config(config)
-    out = results.copy()
+    out = mark_partial(results, freq=freq, as_of=as_of).copy()
     n = len(out)
     band = np.full(n, INSUFFICIENT, dtype=object)
     signals = np.full(n, "", dtype=object)

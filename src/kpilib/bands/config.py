@@ -1,4 +1,4 @@
-"""Band configuration (kpi-spec.md §7): load, validate and resolve per-KPI settings.
+"""Band configuration (docs/banding.md): load, validate and resolve per-KPI settings.
 
 Resolution order for one KPI: built-in ``DEFAULTS`` < file ``defaults`` < the ``families`` entry
 that lists the KPI < its ``kpis`` entry. The package default file is
@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class FixedTargets:
-    """Fixed thresholds (§7.1). ``low_*`` guard the lower side, ``high_*`` the upper side."""
+    """Fixed thresholds. ``low_*`` guard the lower side, ``high_*`` the upper side."""
 
     low_stressed: float | None = None
     low_critical: float | None = None
@@ -207,8 +207,7 @@ def load_bands_config(
 ) -> BandsConfig:
     """Read and validate a bands configuration (mapping, YAML path, or None = package default).
 
-    ``known_ids`` defaults to the KPI registry (``kpilib.list_kpis().id``), or the §0 ids when
-    the engine is not installed.
+    ``known_ids`` defaults to the KPI registry (``kpilib.list_kpis().id``).
     """
     if isinstance(config, BandsConfig):
         return config

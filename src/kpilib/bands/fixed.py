@@ -1,4 +1,4 @@
-"""Fixed targets, kpi-spec.md §7.1.
+"""Fixed targets (docs/banding.md).
 
 Lower side (higher is better): normal if ``x ≥ stressed_at``; stressed if
 ``critical_at ≤ x < stressed_at``; critical if ``x < critical_at``. Upper side (lower is better)

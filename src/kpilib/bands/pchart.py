@@ -1,4 +1,4 @@
-"""p-chart for rates with very different denominators, kpi-spec.md §7.3.
+"""p-chart for rates with very different denominators (docs/banding.md).
 
 ``p̄ = Σnumerator / Σdenominator`` over the baseline periods; per period
 ``σ_i = sqrt(p̄(1 − p̄) / n_i)``; a point beyond ``p̄ ± 3σ_i`` on an adverse side is critical,

@@ -1,4 +1,4 @@
-"""XmR (individuals and moving range) chart, kpi-spec.md §7.2.
+"""XmR (individuals and moving range) chart (docs/banding.md).
 
 Limits from a fixed baseline x_1..x_k: ``CL = mean(x)``, ``MR_i = |x_i - x_{i-1}|``,
 ``MR̄ = mean(MR)``, ``σ̂ = MR̄ / 1.128``, natural limits ``CL ± 2.66·MR̄`` (= ±3σ̂) clamped to the
@@ -12,7 +12,7 @@ feasible range, moving-range limit ``3.268·MR̄``. Rules are evaluated on the a
 Rules 2 and 3 count the current point only when it is itself in the zone (the band describes the
 point's own period). The same rules on a favourable side give ``favorable_shift`` and no band.
 
-``mr_rule``: ``"adverse_move"`` (default, §7.2 as written: a large moving range with the point
+``mr_rule``: ``"adverse_move"`` (default: a large moving range with the point
 moving in the adverse direction), ``"adverse_side"`` (additionally the point must lie on the
 adverse side of CL, so the return from a favourable excursion does not fire) or ``"off"``.
 """

@@ -8,11 +8,14 @@ from typing import Annotated
 import typer
 
 HELP = "\n\n".join((
-    "Turn KPI results into alerts: band them (normal / stressed / critical, kpi-spec §7), "
+    "Turn KPI results into alerts: band them (normal / stressed / critical), "
     "raise an alert for each series whose latest period is stressed or critical, route it to "
     "its owner role, and record it in an alert store.",
     "--results is a file written by `kpilib compute` (parquet or CSV; an already banded file "
-    "is used as is). --config is a folder with bands.yaml and/or roles.yaml (missing files: "
+    "is used as is). The running period, not ended at the file's data_as_of (which "
+    "`kpilib compute --out` writes), is never judged: it raises no alert, and the period "
+    "before it is the one alerted on. --config is a folder with bands.yaml and/or roles.yaml "
+    "(missing files: "
     "the packaged defaults). --store is a folder keeping state across runs: an alert already "
     "open is not sent again, a worse band is sent as 'escalated', and a series back to normal "
     "is sent as 'closed'. Each run writes <store>/runs/<run_id>/alerts.jsonl and alerts.csv.",
@@ -48,6 +51,7 @@ def run(results: Path, config: Path | None, store_dir: Path, webhook: str | None
 
     from kpilib.alerts import AlertStore, from_bands, latest_per_series
     from kpilib.bands import apply_bands, load_bands_config
+    from kpilib.bands.partial import mark_partial
     from kpilib.errors import ConfigError
     from kpilib.roles import load_roles_config
 
@@ -69,7 +73,9 @@ def run(results: Path, config: Path | None, store_dir: Path, webhook: str | None
         bands = load_bands_config(bands_path if bands_path and bands_path.exists() else None)
         roles = load_roles_config(roles_path if roles_path and roles_path.exists() else None)
         frame = read_results(results)
-        banded = frame if "band" in frame.columns else apply_bands(frame, bands)
+        # the running period (not ended at the file's data_as_of) is never judged
+        banded = (mark_partial(frame) if "band" in frame.columns
+                  else apply_bands(frame, bands))
         alerts = from_bands(banded, roles, run_id, stamp, latest_only=not all_periods)
         store = AlertStore(store_dir)
         summary = store.update(alerts, latest_per_series(banded), run_id, stamp,

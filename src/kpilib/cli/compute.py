@@ -55,7 +55,7 @@ def compute_cmd(
     role: Annotated[str | None, typer.Option(help="Only this role's KPIs "
                                              "(config/roles.yaml).")] = None,
     param: Annotated[list[str], typer.Option("--param", "-p", help="KPI option NAME=VALUE "
-                                             "(kpi-spec §11.16), repeatable.")] = None,
+                                             "(see docs/kpis.md), repeatable.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file: .csv, .parquet "
                                              "or .json. Default: print a table.")] = None,
     assume_tz: Annotated[str | None, typer.Option("--assume-tz", help="Read naive timestamps "
@@ -82,6 +82,9 @@ def compute_cmd(
             print(res.drop(columns=["excluded", "note"]).to_string(index=False))
         return
     suffix = out.suffix.lower()
+    # the evaluation time travels with the file: `kpilib alerts` leaves the running period
+    # (not ended at this time) unjudged
+    res = res.assign(data_as_of=evaluation_time(as_of, ds))
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         res.to_csv(out, index=False)
@@ -93,6 +96,13 @@ def compute_cmd(
         console.print(f"[red]error:[/red] --out must end in .csv, .parquet or .json: {out}")
         raise typer.Exit(2)
     console.print(f"wrote {len(res)} rows to {out}")
+
+
+def evaluation_time(as_of: str | None, ds) -> str:
+    """The evaluation time of a compute run (``--as-of`` or the data's), ISO in UTC."""
+    from kpilib.periods import to_utc
+
+    return (to_utc(as_of, "as_of") if as_of else to_utc(ds.data_as_of)).isoformat()
 
 
 def kpis_cmd(

@@ -16,7 +16,7 @@ def _help() -> str:
         "Simulate an ecommerce network (orders from web, marketplaces and B2B; allocation from "
         "node stock with backorders and splits; waves, picks, parcels, deliveries, returns; "
         "replenishment, receipts, stock ledger, counts, forecasts, labour and costs) and write "
-        "the 19 tables of kpi-spec.md §8 to OUT as <table>.parquet (or .csv) plus truth.json, "
+        "the 19 tables of the data model to OUT as <table>.parquet (or .csv) plus truth.json, "
         "which records what the scenario injected (forecast bias per class, surge dates, batch "
         "interval, slow bundle SKUs, ...). The same arguments always give the same bytes.",
         "Scenarios:",

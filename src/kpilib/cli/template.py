@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 _PARAGRAPHS = (
-    "Write empty CSV templates of the kpilib data model (kpi-spec.md §8) into DIR, header "
+    "Write empty CSV templates of the kpilib data model into DIR, header "
     "only, columns in schema order: orders.csv and order_lines.csv (required) in DIR, every "
     "optional table in DIR/optional/ (move a file up into DIR once you fill it: an absent "
     "table makes its KPIs `unavailable`, an empty one claims there was nothing).",

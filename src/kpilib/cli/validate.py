@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 _PARAGRAPHS = (
-    "Check a dataset folder against the kpilib data contract (kpi-spec.md §8).",
+    "Check a dataset folder against the kpilib data contract (docs/data-model.md).",
     "The folder holds one file per table: <table>.parquet, <table>.csv or <table>.csv.gz. "
     "orders and order_lines are required, every other table is optional.",
     "Checked: files are readable; required tables and columns exist; values parse as their "

@@ -1,4 +1,4 @@
-"""The data contract of kpi-spec.md §8: every check a dataset passes before any KPI runs.
+"""The data contract (docs/data-model.md): every check a dataset passes before any KPI runs.
 
 ``validate(x)`` returns the list of problems (never raises); :func:`kpilib.load_dataset` and
 :meth:`kpilib.Dataset.from_frames` raise one :class:`~kpilib.errors.DataContractError` whose
@@ -61,7 +61,7 @@ def check_frames(
             continue
         if name not in schema.TABLES:
             problems.append(problem(name, None, "unknown_table",
-                                    f"{name!r} is not a table of the data model (kpi-spec §8)",
+                                    f"{name!r} is not a table of the data model",
                                     n_rows=len(frame)))
             continue
         if not isinstance(frame, pd.DataFrame):

@@ -1,7 +1,7 @@
 """Column-level rules, checked with pandera on the typed frames built from ``schema.TABLES``.
 
 Rule names (ours, stable) for pandera's failure cases: ``null_in_required`` (NOT NULL column with
-a null), ``not_in_enum`` (value outside the §8 enumeration), ``negative_quantity`` (a column
+a null), ``not_in_enum`` (value not among the allowed ones), ``negative_quantity`` (a column
 that cannot be negative holds a negative value), ``duplicate_key`` (two or more rows share the
 primary key; ``n_rows`` counts every row involved), ``wrong_type`` (dtype left wrong, which the
 parser in :mod:`kpilib.contracts.coerce` normally prevents).

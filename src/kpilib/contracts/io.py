@@ -2,7 +2,7 @@
 
 A folder holds one file per table, named ``<table>.parquet``, ``<table>.csv`` or
 ``<table>.csv.gz``. CSV files are read as text (``dtype=str``) with only the empty cell as null
-(kpi-spec §11.17), so ``"NA"`` or ``"00123"`` survive unchanged; the column checks parse them.
+so ``"NA"`` or ``"00123"`` survive unchanged; the column checks parse them.
 CSV is UTF-8 (a byte-order mark, as Excel writes it, is accepted) and comma-separated.
 Files whose name is not a table of the schema but carry a data extension are reported as
 ``unknown_table``; other files (``truth.json``, ``README.md``) are ignored.
@@ -74,7 +74,7 @@ def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame | None, DataCo
                                 encoding="utf-8-sig", compression="infer")
             if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
                 raise ValueError("semicolon-separated; kpilib reads comma-separated CSV "
-                                 "(kpi-spec §11.17), re-export with ',' as separator")
+                                 "re-export with ',' as separator")
     except Exception as err:  # noqa: BLE001 - any reader failure is the same contract problem
         kind = "parquet" if suffix == ".parquet" else "CSV"
         msg = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
@@ -99,7 +99,7 @@ def read_folder(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[DataCon
             found.setdefault(stem, []).append(file)
         elif suffix:
             problems.append(problem(stem, None, "unknown_table",
-                                    f"{file.name} is not a table of the data model (kpi-spec §8); "
+                                    f"{file.name} is not a table of the data model; "
                                     "rename it or move it out of the folder", n_rows=0))
     for table, files in found.items():
         if len(files) > 1:

@@ -12,7 +12,7 @@ Rules:
    ``c_s = N_s,t / D_t − N_s,t−1 / D_t−1`` (Σ_s c_s = Δr when the segments partition the
    population). The segment with the largest contribution in the direction of the change is
    named with its share ``c_s / Δr`` (over 100%: other segments moved the other way).
-   A preliminary value (§7.4) is said to be preliminary.
+   A preliminary value is said to be preliminary.
 3. With no stressed or critical KPI: one finding saying so, counting the KPIs in their normal
    band and those without a band (too little data).
 4. The largest favourable move among normal KPIs (if any) is mentioned last.

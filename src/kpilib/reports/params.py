@@ -20,7 +20,7 @@ import pandas as pd
 from kpilib.errors import ConfigError, DataContractError, ParameterError
 from kpilib.schema import TABLES
 
-# Segment dimensions of api.md and where a fan-out finds their values: (table, column).
+# Segment dimensions of ``compute(by=...)`` and where a fan-out finds their values: (table, column).
 # Derived dimensions (abc_class, xyz_class) have fixed values.
 SEGMENT_SOURCES: dict[str, tuple[str, str] | tuple[str, ...]] = {
     "channel": ("orders", "channel"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpilib.cuts import as_dims
 from kpilib.reports import views
 
 FREQ_WORDS = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", None: "whole-range"}
@@ -106,7 +107,7 @@ class Report:
         return [k for k in ids if k in allowed]
 
     # -- numbers ------------------------------------------------------------------------
-    def frame(self, ids: Sequence[str], *, by: Sequence[str] = (), freq: Any = "default",
+    def frame(self, ids: Sequence[str], *, by: str | Sequence[str] = (), freq: Any = "default",
               bands: bool = True) -> pd.DataFrame:
         """``views.kpi_frame`` with this report's parameters, cached per (by, freq, bands).
 
@@ -114,7 +115,8 @@ class Report:
         that calls ``prefetch`` with all its ids first pays for each fact table once.
         """
         freq = self.freq if freq == "default" else freq
-        key = (tuple(by), freq, bool(bands))
+        by = as_dims(by)
+        key = (by, freq, bool(bands))
         cached = self._cache.setdefault(key, {})
         todo = [k for k in dict.fromkeys(ids) if k not in cached]
         if todo:
@@ -136,7 +138,7 @@ class Report:
         if segments and self.segment_by and self.segment_by not in self.filters:
             self.frame(ids, by=[self.segment_by])
 
-    def headline(self, frame: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
+    def headline(self, frame: pd.DataFrame, *, by: str | Sequence[str] = ()) -> pd.DataFrame:
         return views.headline(frame, freq=self.freq, as_of=self.as_of, by=by)
 
     def show(self, ids: Sequence[str], *, columns: Sequence[str] | None = None

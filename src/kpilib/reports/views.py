@@ -1,8 +1,8 @@
 """What the report notebooks compute, in one place, so each notebook cell is one call.
 
 - ``kpi_frame``: ``kpilib.compute`` for the registered ids among those asked, with the report
-  ``filters`` applied the exact way (each filtered dimension is added to ``by`` and the one
-  requested value kept, so the spec's segment attribution rules hold), then banded.
+  ``filters`` (``compute(filters=...)``: the spec's segment attribution rules hold, an
+  unknown value is an error), then banded.
 - ``headline``: per KPI, the last *complete* period (its end <= ``as_of``) and the one before,
   with ``change = value - previous`` and the band of the last period.
 - ``fmt``: fixed-precision text for a value in its unit (rates as percentages with 1 decimal).
@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from kpilib.cuts import as_dims
 
 DEFAULT_HEADLINE = (
     "perfect_order_rate", "otif_rate", "order_cycle_time_hours", "on_time_shipment_rate",
@@ -61,29 +63,26 @@ def load_bands(thresholds: Any = None) -> Any:
 
 
 def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: Any = None,
-              end: Any = None, as_of: Any = None, by: Sequence[str] = (),
+              end: Any = None, as_of: Any = None, by: str | Sequence[str] = (),
               filters: dict[str, Any] | None = None, bands: Any = None,
               params: dict[str, Any] | None = None) -> pd.DataFrame:
     """Computed (and banded unless ``bands is False``) results for the registered ``kpis``.
 
-    Filters ``{dim: value}`` (or ``{dim: [value]}``) keep the rows of that segment value and
-    drop the column, so the frame looks like an unfiltered one.
+    ``by`` is a dimension or a list of them; filters ``{dim: value or [values]}`` keep the
+    records of those segment values (``kpilib.compute(filters=...)``).
     """
     import kpilib
 
     ids, _ = split_known(kpis)
-    filters = {d: (v[0] if isinstance(v, list | tuple) else v) for d, v in (filters or {}).items()}
-    dims = list(dict.fromkeys([*filters, *by]))
+    by = as_dims(by)
     if not ids:
         return pd.DataFrame(columns=["kpi", "period", *by, "value", "status", "unit"])
-    res = kpilib.compute(ds, ids, by=dims or None, freq=freq, start=start, end=end, as_of=as_of,
-                         params=params or {})
-    for dim, value in filters.items():
-        keep = (res[dim].astype(str) == str(value)) | (res["status"] == "unavailable")
-        res = res.loc[keep].drop(columns=dim)
-    res = res.reset_index(drop=True)
+    res = kpilib.compute(ds, ids, by=by or None, freq=freq, start=start, end=end, as_of=as_of,
+                         params=params or {}, filters=filters or None)
     if bands is not False and len(res):
-        res = kpilib.apply_bands(res, bands if bands is not None else load_bands())
+        # the running period (not ended at as_of) gets status "partial": no band, no alert
+        res = kpilib.apply_bands(res, bands if bands is not None else load_bands(),
+                                 as_of=as_of if as_of is not None else ds.data_as_of, freq=freq)
     return res
 
 
@@ -100,14 +99,14 @@ def complete_periods(results: pd.DataFrame, freq: str | None, as_of: Any) -> pd.
 
 
 def headline(results: pd.DataFrame, *, freq: str | None, as_of: Any,
-             by: Sequence[str] = ()) -> pd.DataFrame:
+             by: str | Sequence[str] = ()) -> pd.DataFrame:
     """One row per KPI (and segment): last complete period, previous value, change, band.
 
     Columns: kpi, <by...>, name, unit, direction, period, value, previous, previous_period,
     change, band, signals, status, display (``fmt`` of value), change_display.
     """
     cat = catalog()
-    by = list(by)
+    by = list(as_dims(by))
     cols = ["kpi", *by, "name", "unit", "direction", "period", "value", "previous",
             "previous_period", "change", "band", "signals", "status", "display",
             "change_display"]

@@ -25,7 +25,7 @@ happens after ``r`` to another time after ``r`` changes no feature.
 
 Outcome: an order is late when a line with a deadline (and ``qty_ordered −
 qty_cancelled_customer > 0``) has not shipped that quantity by its deadline (merchant
-cancellation is a failure, §1.8). The outcome is known at the first missed deadline (late) or
+cancellation is a failure). The outcome is known at the first missed deadline (late) or
 when the last such line completed (on time); still open before its deadline = unknown.
 """
 

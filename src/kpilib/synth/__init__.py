@@ -1,7 +1,7 @@
 """Synthetic ERP/OMS/WMS data: a seeded, vectorised process simulation of an ecommerce network.
 
 ``generate(scenario, seed, start, days, scale, out, fmt)`` returns ``(tables, truth)``: the 19
-tables of kpi-spec.md §8 as DataFrames and a dict of what the scenario injected. Stages: catalog
+tables of the data model as DataFrames and a dict of what the scenario injected. Stages: catalog
 -> orders (demand, holds, promises) -> daily allocation with replenishment -> release, waves and
 picks -> parcels and delivery -> returns -> ledger, counts and snapshots -> forecasts -> events,
 exceptions, labour, capacity and costs. See ``kpilib.synth.params`` for the scenarios.

@@ -1,4 +1,4 @@
-"""Turn simulation arrays into the §8 tables, hiding everything after the horizon.
+"""Turn simulation arrays into the data-model tables, hiding everything after the horizon.
 
 Rule: a row exists once its defining event happened by ``t_end`` (order created, task released,
 parcel label created, receipt scanned, ...); any later timestamp in it is null and the status

@@ -75,7 +75,7 @@ def write_tables(tables: dict[str, pd.DataFrame], truth: dict, out: str | Path,
 
 
 def _to_csv(df: pd.DataFrame) -> pd.DataFrame:
-    """CSV conventions of kpi-spec §11.17: ISO-8601 with offset, YYYY-MM-DD, true/false."""
+    """CSV conventions of the data contract: ISO-8601 with offset, YYYY-MM-DD, true/false."""
     out = df.copy()
     for c in out.columns:
         s = out[c]

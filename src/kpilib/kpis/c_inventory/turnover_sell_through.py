@@ -93,7 +93,22 @@ def _sell_through_rows(ctx: Context, with_opening: bool) -> pd.DataFrame:
                                     den=opening["qty_on_hand"].clip(lower=0)))
     cols = ["anchor", "node", "sku", "num", "den"]
     obs = pd.concat([p[cols] for p in parts], ignore_index=True)
+    if with_opening and ctx.freq is not None:
+        obs["excluded"] = _no_opening_stock(ctx, obs["anchor"])
     return _sku_attach(ctx, obs)
+
+
+def _no_opening_stock(ctx: Context, anchor: pd.Series) -> pd.Series:
+    """``no_opening_snapshot`` for rows of a period that starts before the dataset's first
+    snapshot: its opening stock is unknown (not 0), so the period is undefined rather than a
+    sell-through of sales over receipts alone."""
+    first = (ctx.fact("stock_days")["snapshot_date"].min() if ctx.has("inventory_snapshots")
+             else pd.NaT)
+    opening_day = (ctx.period_of(anchor) - pd.Timedelta(1, "ns")).dt.tz_convert(
+        "UTC").dt.tz_localize(None).dt.normalize()
+    unknown = opening_day.to_numpy() < first if pd.notna(first) else anchor.notna().to_numpy()
+    return pd.Series(unknown, index=anchor.index).map({True: "no_opening_snapshot",
+                                                       False: None})
 
 
 @kpi("sell_through_rate", code="C4", fact="stock_days",
@@ -106,8 +121,10 @@ def sell_through_rate(ctx: Context) -> pd.DataFrame:
     units_sold = customer ``ship`` movements in P (returns not netted); units_received =
     supplier receipts, plus ``transfer_in`` when cut by node (company-level figures exclude
     transfers). Opening stock = the end-of-day snapshot before the period starts (0 for a SKU
-    without one, e.g. launched mid-period; negative on-hand counts as 0). Denominator 0 →
-    undefined. With ``freq=None`` the period starts at ``start`` or the first snapshot.
+    without one, e.g. launched mid-period; negative on-hand counts as 0). A period starting
+    before the dataset's first snapshot has no known opening stock: its rows are excluded
+    (``no_opening_snapshot``). Denominator 0 → undefined. With ``freq=None`` the period
+    starts at ``start`` or the first snapshot.
     """
     return _sell_through_rows(ctx, with_opening=True)
 
