@@ -1,8 +1,8 @@
 """kpilib: ecommerce ERP KPIs from order, inventory and warehouse tables.
 
 Public API: ``load_dataset``, ``Dataset``, ``validate``, ``DataContractError``, ``list_kpis``,
-``compute``, ``facts``, ``list_facts``, ``drill`` and ``apply_bands``. Attributes are imported
-lazily so ``import kpilib`` stays cheap.
+``compute``, ``facts``, ``list_facts``, ``drill`` and ``apply_bands``; ``open_store`` (the KPI
+store). Attributes are imported lazily so ``import kpilib`` stays cheap.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _LAZY = {
     "list_facts": "kpilib.engine",
     "drill": "kpilib.drilldown",  # not kpilib/drill.py: a submodule would shadow the function
     "apply_bands": "kpilib.bands",
+    "open_store": "kpilib.store",
 }
 
 __all__ = [

@@ -34,6 +34,8 @@ COMMAND_MODULES = (
     "alerts",
     "importer",
     "template",
+    "refresh",
+    "watch",
 )
 
 for _name in COMMAND_MODULES:

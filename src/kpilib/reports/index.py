@@ -130,7 +130,7 @@ def _history_section(history: list[dict[str, Any]], current: str) -> str:
 
 
 def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
-                 history: list[dict[str, Any]]) -> str:
+                 history: list[dict[str, Any]], live: bool = False) -> str:
     """The whole page.
 
     Parameters
@@ -138,6 +138,7 @@ def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
     manifest : this run's manifest (``manifest.build_manifest``).
     records : job results as dicts (``segment``, ``records``), for the headline badges.
     history : manifests of the runs to list (this one included).
+    live : link ``../live.html`` (a KPI store's live page beside the runs, kpilib.store.live).
     """
     p = manifest["parameters"]
     data = manifest.get("data", {})
@@ -145,7 +146,8 @@ def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
     meta = (f'Run {esc(manifest["run_id"])} · status <span class="status-{status}">'
             f'{esc(manifest["status"])}</span> · data as of {esc(manifest.get("as_of"))} · '
             f'period {esc(p.get("freq"))} · role {esc(p.get("role") or "all")} · '
-            f'fingerprint {esc(str(data.get("fingerprint", ""))[:12])}')
+            f'fingerprint {esc(str(data.get("fingerprint", ""))[:12])}'
+            + (' · <a href="../live.html">live state</a>' if live else ''))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -162,5 +164,6 @@ def write_index(run_dir: Path, manifest: dict[str, Any], records: list[dict[str,
                 history: list[dict[str, Any]]) -> Path:
     """Write ``index.html`` into ``run_dir``."""
     path = run_dir / "index.html"
-    path.write_text(render_index(manifest, records, history), encoding="utf-8")
+    live = (run_dir.parent / "live.html").exists()
+    path.write_text(render_index(manifest, records, history, live), encoding="utf-8")
     return path

@@ -1,0 +1,89 @@
+"""``live.html``: the store's state after the last batch, as one offline page.
+
+Shows the last batch, data as of, generation, the open alerts and the top 20 of the
+early-warning queue. Static HTML (inline CSS, no script, no external URL; every value goes
+through ``html.escape``), rewritten atomically after every batch: ``<store>/live.html``, and
+``<reports_dir>/live.html`` beside the report runs when the store's ``reports_dir`` is set
+(the report index links to ``../live.html``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from kpilib.reports.index import CSS, esc
+from kpilib.store.core import Store
+
+TOP = 20
+BAND_CLASS = {"critical": "status-failed", "stressed": "status-partial"}
+
+
+def _table(frame: pd.DataFrame, cols: list[str], band_col: str | None = None) -> str:
+    if frame.empty:
+        return "<p class='meta'>none</p>"
+    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    body = []
+    for rec in frame[cols].to_dict("records"):
+        cls = BAND_CLASS.get(str(rec.get(band_col)), "") if band_col else ""
+        cells = "".join(f"<td class='{cls}'>{esc(_fmt(rec[c]))}</td>" if c == band_col
+                        else f"<td>{esc(_fmt(rec[c]))}</td>" for c in cols)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "" if pd.isna(v) else f"{v:.3g}"
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M")
+    return "" if v is None else str(v)
+
+
+def render(store: Store) -> str:
+    """The page as a string."""
+    from kpilib.alerts import AlertStore
+
+    m = store.manifest
+    alerts = AlertStore(store.alert_dir()).open_alerts()
+    alerts = alerts.sort_values(["band", "kpi"], ascending=[True, True], kind="stable")
+    queue = store.early_warning().head(TOP)
+    if len(queue):
+        queue = queue.assign(risk=queue["risk"].map(lambda r: f"{r:.0%}"),
+                             hours_left=queue["hours_left"].round(1))
+    q_cols = ["item", "owner_role", "node", "channel", "deadline", "hours_left", "risk",
+              "order_value", "alert", "reasons"]
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>kpilib live</title><style>" + CSS + "</style></head><body>"
+        "<h1>kpilib live</h1>"
+        f"<p class='meta'>last batch <b>{esc(m['run_id'])}</b> · data as of "
+        f"<b>{esc(m['data_as_of'])}</b> · generation {esc(store.generation)} · "
+        f"{len(m['batches'])} batch(es) applied · written {esc(m['created_at'])}</p>"
+        f"<h2>Open alerts ({len(alerts)})</h2>"
+        + _table(alerts, ["band", "owner_role", "kpi", "segment", "reason"], "band")
+        + f"<h2>Early warning: top {TOP} of {m.get('early_warning', 0)} open order(s)</h2>"
+        + _table(queue, [c for c in q_cols if c in queue.columns])
+        + "</body></html>\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".live.", suffix=".html")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write(store: Store) -> list[Path]:
+    """Rewrite ``live.html`` in the store (and in ``reports_dir`` when configured)."""
+    text = render(store)
+    paths = [store.root / "live.html"]
+    if store.config.get("reports_dir"):
+        paths.append(Path(store.config["reports_dir"]) / "live.html")
+    for p in paths:
+        _write_atomic(p, text)
+    return paths

@@ -1,0 +1,51 @@
+"""Early-warning flags and closures, the live page, and the report index's link to it."""
+
+from __future__ import annotations
+
+import pandas as pd
+from test_reports_index import manifest
+
+from kpilib import early_warning as ew
+from kpilib.reports.index import render_index
+
+T = pd.Timestamp("2024-03-10 12:00", tz="UTC")
+
+
+def _queue() -> pd.DataFrame:
+    # item  risk  hours_left  value -> alert?  (threshold 0.5, near 12 h, high value = top 10 %)
+    # A     0.9   30          10    -> no: risky but neither near nor high value
+    # B     0.6   5           10    -> yes, near the deadline: critical
+    # C     0.7   40          1000  -> yes, high value (>= the 0.9 quantile 910): stressed
+    # D     0.2   2           1000  -> no: below the threshold
+    return pd.DataFrame({
+        "item": list("ABCD"), "item_type": "order", "owner_role": "ops", "node": "DC1",
+        "channel": "web", "deadline": [T + pd.Timedelta(hours=h) for h in (30, 5, 40, 2)],
+        "hours_left": [30.0, 5.0, 40.0, 2.0], "risk": [0.9, 0.6, 0.7, 0.2],
+        "order_value": [10.0, 10.0, 1000.0, 1000.0], "reasons": "x"})
+
+
+def test_alert_needs_risk_and_high_value_or_near_deadline():
+    cfg = ew.settings(None)
+    q = _queue()
+    q["alert"] = ew.alert_flags(q, cfg)
+    assert q["alert"].tolist() == [False, True, True, False]
+    recs = ew.alert_records(q, cfg, "b1", T)
+    assert recs["alert_key"].tolist() == ["early_warning|order=B", "early_warning|order=C"]
+    assert recs["band"].tolist() == ["critical", "stressed"]
+    assert "60% risk" in recs["reason"].iloc[0] and "5.0 h left" in recs["reason"].iloc[0]
+
+
+def test_items_leaving_the_queue_close_their_alert():
+    state = {"early_warning|order=A": {"kpi": "early_warning"},
+             "early_warning|order=B": {"kpi": "early_warning"},
+             "perfect_order_rate|": {"kpi": "perfect_order_rate"}}
+    still = pd.DataFrame({"alert_key": ["early_warning|order=B"]})
+    out = ew.closures(state, still, T)
+    assert out["alert_key"].tolist() == ["early_warning|order=A"]  # KPI alerts untouched
+    assert out["band"].tolist() == ["normal"] and out["period"].tolist() == [T]
+
+
+def test_index_links_live_page_only_when_present():
+    m = manifest()
+    assert 'href="../live.html"' in render_index(m, [], [m], live=True)
+    assert "live.html" not in render_index(m, [], [m])

@@ -1,0 +1,153 @@
+"""The KPI store and `refresh`: exact equality with a full recompute, upserts, deletions,
+rejected batches, atomic generations, idempotent reruns."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pytest
+from store_helpers import daily_batches, scenario_dataset
+
+import kpilib
+from kpilib.refresh import BatchRejected, refresh
+from kpilib.store import create, open_store
+from kpilib.store.batch import DELETED, upsert
+from kpilib.store.replay import write_batch
+
+SET = {"kpis": "all", "by": ["channel"], "freq": "W"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["omnichannel", "beauty_stockouts", "apparel_surge"])
+def test_daily_replay_equals_full_recompute(tmp_path, scenario):
+    """Replaying a scenario day by day as batches gives exactly compute() on the full data,
+    for every KPI, weekly by channel, and every row names the last batch and its data."""
+    ds = scenario_dataset(scenario)
+    paths = daily_batches(ds, tmp_path / "batches")
+    assert len(paths) >= 5  # snapshot at day 10, daily batches, the final batch
+    create(tmp_path / "st", [SET], early_warning={"enabled": False})
+    statuses = [refresh(tmp_path / "st", p).status for p in paths]
+    # a day that changes no row records the batch and keeps the results
+    assert set(statuses) <= {"applied", "unchanged"} and statuses[0] == "applied"
+    last_applied = [p.name for p, s in zip(paths, statuses, strict=True) if s == "applied"][-1]
+    store = open_store(tmp_path / "st")
+    expected = kpilib.compute(ds, "all", by=["channel"], freq="W")
+    pd.testing.assert_frame_equal(store.results("all", by=["channel"], freq="W"), expected,
+                                  check_exact=True)
+    sub = ["order_cycle_time_hours", "on_time_shipment_rate"]
+    pd.testing.assert_frame_equal(store.results(sub, by=["channel"], freq="W"),
+                                  kpilib.compute(ds, sub, by=["channel"], freq="W"),
+                                  check_exact=True)
+    banded = store.results("all", by=["channel"], freq="W", banded=True)
+    assert set(banded["run_id"]) == {last_applied}
+    assert set(banded["fingerprint"]) == {ds.fingerprint()}
+    assert store.manifest["batches"] == [p.name for p in paths]
+    stored = store.dataset()
+    assert stored.fingerprint() == ds.fingerprint()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A store after the snapshot batch of a short omnichannel run, plus the dataset."""
+    root = tmp_path_factory.mktemp("small")
+    ds = scenario_dataset("omnichannel", days=14)
+    write_batch(root / "full", ds.tables, snapshot=True)
+    return root, ds
+
+
+def _store(tmp_path, small, kpis=("order_cycle_time_hours", "cancellation_rate_pre_ship")):
+    root, ds = small
+    create(tmp_path / "st", [{"kpis": list(kpis), "by": [], "freq": "D"}],
+           early_warning={"enabled": False})
+    refresh(tmp_path / "st", root / "full")
+    return tmp_path / "st", ds
+
+
+def test_upsert_and_delete_by_primary_key():
+    """Changed rows replace theirs in place, new rows are appended, _deleted rows vanish."""
+    stored = pd.DataFrame({"order_id": ["a", "b", "c"], "channel": ["web", "web", "b2b"]})
+    batch = pd.DataFrame({"order_id": ["b", "d", "c"], "channel": ["app", "web", None],
+                          DELETED: [False, False, True]})
+    out = upsert(stored, batch, "orders")
+    assert out["order_id"].tolist() == ["a", "b", "d"]
+    assert out["channel"].tolist() == ["web", "app", "web"]
+
+
+def test_batch_with_changed_order_matches_compute(tmp_path, small):
+    """A batch cancelling one order (changed row) gives the same numbers as compute on the
+    data edited the same way."""
+    st, ds = _store(tmp_path, small)
+    orders = ds.orders.copy()
+    victim = orders.loc[orders["cancelled_at"].isna()].iloc[0]
+    row = victim.to_frame().T
+    row["cancelled_at"] = victim["created_at"] + pd.Timedelta(hours=1)
+    row["cancel_initiator"], row["cancel_reason"] = "customer", "other"
+    write_batch(tmp_path / "b1", {"orders": row.astype(orders.dtypes.to_dict())}, False)
+    assert refresh(st, tmp_path / "b1").status == "applied"
+    mask = orders["order_id"] == victim["order_id"]
+    orders.loc[mask, "cancelled_at"] = row["cancelled_at"].iloc[0]
+    orders.loc[mask, ["cancel_initiator", "cancel_reason"]] = ["customer", "other"]
+    edited = kpilib.Dataset.from_frames(**{**ds.tables, "orders": orders})
+    kp = ["order_cycle_time_hours", "cancellation_rate_pre_ship"]
+    pd.testing.assert_frame_equal(open_store(st).results(kp, freq="D"),
+                                  kpilib.compute(edited, kp, freq="D"), check_exact=True)
+
+
+def test_bad_batch_is_rejected_whole_and_store_unchanged(tmp_path, small):
+    """A batch whose order lines point at an unknown order is rejected with the rule named;
+    the pointer, the generation and the results stay as they were."""
+    st, ds = _store(tmp_path, small)
+    before = open_store(st)
+    gen, res = before.generation, before.results(["cancellation_rate_pre_ship"], freq="D")
+    line = ds.order_lines.iloc[[0]].copy()
+    line["order_line_id"], line["order_id"] = "L-new", "O-missing"
+    good = ds.orders.iloc[[1]].copy()
+    good["channel"] = "web"
+    write_batch(tmp_path / "bad", {"order_lines": line, "orders": good}, False)
+    with pytest.raises(BatchRejected) as err:
+        refresh(st, tmp_path / "bad")
+    assert "foreign_key" in str(err.value) and "order_lines" in str(err.value)
+    after = open_store(st)
+    assert after.generation == gen
+    pd.testing.assert_frame_equal(after.results(["cancellation_rate_pre_ship"], freq="D"), res)
+    assert "bad" not in after.manifest["batches"]
+
+
+def test_rerun_of_a_batch_is_skipped(tmp_path, small):
+    """Applying the same batch id twice changes nothing the second time."""
+    st, ds = _store(tmp_path, small)
+    gen = open_store(st).generation
+    root, _ = small
+    assert refresh(st, root / "full").status == "already_applied"
+    assert open_store(st).generation == gen
+
+
+def test_crash_before_pointer_swap_keeps_previous_generation(tmp_path, small, monkeypatch):
+    """An error after the new generation was written but before the swap leaves CURRENT and
+    the previous results; the unfinished folder is swept."""
+    st, ds = _store(tmp_path, small)
+    gen = open_store(st).generation
+    orders = ds.orders.iloc[[0]].copy()
+    orders["channel"] = "b2b" if orders["channel"].iloc[0] != "b2b" else "web"
+    write_batch(tmp_path / "b2", {"orders": orders}, False)
+
+    def boom(*a, **k):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr("kpilib.store.generations.commit", boom)
+    with pytest.raises(OSError, match="simulated"):
+        refresh(st, tmp_path / "b2")
+    assert open_store(st).generation == gen
+    assert [p for p in os.listdir(st / "generations") if p.startswith(".")] == []
+    monkeypatch.undo()
+    assert refresh(st, tmp_path / "b2").status == "applied"
+
+
+def test_results_of_an_unmaintained_cut_is_a_clear_error(tmp_path, small):
+    st, _ = _store(tmp_path, small)
+    with pytest.raises(kpilib.ParameterError, match="does not maintain"):
+        open_store(st).results(["cancellation_rate_pre_ship"], by=["node"], freq="D")
+    cfg = json.loads((st / "store.json").read_text())
+    assert cfg["sets"][0]["by"] == [] and cfg["sets"][0]["freq"] == "D"
