@@ -36,7 +36,7 @@ def test_show_with_a_filter_and_an_unknown_kpi(rep, capsys):
             chart=False)
     assert "by node" in capsys.readouterr().out
     assert ex.show("no_such_kpi").empty
-    assert "not computed by this version" in capsys.readouterr().out
+    assert "no KPI is named 'no_such_kpi'" in capsys.readouterr().out
 
 
 def test_widgets_drive_the_views(rep, capsys):

@@ -1,12 +1,12 @@
 """Baseline forecasts for data that has none: a rolling-origin backtest (issue 4, item 5).
 
-``backtest(ds, method="ets", lag=1, granularity="week")`` returns a ``forecasts`` table
-(§8.15) built from the demand history alone, so forecast bias and accuracy (D1-D8) can be
+``backtest(ds, method="ets", lag=1, granularity="week")`` returns a ``forecasts`` table built from
+the demand history alone, so forecast bias and accuracy (D1-D8) can be
 measured on any order history. For target period ``T`` the forecast is made at
 ``forecast_made_at = start(T) − lag periods`` from the demand of periods that **ended by
 then** (periods ``≤ T − lag − 1``): nothing later is ever read.
 
-Methods, per (sku, node) series (demand as in §5, nodes as in ``forecast_cells``):
+Methods, per (sku, node) series (demand as in the forecast KPIs, nodes as in ``forecast_cells``):
 
 - ``"ets"``: simple exponential smoothing, ETS(A,N,N). The smoothing weight α is fitted on
   the series' *training window* (its first ``min_train`` periods, all before its first

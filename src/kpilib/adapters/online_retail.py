@@ -11,7 +11,8 @@ Mapping (every choice, and what stays absent):
   ``C2``), which are charges, not products.
 - **order_lines**: one per product row: ``order_line_id = <InvoiceNo>-<row number in the
   invoice>``, ``sku = StockCode``, ``qty_ordered = Quantity``, ``unit_price = UnitPrice``.
-  The source has no delivery promise; ``promised_delivery_at_original`` (NOT NULL in §8) is
+  The source has no delivery promise; ``promised_delivery_at_original`` (NOT NULL in the data model)
+  is
   set to the order time as a **placeholder**: no shipments exist, so no KPI reads it
   (A1-A6, B1 report ``unavailable``). ``qty_cancelled_customer`` / ``qty_cancelled_merchant``
   (NOT NULL) are 0 as a placeholder too: the source's cancellations are credit notes not
@@ -124,6 +125,3 @@ def convert(raw: pd.DataFrame) -> ImportResult:
     return reject_by_contract(result)
 
 
-def import_online_retail(src: str | Path) -> ImportResult:
-    """Read and convert the Online Retail folder (see module doc for every choice)."""
-    return convert(read(src))

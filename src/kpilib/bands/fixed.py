@@ -1,4 +1,4 @@
-"""Fixed targets, kpi-spec.md §7.1.
+"""Fixed targets.
 
 Lower side (higher is better): normal if ``x ≥ stressed_at``; stressed if
 ``critical_at ≤ x < stressed_at``; critical if ``x < critical_at``. Upper side (lower is better)
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kpilib.bands.config import FixedTargets
+from kpilib.bands.settings import FixedTargets
 from kpilib.bands.xmr import CRITICAL, STRESSED
 
 

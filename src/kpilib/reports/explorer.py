@@ -48,7 +48,7 @@ class Explorer:
              chart: bool = True) -> pd.DataFrame:
         """Print ``kpi`` by ``by`` and period as text, draw it; return the frame."""
         if kpi not in self.names:
-            print(f"Note: {kpi} is not computed by this version of kpilib.")
+            print(f"Note: no KPI is named {kpi!r}; `kpilib kpis` lists them.")
             return pd.DataFrame()
         rep = Report(ds=self.rep.ds, as_of=self.rep.as_of, freq=freq, start=start or
                      self.rep.start, end=end or self.rep.end, segment_by=by,
