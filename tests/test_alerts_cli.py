@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from bands_helpers import BASELINE, series
 from typer.testing import CliRunner
 
+from kpilib.bands.config import default_config_path
 from kpilib.cli.main import app
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def results_file(tmp_path, tail, name="res.csv"):
@@ -33,7 +31,7 @@ def test_help():
 def test_cli_runs_dedups_and_closes(tmp_path):
     cfg = tmp_path / "cfg"
     cfg.mkdir()
-    shutil.copy(REPO / "config" / "bands.yaml", cfg / "bands.yaml")  # roles: packaged default
+    shutil.copy(default_config_path(), cfg / "bands.yaml")  # roles: packaged default
     store = tmp_path / "store"
     args = ["alerts", "--config", str(cfg), "--store", str(store), "--as-of",
             "2024-06-01T06:00Z"]

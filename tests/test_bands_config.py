@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from typer.testing import CliRunner
 
 from kpilib.bands import load_bands_config
 from kpilib.bands.config import default_config_path
+from kpilib.cli.main import app
 from kpilib.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[1]
+from kpilib.roles import default_roles_path
 
 
 def write(tmp_path, text):
@@ -19,17 +18,27 @@ def write(tmp_path, text):
     return p
 
 
-def test_shipped_config_loads_and_repo_copy_is_identical():
+def test_shipped_config_loads():
     cfg = load_bands_config()
     assert cfg.settings_for("tracking_signal").fixed.high_critical == 4.0
     assert cfg.settings_for("order_cycle_time_hours").metric == "p90"
     assert cfg.settings_for("days_of_supply").direction == "target"
-    assert (REPO / "config" / "bands.yaml").read_text() == default_config_path().read_text()
 
 
-def test_shipped_config_ids_are_registered_kpis():
-    # validated against kpilib.list_kpis() when the engine has KPIs, else the §0 list
-    load_bands_config(REPO / "config" / "bands.yaml")
+def test_config_init_writes_identical_editable_copies(tmp_path):
+    out = CliRunner().invoke(app, ["config", "init", str(tmp_path / "cfg")])
+    assert out.exit_code == 0, out.output
+    copy = tmp_path / "cfg" / "bands.yaml"
+    assert copy.read_text() == default_config_path().read_text()
+    assert (tmp_path / "cfg" / "roles.yaml").read_text() == default_roles_path().read_text()
+    assert load_bands_config(copy).settings_for("tracking_signal").fixed.high_critical == 4.0
+    # a second init refuses to overwrite the edited copy, --force overwrites it
+    copy.write_text("version: 1\n")
+    again = CliRunner().invoke(app, ["config", "init", str(tmp_path / "cfg")])
+    assert again.exit_code == 2 and "already exist" in again.output
+    assert copy.read_text() == "version: 1\n"
+    forced = CliRunner().invoke(app, ["config", "init", str(tmp_path / "cfg"), "--force"])
+    assert forced.exit_code == 0 and copy.read_text() == default_config_path().read_text()
 
 
 @pytest.mark.parametrize(("text", "key", "words"), [

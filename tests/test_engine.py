@@ -5,6 +5,7 @@ Each expectation is worked out in the comments from the rows given, not read off
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -148,10 +149,21 @@ def test_as_of_hides_later_events():
     assert ds.shipments.iloc[0]["delivery_status"] == "delivered"   # input untouched
 
 
-def test_public_names_exist():
-    for name in ("load_dataset", "Dataset", "validate", "list_kpis", "compute", "facts",
-                 "DataContractError"):
-        assert hasattr(kpilib, name)
+def test_public_names_are_the_api_functions(ds):
+    from kpilib import contracts, dataset, engine
+
+    assert kpilib.load_dataset is dataset.load_dataset and kpilib.Dataset is dataset.Dataset
+    assert kpilib.validate is contracts.validate
+    assert kpilib.compute is engine.compute and kpilib.list_kpis is registry.list_kpis
+    # facts is a plain function (no callable module), list_facts names what it returns
+    assert inspect.isfunction(kpilib.facts) and kpilib.facts is engine.facts
+    names = kpilib.list_facts()["name"].tolist()
+    assert {"orders", "order_lines", "commit_units", "order_node_slices"} <= set(names)
+    orders = kpilib.facts(ds, "orders")
+    assert sorted(orders["order_id"]) == ["O1", "O2"]          # decoded ids, one row each
+    with pytest.raises(ParameterError, match="unknown fact table"):
+        kpilib.facts(ds, "no_such_fact")
+    assert issubclass(kpilib.DataContractError, kpilib.KpiLibError)
 
 
 def test_unrecorded_requirement_gives_unavailable(ds, monkeypatch):

@@ -43,7 +43,7 @@ def test_show_prints_values_by_segment(ex, capsys):
     channels = sorted(res["channel"].dropna().astype(str).unique())
     assert channels and all(c in out for c in channels)
     assert ex.show("no_such_kpi").empty
-    assert "not computed by this version" in capsys.readouterr().out
+    assert "no KPI is named 'no_such_kpi'" in capsys.readouterr().out
 
 
 def test_records_are_the_failing_ones_of_the_cell(ex, tmp_path):

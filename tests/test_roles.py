@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from bands_helpers import BASELINE, CFG12, series
 
 from kpilib.errors import ConfigError
+from kpilib.reports.views import view
 from kpilib.roles import (
     default_roles_path,
     kpis_for_role,
     load_roles_config,
     owner_of,
-    view,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 ROLES = ("operations", "supply_chain", "finance", "customer_service", "executive")
 
 
 def test_shipped_roles_and_repo_copy():
     cfg = load_roles_config()
     assert tuple(cfg.roles) == ROLES
-    # the repository copy (being retired) still names the same roles and owners
-    repo = load_roles_config(REPO / "config" / "roles.yaml")
-    assert tuple(repo.roles) == ROLES and repo.owners.items() <= cfg.owners.items()
     assert default_roles_path().is_file()
     # the headline opens with what executives read first: order cycle time, perfect order
     assert kpis_for_role("executive")[:2] == ["order_cycle_time_hours", "perfect_order_rate"]
     assert cfg.label_of("supply_chain") == "Head of supply-chain planning"
-    assert "tracking_signal" in kpis_for_role("supply_chain", REPO / "config" / "roles.yaml")
+    assert "tracking_signal" in kpis_for_role("supply_chain", default_roles_path())
     assert owner_of("cost_per_order") == "finance"
     assert owner_of("wave_backlog") == "operations"  # the default owner
 

@@ -18,7 +18,7 @@ _LAZY = {
     "Dataset": "kpilib.dataset",
     "load_dataset": "kpilib.dataset",
     "validate": "kpilib.contracts",
-    "list_kpis": "kpilib.engine",
+    "list_kpis": "kpilib.registry",
     "compute": "kpilib.engine",
     "facts": "kpilib.engine",
     "list_facts": "kpilib.engine",

@@ -1,4 +1,4 @@
-"""``kpilib.compute``, ``kpilib.list_kpis`` and ``kpilib.facts`` (api.md "KPIs").
+"""``kpilib.compute``, ``kpilib.facts`` and ``kpilib.list_facts`` (``list_kpis`` is the registry's).
 
 compute = for each requested KPI: check its tables, ask it for observations in a shared
 :class:`~kpilib.context.Context`, reduce them with :func:`kpilib.aggregate.aggregate`, and
@@ -20,7 +20,6 @@ from kpilib.context import FACTS, Context
 from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
 from kpilib.errors import ParameterError
 from kpilib.fact_tables.population import fake_order_conditions
-from kpilib.registry import list_kpis  # noqa: F401  (public re-export)
 
 # Dimensions beyond the standard ones that some KPIs offer (their breakdowns).
 EXTRA_DIMS = ("cancel_initiator", "exception_type", "return_reason", "disposition",
@@ -131,7 +130,7 @@ def compute(
     as_of : evaluation time (default ``ds.data_as_of``); later events are ignored.
     params : flat KPI options (each KPI's in docs/kpis.md); unknown names are an error.
     tz : reporting time zone for period bucketing.
-    role : if given (and ``kpis`` is "all"), only that role's KPIs (config/roles.yaml).
+    role : if given (and ``kpis`` is "all"), only that role's KPIs (packaged roles.yaml).
     filters : ``{dimension: value or [values]}``, e.g. ``{"channel": ["web"], "node":
         "DC-2"}``: only the records of those segment values count (same attribution as
         ``by``). A value the data does not have is an error naming the closest valid ones.
@@ -238,7 +237,7 @@ def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
     """The entity-level fact table ``name`` (one row per order, line, shipment...).
 
     These are the records behind the KPIs, for drill-down. ``by`` adds segment columns where
-    the fact supports them. Call ``kpilib.engine.list_facts()`` for the names.
+    the fact supports them. Call ``kpilib.list_facts()`` for the names.
     """
     registry.load_all()
     if name not in FACTS:

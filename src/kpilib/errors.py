@@ -96,10 +96,3 @@ class ConfigError(KpiLibError, ValueError):
         super().__init__(f"{path}: {key}: {message}")
 
 
-class ReportExecutionError(KpiLibError):
-    """Raised when a report notebook fails; carries the notebook and the failing cell."""
-
-    def __init__(self, notebook: str, cell_index: int | None, message: str) -> None:
-        self.notebook = notebook
-        self.cell_index = cell_index
-        super().__init__(f"{notebook} failed at cell {cell_index}: {message}")

@@ -6,7 +6,7 @@ measured on any order history. For target period ``T`` the forecast is made at
 ``forecast_made_at = start(T) − lag periods`` from the demand of periods that **ended by
 then** (periods ``≤ T − lag − 1``): nothing later is ever read.
 
-Methods, per (sku, node) series (demand and nodes as in ``forecast_cells``):
+Methods, per (sku, node) series (demand as in the forecast KPIs, nodes as in ``forecast_cells``):
 
 - ``"ets"``: simple exponential smoothing, ETS(A,N,N). The smoothing weight α is fitted on
   the series' *training window* (its first ``min_train`` periods, all before its first

@@ -71,7 +71,7 @@ class KpiDef:
 
 @dataclass(frozen=True)
 class ParamDef:
-    """A flat ``params`` option (kpi-spec §11.16) with its default and meaning."""
+    """A flat ``params`` option with its default and meaning."""
 
     name: str
     default: Any
@@ -93,7 +93,7 @@ def register_param(name: str, default: Any, doc: str) -> None:
 
 for _name, _default, _doc in (
     ("maturity_days", None, "days after delivery before evidence-based KPIs are final "
-     "(None = each KPI's own window, §11.2)"),
+     "(None = each KPI's own window)"),
     ("tol_units", 0.0, "in-full tolerance in units per line (A2)"),
     ("early_tolerance_hours", None, "early deliveries beyond this many hours are not on time"),
     ("count_failed_attempt_by_customer", False, "A3: failed attempt by customer counts as "

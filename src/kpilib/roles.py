@@ -1,9 +1,9 @@
 """Role-based views (roles.yaml): each role's KPIs, alert owners, and a banded view per role.
 
 ``kpis_for_role(role)`` gives the KPI ids of a role (for ``kpilib.compute(..., role=...)``);
-``owner_of(kpi)`` the role that owns its alerts; ``view(results, role)`` the role's rows with
-their bands plus the open alerts of those KPIs. The packaged ``kpilib/config/roles.yaml`` is the
-default; ``config/roles.yaml`` in the repository is an identical copy to edit.
+``owner_of(kpi)`` the role that owns its alerts (a role's banded view is
+:func:`kpilib.reports.views.view`). The packaged ``kpilib/config/roles.yaml`` is the
+default; ``kpilib config init DIR`` writes a copy to edit.
 
 Invalid files raise ``ConfigError(path, key, message)``: unknown keys, unknown KPI ids (checked
 against ``known_ids``, default the KPI registry), an alert owner that is not a defined role, and
@@ -16,9 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import pandas as pd
+from typing import Any
 
 from kpilib.bands import registry
 from kpilib.configfile import check_kpi_id, read_config, reject_unknown_keys
@@ -127,40 +125,3 @@ def owner_of(kpi: str, config: RolesConfig | Mapping | str | Path | None = None)
     return load_roles_config(config).owner_of(kpi)
 
 
-class RoleView(NamedTuple):
-    """A role's banded KPI rows and its open alerts."""
-
-    role: str
-    kpis: pd.DataFrame
-    alerts: pd.DataFrame
-
-
-def view(
-    results: pd.DataFrame,
-    role: str,
-    config: RolesConfig | Mapping | str | Path | None = None,
-    *,
-    bands_config: Any = None,
-    alerts: pd.DataFrame | None = None,
-) -> RoleView:
-    """The role's KPIs with bands, and open alerts for them.
-
-    ``results`` may be plain ``compute`` output (banded here with ``bands_config``) or already
-    banded. ``alerts`` (e.g. ``AlertStore.open_alerts()``) is filtered to the role's KPIs; when
-    omitted, alerts are derived from the banded rows (latest period per series).
-    """
-    from kpilib.alerts.records import from_bands
-    from kpilib.bands import apply_bands
-
-    cfg = load_roles_config(config)
-    ids = cfg.kpis_for(role)
-    banded = results if "band" in results.columns else apply_bands(results, bands_config)
-    mine = banded[banded["kpi"].isin(ids)].copy()
-    order = {k: i for i, k in enumerate(ids)}
-    mine = mine.sort_values("kpi", key=lambda s: s.map(order), kind="stable")
-    if alerts is None:
-        alerts = from_bands(mine, cfg, run_id="view")
-    open_alerts = alerts[alerts["kpi"].isin(ids)]
-    if "state" in open_alerts:
-        open_alerts = open_alerts[open_alerts["state"] == "open"]
-    return RoleView(role, mine.reset_index(drop=True), open_alerts.reset_index(drop=True))

@@ -178,6 +178,3 @@ def _shipments(o: pd.DataFrame, it: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {"shipments": shipments, "shipment_lines": shipment_lines, "order_events": events}
 
 
-def import_olist(src: str | Path) -> ImportResult:
-    """Read and convert an Olist folder (see module doc for every mapping choice)."""
-    return convert(read(src))

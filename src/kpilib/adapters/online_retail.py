@@ -124,6 +124,3 @@ def convert(raw: pd.DataFrame) -> ImportResult:
     return reject_by_contract(result)
 
 
-def import_online_retail(src: str | Path) -> ImportResult:
-    """Read and convert the Online Retail folder (see module doc for every choice)."""
-    return convert(read(src))

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpilib.bands import registry
 from kpilib.bands.apply import series_dims
+from kpilib.bands.registry import kpi_name
+from kpilib.roles import load_roles_config
 
 ALERT_COLUMNS = (
     "alert_key", "alert_id", "kpi", "segment", "period", "band", "signals", "value", "metric",
@@ -39,16 +40,6 @@ _SIGNAL_TEXT = {
     "fixed_stressed_high": "above its target",
     "hysteresis_hold": "still held critical until it stays better for consecutive periods",
 }
-
-
-def kpi_name(kpi: str) -> str:
-    """Display name: registry ``name`` when available, else the id in words."""
-    reg = registry._registry()
-    if reg is not None and "name" in reg:
-        hit = reg.loc[reg["id"] == kpi, "name"]
-        if len(hit):
-            return str(hit.iloc[0])
-    return kpi.replace("_", " ").capitalize()
 
 
 def fmt_value(x: float, unit: str | None) -> str:
@@ -172,8 +163,6 @@ def from_bands(
     latest_only : bool
         False: every stressed/critical period, not only the latest.
     """
-    from kpilib.roles import load_roles_config
-
     roles = load_roles_config(roles_config)
     as_of = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
     dims = series_dims(banded)

@@ -4,6 +4,7 @@
 """
 
 from kpilib.bands.apply import apply_bands, series_dims
-from kpilib.bands.config import BandsConfig, KpiBandSettings, load_bands_config
+from kpilib.bands.config import load_bands_config
+from kpilib.bands.settings import BandsConfig, KpiBandSettings
 
 __all__ = ["BandsConfig", "KpiBandSettings", "apply_bands", "load_bands_config", "series_dims"]

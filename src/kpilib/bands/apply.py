@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from kpilib.bands import registry
-from kpilib.bands.config import BandsConfig, KpiBandSettings, load_bands_config
+from kpilib.bands.config import load_bands_config
 from kpilib.bands.fixed import fixed_evaluate
 from kpilib.bands.partial import mark_partial
 from kpilib.bands.pchart import pchart_center, pchart_evaluate
+from kpilib.bands.settings import BandsConfig, KpiBandSettings
 from kpilib.bands.xmr import CRITICAL, xmr_evaluate, xmr_limits
 
 BANDS = ("normal", "stressed", "critical")
@@ -150,11 +151,6 @@ def _baseline_mask(period: pd.DatetimeIndex, ok: np.ndarray, s: KpiBandSettings)
         b = bound.tz_convert(period.tz) if period.tz is not None else bound.tz_localize(None)
         inside &= np.asarray(getattr(period, op)(b))
     return ok & inside
-
-
-def band_series(g: pd.DataFrame, s: KpiBandSettings) -> dict[str, np.ndarray]:
-    """Band one series (rows of one KPI and segment, sorted by period)."""
-    return _band_arrays(_columns(g), s)
 
 
 def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings) -> dict[str, np.ndarray]:

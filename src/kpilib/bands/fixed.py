@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kpilib.bands.config import FixedTargets
+from kpilib.bands.settings import FixedTargets
 from kpilib.bands.xmr import CRITICAL, STRESSED
 
 

@@ -1,4 +1,4 @@
-"""Validation of a parsed bands configuration (see ``kpilib.bands.config``).
+"""Validation of a parsed bands configuration (loaded by ``kpilib.bands.config``).
 
 Every problem raises ``ConfigError(path, key, message)``: unknown keys, unknown KPI ids, values
 of the wrong type or range, and thresholds in the wrong order for the KPI's direction.
@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from kpilib.bands import registry
-from kpilib.bands.config import (
+from kpilib.bands.settings import (
     CHARTS,
     DEFAULTS,
     DENOMINATOR_COLUMNS,

@@ -53,7 +53,7 @@ def compute_cmd(
                                               "timestamp.")] = None,
     tz: Annotated[str, typer.Option(help="Reporting time zone for periods.")] = "UTC",
     role: Annotated[str | None, typer.Option(help="Only this role's KPIs "
-                                             "(config/roles.yaml).")] = None,
+                                             "(packaged roles.yaml).")] = None,
     param: Annotated[list[str], typer.Option("--param", "-p", help="KPI option NAME=VALUE "
                                              "(see docs/kpis.md), repeatable.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file: .csv, .parquet "
@@ -120,7 +120,7 @@ def evaluation_time(as_of: str | None, ds) -> str:
 def kpis_cmd(
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
 ) -> None:
-    """List the registered KPIs: id, domain, unit, direction, grain, formula in words."""
+    """List the registered KPIs: id, code, domain, unit, direction, formula in words."""
     import kpilib
 
     table = kpilib.list_kpis()
@@ -129,9 +129,9 @@ def kpis_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    t = Table("id", "domain", "unit", "direction", "description", show_lines=False)
+    t = Table("id", "code", "domain", "unit", "direction", "description", show_lines=False)
     for r in table.itertuples():
-        t.add_row(r.id, r.domain, r.unit, r.direction, r.description[:110])
+        t.add_row(r.id, r.code, r.domain, r.unit, r.direction, r.description[:110])
     Console().print(t)
 
 

@@ -24,8 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules that define `register(app: typer.Typer) -> None`. Missing ones are skipped so a
-# partially built tree still has a working CLI.
+# Modules that define `register(app: typer.Typer) -> None`.
 COMMAND_MODULES = (
     "generate",
     "validate",
@@ -36,16 +35,11 @@ COMMAND_MODULES = (
     "template",
     "refresh",
     "watch",
+    "config",
 )
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"kpilib.cli.{_name}")
-    except ModuleNotFoundError as err:  # only tolerate the module itself being absent
-        if err.name != f"kpilib.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(f"kpilib.cli.{_name}").register(app)
 
 
 def main() -> None:

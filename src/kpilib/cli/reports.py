@@ -154,7 +154,8 @@ def run_cmd(
     per: Annotated[
         str | None, typer.Option("--per", help="Fan out: one report set per value of DIM.")
     ] = None,
-    role: Annotated[str | None, typer.Option("--role", help="Role from config/roles.yaml.")] = None,
+    role: Annotated[str | None, typer.Option(
+        "--role", help="Role of roles.yaml (see `kpilib config init`).")] = None,
     start: Annotated[
         str | None, typer.Option("--start", help="Period start (inclusive, ISO).")
     ] = None,
@@ -169,7 +170,9 @@ def run_cmd(
     thresholds: Annotated[
         str | None,
         typer.Option(
-            "--thresholds", help="Band config YAML (default config/bands.yaml when present)."
+            "--thresholds",
+            help="Band config YAML (default: config/bands.yaml in the working directory when "
+                 "present, else the packaged one; `kpilib config init config` writes it)."
         ),
     ] = None,
     kpis: Annotated[

@@ -15,7 +15,7 @@ from kpilib.fact_tables.population import order_population
 def allocation_attempts(ctx: Context) -> pd.DataFrame:
     """One row per ``allocation_attempt`` event: line, attempted node, time, requested and
     confirmed qty, ``failed`` (qty_confirmed < qty), ``is_first`` (the line's earliest attempt;
-    ties by event_id) and ``exclusion`` (``is_test`` only, §11.9).
+    ties by event_id) and ``exclusion`` (``is_test`` only).
 
     A null ``qty`` falls back to the line's qty_ordered; a null ``qty_confirmed`` counts as
     nothing confirmed (failed). Attempts without an order_line_id are order-level and are

@@ -1,4 +1,4 @@
-"""ABC (C8) and XYZ (C9) classes of SKUs: segment dimensions, not KPI values (§11.11).
+"""ABC (C8) and XYZ (C9) classes of SKUs: segment dimensions, not KPI values.
 
 ABC: rank SKUs by consumption value ``v_i`` over the 365 days before ``as_of``, descending
 (ties by sku ascending); ``cum_before_i = Σ_{j<i} v_j / V``; **A** if ``cum_before_i < 0.80``,
@@ -8,7 +8,8 @@ SKUs are C and flagged ``no_demand``; SKUs launched (or first demanded) less tha
 before ``as_of`` are flagged ``new`` and still classified.
 
 XYZ: demand per period (default month; the last 12 complete periods before ``as_of``),
-demand as in §5 (Σ qty_ordered of lines created in the period, excluding test, fraud and
+demand as in the forecast KPIs (Σ qty_ordered of lines created in the period, excluding test, fraud
+and
 duplicate orders — and transfer orders, see ``demand_lines`` — including
 lines later merchant-cancelled), **including zero-demand periods after launch**. Fewer than
 ``xyz_min_periods`` (6) active periods → ``new``. ``CV =
@@ -44,9 +45,9 @@ NEW_AGE = pd.Timedelta(days=90)
 
 
 def demand_lines(ctx: Context) -> pd.DataFrame:
-    """Order lines that are demand (§5): order_line_id, sku, created_at, qty_ordered...
+    """Order lines that are demand: order_line_id, sku, created_at, qty_ordered...
 
-    §5 excludes test, fraud and duplicate orders. We also leave out inter-node transfer
+    Forecast demand excludes test, fraud and duplicate orders. We also leave out inter-node transfer
     orders: stock moving between our own nodes is not customer demand. Replacement orders
     stay (they consume the SKU like any order), and so do kit component lines: a component
     sold inside a kit is demand on that stocked SKU, which is what its forecast plans for.

@@ -1,14 +1,14 @@
-"""Commit-unit facts for A1-A6 (kpi-spec §1.6, §1.7, §2 notation, §11.1-§11.4).
+"""Commit-unit facts for A1-A6.
 
 ``commit_unit_lines``: one row per A-domain order line (kit components rolled into their
-parent, §1.5) with its commit unit (``unit_id`` = order_id + original promise, §1.6), the
+parent) with its commit unit (``unit_id`` = order_id + original promise), the
 unit deadline ``D_u`` (latest line deadline on the ``commit_basis``), required ``r`` and
 merchant-cancelled ``cm`` quantities, delivered quantity ``d`` (delivered shipments only),
 quantity delivered by ``D_u`` for timing (``d_by_due``), late / early / missing-scan flags and
 the first time of each kind of evidence (``wrong_item_at``, ``doc_defect_at``,
 ``condition_at``). ``commit_units`` is the same table reduced to one row per unit with the
 default maturity windows, for drill-down. Both come from :func:`evaluate`, the single code
-path the KPIs use (grouping lines by ``[unit_id, *by]`` gives the sub-unit of §1.10).
+path the KPIs use (grouping lines by ``[unit_id, *by]`` gives the sub-unit of a line-level segment).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pandas as pd
 
 from kpilib.context import Context, fact
 from kpilib.fact_tables import line_base
+from kpilib.fact_tables.times import utc_ns, utc_series
 from kpilib.fact_tables.unit_evidence import delivery_events, evidence_times, order_level_times
 
 EPS = 1e-9
@@ -74,8 +75,8 @@ def commit_unit_lines(ctx: Context) -> pd.DataFrame:
     unit = unit[ei]
     due_u = line_due[top].groupby(unit[top]).max()
     win_u = line_win[top].groupby(unit[top]).max()
-    due = line_base.tsu(line_base.tsn(due_u)[unit])
-    win = line_base.tsu(line_base.tsn(win_u)[unit])
+    due = utc_series(utc_ns(due_u)[unit])
+    win = utc_series(utc_ns(win_u)[unit])
 
     per_line, own = delivery_events(ctx, base, due, win)
     per_line = pd.concat([per_line, evidence_times(ctx, base)], axis=1)
@@ -93,7 +94,7 @@ def commit_unit_lines(ctx: Context) -> pd.DataFrame:
     lvl = order_level_times(ctx)
     oi = x["oi"].to_numpy()
     for c in EVIDENCE:
-        other = line_base.tsu(line_base.tsn(lvl[c])[oi], index=x.index)
+        other = utc_series(utc_ns(lvl[c])[oi], index=x.index)
         x[c] = x[c].where(x[c].notna() & ~(other < x[c]), other).astype(UTC)
     uid = x["unit_id"]
     x["last_delivery_at"] = x["last_delivery_at"].groupby(uid).transform("max")
@@ -112,7 +113,7 @@ def commit_unit_lines(ctx: Context) -> pd.DataFrame:
 
 
 def _group(ctx: Context, by: tuple[str, ...]) -> pd.DataFrame:
-    """Window-independent reduction of the lines of each (unit, segment) (§1.10)."""
+    """Window-independent reduction of the lines of each (unit, segment)."""
     x = line_base.attach_dims(ctx, ctx.fact("commit_unit_lines"), by)
     tol = float(ctx.param("tol_units") or 0.0)
     f = pd.DataFrame({"unit_id": x["unit_id"].to_numpy()})
@@ -141,7 +142,7 @@ def evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...] | None = No
              ) -> pd.DataFrame:
     """One row per (unit, segment) with in_full, on_time, doc_ok, condition_ok and status.
 
-    Line flags are reduced over the lines of the unit in the segment (§1.10): all() for the
+    Line flags are reduced over the lines of the unit in the segment: all() for the
     quantity test, any() for lateness, open quantity and exclusions, min() for evidence
     times, which are then compared with the unit's last delivery + ``maturity_days``.
     Built once per (window, segments) and context: callers must not modify the frame.
@@ -184,7 +185,7 @@ def _evaluate(ctx: Context, maturity_days: float, by: tuple[str, ...]) -> pd.Dat
 
 
 def default_maturity(ctx: Context, days: int) -> float:
-    """``maturity_days`` when given, else the KPI's own window (§11.2)."""
+    """``maturity_days`` when given, else the KPI's own window."""
     m = ctx.param("maturity_days")
     return float(days if m is None else m)
 

@@ -18,7 +18,7 @@ register_param("min_age_minutes", 5.0, "E1: exceptions resolved within this many
 def exception_queue(ctx: Context) -> pd.DataFrame:
     """One row per actionable exception: opened/resolved, channel, node, severity, exclusion.
 
-    exclusion: ``is_test`` (exception of a test order, §11.9: leading indicators drop only
+    exclusion: ``is_test`` (exception of a test order: leading indicators drop only
     test orders) or ``auto_resolved`` (resolved within ``min_age_minutes`` of opening).
     Informational exceptions are not in the queue at all.
     """

@@ -1,4 +1,4 @@
-"""FIFO stock layers (kpi-spec §4 C3), vectorised.
+"""FIFO stock layers, vectorised.
 
 Replaying the ledger with first-in-first-out consumption (ERPNext's Stock Ageing) leaves, at
 any time, exactly the **most recently arrived** units on hand: every outbound unit consumes

@@ -1,4 +1,4 @@
-"""Forecast cells (kpi-spec §5): one row per (sku, node, target period) with actual A, forecast F.
+"""Forecast cells: one row per (sku, node, target period) with actual A, forecast F.
 
 - **Actual** ``A`` = Σ ``qty_ordered`` of demand lines (test, fraud and duplicate orders
   excluded, and also transfer orders, which are not customer demand: see
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context, fact
+from kpilib.fact_tables import segments
 from kpilib.fact_tables.classes import demand_lines
 from kpilib.registry import register_param
 
@@ -118,7 +119,6 @@ def forecast_cells(ctx: Context) -> pd.DataFrame:
 def cell_observations(ctx: Context) -> pd.DataFrame:
     """Forecast cells as observations: anchor = target start (NaT while incomplete), the
     requested segments attached, ``excluded='missing_forecast'`` where F is unknown."""
-    from kpilib.fact_tables import segments
 
     cells = ctx.fact("forecast_cells")
     obs = cells.assign(anchor=cells["target_start"].where(cells["complete"]))

@@ -7,9 +7,9 @@ join far faster than text ids on a million orders).
   the order position ``oi``, the evaluated line ``ei`` (itself, or its kit parent), required
   quantity ``r = qty_ordered - qty_cancelled_customer`` and merchant-cancelled ``cm`` (a
   full-order cancellation raises them to the unshipped rest, by initiator), the order's
-  attributes and population exclusion (§1.5).
+  attributes and population exclusion.
 - :func:`shipment_rows` - shipment lines joined to their shipment, with ``li``.
-- :func:`rollup_kits` - kit parents are judged at the parent line (§1.5): when the parent has
+- :func:`rollup_kits` - kit parents are judged at the parent line: when the parent has
   no delivery records of its own, each quantity of the parent is ``min_c(q_c / ratio_c)`` over
   its components (``ratio_c = qty_ordered_c / qty_ordered_parent``), each time the min / max
   over them and each flag their any(). Component lines then leave the A-domain.
@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
+from kpilib.fact_tables import segments
 from kpilib.fact_tables.population import order_population
+from kpilib.fact_tables.times import utc_ns, utc_series
 
 UTC = "datetime64[ns, UTC]"
 ORDER_COLS = ["created_at", "earliest_ship_at", "ship_to_timezone", "cancelled_at",
@@ -60,7 +62,7 @@ def _build_lines(ctx: Context) -> pd.DataFrame:
     full = out["cancelled_at"].notna().to_numpy()
     by_customer = full & out["cancel_initiator"].eq("customer").to_numpy()
     by_merchant = full & out["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
-    # a full-order cancellation cancels whatever had not shipped (§1.8 taxonomy)
+    # a full-order cancellation cancels whatever had not shipped (cancellation taxonomy)
     cc = np.where(by_customer, np.maximum(cc, qty - cm - shp), cc)
     cm = np.where(by_merchant, np.maximum(cm, qty - cc - shp), cm)
     out["r"] = np.clip(qty - cc, 0.0, None)
@@ -107,7 +109,7 @@ def reduce_times(op: np.ufunc, pos: np.ndarray, t: np.ndarray, n: int) -> np.nda
 def ready_times(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Per order-line position: (first, last) ``ready_for_pickup`` time of the line, of its
     kit line, or of its whole order (an event without order_line_id); naive UTC, NaT when
-    none (store pickup, §1.7). Built once per context."""
+    none (store pickup). Built once per context."""
 
     def build() -> tuple[np.ndarray, np.ndarray]:
         none = np.full(len(ctx.ds.order_lines), NAT)
@@ -120,7 +122,7 @@ def ready_times(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
             return none, none
         base = lines(ctx)
         has_line = r["order_line_id"].notna().to_numpy()
-        t = tsn(r["event_at"])
+        t = utc_ns(r["event_at"])
         pos = positions(ctx, r.loc[has_line, "order_line_id"])
         opos = order_index(ctx).get_indexer(r.loc[~has_line, "order_id"])
         ei, oi = base["ei"].to_numpy(), base["oi"].to_numpy()
@@ -134,16 +136,6 @@ def ready_times(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         return out[0], out[1]
 
     return ctx.memo("_a_ready_times", build)
-
-
-def tsn(s: pd.Series) -> np.ndarray:
-    """A tz-aware UTC Series as naive datetime64[ns] values (fast numpy comparisons)."""
-    return s.to_numpy(dtype="datetime64[ns]")
-
-
-def tsu(a: np.ndarray, index: pd.Index | None = None) -> pd.Series:
-    """Naive UTC datetime64[ns] values back to a tz-aware UTC Series."""
-    return pd.Series(np.asarray(a, dtype="datetime64[ns]"), index=index).dt.tz_localize("UTC")
 
 
 def order_index(ctx: Context) -> pd.Index:
@@ -209,9 +201,9 @@ def rollup_kits(per_line: pd.DataFrame, base: pd.DataFrame, own: np.ndarray, *,
     got = c.groupby(ei[use]).agg(agg)
     for col in got.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            arr = tsn(out[col]).copy()
-            arr[out.index.get_indexer(got.index)] = tsn(got[col])
-            out[col] = tsu(arr, index=out.index)
+            arr = utc_ns(out[col]).copy()
+            arr[out.index.get_indexer(got.index)] = utc_ns(got[col])
+            out[col] = utc_series(arr, index=out.index)
         else:
             s = out[col].to_numpy().copy()
             s[out.index.get_indexer(got.index)] = got[col].to_numpy(dtype=s.dtype)
@@ -243,8 +235,6 @@ def _dim_by_position(ctx: Context, d: str) -> np.ndarray:
     """Dimension ``d`` of every order line, by line position (built once per context)."""
 
     def build() -> np.ndarray:
-        from kpilib.fact_tables import segments
-
         dims = segments.line_dims(ctx)
         pos = positions(ctx, dims["order_line_id"])
         base = lines(ctx)

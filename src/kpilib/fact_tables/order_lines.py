@@ -1,12 +1,11 @@
-"""Order-line fill facts for A7-A10 (kpi-spec §2 A7-A10, §11.5, §11.12).
+"""Order-line fill facts for A7-A10.
 
-``order_lines``: one row per A-domain order line (kit components rolled into their parent,
-§1.5) with
+``order_lines``: one row per A-domain order line (kit components rolled into their parent) with
 
 - ``r`` (qty_ordered − qty_cancelled_customer) and ``cm`` (merchant/system cancelled);
 - ``shipped_qty`` and ``first_ship_at`` / ``last_ship_at`` (shipments with ``shipped_at``);
 - ``bo_start_at``: when the line entered backorder = its first ``backordered`` event
-  (line-level, or order-level for every line of the order). Pre-orders (§A10): a backordered
+  (line-level, or order-level for every line of the order). Pre-orders: a backordered
   event before ``orders.earliest_ship_at`` is not a backorder; the line becomes one at
   ``earliest_ship_at`` if it is still not fully shipped then (and that time has passed),
   or at its first backordered event after that date;
@@ -15,7 +14,7 @@
 - ``cancel_at``: when the merchant cancelled (order ``cancelled_at`` with initiator merchant
   or system, else the first ``cancelled`` event of the line or order; NaT when unknown);
 - ``closed_at``: when the line stopped being open (fully shipped or cancelled), for the
-  backorder snapshot; ``exclusion`` (§1.5) and ``channel``.
+  backorder snapshot; ``exclusion`` and ``channel``.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ import pandas as pd
 
 from kpilib.context import Context, fact
 from kpilib.fact_tables import line_base
+from kpilib.fact_tables.times import utc_ns, utc_series
 
 UTC = "datetime64[ns, UTC]"
 EPS = 1e-9
@@ -40,14 +40,14 @@ def _events(ctx: Context, base: pd.DataFrame, event_type: str) -> pd.DataFrame:
     has = e["order_line_id"].notna().to_numpy()
     pos = line_base.positions(ctx, e.loc[has, "order_line_id"])
     line = pd.DataFrame({"ei": base["ei"].to_numpy()[pos[pos >= 0]],
-                         "t": line_base.tsn(e.loc[has, "event_at"])[pos >= 0]})
+                         "t": utc_ns(e.loc[has, "event_at"])[pos >= 0]})
     top = ~base["is_component"].to_numpy()
     tops = pd.DataFrame({"oi": base["oi"].to_numpy()[top], "ei": base["li"].to_numpy()[top]})
     oe = pd.DataFrame({"oi": line_base.order_index(ctx).get_indexer(
-        e.loc[~has, "order_id"]), "t": line_base.tsn(e.loc[~has, "event_at"])})
+        e.loc[~has, "order_id"]), "t": utc_ns(e.loc[~has, "event_at"])})
     order = oe.merge(tops, on="oi")[["ei", "t"]]
     out = pd.concat([line, order], ignore_index=True)
-    out["t"] = line_base.tsu(out["t"].to_numpy(dtype="datetime64[ns]"))
+    out["t"] = utc_series(out["t"].to_numpy(dtype="datetime64[ns]"))
     return out
 
 
@@ -91,7 +91,7 @@ def _full_ship_at(shipped: pd.DataFrame, pm: pd.DataFrame, need: np.ndarray) -> 
     mx = pd.Series(ti).groupby(pm["ei"].to_numpy()).max()
     v = mx.to_numpy()
     v = np.where(v < BIG, v, np.iinfo(np.int64).min).view("datetime64[ns]")
-    return line_base.tsu(v, index=mx.index)
+    return utc_series(v, index=mx.index)
 
 
 @fact("order_lines", grain="order line (kit parents judged at the parent line)",
@@ -122,13 +122,12 @@ def order_lines(ctx: Context) -> pd.DataFrame:
     # backorder start with the pre-order rule
     esa = base["earliest_ship_at"]
     bo = _events(ctx, base, "backordered")
-    tsn = line_base.tsn
-    bo_esa = tsn(esa)[bo["ei"].to_numpy()]
-    late_ok = np.isnat(bo_esa) | (tsn(bo["t"]) >= bo_esa)
+    bo_esa = utc_ns(esa)[bo["ei"].to_numpy()]
+    late_ok = np.isnat(bo_esa) | (utc_ns(bo["t"]) >= bo_esa)
     after = bo.loc[late_ok].groupby("ei")["t"].min().reindex(idx)
     before = np.isin(idx, bo.loc[~late_ok, "ei"].to_numpy())
-    sp_esa = tsn(esa)[sp["li"].to_numpy()]
-    by_esa = (tsn(sp["shipped_at"]) <= sp_esa) & ~np.isnat(sp_esa)
+    sp_esa = utc_ns(esa)[sp["li"].to_numpy()]
+    by_esa = (utc_ns(sp["shipped_at"]) <= sp_esa) & ~np.isnat(sp_esa)
     by_esa_q = np.bincount(sp["li"].to_numpy()[by_esa], sp["qty_shipped"].to_numpy()[by_esa],
                            minlength=n)[:n]
     x_esa = x["earliest_ship_at"]
@@ -140,16 +139,16 @@ def order_lines(ctx: Context) -> pd.DataFrame:
     x["bo_start_at"] = cand.astype(UTC).array
 
     bo_arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    bo_arr[idx] = tsn(x["bo_start_at"])
+    bo_arr[idx] = utc_ns(x["bo_start_at"])
     sp_bo = bo_arr[sp["ei"].to_numpy()]
-    first = np.isnat(sp_bo) | (tsn(sp["created_at"]) < sp_bo)
+    first = np.isnat(sp_bo) | (utc_ns(sp["created_at"]) < sp_bo)
     ff = np.bincount(sp["li"].to_numpy()[first], sp["qty_shipped"].to_numpy()[first],
                      minlength=n)[:n]
     x["first_fill_qty"] = _min_over_phys(pm, ff, n)[idx]
 
     canc = _events(ctx, base, "cancelled").groupby("ei")["t"].min().reindex(idx)
     merchant = x["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
-    x["cancel_at"] = line_base.tsu(np.where(merchant, tsn(x["cancelled_at"]), tsn(canc)),
+    x["cancel_at"] = utc_series(np.where(merchant, utc_ns(x["cancelled_at"]), utc_ns(canc)),
                                    index=x.index)
     need = (base["r"] - base["cm"]).to_numpy()
     full = _full_ship_at(shipped, pm, need).reindex(idx)

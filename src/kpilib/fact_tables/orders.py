@@ -1,26 +1,26 @@
-"""Order-flow facts (kpi-spec A11, A13-A16): delivery, shipping and cancellation per order.
+"""Order-flow facts (A11, A13-A16): delivery, shipping and cancellation per order.
 
 Two registered fact tables, both built from the point-in-time dataset ``ctx.ds``:
 
 - ``order_flow_lines``: one row per *requirement line* = an order line without kit components
-  (a kit's components stand in for the sold line, §1.5), with ``top_line_id`` (the sold line
+  (a kit's components stand in for the sold line), with ``top_line_id`` (the sold line
   whose SKU segments it), ``required`` = qty_ordered - customer - merchant cancellations (a
   component is scaled by its kit line's remaining fraction), shipped and delivered quantities
   and times, ``is_pickup`` and ``missing_scan``.
-- ``orders``: one row per order: population ``exclusion`` (§1.5/§11.9), ``start_at``
+- ``orders``: one row per order: population ``exclusion``, ``start_at``
   (authorized_at, fallback created_at), cancellation, ``delivered`` / ``final_delivery_at`` /
-  ``first_delivery_at`` (A11), ``fully_shipped`` / ``last_shipped_at`` (A14, §11.6),
+  ``first_delivery_at`` (A11), ``fully_shipped`` / ``last_shipped_at`` (A14),
   ``terminal_at`` (A15/A16: final delivery or cancellation) and shipment counts.
 
 Delivery of a line (A11): its delivered quantity (shipments with ``delivery_status =
 'delivered'``) covers ``required``; the line's delivery time is the latest scan among them. A
-delivered shipment without ``delivered_at`` is a missing scan (§11.3). Store pickup (§1.7):
+delivered shipment without ``delivered_at`` is a missing scan. Store pickup:
 a line with a ``ready_for_pickup`` event (line-level, or order-level for every line), or whose
 node's fulfillment_model is ``pickup_in_store``, is delivered at its latest ready event and
 never by a shipment scan.
 
 :func:`rollup` reduces requirement lines to any grouping (the order, or the sub-unit of an
-order in a segment, §1.10), so KPIs and facts share one code path. Snapshot expansion lives
+order in a segment), so KPIs and facts share one code path. Snapshot expansion lives
 in :mod:`kpilib.fact_tables.timeline`.
 """
 
@@ -35,6 +35,7 @@ import pandas as pd
 from kpilib.context import Context, fact
 from kpilib.fact_tables import line_base, segments
 from kpilib.fact_tables.population import order_population
+from kpilib.fact_tables.times import utc_series
 
 EPS = 1e-9
 SKU_DIMS = ("sku", "supplier", "product_class", "abc_class", "xyz_class")
@@ -52,7 +53,7 @@ def per_context(func: Callable) -> Callable:
     return wrapper
 
 
-def _line_shipments(ctx: Context) -> pd.DataFrame:
+def line_shipments(ctx: Context) -> pd.DataFrame:
     """Shipment lines joined to their shipment (order_line_id, shipment_id, node_id, times)."""
 
     def build() -> pd.DataFrame:
@@ -97,8 +98,8 @@ def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
     """Per requirement line: first and last ready_for_pickup time (line, kit line or order)."""
     first, last = (np.append(t, line_base.NAT) for t in line_base.ready_times(ctx))
     pos = line_base.positions(ctx, lines["order_line_id"])  # -1 reads the NaT appended last
-    return pd.DataFrame({"ready_first_at": line_base.tsu(first[pos], index=lines.index),
-                         "ready_last_at": line_base.tsu(last[pos], index=lines.index)})
+    return pd.DataFrame({"ready_first_at": utc_series(first[pos], index=lines.index),
+                         "ready_last_at": utc_series(last[pos], index=lines.index)})
 
 
 @fact("order_flow_lines", grain="requirement line (order line without kit components)",
@@ -106,7 +107,7 @@ def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
 def order_flow_lines(ctx: Context) -> pd.DataFrame:
     """One row per requirement line: required, shipped and delivered quantities and times."""
     lines = _requirement_lines(ctx)
-    s = _line_shipments(ctx)
+    s = line_shipments(ctx)
     shipped = s["shipped_at"].notna()
     deliv = s["delivery_status"].eq("delivered")
     s = s.assign(_qs=s["qty_shipped"].where(shipped, 0.0),
@@ -138,11 +139,11 @@ def order_flow_lines(ctx: Context) -> pd.DataFrame:
 
 
 def rollup(lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Reduce requirement lines to one row per ``keys`` (an order or a sub-unit, §1.10).
+    """Reduce requirement lines to one row per ``keys`` (an order or a sub-unit).
 
     delivered: at least one line has required > 0 and every such line is delivered;
     final_delivery_at: latest delivery among those lines; first_delivery_at: earliest
-    delivery of any line; fully_shipped (§11.6): every line's required quantity shipped and at
+    delivery of any line; fully_shipped: every line's required quantity shipped and at
     least one unit shipped; last_shipped_at / first_shipped_at over shipped lines.
     """
     need = lines["required"] > EPS
@@ -197,7 +198,7 @@ def orders_fact(ctx: Context) -> pd.DataFrame:
     out["n_need"] = out["n_need"].fillna(0).astype(int)
     for col in ("delivered", "fully_shipped", "missing_scan"):
         out[col] = out[col].astype("boolean").fillna(False).astype(bool)
-    s = _line_shipments(ctx)
+    s = line_shipments(ctx)
     s = s.loc[s["shipped_at"].notna()]
     counts = s.groupby("order_id").agg(n_shipments=("shipment_id", "nunique"),
                                        n_ship_nodes=("node_id", "nunique"))
@@ -219,7 +220,7 @@ LINE_DIMS = ("node", "supplier", "product_class", "fulfillment_model", "sku", "a
 
 
 def line_by(ctx: Context) -> list[str]:
-    """The requested ``by`` dimensions that are line attributes (sub-unit rule, §1.10)."""
+    """The requested ``by`` dimensions that are line attributes (sub-unit rule)."""
     return [d for d in ctx.by if d in LINE_DIMS]
 
 
@@ -227,7 +228,7 @@ def with_dims(ctx: Context, lines: pd.DataFrame, node_basis: str = "ship") -> pd
     """Requirement lines plus the requested line-level ``by`` columns.
 
     SKU attributes come from the sold line (``top_line_id``); node, fulfillment_model,
-    carrier and service_level from the line itself (§1.10: shipping node, else assigned).
+    carrier and service_level from the line itself (shipping node, else assigned).
     ``node_basis="assigned"`` uses ``order_lines.assigned_node_id`` instead (A13).
     """
     want = line_by(ctx)
@@ -288,14 +289,3 @@ def join_on(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.Data
         left[k] = left[k].astype(object)
         right[k] = right[k].astype(object)
     return left.merge(right, on=keys, how="left")
-
-
-def observations(u: pd.DataFrame, ctx: Context, **cols) -> pd.DataFrame:
-    """Observation frame: the given columns plus the requested ``by`` columns of ``u``."""
-    out = pd.DataFrame(index=pd.RangeIndex(len(u)))
-    for d in ctx.by:
-        if d in u.columns:
-            out[d] = u[d].array
-    for name, values in cols.items():
-        out[name] = values.array if isinstance(values, pd.Series) else np.asarray(values)
-    return out

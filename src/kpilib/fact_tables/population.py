@@ -1,4 +1,4 @@
-"""Global population filters of kpi-spec §1.5 / §11.9, decided once for every order.
+"""Global population filters, decided once for every order.
 
 ``order_population(ctx)`` gives one row per order with the reason it leaves the customer-
 service population (or NaN when it stays). Reason codes, first match wins:
@@ -10,7 +10,7 @@ service population (or NaN when it stays). Reason codes, first match wins:
 - ``replacement_order``: ``order_type='replacement'`` (never a new order in a denominator).
 
 Customer-service KPIs (A1-A16, B1) drop every reason; warehouse work KPIs (B2-B9) and leading
-indicators count the work that happened and drop only ``is_test`` (§11.9).
+indicators count the work that happened and drop only ``is_test``.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from kpilib.fact_tables.population import order_population
 def rma_requests(ctx: Context) -> pd.DataFrame:
     """One row per return line: requested/decided times, ``delay_hours``, ``exclusion``.
 
-    exclusion: ``is_test`` (test order, §11.9) or ``withdrawn`` (``rma_decision =
+    exclusion: ``is_test`` (test order) or ``withdrawn`` (``rma_decision =
     'withdrawn'``, E5). Segments: channel of the order, return_reason, and the line's
-    node / SKU attributes (§1.10: the node that shipped the line, else its assigned node).
+    node / SKU attributes (the node that shipped the line, else its assigned node).
     """
     r = ctx.table("returns")
     out = r[["return_line_id", "order_id", "order_line_id", "sku", "return_reason",

@@ -1,15 +1,15 @@
-"""Order-node slices (kpi-spec §1.10): all lines of one order that one node fulfils.
+"""Order-node slices: all lines of one order that one node fulfils.
 
 A line belongs to the node that shipped it (its latest shipment), else to its last assigned
 node (``segments.latest_shipment_of_line``). Kit parents are left out: warehouse KPIs work on
-component lines (§1.5), and a kit parent and its components share the node anyway. Shipments
+component lines, and a kit parent and its components share the node anyway. Shipments
 belong to the slice of their ``(order_id, node_id)``; a node that shipped part of an order but
 holds none of its lines after re-sourcing still forms a slice (with no lines).
 
 One row per ``(order_id, node)`` with:
 
-- ``channel``, ``order_type``, ``fulfillment_model``, ``exclusion`` (customer-KPI reason,
-  §1.5) and ``warehouse_exclusion`` (``is_test`` only, §11.9);
+- ``channel``, ``order_type``, ``fulfillment_model``, ``exclusion`` (customer-KPI reason) and
+``warehouse_exclusion`` (``is_test`` only);
 - ``start_at`` = ``authorized_at`` (fallback ``created_at``), moved to ``earliest_ship_at``
   for pre-orders (A12); ``cancelled_at`` (full-order cancellation);
 - ``released_at`` = first ``released_to_node`` event at the slice's node (an event without a
@@ -35,8 +35,8 @@ import pandas as pd
 from kpilib.context import Context, fact
 from kpilib.fact_tables import segments
 from kpilib.fact_tables.line_base import line_index, order_index
-from kpilib.fact_tables.ops_common import ts_min
 from kpilib.fact_tables.population import order_population
+from kpilib.fact_tables.times import ts_min
 
 KEY = ["order_id", "node"]
 UTC = "datetime64[ns, UTC]"

@@ -1,7 +1,7 @@
 """Time helpers shared by fact builders: which records are open at which snapshot points.
 
 ``open_positions`` is the one implementation of "record open at snapshot t" used by every
-snapshot KPI (§11.12): a record is open at ``t`` when ``opened <= t < closed``; ``closed``
+snapshot KPI: a record is open at ``t`` when ``opened <= t < closed``; ``closed``
 NaT means still open and ``opened`` NaT means never open. It is vectorised with
 ``searchsorted``: the work is proportional to the (record, point) pairs it returns.
 """

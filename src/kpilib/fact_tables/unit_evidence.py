@@ -1,6 +1,6 @@
 """Deliveries and after-the-fact evidence per order line, for the commit-unit facts (A1-A6).
 
-Deliveries (§2 notation, §11.3, §11.4, §1.7 pickup):
+Deliveries (store pickup included):
 
 - a shipment with ``delivery_status='delivered'`` delivers its ``qty_shipped`` at
   ``delivered_at``; lost, failed and returned-to-sender shipments deliver nothing;
@@ -36,6 +36,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables import line_base
+from kpilib.fact_tables.times import utc_ns, utc_series
 
 UTC = "datetime64[ns, UTC]"
 WRONG = ("wrong_item", "missing_item")
@@ -49,7 +50,7 @@ def _nat(n: int) -> pd.Series:
 
 def _ready(ctx: Context, base: pd.DataFrame) -> pd.Series:
     """Per line position: latest ready_for_pickup time (line, its kit parent, or its order)."""
-    return line_base.tsu(line_base.ready_times(ctx)[1])
+    return utc_series(line_base.ready_times(ctx)[1])
 
 
 def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd.Series
@@ -67,27 +68,26 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     delivered = (st.eq("delivered") & sr["delivered_at"].notna()).to_numpy()
     missing = (st.eq("delivered") & sr["delivered_at"].isna()).to_numpy()
     li = [sr["li"].to_numpy()[delivered], np.flatnonzero(is_pickup)]
-    tsn = line_base.tsn
-    t = [tsn(sr["delivered_at"])[delivered], tsn(ready)[is_pickup]]
+    t = [utc_ns(sr["delivered_at"])[delivered], utc_ns(ready)[is_pickup]]
     q = [sr["qty_shipped"].to_numpy()[delivered], base["r"].to_numpy()[is_pickup]]
     real = [np.ones(delivered.sum(), bool), np.ones(is_pickup.sum(), bool)]
     if ctx.param("count_failed_attempt_by_customer"):
         fail = (st.eq("failed") & sr["delivery_failure_reason"].eq("customer_unavailable")
                 & sr["first_delivery_attempt_at"].notna()).to_numpy()
         li.append(sr["li"].to_numpy()[fail])
-        t.append(tsn(sr["first_delivery_attempt_at"])[fail])
+        t.append(utc_ns(sr["first_delivery_attempt_at"])[fail])
         q.append(sr["qty_shipped"].to_numpy()[fail])
         real.append(np.zeros(fail.sum(), bool))
     ev = pd.DataFrame({"li": np.concatenate(li), "q": np.concatenate(q).astype(float),
                        "real": np.concatenate(real)})
-    ev["t"] = line_base.tsu(np.concatenate(t))
+    ev["t"] = utc_series(np.concatenate(t))
     ev = ev.loc[ev["q"].to_numpy() > 0]
     e = ev["li"].to_numpy()
-    ev_t = tsn(ev["t"])
-    ev["late"] = ev_t > tsn(due)[e]
+    ev_t = utc_ns(ev["t"])
+    ev["late"] = ev_t > utc_ns(due)[e]
     early_tol = ctx.param("early_tolerance_hours")
     if early_tol is not None:
-        start = tsn(window)[e] - np.timedelta64(int(float(early_tol) * 3600e9), "ns")
+        start = utc_ns(window)[e] - np.timedelta64(int(float(early_tol) * 3600e9), "ns")
         ev["early"] = ev_t < start
     else:
         ev["early"] = False
@@ -97,8 +97,8 @@ def delivery_events(ctx: Context, base: pd.DataFrame, due: pd.Series, window: pd
     out["d"] = np.bincount(e, weights=np.where(real, ev["q"], 0.0), minlength=n)[:n]
     out["d_by_due"] = np.bincount(e, weights=np.where(late, 0.0, ev["q"]), minlength=n)[:n]
     delivered = (e[real], ev_t[real], n)
-    out["first_delivery_at"] = line_base.tsu(line_base.reduce_times(np.fmin, *delivered))
-    out["last_delivery_at"] = line_base.tsu(line_base.reduce_times(np.fmax, *delivered))
+    out["first_delivery_at"] = utc_series(line_base.reduce_times(np.fmin, *delivered))
+    out["last_delivery_at"] = utc_series(line_base.reduce_times(np.fmax, *delivered))
     out["late"] = np.bincount(e, weights=late, minlength=n)[:n] > 0
     out["early"] = np.bincount(e, weights=ev["early"].to_numpy(), minlength=n)[:n] > 0
     out["timed"] = np.bincount(e, minlength=n)[:n] > 0
@@ -139,8 +139,8 @@ def _collect(parts: list[tuple[str, np.ndarray, pd.Series]], n: int) -> pd.DataF
         ok = (pos >= 0) & t.notna().to_numpy()
         got = t.loc[ok].groupby(pos[ok]).min()
         arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        arr[got.index.to_numpy()] = line_base.tsn(got)
-        out[col] = line_base.tsu(arr)
+        arr[got.index.to_numpy()] = utc_ns(got)
+        out[col] = utc_series(arr)
     return out
 
 

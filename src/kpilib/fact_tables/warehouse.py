@@ -1,7 +1,7 @@
 """Warehouse work facts: pick tasks and pick lines (B2, B3), receipt lines (B4), node-days of
 capacity (B6) and return lines (B9).
 
-Warehouse KPIs count the work that happened (§11.9): only test orders leave their population
+Warehouse KPIs count the work that happened: only test orders leave their population
 (``warehouse_exclusion``); transfers, replacements and fraud-cancelled orders that were worked
 stay in.
 """
@@ -14,8 +14,8 @@ import pandas as pd
 from kpilib.context import Context, fact
 from kpilib.fact_tables import segments
 from kpilib.fact_tables.line_base import line_index, order_index
-from kpilib.fact_tables.ops_common import day_anchor, hours, ns
 from kpilib.fact_tables.population import order_population
+from kpilib.fact_tables.times import day_anchor, hours, utc_ns
 
 RETURN_PICK_ERRORS = ("wrong_item", "missing_item")
 B2_MATURITY_DAYS = 14
@@ -27,7 +27,7 @@ def _order_info(ctx: Context) -> pd.DataFrame:
 
 
 def maturity_days(ctx: Context, default: int) -> float:
-    """``params['maturity_days']`` when set, else the KPI's own window (§11.2)."""
+    """``params['maturity_days']`` when set, else the KPI's own window."""
     value = ctx.param("maturity_days")
     return float(default if value is None else value)
 
@@ -81,7 +81,8 @@ def _return_error_deadline(ctx: Context, lp: np.ndarray) -> np.ndarray:
     if rt is not None:
         r = rt.loc[rt["return_reason"].isin(RETURN_PICK_ERRORS)]
         pos = line_index(ctx).get_indexer(r["order_line_id"])
-        np.minimum.at(first, np.where(pos >= 0, pos, n), ns(r["rma_requested_at"]))
+        np.minimum.at(first, np.where(pos >= 0, pos, n),
+                      utc_ns(r["rma_requested_at"]).view("int64"))
     return first[np.where(lp >= 0, lp, n)]
 
 
@@ -96,7 +97,8 @@ def pick_units(ctx: Context, unit: str) -> pd.DataFrame:
     window = pd.Timedelta(days=maturity_days(ctx, B2_MATURITY_DAYS))
     width = int(t["nc"].max()) + 2 if len(t) else 1
     line_key = t["lp"].to_numpy().astype(np.int64) * width + t["nc"].to_numpy()
-    last_ns = pd.Series(ns(t["picked_at"])).where(t["picked_at"].notna().to_numpy())
+    last_ns = pd.Series(utc_ns(t["picked_at"]).view("int64")).where(
+        t["picked_at"].notna().to_numpy())
     line_last = last_ns.groupby(line_key).transform("max").to_numpy()
     rma = _return_error_deadline(ctx, t["lp"].to_numpy())
     ret_error = ~np.isnan(line_last) & (rma <= line_last + window.value)

@@ -1,6 +1,6 @@
-"""E4 warehouse backlog by wave (kpi-spec §6 E4): the wave snapshot records behind the KPIs.
+"""E4 warehouse backlog by wave: the wave snapshot records behind the KPIs.
 
-At each snapshot time ``t`` (§11.12) every wave with ``released_at ≤ t`` and not closed
+At each snapshot time ``t`` every wave with ``released_at ≤ t`` and not closed
 (``closed_at`` null or later) is one record:
 
 - ``lines_open`` = its pick tasks released by ``t`` and not picked by ``t`` (cancelled tasks
@@ -15,7 +15,7 @@ Work released to the node but not yet waved forms one bucket per node, ``wave_id
 "UNWAVED"`` (no cutoff, no planned rate), present when it holds open lines: pick tasks with no
 ``wave_id``, plus order lines of slices released to a node that has pick tasks, from the
 release until their first pick task exists (or the slice ships, or the order is cancelled). Cut by
-``channel`` a wave's record is split into the sub-units of its lines per channel (§1.10):
+``channel`` a wave's record is split into the sub-units of its lines per channel:
 lines, units and hours are those of the sub-unit; at-risk/late are the wave's flags, counted
 in each channel that still has open lines in the wave.
 """
@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.fact_tables.ops_common import ns, ts_min
 from kpilib.fact_tables.slices import leaf_lines
 from kpilib.fact_tables.timeline import expand_open
+from kpilib.fact_tables.times import ts_min, utc_ns
 from kpilib.fact_tables.warehouse import pick_tasks
 
 UNWAVED = "UNWAVED"
@@ -43,9 +43,10 @@ def _trailing_rate(tasks: pd.DataFrame, node: pd.Series, t: pd.Series) -> np.nda
     done = tasks.loc[tasks["picked_at"].notna()]
     codes, uniq = pd.factorize(pd.concat([done["node_id"], node], ignore_index=True))
     pc, qc = codes[:len(done)].astype(np.int64), codes[len(done):].astype(np.int64)
-    base = min(ns(done["picked_at"]).min(initial=0), ns(t).min(initial=0)) // 10**9 - 7200
-    pk = np.sort(pc * _SHIFT + (ns(done["picked_at"]) // 10**9 - base))
-    qs = ns(t) // 10**9 - base
+    picked, asked = utc_ns(done["picked_at"]).view("int64"), utc_ns(t).view("int64")
+    base = min(picked.min(initial=0), asked.min(initial=0)) // 10**9 - 7200
+    pk = np.sort(pc * _SHIFT + (picked // 10**9 - base))
+    qs = asked // 10**9 - base
     hi = np.searchsorted(pk, qc * _SHIFT + qs, side="right")
     lo = np.searchsorted(pk, qc * _SHIFT + qs - 3600, side="right")
     return (hi - lo).astype(float)

@@ -167,7 +167,7 @@ class Explorer:
              filters: dict | None = None, chart: bool = True) -> pd.DataFrame:
         """Print ``kpi`` by ``by`` (last complete period) as text, draw it; return the rows."""
         if kpi not in self.names:
-            print(f"Note: {kpi} is not computed by this version of kpilib.")
+            print(f"Note: no KPI is named {kpi!r}; `kpilib kpis` lists them.")
             return pd.DataFrame()
         res = self.values(kpi, by, freq, filters)
         dims = [by] if by else []

@@ -4,10 +4,11 @@ Rule: a run starts only when every parameter is valid: the data folder exists an
 the data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``;
 later only with ``allow_future_as_of``),
 ``start < end``, the segment and fan-out dimensions are known, the role is known (from
-``config/roles.yaml`` when present), every KPI id (in ``kpis`` and in ``thresholds``) is
-registered, the band configuration exists, the notebooks exist, the output folder can be
-written and every filter value occurs in the data (:mod:`kpilib.reports.checks`). Every
-problem found is reported at once in one ``ParameterError`` message.
+``config/roles.yaml`` in the working directory when present, else the packaged roles), every
+KPI id (in ``kpis`` and in ``thresholds``) is registered, the band configuration exists, the
+notebooks exist, the output folder can be written and every filter value occurs in the data
+(:mod:`kpilib.reports.checks`). Every problem found is reported at once in one
+``ParameterError`` message.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from kpilib import registry
 from kpilib.errors import ConfigError, DataContractError, ParameterError
 from kpilib.reports.checks import filter_problems, out_dir_problems
+from kpilib.roles import load_roles_config
 from kpilib.schema import TABLES
 
 # Segment dimensions of ``compute(by=...)`` and where a fan-out finds their values: (table, column).
@@ -102,35 +105,21 @@ def default_notebook_dir() -> Path:
 
 
 def default_config(name: str) -> Path | None:
-    """``config/<name>`` in the working directory or the source checkout, if it exists."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        p = base / "config" / name
-        if p.is_file():
-            return p
-    return None
+    """``config/<name>`` in the working directory (an editable copy written by ``kpilib config
+    init config``), if it exists; None means the packaged default."""
+    p = Path.cwd() / "config" / name
+    return p if p.is_file() else None
 
 
-def known_roles() -> list[str] | None:
-    """Role names of ``config/roles.yaml`` (repo copy if present, else the packaged default)."""
-    try:
-        from kpilib.roles import load_roles_config
-    except ImportError:
-        return None
+def known_roles() -> list[str]:
+    """Role names of ``config/roles.yaml`` in the working directory, else the packaged default."""
     cfg = load_roles_config(default_config("roles.yaml"))
     return sorted(cfg.roles)
 
 
-def known_kpis() -> list[str] | None:
-    """Registered KPI ids plus domain names and ``all``; None while the engine is missing."""
-    try:
-        import kpilib
-
-        table = kpilib.list_kpis()
-    except (ImportError, AttributeError):
-        return None
-    ids = sorted(table["id"].astype(str))
-    domains = sorted(table["domain"].astype(str).unique()) if "domain" in table else []
-    return ids + domains + ["all"]
+def known_kpis() -> list[str]:
+    """Registered KPI ids plus domain names and ``all``."""
+    return sorted(registry.load_all()) + list(registry.DOMAINS) + ["all"]
 
 
 def _ts(value: str | None, name: str, problems: list[str]) -> pd.Timestamp | None:
@@ -235,7 +224,7 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
         if roles is not None and p.role not in roles:
             problems.append(f"role={p.role!r} is unknown; known roles: {roles}")
     kpi_ids = known_kpis()
-    if p.kpis and kpi_ids is not None:
+    if p.kpis:
         unknown = [k for k in p.kpis if k not in kpi_ids]
         if unknown:
             problems.append(f"unknown KPI id(s) {unknown}; list them with `kpilib kpis` or "

@@ -6,25 +6,26 @@
 - ``headline``: per KPI, the last *complete* period (its end <= ``as_of``) and the one before,
   with ``change = value - previous`` and the band of the last period.
 - ``print_table``: a fixed-width text table of selected columns, for nbval-checked cells.
-- ``unavailable_notes``: one plain sentence per KPI that could not be computed.
+- ``unavailable_notes``: one plain sentence per KPI whose data is unavailable.
+- ``view``: a role's banded KPI rows (roles.yaml) and the open alerts of those KPIs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from kpilib import registry
+from kpilib.alerts.records import from_bands
+from kpilib.bands import apply_bands
 from kpilib.cuts import as_dims
 from kpilib.reports import units
+from kpilib.roles import RolesConfig, kpis_for_role, load_roles_config
 
-DEFAULT_HEADLINE = (
-    "perfect_order_rate", "otif_rate", "order_cycle_time_hours", "on_time_shipment_rate",
-    "cost_per_order", "parcel_cost_pct_revenue", "split_shipment_rate", "inventory_turnover",
-    "days_of_supply", "stockout_rate", "forecast_wape", "allocation_failure_rate",
-)
 _OFFSETS = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),
             "M": pd.DateOffset(months=1), "Q": pd.DateOffset(months=3)}
 
@@ -36,23 +37,12 @@ def catalog() -> pd.DataFrame:
     return kpilib.list_kpis().set_index("id")
 
 
-def split_known(kpis: Iterable[str]) -> tuple[list[str], list[str]]:
-    """``(registered ids, ids this version does not compute)``, order kept."""
-    known = set(catalog().index)
-    kpis = list(dict.fromkeys(kpis))
-    return [k for k in kpis if k in known], [k for k in kpis if k not in known]
-
-
 def headline_ids(kpis: Sequence[str] | None = None, role: str | None = None) -> list[str]:
-    """KPIs for the headline: ``kpis`` if given, else the role's, else the executive set."""
+    """KPIs for the headline: ``kpis`` if given (unknown ids are an error), else the role's,
+    else the executive role's (roles.yaml)."""
     if kpis:
-        return list(kpis)
-    try:
-        from kpilib.roles import kpis_for_role
-
-        return list(kpis_for_role(role or "executive"))
-    except Exception:  # noqa: BLE001 - no roles config: the built-in headline set
-        return list(DEFAULT_HEADLINE)
+        return registry.resolve(list(kpis))
+    return list(kpis_for_role(role or "executive"))
 
 
 def load_bands(thresholds: Any = None) -> Any:
@@ -73,7 +63,7 @@ def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: An
     """
     import kpilib
 
-    ids, _ = split_known(kpis)
+    ids = registry.resolve(list(kpis))
     by = as_dims(by)
     if not ids:
         return pd.DataFrame(columns=["kpi", "period", *by, "value", "status", "unit"])
@@ -200,10 +190,11 @@ def print_table(frame: pd.DataFrame, columns: Sequence[str], *, max_rows: int = 
 
 def unavailable_notes(results: pd.DataFrame, asked: Sequence[str] = (),
                       titles: dict[str, str] | None = None) -> list[str]:
-    """Plain sentences for KPIs that are not computed or whose data is unavailable."""
+    """Plain sentences for KPIs whose data is unavailable (``asked``: the ids the caller
+    asked for; an unknown id is an error)."""
     titles = titles or {}
-    _, missing = split_known(asked)
-    notes = [f"{titles.get(k, k)}: not computed by this version of kpilib." for k in missing]
+    registry.resolve(list(asked))
+    notes: list[str] = []
     if not results.empty and "status" in results:
         bad = results[results["status"] == "unavailable"]
         for kpi, g in bad.groupby("kpi", sort=False):
@@ -213,3 +204,39 @@ def unavailable_notes(results: pd.DataFrame, asked: Sequence[str] = (),
             why = note.iloc[0] if len(note) else "its data is not in this dataset"
             notes.append(f"{titles.get(kpi, kpi)}: unavailable ({why}).")
     return notes
+
+
+class RoleView(NamedTuple):
+    """A role's banded KPI rows and its open alerts."""
+
+    role: str
+    kpis: pd.DataFrame
+    alerts: pd.DataFrame
+
+
+def view(
+    results: pd.DataFrame,
+    role: str,
+    config: RolesConfig | Mapping | str | Path | None = None,
+    *,
+    bands_config: Any = None,
+    alerts: pd.DataFrame | None = None,
+) -> RoleView:
+    """The role's KPIs with bands, and open alerts for them.
+
+    ``results`` may be plain ``compute`` output (banded here with ``bands_config``) or already
+    banded. ``alerts`` (e.g. ``AlertStore.open_alerts()``) is filtered to the role's KPIs; when
+    omitted, alerts are derived from the banded rows (latest period per series).
+    """
+    cfg = load_roles_config(config)
+    ids = cfg.kpis_for(role)
+    banded = results if "band" in results.columns else apply_bands(results, bands_config)
+    mine = banded[banded["kpi"].isin(ids)].copy()
+    order = {k: i for i, k in enumerate(ids)}
+    mine = mine.sort_values("kpi", key=lambda s: s.map(order), kind="stable")
+    if alerts is None:
+        alerts = from_bands(mine, cfg, run_id="view")
+    open_alerts = alerts[alerts["kpi"].isin(ids)]
+    if "state" in open_alerts:
+        open_alerts = open_alerts[open_alerts["state"] == "open"]
+    return RoleView(role, mine.reset_index(drop=True), open_alerts.reset_index(drop=True))

@@ -55,11 +55,6 @@ def to_ts(hours: np.ndarray, start: pd.Timestamp) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(arr).tz_localize("UTC")
 
 
-def seconds_round(hours: np.ndarray) -> np.ndarray:
-    """Round hours to whole seconds so stored and internal times compare identically."""
-    return np.round(np.asarray(hours, dtype="float64") * 3600.0) / 3600.0
-
-
 def ids(prefix: str, n: int, width: int = 7, offset: int = 0) -> np.ndarray:
     """Stable string ids ``prefix`` + zero-padded counter."""
     nums = np.arange(offset, offset + n).astype(str)

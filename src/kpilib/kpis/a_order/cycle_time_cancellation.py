@@ -2,9 +2,9 @@
 :mod:`kpilib.fact_tables.orders` (split shipments and touches, A14-A15: ``order_handling``).
 
 Every KPI here is order-grain: cut by a line-level dimension it is evaluated on the sub-unit
-(the order's lines in that segment, §1.10) through :func:`kpilib.fact_tables.orders.subunits`, which
-with no line-level dimension gives one row per order. Population exclusions (§1.5, §11.9:
-is_test, fraud_cancel, duplicate, transfer_order, replacement_order) are counted under their
+(the order's lines in that segment) through :func:`kpilib.fact_tables.orders.subunits`, which
+with no line-level dimension gives one row per order. Population exclusions (is_test, fraud_cancel,
+duplicate, transfer_order, replacement_order) are counted under their
 reason, placed in the period of the record's anchor when it has one.
 """
 
@@ -17,13 +17,13 @@ from kpilib.context import Context
 from kpilib.errors import ParameterError
 from kpilib.fact_tables.orders import (
     hours,
-    observations,
     order_attrs,
     per_context,
     subunits,
     with_dims,
 )
 from kpilib.fact_tables.timeline import open_positions
+from kpilib.kpis.common import observations
 from kpilib.registry import ORDER_DIMS, SHIP_DIMS, kpi, register_param
 
 register_param("exclude_dwell", False, "A11: subtract pre-order dwell max(0, earliest_ship_at - "
@@ -79,7 +79,7 @@ def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
     Population: delivered customer orders; cancelled orders, missing delivery scans, negative
     durations and the usual order exclusions are counted by reason.
 
-    Grain: order (sub-unit for line-level dims, §1.10); anchor: final delivery (A11).
+    Grain: order (sub-unit for line-level dims); anchor: final delivery (A11).
     ``start_at`` = authorized_at, fallback created_at. ``final_delivery_at`` = latest delivery
     scan of the lines whose required quantity (ordered - customer - merchant cancellations) is
     all delivered; merchant-cancelled lines are therefore measured to the last delivery of the
@@ -87,11 +87,11 @@ def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
 
     Edge cases
     ----------
-    - Undelivered orders are pending (no period, §11.1); see ``open_order_age_hours``.
+    - Undelivered orders are pending (no period); see ``open_order_age_hours``.
     - Cancelled orders (``orders.cancelled_at``): excluded ``cancelled`` (at cancellation).
     - A delivered shipment without ``delivered_at``: ``missing_delivery_scan`` (counted at the
       order's last ship confirm, the latest time known).
-    - ct < 0: ``negative_duration``. Population exclusions of §1.5 counted by reason.
+    - ct < 0: ``negative_duration``. Population exclusions counted by reason.
     - ``exclude_dwell=True`` (net variant): ct - max(0, earliest_ship_at - start_at).
     - ``cycle_end="first_delivery"``: end = first delivery of any line; the population is
       orders with at least one delivery and the anchor moves to that first delivery.
@@ -116,18 +116,18 @@ def open_order_age_hours(ctx: Context) -> pd.DataFrame:
 
     Population: customer orders created and neither delivered nor cancelled at the snapshot.
 
-    Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
+    Snapshot: t = as_of with ``freq=None``, else each period end capped at as_of.
     Open at t: created_at <= t, not cancelled by t, not delivered by t (A11 final delivery).
     ``start_at`` is authorized_at when authorized by t, else created_at.
 
     Edge cases
     ----------
-    - Population exclusions (§1.5) counted by reason at the snapshots where they are open.
+    - Population exclusions counted by reason at the snapshots where they are open.
     - Delivered with a missing scan: delivery time unknown; counted as
       ``missing_delivery_scan`` until its last ship confirm, never as open after it.
     - An order (sub-unit) whose lines are all cancelled has nothing to wait for: never open.
     - Orders whose shipments were lost, failed or returned stay open (they were never
-      delivered; a replacement order is a separate order, §1.5) - that is the point of the
+      delivered; a replacement order is a separate order) - that is the point of the
       companion: stuck orders keep ageing.
 
     Notes
@@ -224,7 +224,7 @@ def cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     Edge cases
     ----------
     - Fraud and duplicate cancellations leave numerator and denominator (``fraud_cancel``,
-      ``duplicate``), like is_test, transfer and replacement orders (§1.5).
+      ``duplicate``), like is_test, transfer and replacement orders.
     - ``preliminary`` while an order of the cohort is neither shipped nor cancelled and is
       younger than 30 days at as_of.
 
@@ -236,7 +236,8 @@ def cancellation_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     cancellations of that initiator, so customer + merchant + system (+ unknown) numerators add
     up to the headline numerator. The fraud and duplicate segments count the excluded
     fraud/duplicate pre-ship cancellations over that same valid cohort ("per valid order"),
-    which is how §1.5 reports them "only inside A13's breakdown"; duplicates are labelled
+    which is how the population rules report them "only inside A13's breakdown"; duplicates are
+    labelled
     ``duplicate`` whatever their initiator. is_test/transfer/replacement stay excluded and are
     counted in every segment's ``excluded``.
     """
@@ -276,7 +277,7 @@ def cancellation_unit_rate_pre_ship(ctx: Context) -> pd.DataFrame:
 
     Population: sold lines (not kit components) of the orders ``cancellation_rate_pre_ship`` counts.
 
-    Grain: sold order line (kit components are not counted again, §1.5); anchor: line
+    Grain: sold order line (kit components are not counted again); anchor: line
     ``created_at`` (A13 unit variant). Segments: channel, node (assigned), product_class,
     fulfillment_model of the assigned node.
 
@@ -285,7 +286,7 @@ def cancellation_unit_rate_pre_ship(ctx: Context) -> pd.DataFrame:
     - A line of an order fully cancelled before shipment counts all its ordered units as
       cancelled (reading chosen: the order-level cancellation may not be mirrored on the line
       quantities), i.e. max(line cancelled qty, qty_ordered) for such orders.
-    - Exclusions of §1.5 by the line's order; lines with qty_ordered = 0 add nothing.
+    - Population exclusions by the line's order; lines with qty_ordered = 0 add nothing.
     - ``preliminary`` by the order rule of A13 (not shipped, not cancelled, < 30 days).
     """
     ol = ctx.ds.order_lines

@@ -11,7 +11,7 @@ Edge cases
 - ``preliminary`` while an order of the cohort is not terminal (delivered or cancelled)
   and younger than 30 days at as_of.
 - Exceptions not tied to an order (inbound, inventory) are left out (they are in E1).
-- Population exclusions of §1.5 counted by reason.
+- Population exclusions counted by reason.
 - ``by=["exception_type"]``: every type segment has the whole cohort as denominator and
   counts that type only in the numerator (types = those seen among non-informational order
   exceptions); segments are not additive for the rate (an order with two types is in both).
@@ -27,11 +27,11 @@ from kpilib.fact_tables.orders import (
     flow_lines,
     join_on,
     line_by,
-    observations,
     per_context,
     subunits,
 )
 from kpilib.kpis.a_order.cycle_time_cancellation import PRELIM_DAYS
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi
 
 A16_DIMS = ("channel", "node", "fulfillment_model", "exception_type")

@@ -1,9 +1,9 @@
-"""Fill rates and backorders, A7-A10 (kpi-spec §2 A7-A10, §11.5, §11.12).
+"""Fill rates and backorders, A7-A10.
 
 All read the ``order_lines`` fact (:mod:`kpilib.fact_tables.order_lines`): one row per A-domain
 line with ``r``, ``cm``, ``first_fill_qty``, ``bo_start_at``, ship and cancel times.
 Order-grain A7 groups lines by ``[order_id, *by]`` (the order, its node slice or its
-sub-unit in a line-level segment, §1.10), so one code path gives every cut.
+sub-unit in a line-level segment), so one code path gives every cut.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from kpilib.context import Context
 from kpilib.fact_tables import line_base
 from kpilib.fact_tables.order_lines import phys_map
 from kpilib.fact_tables.timeline import open_positions
+from kpilib.kpis.common import observations
 from kpilib.registry import ORDER_DIMS, kpi
 
 EPS = 1e-9
@@ -53,8 +54,8 @@ def order_fill_rate(ctx: Context) -> pd.DataFrame:
     backordered -> anchored at the backorder start and a failure (the spec only makes orders
     "not yet shipped and not backordered" pending). Otherwise not shipped -> pending.
 
-    Exclusions: §1.5 population reasons; fully customer-cancelled orders -> ``customer_cancel``
-    (§11.5). Planned multi-node splits are not failures (each slice judged on its own lines).
+    Exclusions: population reasons; fully customer-cancelled orders -> ``customer_cancel``.
+    Planned multi-node splits are not failures (each slice judged on its own lines).
     """
     x = _lines(ctx)
     req = x["r"] > EPS
@@ -77,11 +78,8 @@ def order_fill_rate(ctx: Context) -> pd.DataFrame:
     excluded = o["exclusion"].where(o["exclusion"].notna(), pd.Series(
         np.where(o["req"], None, "customer_cancel"), index=o.index, dtype=object))
     anchor = anchor.where(excluded.isna(), anchor.fillna(o["cancel"]).fillna(o["created"]))
-    out = pd.DataFrame({"anchor": anchor.astype("datetime64[ns, UTC]"),
-                        "num": o["ok"].astype(float), "den": 1.0, "excluded": excluded})
-    for d in ctx.by:
-        out[d] = o[d]
-    return out
+    return observations(o, ctx, anchor=anchor.astype("datetime64[ns, UTC]"),
+                        num=o["ok"].astype(float), den=1.0, excluded=excluded)
 
 
 def _line_anchor(x: pd.DataFrame) -> pd.Series:
@@ -95,11 +93,8 @@ def _line_obs(ctx: Context, num: pd.Series, den: pd.Series, x: pd.DataFrame,
     ex = _excluded(x)
     # excluded lines are counted in the period of their anchor, else of their creation
     anchor = anchor.where(ex.isna(), anchor.fillna(x["cancel_at"]).fillna(x["created_at"]))
-    out = pd.DataFrame({"anchor": anchor, "num": num.astype(float), "den": den.astype(float),
-                        "excluded": ex})
-    for d in ctx.by:
-        out[d] = x[d]
-    return out
+    return observations(x, ctx, anchor=anchor, num=num.astype(float), den=den.astype(float),
+                        excluded=ex)
 
 
 @kpi("line_fill_rate", code="A8", fact="order_lines",
@@ -114,8 +109,8 @@ def line_fill_rate(ctx: Context) -> pd.DataFrame:
 
     Anchor: the line's first ship confirm, or its merchant-cancel time if it never shipped
     (unknown cancel time -> line creation). Lines neither shipped nor merchant-cancelled are
-    pending (also when backordered). Lines with ``r_l = 0`` -> excluded ``customer_cancel``
-    (§11.5); §1.5 population exclusions by reason; kit parents judged at the parent line.
+    pending (also when backordered). Lines with ``r_l = 0`` -> excluded ``customer_cancel``;
+    population exclusions by reason; kit parents judged at the parent line.
     """
     x = _lines(ctx)
     ok = x["first_fill_qty"] >= x["r"] - EPS
@@ -154,7 +149,7 @@ def backorder_rate(ctx: Context) -> pd.DataFrame:
     Anchor: line creation. Entered backorder = a ``backordered`` event (line or order level);
     for pre-orders (``earliest_ship_at``) an event before that date counts only from that date
     and only if the line was still not fully shipped then. Lines with ``r_l = 0`` excluded
-    (``customer_cancel``, §11.5); §1.5 population reasons excluded. ``preliminary`` while any
+    (``customer_cancel``); population reasons excluded. ``preliminary`` while any
     line of the cell is younger than 14 days (``maturity_days`` overrides).
     """
     x = _lines(ctx)
@@ -178,10 +173,7 @@ def _open_pairs(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _snapshot_obs(ctx: Context, rows: pd.DataFrame, **cols: pd.Series) -> pd.DataFrame:
-    out = pd.DataFrame({"period": rows["period"], **cols, "excluded": _excluded(rows)})
-    for d in ctx.by:
-        out[d] = rows[d]
-    return out
+    return observations(rows, ctx, period=rows["period"], **cols, excluded=_excluded(rows))
 
 
 @kpi("backorder_age_hours", code="A10", fact="order_lines",
@@ -196,7 +188,7 @@ def backorder_age_hours(ctx: Context) -> pd.DataFrame:
 
     Population: lines in backorder and not yet fully shipped or cancelled at the snapshot.
 
-    Snapshot (§11.12): at ``as_of`` with ``freq=None``, else at each period end. Open =
+    Snapshot: at ``as_of`` with ``freq=None``, else at each period end. Open =
     entered backorder (A10 rule, pre-orders from ``earliest_ship_at``) and not yet fully
     shipped (cumulative shipped ≥ r − cm) nor cancelled. No open backorder -> undefined.
     The spec's ``max`` is not an output column of the engine (see the fact for drill-down).
@@ -222,7 +214,7 @@ def backorder_units_open(ctx: Context) -> pd.DataFrame:
     Snapshot and open rule as ``backorder_age_hours``; ``shipped_l(t)`` counts shipments with
     ``shipped_at ≤ t`` (a kit parent: min over components of shipped / kit ratio);
     ``cm_l(t)`` is the merchant-cancelled quantity once its cancel time has passed (always,
-    when the time is unknown). No open backorder -> empty population -> undefined (§1.1),
+    when the time is unknown). No open backorder -> empty population -> undefined,
     not 0.
     """
     rows, _ = _open_pairs(ctx)

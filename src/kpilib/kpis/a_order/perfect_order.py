@@ -1,11 +1,11 @@
-"""Perfect order and its components, A1-A6 (kpi-spec §2, §1.6-§1.10, §10, §11.1-§11.4).
+"""Perfect order and its components, A1-A6.
 
 Every KPI here reads :func:`kpilib.fact_tables.commit_units.evaluate`: one row per commit unit (or
-per sub-unit when cut by a line-level dimension, §1.10), anchored at the unit deadline ``D_u``
+per sub-unit when cut by a line-level dimension), anchored at the unit deadline ``D_u``
 (``cohort="due"``, default) or at its final delivery (``cohort="delivered"``; units with open
-quantity are then pending). Rows carry ``excluded`` (population reasons of §1.5,
+quantity are then pending). Rows carry ``excluded`` (population reasons,
 ``customer_cancel``, ``missing_delivery_scan``) and ``preliminary`` (a delivered unit younger
-than the KPI's maturity window, §11.2).
+than the KPI's maturity window).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables.commit_units import default_maturity, evaluate
+from kpilib.kpis.common import observations
 from kpilib.registry import ORDER_DIMS, kpi
 
 BASE_TABLES = ("orders", "order_lines", "shipments", "shipment_lines")
@@ -25,12 +26,9 @@ COMMON = ("tol_units", "early_tolerance_hours", "count_failed_attempt_by_custome
 
 
 def _obs(ctx: Context, ok: pd.Series, units: pd.DataFrame, preliminary: bool) -> pd.DataFrame:
-    out = pd.DataFrame({"anchor": units["anchor"], "num": ok.astype(float), "den": 1.0,
-                        "excluded": units["excluded"]})
-    for d in ctx.by:
-        out[d] = units[d]
-    out["preliminary"] = units["preliminary"] if preliminary else False
-    return out
+    return observations(units, ctx, anchor=units["anchor"], num=ok.astype(float), den=1.0,
+                        excluded=units["excluded"],
+                        preliminary=units["preliminary"] if preliminary else False)
 
 
 @kpi("perfect_order_rate", code="A1", fact="commit_units",
@@ -48,15 +46,15 @@ def perfect_order_rate(ctx: Context) -> pd.DataFrame:
     orders and units the customer cancelled entirely are excluded, each under its reason; a
     delivered shipment without a delivery scan excludes its unit (``missing_delivery_scan``).
 
-    Grain: commit unit (order_id, original promise, §1.6); anchor ``D_u`` (due cohort) or
+    Grain: commit unit (order_id, original promise); anchor ``D_u`` (due cohort) or
     final delivery (``cohort="delivered"``). Every component uses a 30-day evidence window
-    (§11.2: A1 inherits A5's window; ``maturity_days`` overrides).
+    (A1 inherits A5's window; ``maturity_days`` overrides).
 
-    Edge cases: due but undelivered at ``as_of`` -> imperfect (late, §11.1); fully
+    Edge cases: due but undelivered at ``as_of`` -> imperfect (late); fully
     customer-cancelled unit -> excluded ``customer_cancel``; test/fraud/duplicate/transfer/
     replacement orders -> excluded with their reason; any merchant cancellation or short ->
     imperfect; partial shipments judged on all shipments of the unit; a delivered shipment
-    without delivery scan -> unit excluded ``missing_delivery_scan`` (§11.3); returns for
+    without delivery scan -> unit excluded ``missing_delivery_scan``; returns for
     non-defect reasons do not count; ``preliminary`` while a delivered unit is younger than
     30 days. An undelivered unit has no condition defect but already fails on time.
 
@@ -85,12 +83,12 @@ def in_full_rate(ctx: Context) -> pd.DataFrame:
     ``r_l`` = qty_ordered − qty_cancelled_customer; ``d_l`` = quantity of delivered shipments
     (all deliveries, also after ``D_u``: lateness belongs to A3); ``tol`` = ``tol_units``
     (absolute units per line; over-delivery beyond it fails). Wrong-item evidence within
-    14 days of the unit's last delivery (§11.2; ``maturity_days`` overrides): customer-detected
+    14 days of the unit's last delivery (``maturity_days`` overrides): customer-detected
     pick error, unapproved substitution (picked SKU ≠ line SKU), return wrong_item /
     missing_item, replacement order with such a reason (see ``facts.unit_evidence``).
 
     Edge cases: due and undelivered -> not in full (restated once delivered); kits judged at
-    the parent line (components rolled up, §1.5); exclusions as A1; preliminary while a
+    the parent line (components rolled up); exclusions as A1; preliminary while a
     delivered unit is younger than the window. Empty population -> undefined.
     """
     u = evaluate(ctx, default_maturity(ctx, 14))
@@ -119,11 +117,11 @@ def on_time_delivery_rate(ctx: Context) -> pd.DataFrame:
     ``early_tolerance_hours`` set, a delivery earlier than the promise window start minus that
     many hours is not on time (a date promise's window starts at its local midnight).
 
-    Edge cases: undelivered past ``D_u`` -> late (§11.1); carrier delay is late; failed,
+    Edge cases: undelivered past ``D_u`` -> late; carrier delay is late; failed,
     lost and returned shipments deliver nothing, except that with
     ``count_failed_attempt_by_customer=True`` a failure ``customer_unavailable`` counts at
-    ``first_delivery_attempt_at`` (§11.4); store pickup = ``ready_for_pickup`` time; missing
-    scan -> excluded (§11.3). No maturity window (never preliminary).
+    ``first_delivery_attempt_at``; store pickup = ``ready_for_pickup`` time; missing
+    scan -> excluded. No maturity window (never preliminary).
     """
     u = evaluate(ctx, default_maturity(ctx, 14))
     return _obs(ctx, u["on_time"], u, False)
@@ -203,7 +201,7 @@ def otif_rate(ctx: Context) -> pd.DataFrame:
     in-full and on-time.
 
     Grain, anchor, exclusions and options as A2/A3; the wrong-item evidence window is 14 days
-    (§11.2, ``maturity_days`` overrides); preliminary while a delivered unit is younger than
+    (``maturity_days`` overrides); preliminary while a delivered unit is younger than
     it.
     """
     u = evaluate(ctx, default_maturity(ctx, 14))

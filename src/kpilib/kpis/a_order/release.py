@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.fact_tables.ops_common import hours, ts_min
 from kpilib.fact_tables.timeline import expand_open
+from kpilib.fact_tables.times import hours, ts_min
 from kpilib.kpis.common import first_reason, order_node_slices, slice_duration_obs
 from kpilib.registry import kpi
 
@@ -30,12 +30,12 @@ def order_release_time_hours(ctx: Context) -> pd.DataFrame:
     Population: order-node slices of customer orders that were released; orders cancelled before
     release, negative durations and the usual order exclusions are counted by reason.
 
-    Grain: order-node slice (§1.10); anchor = the first release event at the node.
+    Grain: order-node slice; anchor = the first release event at the node.
 
     Edge cases (A12): a re-release after a short keeps the first release (min). A release
     event with no ``node_id`` releases every slice of its order. Orders cancelled before the
     release are excluded (``cancelled_before_release``); slices never released are pending
-    (see ``unreleased_order_age_hours``). Customer population (§1.5): test, fraud,
+    (see ``unreleased_order_age_hours``). Customer population: test, fraud,
     duplicate, transfer and replacement orders are excluded by reason. Negative durations
     (release before authorization) are excluded (``negative_duration``).
     """
@@ -67,7 +67,7 @@ def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
     even when its release event is missing). Slices with nothing left to ship (every line
     cancelled, by line quantities) are not waiting and are left out. start_at as in
     ``order_release_time_hours``.
-    Snapshots (§11.12): at ``as_of`` with ``freq=None``, else at each period end capped at
+    Snapshots: at ``as_of`` with ``freq=None``, else at each period end capped at
     ``as_of``. Customer population: excluded reasons are counted, not measured. Slices whose
     node is not known yet are shown under node ``(unknown)``.
     """

@@ -1,22 +1,22 @@
 """Order-handling KPIs: split shipments (A14) and touches (A15), on the order facts of
 :mod:`kpilib.fact_tables.orders`; order-grain, evaluated on sub-units when cut by a line-level
-dimension (§1.10), population exclusions counted by reason (§1.5).
+dimension, population exclusions counted by reason.
 
 A14 notes
 ---------
-Grain: order (sub-unit for fulfillment_model / product_class, §1.10); population: orders
-fully shipped (§11.6: every line's required quantity - ordered minus customer and merchant
+Grain: order (sub-unit for fulfillment_model / product_class); population: orders
+fully shipped (every line's required quantity - ordered minus customer and merchant
 cancellations - shipped, and at least one unit shipped); anchor: the last ship confirm,
 when the order becomes fully shipped.
 
 Edge cases
 ----------
 - ``exclude_customer_requested=True`` (default): split only if one commit unit (lines
-  sharing ``promised_delivery_at_original``, §1.6) left in more than one shipment (node);
+  sharing ``promised_delivery_at_original``) left in more than one shipment (node);
   with False the whole order is compared.
 - Several packages under one shipment id are one shipment (not a split).
-- Population exclusions of §1.5 counted by reason. Orders not yet fully shipped are
-  pending (§11.1). Store-pickup lines without a shipment keep an order out of the
+- Population exclusions counted by reason. Orders not yet fully shipped are
+  pending. Store-pickup lines without a shipment keep an order out of the
   population (they never ship).
 
 A15 notes
@@ -24,20 +24,20 @@ A15 notes
 Grain: order (sub-unit for node / fulfillment_model: line-level touches count for the
 sub-unit of their line, order-level touches for every sub-unit of the order); anchor:
 terminal state = final delivery (A11 definition, pickup = ready_for_pickup) or
-cancellation, whichever applies (§A15).
+cancellation, whichever applies.
 
 touches(o) = count of order_events with actor_type='user' and event_type in
 {manual_touch, hold_released, manual_allocation, address_corrected, order_edited,
-manual_release, cancelled} (``cancelled`` by a user = manual_cancel, §11.7), at or before
+manual_release, cancelled} (``cancelled`` by a user = manual_cancel), at or before
 the terminal time.
 
 Edge cases
 ----------
 - Customer (self-service) and system actions are not touches; notes without a state change
   have no event type and are never counted.
-- Orders not yet terminal are pending (§11.1). A delivered order with a missing delivery
+- Orders not yet terminal are pending. A delivered order with a missing delivery
   scan is excluded ``missing_delivery_scan`` (counted at its last ship confirm).
-- Population exclusions of §1.5 counted by reason.
+- Population exclusions counted by reason.
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ from kpilib.context import Context
 from kpilib.fact_tables.orders import (
     flow_lines,
     join_on,
-    observations,
+    line_by,
+    line_shipments,
     per_context,
     subunits,
 )
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi
 
 FLOW_TABLES = ("orders", "order_lines", "shipments", "shipment_lines")
@@ -67,12 +69,11 @@ A14_DIMS = ("channel", "fulfillment_model", "product_class")
 @per_context
 def _split_frame(ctx: Context) -> pd.DataFrame:
     """Fully shipped sub-units with distinct shipments / nodes (per unit and per commit unit)."""
-    from kpilib.fact_tables.orders import _line_shipments, line_by
 
     u = subunits(ctx)
     lines = flow_lines(ctx)
     keys = ["order_id", *line_by(ctx)]
-    s = _line_shipments(ctx)
+    s = line_shipments(ctx)
     s = s.loc[s["shipped_at"].notna(), ["order_line_id", "shipment_id", "node_id",
                                         "qty_shipped"]]
     s = s.merge(lines[[*keys, "order_line_id", "promised_delivery_at_original"]],
@@ -186,7 +187,6 @@ A15_DIMS = ("channel", "node", "fulfillment_model")
 @per_context
 def _touch_frame(ctx: Context) -> pd.DataFrame:
     """Sub-units with ``touches`` (user events of TOUCH_TYPES up to the terminal time)."""
-    from kpilib.fact_tables.orders import line_by
 
     u = subunits(ctx)
     keys = ["order_id", *line_by(ctx)]

@@ -11,17 +11,6 @@ from kpilib.registry import kpi
 CAP_DIMS = ("node", "fulfillment_model")
 
 
-_B6_DOC = """
-
-    Grain: node-day; anchor = ``capacity_date`` (local midnight in the reporting time zone).
-    Roll-ups over several nodes use ``Σoccupied / Σusable`` per day (capacity changes are
-    handled by the daily denominator). Days with ``usable_capacity = 0`` are excluded
-    (``usable_capacity_zero``). Units are never mixed: when one segment holds nodes in
-    different ``capacity_unit`` (positions and m³), each unit is rolled up on its own and the
-    day's value is the mean of the per-unit ratios. ``n`` counts node-days.
-    """
-
-
 @kpi("warehouse_capacity_utilization_avg", code="B6", fact=None,
      name="Warehouse capacity utilization (average)",
      domain="fulfillment", unit="fraction", direction="target", grain="node-day",
@@ -30,9 +19,12 @@ def warehouse_capacity_utilization_avg(ctx: Context) -> pd.DataFrame:
     """avg = mean over the days of P of u_d, u_d = Σoccupied / Σusable_capacity that day;
     numerator = Σ_d u_d, denominator = number of days.
 
-    Anchor: the capacity date.
-
-    Population: node-days with usable capacity (days with zero capacity excluded).
+    Grain: node-day; anchor = ``capacity_date`` (local midnight in the reporting time zone).
+    Roll-ups over several nodes use ``Σoccupied / Σusable`` per day (capacity changes are
+    handled by the daily denominator). Days with ``usable_capacity = 0`` are excluded
+    (``usable_capacity_zero``). Units are never mixed: when one segment holds nodes in
+    different ``capacity_unit`` (positions and m³), each unit is rolled up on its own and the
+    day's value is the mean of the per-unit ratios. ``n`` counts node-days.
     """
     return capacity_observations(ctx, peak=False)
 
@@ -48,11 +40,14 @@ def warehouse_capacity_utilization_peak(ctx: Context) -> pd.DataFrame:
     Anchor: the capacity date.
 
     Population: as ``warehouse_capacity_utilization_avg``.
+
+    Grain: node-day; anchor = ``capacity_date`` (local midnight in the reporting time zone).
+    Roll-ups over several nodes use ``Σoccupied / Σusable`` per day (capacity changes are
+    handled by the daily denominator). Days with ``usable_capacity = 0`` are excluded
+    (``usable_capacity_zero``). Units are never mixed: when one segment holds nodes in
+    different ``capacity_unit`` (positions and m³), each unit is rolled up on its own and the
+    day's value is the mean of the per-unit ratios. ``n`` counts node-days.
     """
     return capacity_observations(ctx, peak=True)
 
 
-warehouse_capacity_utilization_avg.__doc__ += _B6_DOC
-
-
-warehouse_capacity_utilization_peak.__doc__ += _B6_DOC

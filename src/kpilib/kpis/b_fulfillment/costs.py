@@ -1,5 +1,5 @@
-"""Fulfilment cost KPIs: B7 cost per order and B8 parcel cost as a share of revenue
-(kpi-spec §3). Warehouse population (§11.9): test orders excluded, the rest counted."""
+"""Fulfilment cost KPIs: B7 cost per order and B8 parcel cost as a share of revenue. Warehouse
+population: test orders excluded, the rest counted."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 from kpilib.context import Context
 from kpilib.fact_tables import segments
 from kpilib.fact_tables.line_base import line_index, order_index
-from kpilib.fact_tables.ops_common import day_anchor
 from kpilib.fact_tables.population import order_population
+from kpilib.fact_tables.times import day_anchor
 from kpilib.fact_tables.warehouse import take
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi
 
 B7_DIMS = ("node", "fulfillment_model", "channel")
@@ -107,22 +108,6 @@ def _cost_obs(ctx: Context, freight: bool) -> pd.DataFrame:
     return out[["period", *ctx.by, "num", "den", "n", "excluded"]]
 
 
-_B7_DOC = """
-
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. §8 has no exchange-rate table: cost
-    rows in another currency than the orders' (most frequent ``orders.currency``) are
-    excluded (``currency_not_converted``), not converted.
-    """
-
-
 @kpi("cost_per_order", code="B7", fact="order_node_slices",
      name="Cost per order", domain="fulfillment", unit="currency/order",
      direction="lower", grain="node-period", kind="ratio",
@@ -132,10 +117,17 @@ def cost_per_order(ctx: Context) -> pd.DataFrame:
     """cost_per_order = Σ fulfillment_costs.amount prorated to P at the node / |{order-node
     slices shipped in P at the node}| (outbound freight excluded).
 
-    Anchor: each day of a cost period for costs; the slice's first ship confirm for orders.
-
-    Population: order-node slices shipped at the node; test orders excluded, transfers only with
-    ``include_transfers=True``.
+    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
+    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
+    slice's first ship confirm (a slice shipped in several shipments is counted once).
+    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
+    systems, other); outbound freight is not a pool. Transfer slices count in the
+    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
+    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
+    allocated to channels by their share of the node's shipped slices, and cost of
+    node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
+    rows in another currency than the orders' (most frequent ``orders.currency``) are
+    excluded (``currency_not_converted``), not converted.
     """
     return _cost_obs(ctx, freight=False)
 
@@ -155,12 +147,21 @@ def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
     Anchor: as ``cost_per_order``; freight at the shipment's ship confirm.
 
     Population: as ``cost_per_order``.
+
+    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
+    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
+    slice's first ship confirm (a slice shipped in several shipments is counted once).
+    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
+    systems, other); outbound freight is not a pool. Transfer slices count in the
+    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
+    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
+    allocated to channels by their share of the node's shipped slices, and cost of
+    node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
+    rows in another currency than the orders' (most frequent ``orders.currency``) are
+    excluded (``currency_not_converted``), not converted.
     """
     return _cost_obs(ctx, freight=True)
 
-
-cost_per_order.__doc__ += _B7_DOC
-cost_per_order_incl_freight.__doc__ += _B7_DOC
 
 LINE_DIMS = ("product_class", "supplier", "sku")
 
@@ -184,10 +185,11 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     (``order_type='replacement'``, intentional). All shipments are outbound (return labels
     are not in ``shipments``). Shipments with no ``parcel_cost`` yet are excluded
     (``missing_parcel_cost``); test orders too. ``preliminary`` while a shipment in the
-    period has ``parcel_cost_final`` false and shipped less than 60 days before ``as_of``
-    (§11.2). Revenue 0 → undefined. Cut by a line dimension (product_class, supplier, sku)
+    period has ``parcel_cost_final`` false and shipped less than 60 days before ``as_of``. Revenue 0
+    → undefined. Cut by a line dimension (product_class, supplier, sku)
     the shipment splits into its lines in the segment; its parcel cost is allocated by
-    units shipped. Currencies are not converted (§8 has no rates): shipments of orders in
+    units shipped. Currencies are not converted (the data model has no rates): shipments of orders
+    in
     another currency than the most frequent ``orders.currency`` are excluded
     (``currency_not_converted``) rather than added to revenue in a different unit.
     """
@@ -227,7 +229,7 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     m["fulfillment_model"] = m["node"].map(fm)
     prelim = ~m["parcel_cost_final"] & (
         m["shipped_at"] + pd.Timedelta(days=B8_FINAL_DAYS) > ctx.as_of)
-    return pd.DataFrame({**{d: m[d] for d in ctx.by}, "anchor": m["shipped_at"],
-                         "num": m["parcel_cost"].fillna(0.0) * share,
-                         "den": m["rev"].fillna(0.0).where(~replacement, 0.0),
-                         "n": 1, "excluded": reason, "preliminary": prelim})
+    return observations(m, ctx, anchor=m["shipped_at"],
+                        num=m["parcel_cost"].fillna(0.0) * share,
+                        den=m["rev"].fillna(0.0).where(~replacement, 0.0),
+                        n=1, excluded=reason, preliminary=prelim)

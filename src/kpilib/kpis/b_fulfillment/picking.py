@@ -7,9 +7,9 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables import segments
-from kpilib.fact_tables.ops_common import day_anchor
+from kpilib.fact_tables.times import day_anchor
 from kpilib.fact_tables.warehouse import pick_tasks, pick_units
-from kpilib.kpis.common import dims_of
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi
 
 PICK_DIMS = ("node", "fulfillment_model", "picker", "channel", "product_class", "supplier",
@@ -18,27 +18,9 @@ PICK_DIMS = ("node", "fulfillment_model", "picker", "channel", "product_class", 
 
 def _accuracy_obs(ctx: Context, unit: str) -> pd.DataFrame:
     u = pick_units(ctx, unit)
-    return pd.DataFrame({
-        **dims_of(u, ctx),
-        "anchor": u["last_picked_at"].where(u["picked"]),
-        "num": (~u["error"]).astype(float), "den": 1.0,
-        "excluded": u["warehouse_exclusion"], "preliminary": u["preliminary"],
-    })
-
-
-_B2_DOC = """
-
-    A pick error is a task with ``error_detected`` at any detection point (pack
-    verification, audit, customer: errors caught at pack still count), or a return with
-    reason ``wrong_item``/``missing_item`` on the line requested within ``maturity_days``
-    (default 14) of the line's last pick. A short the picker reported (``short_reported``
-    with error type ``wrong_qty`` or none) is not a pick error (it is an inventory-accuracy
-    issue, C6). Cancelled tasks are ignored; a unit with an open task is pending. Transfer
-    orders are included; test orders excluded (§11.9). ``preliminary`` while a unit's last
-    pick is younger than the maturity window (§11.2: B2 14 days; measured from the pick, as
-    the pick is what is being judged). Cut by a task-level dimension (picker,
-    product_class...) the unit is the sub-unit of its tasks in the segment (§1.10).
-    """
+    return observations(u, ctx, anchor=u["last_picked_at"].where(u["picked"]),
+                        num=(~u["error"]).astype(float), den=1.0,
+                        excluded=u["warehouse_exclusion"], preliminary=u["preliminary"])
 
 
 @kpi("order_picking_accuracy", code="B2", fact="pick_lines",
@@ -53,6 +35,17 @@ def order_picking_accuracy(ctx: Context) -> pd.DataFrame:
 
     Population: picked slices of every order that was worked, transfers included; test orders
     excluded.
+
+    A pick error is a task with ``error_detected`` at any detection point (pack
+    verification, audit, customer: errors caught at pack still count), or a return with
+    reason ``wrong_item``/``missing_item`` on the line requested within ``maturity_days``
+    (default 14) of the line's last pick. A short the picker reported (``short_reported``
+    with error type ``wrong_qty`` or none) is not a pick error (it is an inventory-accuracy
+    issue, C6). Cancelled tasks are ignored; a unit with an open task is pending. Transfer
+    orders are included; test orders excluded. ``preliminary`` while a unit's last
+    pick is younger than the maturity window (B2 14 days; measured from the pick, as
+    the pick is what is being judged). Cut by a task-level dimension (picker,
+    product_class...) the unit is the sub-unit of its tasks in the segment.
     """
     return _accuracy_obs(ctx, "order")
 
@@ -69,12 +62,20 @@ def line_picking_accuracy(ctx: Context) -> pd.DataFrame:
     Anchor: the pick line's last pick.
 
     Population: as ``order_picking_accuracy``, per order line at a node.
+
+    A pick error is a task with ``error_detected`` at any detection point (pack
+    verification, audit, customer: errors caught at pack still count), or a return with
+    reason ``wrong_item``/``missing_item`` on the line requested within ``maturity_days``
+    (default 14) of the line's last pick. A short the picker reported (``short_reported``
+    with error type ``wrong_qty`` or none) is not a pick error (it is an inventory-accuracy
+    issue, C6). Cancelled tasks are ignored; a unit with an open task is pending. Transfer
+    orders are included; test orders excluded. ``preliminary`` while a unit's last
+    pick is younger than the maturity window (B2 14 days; measured from the pick, as
+    the pick is what is being judged). Cut by a task-level dimension (picker,
+    product_class...) the unit is the sub-unit of its tasks in the segment.
     """
     return _accuracy_obs(ctx, "line")
 
-
-order_picking_accuracy.__doc__ += _B2_DOC
-line_picking_accuracy.__doc__ += _B2_DOC
 
 PROD_DIMS = ("node", "fulfillment_model", "picker")
 
@@ -82,30 +83,17 @@ PROD_DIMS = ("node", "fulfillment_model", "picker")
 def _productivity_obs(ctx: Context, units: bool) -> pd.DataFrame:
     t = pick_tasks(ctx)
     t = t.loc[t["picked_at"].notna() & (t["qty_picked"] > 0)]
-    picks = pd.DataFrame({**dims_of(t, ctx), "anchor": t["picked_at"],
-                          "num": t["qty_picked"] if units else 1.0, "den": 0.0, "n": 1,
-                          "excluded": t["warehouse_exclusion"]})
+    picks = observations(t, ctx, anchor=t["picked_at"], num=t["qty_picked"] if units else 1.0,
+                         den=0.0, n=1, excluded=t["warehouse_exclusion"])
     lh = ctx.table("labor_hours")
     lh = lh.loc[lh["activity"].eq("pick")]
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     labor_dims = {"node": lh["node_id"], "picker": lh["worker_id"],
                   "fulfillment_model": lh["node_id"].map(fm)}
-    hours_rows = pd.DataFrame({**{d: labor_dims[d] for d in ctx.by},
-                               "anchor": day_anchor(lh["work_date"], ctx.tz), "num": 0.0,
-                               "den": lh["hours"], "n": 0, "excluded": None})
+    hours_rows = observations(pd.DataFrame(labor_dims), ctx,
+                              anchor=day_anchor(lh["work_date"], ctx.tz), num=0.0,
+                              den=lh["hours"], n=0, excluded=None)
     return pd.concat([picks, hours_rows], ignore_index=True)
-
-
-_B3_DOC = """
-
-    Grain: node-day; anchors = ``picked_at`` for picks, local midnight of ``work_date`` (in
-    the reporting time zone) for hours. A pick line is one ``pick_tasks`` row confirmed with
-    ``qty_picked > 0`` (a location visit serving three order lines is three rows). Only
-    ``activity='pick'`` hours are in the denominator (indirect time excluded). Zero pick hours
-    → undefined. Test orders' picks are excluded. Cut by ``picker`` the hours are matched on
-    ``labor_hours.worker_id``. Automated picks cannot be told apart (§8 has no tag), so all
-    confirmed picks count; product_class is not offered (hours carry no product class).
-    """
 
 
 @kpi("lines_picked_per_hour", code="B3", fact=None,
@@ -120,6 +108,15 @@ def lines_picked_per_hour(ctx: Context) -> pd.DataFrame:
 
     Population: confirmed pick tasks with units picked (test orders excluded) over hours booked to
     the ``pick`` activity.
+
+    Grain: node-day; anchors = ``picked_at`` for picks, local midnight of ``work_date`` (in
+    the reporting time zone) for hours. A pick line is one ``pick_tasks`` row confirmed with
+    ``qty_picked > 0`` (a location visit serving three order lines is three rows). Only
+    ``activity='pick'`` hours are in the denominator (indirect time excluded). Zero pick hours
+    → undefined. Test orders' picks are excluded. Cut by ``picker`` the hours are matched on
+    ``labor_hours.worker_id``. Automated picks cannot be told apart (pick tasks carry no such tag),
+    so all
+    confirmed picks count; product_class is not offered (hours carry no product class).
     """
     return _productivity_obs(ctx, units=False)
 
@@ -135,10 +132,16 @@ def units_picked_per_hour(ctx: Context) -> pd.DataFrame:
     Anchor: as ``lines_picked_per_hour``.
 
     Population: as ``lines_picked_per_hour``, counting units.
+
+    Grain: node-day; anchors = ``picked_at`` for picks, local midnight of ``work_date`` (in
+    the reporting time zone) for hours. A pick line is one ``pick_tasks`` row confirmed with
+    ``qty_picked > 0`` (a location visit serving three order lines is three rows). Only
+    ``activity='pick'`` hours are in the denominator (indirect time excluded). Zero pick hours
+    → undefined. Test orders' picks are excluded. Cut by ``picker`` the hours are matched on
+    ``labor_hours.worker_id``. Automated picks cannot be told apart (pick tasks carry no such tag),
+    so all
+    confirmed picks count; product_class is not offered (hours carry no product class).
     """
     return _productivity_obs(ctx, units=True)
 
-
-lines_picked_per_hour.__doc__ += _B3_DOC
-units_picked_per_hour.__doc__ += _B3_DOC
 

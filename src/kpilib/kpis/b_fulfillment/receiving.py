@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.fact_tables.ops_common import hours
 from kpilib.fact_tables.timeline import expand_open
-from kpilib.kpis.common import dims_of
+from kpilib.fact_tables.times import hours
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi
 
 RECEIPT_DIMS = ("node", "fulfillment_model", "supplier", "product_class", "sku")
@@ -37,10 +37,11 @@ def dock_to_stock_hours(ctx: Context) -> pd.DataFrame:
     ``open_receipt_age_hours``. Supplier = the receipt's supplier, else the product's.
     """
     rl = ctx.fact("receipt_lines")
-    obs = pd.DataFrame({**dims_of(rl, ctx), "anchor": rl["putaway_completed_at"],
-                        "x": rl["dock_to_stock_hours"].where(rl["exclusion"].isna()),
-                        "excluded": rl["exclusion"]})
-    marks = obs.loc[obs["excluded"].isna() & rl["fallback_received_at"]].assign(
+    obs = observations(rl, ctx, rows=rl.index, anchor=rl["putaway_completed_at"],
+                       x=rl["dock_to_stock_hours"].where(rl["exclusion"].isna()),
+                       excluded=rl["exclusion"])
+    fallback = obs["excluded"].isna().to_numpy() & rl["fallback_received_at"].to_numpy()
+    marks = obs.loc[fallback].assign(
         x=np.nan, excluded="fallback_received_at")
     return pd.concat([obs, marks], ignore_index=True)
 
@@ -58,7 +59,7 @@ def open_receipt_age_hours(ctx: Context) -> pd.DataFrame:
     Population: receipt lines received and not yet put away at the snapshot (cross-dock lines left
     out).
 
-    Snapshot (§11.12) at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
+    Snapshot at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
     Cross-dock lines are not in the population. A line is open from its receipt scan (the
     record exists from then, asof.py) until its putaway.
     """

@@ -1,13 +1,14 @@
-"""B9 return processing cycle time and its companions (kpi-spec §3 B9), from the
-``return_lines`` fact. Warehouse population (§11.9): only test orders are excluded."""
+"""B9 return processing cycle time and its companions, from the
+``return_lines`` fact. Warehouse population: only test orders are excluded."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.fact_tables.ops_common import hours
 from kpilib.fact_tables.timeline import expand_open
+from kpilib.fact_tables.times import hours
+from kpilib.kpis.common import first_reason, observations
 from kpilib.registry import kpi
 
 DIMS = ("node", "fulfillment_model", "channel", "product_class", "supplier", "sku",
@@ -18,14 +19,6 @@ COMMON = dict(domain="fulfillment", direction="lower", tables=("orders", "order_
 
 def _lines(ctx: Context) -> pd.DataFrame:
     return ctx.fact("return_lines")
-
-
-def _dims(rl: pd.DataFrame, ctx: Context) -> dict[str, pd.Series]:
-    return {d: rl[d] for d in ctx.by}
-
-
-def _first(reason: pd.Series, cond: pd.Series, code: str) -> pd.Series:
-    return reason.where(reason.notna() | ~cond, code)
 
 
 @kpi("return_processing_hours", code="B9", fact="return_lines",
@@ -47,12 +40,11 @@ def return_processing_hours(ctx: Context) -> pd.DataFrame:
     ``open_return_age_hours``. Node = receiving node.
     """
     rl = _lines(ctx)
-    reason = _first(rl["warehouse_exclusion"], rl["disposition_at"].notna()
+    reason = first_reason(rl["warehouse_exclusion"], rl["disposition_at"].notna()
                     & rl["received_at"].isna(), "not_received")
-    reason = _first(reason, rl["processing_hours"] < 0, "negative_duration")
-    obs = pd.DataFrame({**_dims(rl, ctx), "anchor": rl["disposition_at"],
-                        "x": rl["processing_hours"].where(reason.isna()), "excluded": reason})
-    return obs
+    reason = first_reason(reason, rl["processing_hours"] < 0, "negative_duration")
+    return observations(rl, ctx, rows=rl.index, anchor=rl["disposition_at"],
+                        x=rl["processing_hours"].where(reason.isna()), excluded=reason)
 
 
 @kpi("return_refund_hours", code="B9", fact="return_lines",
@@ -74,10 +66,9 @@ def return_refund_hours(ctx: Context) -> pd.DataFrame:
     ``pre_receipt_refund_share``.
     """
     rl = _lines(ctx)
-    reason = _first(rl["warehouse_exclusion"], rl["pre_receipt_refund"], "pre_receipt_refund")
-    obs = pd.DataFrame({**_dims(rl, ctx), "anchor": rl["refund_issued_at"],
-                        "x": rl["refund_hours"].where(reason.isna()), "excluded": reason})
-    return obs
+    reason = first_reason(rl["warehouse_exclusion"], rl["pre_receipt_refund"], "pre_receipt_refund")
+    return observations(rl, ctx, rows=rl.index, anchor=rl["refund_issued_at"],
+                        x=rl["refund_hours"].where(reason.isna()), excluded=reason)
 
 
 @kpi("pre_receipt_refund_share", code="B9", fact="return_lines",
@@ -96,9 +87,9 @@ def pre_receipt_refund_share(ctx: Context) -> pd.DataFrame:
     the parcel is still on its way is pre-receipt, also when the receipt follows later.
     """
     rl = _lines(ctx)
-    return pd.DataFrame({**_dims(rl, ctx), "anchor": rl["refund_issued_at"],
-                         "num": rl["pre_receipt_refund"].astype(float), "den": 1.0,
-                         "excluded": rl["warehouse_exclusion"]})
+    return observations(rl, ctx, rows=rl.index, anchor=rl["refund_issued_at"],
+                        num=rl["pre_receipt_refund"].astype(float), den=1.0,
+                        excluded=rl["warehouse_exclusion"])
 
 
 @kpi("open_return_age_hours", code="B9", fact="return_lines",
@@ -112,7 +103,7 @@ def open_return_age_hours(ctx: Context) -> pd.DataFrame:
 
     Population: return lines received and not yet dispositioned at the snapshot.
 
-    Snapshot (§11.12) at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
+    Snapshot at ``as_of`` (``freq=None``) or each period end capped at ``as_of``.
     Reading: "open receipts" are returns physically received whose processing (B9's clock)
     has not finished; RMAs not yet received are E5's ``open_rma_age_hours``.
     """

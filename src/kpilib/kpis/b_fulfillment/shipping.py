@@ -6,8 +6,13 @@ from __future__ import annotations
 import pandas as pd
 
 from kpilib.context import Context
-from kpilib.fact_tables.ops_common import hours
-from kpilib.kpis.common import first_reason, order_node_slices, slice_duration_obs, slice_obs
+from kpilib.fact_tables.times import hours
+from kpilib.kpis.common import (
+    first_reason,
+    observations,
+    order_node_slices,
+    slice_duration_obs,
+)
 from kpilib.registry import kpi, register_param
 
 register_param("hold_counts_against_node", False,
@@ -35,7 +40,7 @@ def on_time_shipment_rate(ctx: Context) -> pd.DataFrame:
 
     Grain: order-node slice; anchor = the deadline (due cohort).
 
-    Edge cases (B1, §11.1, §11.8): not (fully) shipped and past the deadline → late, even if
+    Edge cases (B1): not (fully) shipped and past the deadline → late, even if
     part already left; shipped in several shipments → on time only if the last one is.
     Deadlines after ``as_of`` are pending. Slice fully cancelled by the customer before the
     deadline → excluded (``customer_cancel``; a full-order cancellation after the deadline
@@ -45,7 +50,7 @@ def on_time_shipment_rate(ctx: Context) -> pd.DataFrame:
     later by the hold duration (holds placed before the deadline; an open hold runs to
     ``as_of``); with True the planned deadline stands. Slices without any
     ``planned_ship_by_at`` have no deadline and are not in the population. Customer
-    population (§1.5): test, fraud, duplicate, transfer and replacement orders excluded.
+    population: test, fraud, duplicate, transfer and replacement orders excluded.
     Carrier/service level = those of the slice's last shipment.
     """
     sl = order_node_slices(ctx)
@@ -60,8 +65,8 @@ def on_time_shipment_rate(ctx: Context) -> pd.DataFrame:
     merchant = sl["all_cancelled"] & ~sl["all_customer_cancelled"] & nothing_shipped
     reason = first_reason(reason, merchant, "merchant_cancel")
     on_time = sl["complete"] & (sl["last_shipped_at"] <= deadline)
-    return slice_obs(sl, ctx, anchor=deadline, num=on_time.astype(float), den=1.0,
-                excluded=reason)
+    return observations(sl, ctx, rows=sl.index, anchor=deadline, num=on_time.astype(float),
+                        den=1.0, excluded=reason)
 
 
 B5_DIMS = ("channel", "node", "fulfillment_model", "carrier", "service_level")
@@ -90,11 +95,11 @@ def dock_to_ship_hours(ctx: Context) -> pd.DataFrame:
 
     Grain: order-node slice; anchor = the last ship confirm, i.e. the slice is measured once
     it is complete (every line shipped or cancelled). Backorder-affected slices stay in this
-    figure, measured to the last ship (§11.8; see ``dock_to_first_ship_hours``).
-    Warehouse population (§11.9): only test orders are excluded; transfers, replacements and
+    figure, measured to the last ship (see ``dock_to_first_ship_hours``).
+    Warehouse population: only test orders are excluded; transfers, replacements and
     fraud-cancelled orders that were worked count. Shipped slices with no release event are
     excluded (``missing_release``), negative durations too (``negative_duration``).
-    ``business_hours`` is not implemented (elapsed wall-clock hours, §1.2).
+    ``business_hours`` is not implemented (elapsed wall-clock hours).
     """
     sl, reason = _warehouse_slices(ctx)
     anchor = sl["last_shipped_at"].where(sl["complete"])
@@ -116,7 +121,7 @@ def dock_to_first_ship_hours(ctx: Context) -> pd.DataFrame:
     Population: as ``dock_to_ship_hours``.
 
     Grain: order-node slice; anchor = the first ship confirm (B5 companion for slices
-    waiting on backorder, §11.8). Same population and exclusions as ``dock_to_ship_hours``.
+    waiting on backorder). Same population and exclusions as ``dock_to_ship_hours``.
     """
     sl, reason = _warehouse_slices(ctx)
     x = hours(sl["first_shipped_at"], sl["released_at"])

@@ -1,9 +1,9 @@
-"""C3 inventory age from FIFO layers (kpi-spec §4 C3): buckets, average age, aged share.
+"""C3 inventory age from FIFO layers: buckets, average age, aged share.
 
 Snapshot KPIs: with ``freq=None`` the layers on hand at ``as_of``; with a freq, at each period
 end (capped at ``as_of``). Layers come from :mod:`kpilib.fact_tables.fifo`; buckets have inclusive
 upper bounds (``aging_buckets``, default 30, 60, 90 → 0-30, 31-60, 61-90, 91+). A partition
-whose balance is ≤ 0 has no layers, so its age is undefined (§4 C3 edge case).
+whose balance is ≤ 0 has no layers, so its age is undefined.
 """
 
 from __future__ import annotations

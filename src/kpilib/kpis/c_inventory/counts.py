@@ -1,4 +1,4 @@
-"""C6 inventory count accuracy by location (kpi-spec §4 C6) and its variants.
+"""C6 inventory count accuracy by location and its variants.
 
 A **location count event** is one first count (``is_recount = false``) of one location at one
 node on one day (UTC date of ``counted_at``); its rows are the SKUs found or expected there.
@@ -37,7 +37,7 @@ def inventory_count_accuracy_by_location(ctx: Context) -> pd.DataFrame:
     Recounts are not scored, and a recount that corrects a first count does not make it
     accurate. An empty location found empty is accurate; stock found where the system
     expects none (a row with system 0) is not. Cut by a SKU-level dimension (product class,
-    ABC...), an event is judged on its rows in that segment (§1.10 sub-unit rule).
+    ABC...), an event is judged on its rows in that segment (sub-unit rule).
     """
     rows = _first_count_rows(ctx)
     keys = ["event_id", *ctx.by]

@@ -1,4 +1,4 @@
-"""C2 days of supply, C5 stockouts and C7 available to promise (kpi-spec §4, §11.10).
+"""C2 days of supply, C5 stockouts and C7 available to promise.
 
 Snapshot measures (C2, C7) read the latest end-of-day snapshot on or before each period end
 (``as_of`` with ``freq=None``); C5 is evaluated on every SKU-node-day.
@@ -79,7 +79,7 @@ def _forecast_demand(ctx: Context, t: pd.Timestamp, horizon: int) -> pd.Series:
 def days_of_supply(ctx: Context) -> pd.DataFrame:
     """DOS = qty_available(t) / daily demand, daily demand = units shipped to customers in
     the trailing ``dos_window_days`` (28) / 28; t = latest snapshot on or before the period
-    end (§11.10).
+    end.
 
     Anchor: the latest snapshot on or before the period end (or ``as_of``).
 
@@ -205,8 +205,8 @@ def mean_stockout_duration_days(ctx: Context) -> pd.DataFrame:
 def available_to_promise(ctx: Context) -> pd.DataFrame:
     """ATP_now = qty_on_hand − qty_allocated − qty_held (= qty_available) of the latest
     snapshot on or before the period end, summed over SKU-nodes. Negative ATP is returned as
-    is (over-commitment). Cumulative ATP by date needs inbound ETAs, which the data model
-    (§8) does not carry: ``available_to_promise_with_inbound`` adds all open inbound.
+    is (over-commitment). Cumulative ATP by date needs inbound ETAs, which the data model does not
+    carry: ``available_to_promise_with_inbound`` adds all open inbound.
 
     Anchor: the latest snapshot on or before the period end (or ``as_of``).
 
@@ -220,7 +220,8 @@ def available_to_promise(ctx: Context) -> pd.DataFrame:
      domain="inventory", unit="units", direction="none", grain="SKU-node-date", kind="sum",
      snapshot=True, tables=("inventory_snapshots",), dims=DIMS)
 def available_to_promise_with_inbound(ctx: Context) -> pd.DataFrame:
-    """ATP_cum = qty_available + qty_on_order (open POs / transfers, no ETA in §8, so all
+    """ATP_cum = qty_available + qty_on_order (open POs / transfers, no ETA in the data model, so
+    all
     open inbound counts) of the latest snapshot on or before the period end.
 
     Anchor: as ``available_to_promise``.

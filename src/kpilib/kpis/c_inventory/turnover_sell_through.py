@@ -1,4 +1,4 @@
-"""C1 inventory turnover and C4 sell-through (kpi-spec §4), per SKU-node-period.
+"""C1 inventory turnover and C4 sell-through, per SKU-node-period.
 
 Both are ratios of sums over SKU-node rows, so any roll-up is Σnumerator / Σdenominator.
 """

@@ -1,4 +1,4 @@
-"""Domain D: forecast quality per cell (kpi-spec §5, §11.15), from ``forecast_cells``.
+"""Domain D: forecast quality per cell, from ``forecast_cells``.
 
 Every metric is computed on cell errors ``e = A − F`` and then aggregated (errors are never
 taken after aggregating, unless a coarser ``error_level`` is declared). Cells whose target
@@ -43,7 +43,7 @@ def forecast_mean_error(ctx: Context) -> pd.DataFrame:
     and their actual demand.
 
     Grain: SKU-node-period cell; anchor = target period start. With no ``by`` it averages
-    over every cell in scope (§11.15). Empty population → undefined.
+    over every cell in scope. Empty population → undefined.
     """
     obs = _cells(ctx)
     return obs.assign(x=obs["error"])
@@ -54,7 +54,7 @@ def forecast_mean_error(ctx: Context) -> pd.DataFrame:
      direction="target", kind="mean", **COMMON)
 def forecast_mpe(ctx: Context) -> pd.DataFrame:
     """MPE = (1/n') Σ_{A>0} e / A: a mean of ratios; cells with A = 0 are excluded and counted
-    (``zero_actual``), also those with F > 0 (§11.15).
+    (``zero_actual``), also those with F > 0.
 
     Anchor: as ``forecast_mean_error``.
 
@@ -112,7 +112,7 @@ def forecast_wape(ctx: Context) -> pd.DataFrame:
      name="Forecast accuracy (1 − WAPE)", unit="fraction",
      direction="higher", kind="ratio", **COMMON)
 def forecast_accuracy(ctx: Context) -> pd.DataFrame:
-    """Accuracy = 1 − WAPE = Σ(A − |e|) / ΣA; not clipped, so it may be negative (§5 D5).
+    """Accuracy = 1 − WAPE = Σ(A − |e|) / ΣA; not clipped, so it may be negative.
 
     Anchor: as ``forecast_mean_error``.
 
@@ -167,14 +167,14 @@ def tracking_signal(ctx: Context) -> pd.DataFrame:
 
     Population: as ``forecast_mean_error``; fewer periods than required give ``insufficient_data``.
 
-    Per SKU-node (``by=["sku", "node"]``) E_t is the cell error, exactly the §5 definition.
+    Per SKU-node (``by=["sku", "node"]``) E_t is the cell error, exactly the cell definition.
     Cut by a coarser segment (product class, ABC...) or not cut at all, E_t is the summed
     error of the segment's cells in period t: the tracking signal of the aggregate, so
     |TS| ≤ k still holds and the ±4 limit keeps its meaning (summing cell-level ratios
     across hundreds of SKUs would not). Evaluated at each period end (snapshot) over the k
     most recent target periods that ended by then. ``numerator`` = ΣE, ``denominator`` =
     MAD, ``n`` = periods in the window. Fewer than k periods, or k < 5 (|TS| ≤ k can never
-    breach ±4; §11.15) → ``insufficient_data``; MAD = 0 → undefined.
+    breach ±4) → ``insufficient_data``; MAD = 0 → undefined.
     """
     k = int(ctx.param("ts_window"))
     _, gran = parse_error_level(ctx.param("error_level"))

@@ -10,7 +10,7 @@ Edge cases
 - A partial allocation is a failure even if the policy ships partially; a later
   successful re-sourcing to another node does not undo a failed first attempt.
 - Test orders are excluded (``is_test``); fraud/duplicate/transfer orders stay in
-  (leading indicators count the work that happened, §11.9).
+  (leading indicators count the work that happened).
 - Segments: node = the attempted node (event node_id), fulfillment_model of that node;
   channel of the order; sku, supplier, product_class, abc/xyz class of the line's SKU.
 """
@@ -21,8 +21,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables import segments
-from kpilib.fact_tables.orders import observations
-from kpilib.kpis.common import SKU_DIMS
+from kpilib.kpis.common import SKU_DIMS, observations
 from kpilib.registry import kpi
 
 E2_DIMS = ("node", "channel", "supplier", "product_class", "sku", "abc_class", "xyz_class",

@@ -3,13 +3,13 @@ snapshot times, order-related or not.
 
 E1 notes
 --------
-Snapshot (§11.12) at t = as_of with ``freq=None``, else at each period end capped at
+Snapshot at t = as_of with ``freq=None``, else at each period end capped at
 as_of. Open at t: ``opened_at <= t`` and (``resolved_at`` null or > t) and
 ``is_informational = false``; age = t - opened_at (hours).
 
 Edge cases
 ----------
-- Reopened exceptions keep their original ``opened_at`` (age never resets, §8.6).
+- Reopened exceptions keep their original ``opened_at`` (age never resets).
 - Exceptions resolved within ``min_age_minutes`` (default 5) of opening are excluded
   ``auto_resolved``; exceptions of test orders ``is_test`` (counted where they were open).
 - Segments: exception_type, node (``exceptions.node_id``), channel (of the order; "(unknown)"
@@ -25,10 +25,10 @@ from kpilib import periods
 from kpilib.context import Context
 from kpilib.fact_tables.orders import (
     hours,
-    observations,
     per_context,
 )
 from kpilib.fact_tables.timeline import open_positions
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi, register_param
 
 register_param("sla_hours", 24.0, "E1: SLA of an open exception in hours; a number, or a mapping "

@@ -1,4 +1,4 @@
-"""E3 replenishment recommendation acceptance (kpi-spec §6 E3).
+"""E3 replenishment recommendation acceptance.
 
 Outcome of each recommendation in the cohort (``decision_due_at`` in the period, superseded
 ones excluded), judged on what was ordered rather than on the label alone:

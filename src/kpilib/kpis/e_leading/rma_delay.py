@@ -3,8 +3,8 @@ Only test orders leave the population.
 
 E5 notes
 --------
-Grain: RMA line; anchor: ``rma_decided_at`` (E5). Undecided requests are pending (§11.1,
-see ``open_rma_age_hours``).
+Grain: RMA line; anchor: ``rma_decided_at`` (E5). Undecided requests are pending (see
+``open_rma_age_hours``).
 
 Edge cases
 ----------
@@ -22,9 +22,9 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables import segments
-from kpilib.fact_tables.orders import hours, observations, per_context
+from kpilib.fact_tables.orders import hours, per_context
 from kpilib.fact_tables.timeline import open_positions
-from kpilib.kpis.common import SKU_DIMS
+from kpilib.kpis.common import SKU_DIMS, observations
 from kpilib.registry import kpi
 
 E5_DIMS = ("channel", "product_class", "return_reason", "node", "supplier", "sku",
@@ -111,7 +111,7 @@ def open_rma_age_hours(ctx: Context) -> pd.DataFrame:
     Population: RMA lines requested and undecided at the snapshot; withdrawn requests and test
     orders excluded by reason.
 
-    Snapshot (§11.12): t = as_of with ``freq=None``, else each period end capped at as_of.
+    Snapshot: t = as_of with ``freq=None``, else each period end capped at as_of.
 
     Edge cases
     ----------

@@ -10,34 +10,18 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables.waves import E4_DIMS, snapshot_pads, wave_snapshots
+from kpilib.kpis.common import observations
 from kpilib.registry import kpi
 
 
-def _obs(ctx: Context, value: pd.Series | float, rec: pd.DataFrame,
-         excluded: pd.Series | None = None) -> pd.DataFrame:
-    out = pd.DataFrame({"period": rec["period"], **{d: rec[d] for d in ctx.by},
-                        "num": value, "den": 1.0, "n": 1})
-    if excluded is not None:
-        out["excluded"] = excluded
-    return pd.concat([out, snapshot_pads(ctx)], ignore_index=True)
+def _padded(obs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Wave observations plus the zero rows of snapshots with no open wave."""
+    return pd.concat([obs, snapshot_pads(ctx)], ignore_index=True)
 
 
 _COMMON = dict(domain="leading", grain="wave (snapshot)", kind="sum",
                tables=("orders", "order_lines", "pick_tasks", "waves"), dims=E4_DIMS,
                snapshot=True, direction="lower")
-
-
-_E4_DOC = """
-
-    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``
-    (§11.12). Records are the open waves at the snapshot (plus the node's ``UNWAVED`` bucket
-    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
-    backlog is empty, which is a measurement, not a missing population), for every node and
-    channel known to the pick data; only a snapshot before any data is undefined. See
-    kpilib.fact_tables.waves for
-    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
-    leaves projected finish undefined and makes a wave with open lines at risk.
-    """
 
 
 @kpi("wave_backlog", code="E4", fact=None,
@@ -47,13 +31,18 @@ def wave_backlog(ctx: Context) -> pd.DataFrame:
     (headline of E4; companions wave_units_open, wave_backlog_hours, waves_at_risk,
     waves_late).
 
-    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
-
-    Population: open waves at the snapshot, plus each node's unwaved open lines; an empty backlog
-    reads 0.
+    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
+    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+    backlog is empty, which is a measurement, not a missing population), for every node and
+    channel known to the pick data; only a snapshot before any data is undefined. See
+    kpilib.fact_tables.waves for
+    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
+    leaves projected finish undefined and makes a wave with open lines at risk.
     """
     rec = wave_snapshots(ctx)
-    return _obs(ctx, rec["lines_open"], rec)
+    return _padded(observations(rec, ctx, period=rec["period"], num=rec["lines_open"],
+                                 den=1.0, n=1), ctx)
 
 
 @kpi("wave_units_open", code="E4", fact=None,
@@ -65,9 +54,19 @@ def wave_units_open(ctx: Context) -> pd.DataFrame:
     Anchor: as ``wave_backlog``.
 
     Population: as ``wave_backlog``.
+
+    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
+    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+    backlog is empty, which is a measurement, not a missing population), for every node and
+    channel known to the pick data; only a snapshot before any data is undefined. See
+    kpilib.fact_tables.waves for
+    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
+    leaves projected finish undefined and makes a wave with open lines at risk.
     """
     rec = wave_snapshots(ctx)
-    return _obs(ctx, rec["units_open"], rec)
+    return _padded(observations(rec, ctx, period=rec["period"], num=rec["units_open"],
+                                 den=1.0, n=1), ctx)
 
 
 @kpi("wave_backlog_hours", code="E4", fact=None,
@@ -81,11 +80,21 @@ def wave_backlog_hours(ctx: Context) -> pd.DataFrame:
 
     Population: as ``wave_backlog``; waves with open lines and no pick rate excluded
     (``zero_rate``).
+
+    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
+    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+    backlog is empty, which is a measurement, not a missing population), for every node and
+    channel known to the pick data; only a snapshot before any data is undefined. See
+    kpilib.fact_tables.waves for
+    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
+    leaves projected finish undefined and makes a wave with open lines at risk.
     """
     rec = wave_snapshots(ctx)
     bad = rec["backlog_hours"].isna()
-    return _obs(ctx, rec["backlog_hours"].fillna(0.0), rec,
-                excluded=pd.Series(np.where(bad, "zero_rate", None), index=rec.index))
+    return _padded(observations(rec, ctx, period=rec["period"],
+                                num=rec["backlog_hours"].fillna(0.0), den=1.0, n=1,
+                                excluded=np.where(bad, "zero_rate", None)), ctx)
 
 
 @kpi("waves_at_risk", code="E4", fact=None,
@@ -97,9 +106,19 @@ def waves_at_risk(ctx: Context) -> pd.DataFrame:
     Anchor: as ``wave_backlog``.
 
     Population: as ``wave_backlog``.
+
+    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
+    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+    backlog is empty, which is a measurement, not a missing population), for every node and
+    channel known to the pick data; only a snapshot before any data is undefined. See
+    kpilib.fact_tables.waves for
+    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
+    leaves projected finish undefined and makes a wave with open lines at risk.
     """
     rec = wave_snapshots(ctx)
-    return _obs(ctx, rec["at_risk"].astype(float), rec)
+    return _padded(observations(rec, ctx, period=rec["period"],
+                                num=rec["at_risk"].astype(float), den=1.0, n=1), ctx)
 
 
 @kpi("waves_late", code="E4", fact=None,
@@ -110,10 +129,18 @@ def waves_late(ctx: Context) -> pd.DataFrame:
     Anchor: as ``wave_backlog``.
 
     Population: as ``wave_backlog``.
+
+    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
+    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+    backlog is empty, which is a measurement, not a missing population), for every node and
+    channel known to the pick data; only a snapshot before any data is undefined. See
+    kpilib.fact_tables.waves for
+    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
+    leaves projected finish undefined and makes a wave with open lines at risk.
     """
     rec = wave_snapshots(ctx)
-    return _obs(ctx, rec["late"].astype(float), rec)
+    return _padded(observations(rec, ctx, period=rec["period"],
+                                num=rec["late"].astype(float), den=1.0, n=1), ctx)
 
 
-for _f in (wave_backlog, wave_units_open, wave_backlog_hours, waves_at_risk, waves_late):
-    _f.__doc__ += _E4_DOC

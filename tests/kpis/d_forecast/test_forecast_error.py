@@ -1,4 +1,4 @@
-"""D1-D8 forecast quality on a hand-built weekly example (kpi-spec §5, §11.15).
+"""D1-D8 forecast quality on a hand-built weekly example.
 
 Cells (SKU1 at node N1, weeks starting Monday; forecast lag 1 week):
   week 01-01: A = 10; forecasts made 12-20 (F=8) and 12-30 (F=12, too late: after 12-25) -> F 8

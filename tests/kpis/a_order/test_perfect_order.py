@@ -83,7 +83,7 @@ def test_in_full_short_over_and_merchant_cancel():
 def test_late_undelivered_pending_and_completeness_after_deadline():
     orders = [{"order_id": f"O{i}"} for i in range(1, 5)]
     lines = [{"order_line_id": f"L{i}", "order_id": f"O{i}"} for i in range(1, 5)]
-    # O4 is promised after AS_OF: not yet due -> pending, in no period (§11.1)
+    # O4 is promised after AS_OF: not yet due -> pending, in no period
     lines[3]["promised_delivery_at_original"] = "2024-03-05T00:00Z"
     ships = [ship("S1", "L1"),                                  # on time, in full
              ship("S2", "L2", at="2024-01-06T00:00Z", order="O2"),  # late, in full
@@ -342,7 +342,7 @@ def test_maturity_status_per_kpi():
     assert status == {"perfect_order_rate": "preliminary", "in_full_rate": "ok",
                       "on_time_delivery_rate": "ok", "documentation_accuracy_rate": "ok",
                       "perfect_condition_rate": "preliminary", "otif_rate": "ok"}
-    # an undelivered past-due unit is a failure, not preliminary (§11.2)
+    # an undelivered past-due unit is a failure, not preliminary
     ds = make(ships=[ship("S1", "L1", status="in_transit")])
     assert one(ds, "in_full_rate", as_of="2024-01-05T00:00Z")["status"] == "ok"
 

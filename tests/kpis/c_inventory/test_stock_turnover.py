@@ -30,7 +30,7 @@ def _mv(mid, day, typ, q):
             "moved_at": f"2024-01-{day:02d}T10:00Z", "qty_delta": q, "unit_cost": 2.0}
 
 
-def _ds(extra_moves=(), extra_snaps=()):
+def _ds(extra_moves=(), extra_snaps=(), **tables):
     snaps = [_snap(d + 1, "SKU1", q, 7.0 if d == 6 else 0.0)
              for d, q in enumerate(SKU1_ON_HAND)]
     snaps += [_snap(d, "SKU3", 5) for d in range(1, 8)]
@@ -44,7 +44,7 @@ def _ds(extra_moves=(), extra_snaps=()):
                 {"sku": "SKU2", "unit_cost": 2.0, "stocking_policy": "dropship"}]
     return build_dataset(inventory_snapshots=snaps, inventory_movements=moves,
                          products=products, nodes=[{"node_id": "N1"}],
-                         orders=[{"order_id": "O1"}])
+                         orders=[{"order_id": "O1"}], **tables)
 
 
 def test_turnover_family():
@@ -135,3 +135,32 @@ def test_available_to_promise():
     # latest snapshots: SKU1 10 (on order 7), SKU3 5, SKU4 0 (01-05), SKU2 0 -> 15; +7 -> 22
     assert res.loc["available_to_promise", "value"] == 15
     assert res.loc["available_to_promise_with_inbound", "value"] == 22
+
+
+def _forecast(day, qty, made="2024-01-06T00:00Z", sku="SKU1"):
+    return {"sku": sku, "node_id": "N1", "target_period_start": f"2024-01-{day:02d}",
+            "period_granularity": "day", "forecast_made_at": made, "qty_forecast": qty}
+
+
+def test_days_of_supply_forward_on_daily_forecasts():
+    # as_of 01-08 00:00 (latest snapshot 01-07: SKU1 available 10); the horizon is the 4 days
+    # from the as_of day (dos_horizon_days=4), 01-08 .. 01-11: forecasts 2 + 2 + 3 + 1 = 8,
+    # 2 per day -> DOS = 10 / 2 = 5 days. Left out: the 01-12 target (beyond the horizon),
+    # a weekly forecast, and a forecast made after as_of.
+    fc = [_forecast(8, 2), _forecast(9, 2), _forecast(10, 3), _forecast(11, 1),
+          _forecast(12, 50),
+          {**_forecast(8, 90), "period_granularity": "week"},
+          _forecast(9, 70, made="2024-01-09T00:00Z"),
+          _forecast(8, 5, sku="SKU3")]           # SKU3: 5 on hand / (5 / 4) per day = 4 days
+    ds = _ds(forecasts=fc)
+    params = {"dos_horizon_days": 4}
+    res = kpilib.compute(ds, ["days_of_supply_forward"], by=["sku"], as_of="2024-01-08T00:00Z",
+                         params=params).set_index("sku")
+    assert res.loc["SKU1", "value"] == pytest.approx(5.0)
+    assert res.loc["SKU3", "value"] == pytest.approx(4.0)
+    # SKU4 has no forecast and nothing available: 0 / 0 -> undefined
+    assert res.loc["SKU4", "status"] == "undefined"
+    # roll-up at unit cost 2 for both: (10*2 + 5*2) / (2*2 + 1.25*2) = 30 / 6.5
+    total = kpilib.compute(ds, ["days_of_supply_forward"], as_of="2024-01-08T00:00Z",
+                           params=params).iloc[0]
+    assert total["value"] == pytest.approx(30 / 6.5)

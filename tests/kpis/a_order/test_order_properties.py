@@ -4,7 +4,7 @@
 2. cutting by an order-level attribute (channel) and re-summing numerators, denominators and
    n gives the unsegmented figures (sub-units equal units for order-level dimensions);
 3. adding a test order, or a fraud-cancelled order, changes no value, numerator, denominator,
-   n or status (§1.5): they only show up in ``excluded``.
+   n or status: they only show up in ``excluded``.
 """
 
 from __future__ import annotations

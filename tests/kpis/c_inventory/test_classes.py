@@ -1,4 +1,4 @@
-"""C8 ABC and C9 XYZ classes on hand-built data (kpi-spec §4 C8, C9; §11.11)."""
+"""C8 ABC and C9 XYZ classes on hand-built data (C9)."""
 
 from __future__ import annotations
 
