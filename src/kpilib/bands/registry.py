@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from kpilib import registry
 
-HIGHER, LOWER, TARGET, NONE = registry.DIRECTIONS
+DIRECTIONS = registry.DIRECTIONS
+HIGHER, LOWER, TARGET, NONE = DIRECTIONS
 
 
 def known_ids() -> frozenset[str]:
