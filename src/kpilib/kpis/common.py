@@ -54,6 +54,12 @@ def observations(records: pd.DataFrame, ctx: Context, *,
     return out
 
 
+def record_columns(records: pd.DataFrame, ctx: Context) -> list[str]:
+    """The columns of ``records`` that :func:`observations` keeps: the ``ctx.by`` dimensions
+    and the id columns. Select them before expanding records (e.g. once per snapshot)."""
+    return [c for c in (*ctx.by, *ID_COLUMNS) if c in records.columns]
+
+
 def first_reason(reason: pd.Series, cond: pd.Series, code: str) -> pd.Series:
     """First reason wins: set ``code`` where ``cond`` holds and no reason is set yet."""
     return reason.where(reason.notna() | ~cond, code)

@@ -10,7 +10,13 @@ import pandas as pd
 from kpilib.context import Context
 from kpilib.fact_tables.timeline import expand_open
 from kpilib.fact_tables.times import hours, ts_min
-from kpilib.kpis.common import first_reason, order_node_slices, slice_duration_obs
+from kpilib.kpis.common import (
+    first_reason,
+    observations,
+    order_node_slices,
+    record_columns,
+    slice_duration_obs,
+)
 from kpilib.registry import kpi
 
 
@@ -75,10 +81,9 @@ def unreleased_order_age_hours(ctx: Context) -> pd.DataFrame:
     sl = sl.loc[~sl["all_cancelled"]]
     end = ts_min(sl["released_at"], sl["first_shipped_at"], sl["cancelled_at"])
     start = sl["start_at"].where(sl["start_at"] >= sl["created_at"], sl["created_at"])
-    keep = sl.loc[:, [*[d for d in ctx.by if d in sl.columns], "exclusion"]].assign(
-        _start=start)
+    keep = sl.loc[:, [*record_columns(sl, ctx), "exclusion"]].assign(_start=start)
     open_rows = expand_open(keep, start, end, ctx.snapshot_points())
     age = hours(open_rows["t"], open_rows["_start"])
-    obs = open_rows.assign(x=age.where(open_rows["exclusion"].isna()),
-                           excluded=open_rows["exclusion"])
-    return obs.drop(columns=["_start", "t", "exclusion"])
+    return observations(open_rows, ctx, period=open_rows["period"],
+                        x=age.where(open_rows["exclusion"].isna()),
+                        excluded=open_rows["exclusion"])

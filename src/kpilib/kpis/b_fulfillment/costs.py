@@ -212,7 +212,7 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     parts = pd.DataFrame({"rev": g["rev"].sum(), "qty": g["qty_shipped"].sum()}).reset_index()
     parts["qty_total"] = parts.groupby("spos")["qty"].transform("sum")
     parts["n_parts"] = parts.groupby("spos")["qty"].transform("size")
-    head = sh[["order_id", "node_id", "carrier", "service_level", "shipped_at",
+    head = sh[["shipment_id", "order_id", "node_id", "carrier", "service_level", "shipped_at",
                "parcel_cost", "parcel_cost_final"]].rename(columns={"node_id": "node"})
     m = head.assign(spos=np.arange(len(head))).merge(parts, on="spos", how="left")
     oc = order_index(ctx).get_indexer(m["order_id"])

@@ -8,7 +8,7 @@ import pandas as pd
 from kpilib.context import Context
 from kpilib.fact_tables.timeline import expand_open
 from kpilib.fact_tables.times import hours
-from kpilib.kpis.common import observations
+from kpilib.kpis.common import observations, record_columns
 from kpilib.registry import kpi
 
 RECEIPT_DIMS = ("node", "fulfillment_model", "supplier", "product_class", "sku")
@@ -65,8 +65,8 @@ def open_receipt_age_hours(ctx: Context) -> pd.DataFrame:
     """
     rl = ctx.fact("receipt_lines")
     rl = rl.loc[~rl["is_crossdock"]]
-    base = rl[[*[d for d in ctx.by if d in rl.columns], "start_at"]]
+    base = rl[[*record_columns(rl, ctx), "start_at"]]
     rows = expand_open(base, rl["received_at"], rl["putaway_completed_at"],
                        ctx.snapshot_points())
-    rows["x"] = hours(rows["t"], rows["start_at"])
-    return rows.drop(columns=["t", "start_at"])
+    return observations(rows, ctx, period=rows["period"],
+                        x=hours(rows["t"], rows["start_at"]))

@@ -8,7 +8,7 @@ import pandas as pd
 from kpilib.context import Context
 from kpilib.fact_tables.timeline import expand_open
 from kpilib.fact_tables.times import hours
-from kpilib.kpis.common import first_reason, observations
+from kpilib.kpis.common import first_reason, observations, record_columns
 from kpilib.registry import kpi
 
 DIMS = ("node", "fulfillment_model", "channel", "product_class", "supplier", "sku",
@@ -108,9 +108,9 @@ def open_return_age_hours(ctx: Context) -> pd.DataFrame:
     has not finished; RMAs not yet received are E5's ``open_rma_age_hours``.
     """
     rl = _lines(ctx)
-    base = rl[[*ctx.by, "received_at", "warehouse_exclusion"]]
+    base = rl[[*record_columns(rl, ctx), "received_at", "warehouse_exclusion"]]
     rows = expand_open(base, rl["received_at"], rl["disposition_at"], ctx.snapshot_points())
     age = hours(rows["t"], rows["received_at"])
-    obs = rows.assign(x=age.where(rows["warehouse_exclusion"].isna()),
-                      excluded=rows["warehouse_exclusion"])
-    return obs.drop(columns=["t", "received_at", "warehouse_exclusion", "_pt"])
+    return observations(rows, ctx, period=rows["period"],
+                        x=age.where(rows["warehouse_exclusion"].isna()),
+                        excluded=rows["warehouse_exclusion"])
