@@ -1,5 +1,20 @@
 """Fulfilment cost KPIs: B7 cost per order and B8 parcel cost as a share of revenue. Warehouse
-population: test orders excluded, the rest counted."""
+population: test orders excluded, the rest counted.
+
+B7 notes
+--------
+Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
+days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
+slice's first ship confirm (a slice shipped in several shipments is counted once).
+Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
+systems, other); outbound freight is not a pool. Transfer slices count in the
+denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
+test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
+allocated to channels by their share of the node's shipped slices, and cost of
+node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
+rows in another currency than the orders' (most frequent ``orders.currency``) are
+excluded (``currency_not_converted``), not converted.
+"""
 
 from __future__ import annotations
 
@@ -117,17 +132,12 @@ def cost_per_order(ctx: Context) -> pd.DataFrame:
     """cost_per_order = Σ fulfillment_costs.amount prorated to P at the node / |{order-node
     slices shipped in P at the node}| (outbound freight excluded).
 
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
-    rows in another currency than the orders' (most frequent ``orders.currency``) are
-    excluded (``currency_not_converted``), not converted.
+    Anchor: each day of a cost period for costs; the slice's first ship confirm for orders.
+
+    Population: order-node slices shipped at the node; test orders excluded, transfers only with
+    ``include_transfers=True``.
+
+    Grain, population and edge cases: see the B7 notes in the module docstring.
     """
     return _cost_obs(ctx, freight=False)
 
@@ -148,17 +158,7 @@ def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
 
     Population: as ``cost_per_order``.
 
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
-    rows in another currency than the orders' (most frequent ``orders.currency``) are
-    excluded (``currency_not_converted``), not converted.
+    Grain, population and edge cases: see the B7 notes in the module docstring.
     """
     return _cost_obs(ctx, freight=True)
 
