@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from bands_helpers import BASELINE, series
 
-REPO = Path(__file__).resolve().parents[1]
+from kpilib.bands.config import default_config_path
 
 
 # --- mutations of a dataset folder ---------------------------------------------------------
@@ -377,7 +377,7 @@ def _alerts_args(tmp: Path, res: Path, *extra: str) -> list[str]:
     cfg = tmp / "cfg"
     if not cfg.is_dir():
         cfg.mkdir()
-        shutil.copy(REPO / "config" / "bands.yaml", cfg / "bands.yaml")
+        shutil.copy(default_config_path(), cfg / "bands.yaml")  # the packaged copy
     return ["alerts", "--results", str(res), "--store", str(tmp / "store"), "--config", str(cfg),
             "--as-of", "2024-06-01T06:00Z", "--retries", "0", "--timeout", "2", *extra]
 
