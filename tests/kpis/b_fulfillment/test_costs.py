@@ -9,6 +9,7 @@ from builders import build_dataset
 from kpi_results import compute_one, excluded
 
 import kpilib
+from kpilib.errors import DataContractError
 
 AS_OF = "2024-04-30T00:00Z"
 
@@ -116,14 +117,16 @@ def test_cost_per_order_by_channel_allocates_by_slice_count():
     assert res.loc[("cost_per_order_incl_freight", "mkt"), "value"] == pytest.approx(107.0)
 
 
-def test_cost_per_order_other_currency_is_excluded_not_converted():
+def test_cost_rows_in_another_currency_are_rejected_not_summed():
+    # one currency per dataset (no rates table): a USD cost row beside EUR orders and costs
+    # would be added as if it were EUR (31 + 3100), so the contract rejects the dataset
     costs = [{"period_start": "2024-01-01", "period_end": "2024-01-31", "amount": 31.0},
              {"period_start": "2024-01-01", "period_end": "2024-01-31", "amount": 3100.0,
               "currency": "USD"}]
-    ds = _cost_ds(costs, [ship("S1", "O1", "2024-01-05T00:00Z")])
-    row = one(ds, "cost_per_order")
-    assert row["value"] == pytest.approx(31.0)
-    assert excluded(row) == {"currency_not_converted": 31}   # one per cost day
+    with pytest.raises(DataContractError) as err:
+        _cost_ds(costs, [ship("S1", "O1", "2024-01-05T00:00Z")])
+    [p] = [p for p in err.value.problems if p.rule == "mixed_currency"]
+    assert (p.table, p.column, p.n_rows) == ("fulfillment_costs", "currency", 1)
 
 
 def test_cost_per_order_window_prorates_to_its_days():
@@ -220,15 +223,17 @@ def test_parcel_cost_zero_revenue_is_undefined_and_test_orders_out():
     assert excluded(row) == {"is_test": 1}
 
 
-def test_parcel_cost_leaves_out_orders_in_another_currency():
-    # O1 and O3 in EUR (the most frequent currency), O2 in USD: its revenue of 50 USD must
-    # not be added to EUR revenue. S2 (O2) is excluded: (6 + 4) / (50 + 0) = 0.2
+def test_parcel_cost_revenue_in_another_currency_is_rejected():
+    # O1 and O3 in EUR, O2 in USD: its revenue of 50 USD would be added to EUR revenue, so the
+    # contract rejects the dataset and names the minority rows
     orders = [{"order_id": "O1", "channel": "web"},
               {"order_id": "O2", "channel": "mkt", "currency": "USD"},
               {"order_id": "O3", "order_type": "replacement", "parent_order_id": "O1"}]
-    row = one(_parcel_ds(SHIPS, orders=orders), "parcel_cost_pct_revenue")
-    assert row["value"] == pytest.approx(0.2)
-    assert excluded(row) == {"currency_not_converted": 1}
+    with pytest.raises(DataContractError) as err:
+        _parcel_ds(SHIPS, orders=orders)
+    [p] = [p for p in err.value.problems if p.rule == "mixed_currency"]
+    assert (p.table, p.column, p.n_rows) == ("orders", "currency", 1)
+    assert "O2" in str(p.examples)
 
 
 # --------------------------------------------------------------------------- scenario recovery
