@@ -26,7 +26,10 @@ Each rule is one small vectorised function over the typed tables, returning prob
   delivery KPIs exclude and count; it is not an error.)
 - ``cancelled_without_timestamp``: an order whose every line is fully cancelled
   (qty_cancelled_customer + qty_cancelled_merchant = qty_ordered > 0) but whose ``cancelled_at``
-  is null.
+  is null, whoever cancelled: ``cancelled_at`` is the cancellation of the whole order, which an
+  order with nothing left to ship is, also when the merchant cancelled every line for lack of
+  stock (initiator ``merchant``, reason ``stockout``). The order-level cancellation rates count
+  orders by ``cancelled_at``, so such an order would silently count as not cancelled.
 - ``shipment_without_lines``: a shipment with no row in ``shipment_lines`` (checked when that
   table is present): its units are unknown, so fill and shipped-order KPIs would disagree.
 
