@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from bands_helpers import BASELINE, series
 
-REPO = Path(__file__).resolve().parents[1]
+from kpilib.cli.config import init as config_init
+from kpilib.templates import write_template
 
 
 # --- mutations of a dataset folder ---------------------------------------------------------
@@ -91,6 +91,13 @@ def uncancel_a_fully_cancelled_order(d: Path) -> None:
     target = orders.index[orders.order_id.isin(every.index[every])][0]
     orders.loc[target, ["cancelled_at", "cancel_initiator", "cancel_reason"]] = ""
     _write(d, "orders", orders)
+
+
+def fresh_template(d: Path) -> None:
+    """The folder as `kpilib template` leaves it: header-only CSVs of every table."""
+    for f in d.iterdir():
+        f.unlink()
+    write_template(d)
 
 
 def drop_lines_of_a_shipment(d: Path) -> None:
@@ -221,6 +228,12 @@ DATA_CASES = [
     DataCase("empty_orders", put("orders.csv", b""), ("empty_file",)),
     DataCase("header_only_orders", edit_bytes("orders.csv", lambda b: b.split(b"\n")[0] + b"\n"),
              ("empty_table",)),
+    DataCase("fresh_template", fresh_template,
+             ('"table": "orders"', '"table": "order_lines"', "empty_table")),
+    DataCase("header_only_optional_tables", chain(*(
+        edit_bytes(f"{t}.csv", lambda b: b.split(b"\n")[0] + b"\n")
+        for t in ("shipments", "shipment_lines", "fulfillment_costs"))), ("clean:",), code=0,
+        command=("validate",)),
     DataCase("nodes_twice", lambda d: pd.read_csv(d / "nodes.csv").to_parquet(
         d / "nodes.parquet"), ("duplicate_table",)),
     DataCase("no_orders", lambda d: (d / "orders.csv").unlink(), ("missing_table",)),
@@ -376,8 +389,7 @@ def results(tmp: Path, name: str = "res.csv") -> Path:
 def _alerts_args(tmp: Path, res: Path, *extra: str) -> list[str]:
     cfg = tmp / "cfg"
     if not cfg.is_dir():
-        cfg.mkdir()
-        shutil.copy(REPO / "config" / "bands.yaml", cfg / "bands.yaml")
+        config_init(cfg, force=False)  # editable copies, as `kpilib config init DIR` writes
     return ["alerts", "--results", str(res), "--store", str(tmp / "store"), "--config", str(cfg),
             "--as-of", "2024-06-01T06:00Z", "--retries", "0", "--timeout", "2", *extra]
 
