@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from bands_helpers import BASELINE, series
 
-from kpilib.cli.config import init as config_init
+from kpilib.bands.config import default_config_path
 from kpilib.templates import write_template
 
 
@@ -389,7 +390,8 @@ def results(tmp: Path, name: str = "res.csv") -> Path:
 def _alerts_args(tmp: Path, res: Path, *extra: str) -> list[str]:
     cfg = tmp / "cfg"
     if not cfg.is_dir():
-        config_init(cfg, force=False)  # editable copies, as `kpilib config init DIR` writes
+        cfg.mkdir()
+        shutil.copy(default_config_path(), cfg / "bands.yaml")  # the packaged copy
     return ["alerts", "--results", str(res), "--store", str(tmp / "store"), "--config", str(cfg),
             "--as-of", "2024-06-01T06:00Z", "--retries", "0", "--timeout", "2", *extra]
 

@@ -228,8 +228,9 @@ def check_negative_cost(tables: dict[str, pd.DataFrame]) -> list[DataContractErr
 
 def check_currency(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
     """``mixed_currency``: the minority currencies, reported where they occur."""
-    cols = [(n, "currency") for n in ("orders", "fulfillment_costs") if n in tables]
-    if not cols:  # orders unusable (e.g. empty_table) and no costs: nothing to compare
+    cols = [(n, "currency") for n in ("orders", "fulfillment_costs")
+            if tables.get(n) is not None]
+    if not cols:
         return []
     values = pd.concat([tables[n][c] for n, c in cols], ignore_index=True).dropna()
     counts = values.value_counts()

@@ -1,5 +1,20 @@
 """Fulfilment cost KPIs: B7 cost per order and B8 parcel cost as a share of revenue. Warehouse
-population: test orders excluded, the rest counted."""
+population: test orders excluded, the rest counted.
+
+B7 notes
+--------
+Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
+days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
+slice's first ship confirm (a slice shipped in several shipments is counted once).
+Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
+systems, other); outbound freight is not a pool. Transfer slices count in the
+denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
+test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
+allocated to channels by their share of the node's shipped slices, and cost of
+node-periods that shipped nothing stays unallocated. The data model has no exchange rates, so
+the data contract accepts one currency per dataset (``mixed_currency``); amounts are never
+converted.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +38,7 @@ B8_FINAL_DAYS = 60
 
 def _daily_costs(ctx: Context) -> pd.DataFrame:
     """Each cost row spread evenly over its days (period_end inclusive): period, node,
-    amount per day. One currency per dataset (the contract's ``mixed_currency`` rule), so
-    amounts add up as they are."""
+    amount per day."""
     fc = ctx.table("fulfillment_costs")
     ndays = ((fc["period_end"] - fc["period_start"]).dt.days + 1).clip(lower=1).to_numpy()
     rep = np.repeat(np.arange(len(fc)), ndays)
@@ -109,17 +123,12 @@ def cost_per_order(ctx: Context) -> pd.DataFrame:
     """cost_per_order = Σ fulfillment_costs.amount prorated to P at the node / |{order-node
     slices shipped in P at the node}| (outbound freight excluded).
 
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. One currency per dataset: the data
-    model has no exchange rates, and the contract rejects a second currency in orders or
-    costs (``mixed_currency``).
+    Anchor: each day of a cost period for costs; the slice's first ship confirm for orders.
+
+    Population: order-node slices shipped at the node; test orders excluded, transfers only with
+    ``include_transfers=True``.
+
+    Grain, population and edge cases: see the B7 notes in the module docstring.
     """
     return _cost_obs(ctx, freight=False)
 
@@ -140,17 +149,7 @@ def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
 
     Population: as ``cost_per_order``.
 
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. One currency per dataset: the data
-    model has no exchange rates, and the contract rejects a second currency in orders or
-    costs (``mixed_currency``).
+    Grain, population and edge cases: see the B7 notes in the module docstring.
     """
     return _cost_obs(ctx, freight=True)
 
@@ -180,8 +179,8 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     period has ``parcel_cost_final`` false and shipped less than 60 days before ``as_of``. Revenue 0
     → undefined. Cut by a line dimension (product_class, supplier, sku)
     the shipment splits into its lines in the segment; its parcel cost is allocated by
-    units shipped. One currency per dataset: the data model has no exchange rates, and the
-    contract rejects a second currency in orders or costs (``mixed_currency``).
+    units shipped. One currency per dataset (the contract's ``mixed_currency`` rule): parcel cost
+    and revenue are in the same unit.
     """
     sh = ctx.table("shipments")
     sh = sh.loc[sh["shipped_at"].notna()].reset_index(drop=True)
