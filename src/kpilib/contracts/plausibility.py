@@ -251,7 +251,11 @@ def check_currency(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
 
 
 def check_statuses(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
-    """``status_contradiction``: shipment and pick statuses the timestamps deny."""
+    """``status_contradiction``: shipment and pick statuses the timestamps deny.
+
+    ``delivered`` with an empty ``delivered_at`` is not one: it is a missing delivery scan,
+    which the delivery KPIs exclude and count (``missing_delivery_scan``).
+    """
     problems = []
     ships = tables.get("shipments")
     if ships is not None:
