@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from bands_helpers import BASELINE, series
 
-REPO = Path(__file__).resolve().parents[1]
+from kpilib.bands.config import default_config_path
+from kpilib.templates import write_template
 
 
 # --- mutations of a dataset folder ---------------------------------------------------------
@@ -91,6 +92,13 @@ def uncancel_a_fully_cancelled_order(d: Path) -> None:
     target = orders.index[orders.order_id.isin(every.index[every])][0]
     orders.loc[target, ["cancelled_at", "cancel_initiator", "cancel_reason"]] = ""
     _write(d, "orders", orders)
+
+
+def fresh_template(d: Path) -> None:
+    """The folder as `kpilib template` leaves it: header-only CSVs of every table."""
+    for f in d.iterdir():
+        f.unlink()
+    write_template(d)
 
 
 def drop_lines_of_a_shipment(d: Path) -> None:
@@ -221,6 +229,12 @@ DATA_CASES = [
     DataCase("empty_orders", put("orders.csv", b""), ("empty_file",)),
     DataCase("header_only_orders", edit_bytes("orders.csv", lambda b: b.split(b"\n")[0] + b"\n"),
              ("empty_table",)),
+    DataCase("fresh_template", fresh_template,
+             ('"table": "orders"', '"table": "order_lines"', "empty_table")),
+    DataCase("header_only_optional_tables", chain(*(
+        edit_bytes(f"{t}.csv", lambda b: b.split(b"\n")[0] + b"\n")
+        for t in ("shipments", "shipment_lines", "fulfillment_costs"))), ("clean:",), code=0,
+        command=("validate",)),
     DataCase("nodes_twice", lambda d: pd.read_csv(d / "nodes.csv").to_parquet(
         d / "nodes.parquet"), ("duplicate_table",)),
     DataCase("no_orders", lambda d: (d / "orders.csv").unlink(), ("missing_table",)),
@@ -377,7 +391,7 @@ def _alerts_args(tmp: Path, res: Path, *extra: str) -> list[str]:
     cfg = tmp / "cfg"
     if not cfg.is_dir():
         cfg.mkdir()
-        shutil.copy(REPO / "config" / "bands.yaml", cfg / "bands.yaml")
+        shutil.copy(default_config_path(), cfg / "bands.yaml")  # the packaged copy
     return ["alerts", "--results", str(res), "--store", str(tmp / "store"), "--config", str(cfg),
             "--as-of", "2024-06-01T06:00Z", "--retries", "0", "--timeout", "2", *extra]
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import baseline_frames
+from builders import baseline_frames, build_dataset, write_csv
+from kpi_results import compute_one, excluded
 
 import kpilib
 from kpilib.alerts.webhook import DeliveryError, post_json
@@ -207,3 +208,40 @@ def test_docs_and_help_name_every_new_rule():
     assert [r for r in new if r not in help_text.replace("\n", " ")] == []
     assert [r for r in new if r not in docs] == []
     assert set(new) <= set(kpilib.contracts.RULES)
+
+
+def test_file_level_problem_says_what_is_wrong_not_zero_rows(tmp_path):
+    write_csv(baseline_frames(), tmp_path)
+    with (tmp_path / "nodes.csv").open("ab") as f:
+        f.write("DC-9,dc,owned_dc,Café\n".encode("latin-1"))
+    with pytest.raises(DataContractError) as info:
+        kpilib.load_dataset(tmp_path)
+    text = str(info.value)
+    assert "nodes: rule 'unreadable_file': " in text and "Latin-1" in text, text
+    assert "0 row(s)" not in text
+    # a row-level problem still counts its rows
+    frames = baseline_frames()
+    frames["orders"].loc[0, "currency"] = None
+    with pytest.raises(DataContractError, match=r"broken by 1 row\(s\)"):
+        kpilib.Dataset.from_frames(**frames)
+
+
+def _one_shipment(**ship):
+    return build_dataset(
+        orders=[{"order_id": "O1"}], order_lines=[{"order_line_id": "L1"}],
+        shipments=[{"shipment_id": "S1", "shipped_at": "2024-01-02T00:00Z", **ship}],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L1"}])
+
+
+def test_delivered_without_scan_is_counted_lost_with_a_scan_is_an_error():
+    # delivered, delivered_at empty: a missing delivery scan, accepted; the delivery KPIs leave
+    # the unit out and count it (n 0, excluded missing_delivery_scan 1)
+    ds = _one_shipment(delivery_status="delivered")
+    row = compute_one(ds, "on_time_delivery_rate", "2024-03-01T00:00Z")
+    assert row["n"] == 0 and excluded(row) == {"missing_delivery_scan": 1}
+    # lost with a delivery scan cannot be true: status_contradiction on delivered_at
+    with pytest.raises(DataContractError) as info:
+        _one_shipment(delivery_status="lost", delivered_at="2024-01-03T00:00Z")
+    p = info.value
+    assert (p.table, p.column, p.rule, p.n_rows) == ("shipments", "delivered_at",
+                                                     "status_contradiction", 1)

@@ -31,9 +31,10 @@ def minimal_run(tmp_path_factory):
 
 
 def printed(nb_path: str) -> str:
+    """What the reader sees of the code cells: printed text and displayed HTML."""
     nb = nbformat.read(nb_path, as_version=4)
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    return "".join(o.get("text", "") + o.get("data", {}).get("text/html", "")
+                   for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
 def test_every_report_succeeds_without_optional_tables(minimal_run):
@@ -48,9 +49,9 @@ def test_unavailable_kpis_are_explained(minimal_run):
     out, outcome = minimal_run
     inventory = printed(outcome.results[1].ipynb)
     # stockout_rate needs inventory_snapshots, which this dataset does not have
-    assert "Note: stockout_rate: unavailable (needs table(s): inventory_snapshots" in inventory
+    assert "Stockout rate: unavailable (needs table(s): inventory_snapshots" in inventory
     fulfillment = printed(outcome.results[2].ipynb)
-    assert "Note: lines_picked_per_hour: unavailable (needs table(s):" in fulfillment
+    assert "Lines picked per hour: unavailable (needs table(s):" in fulfillment
     html = (out / "latest" / "02_inventory_health.html").read_text()
     assert "unavailable (needs table(s)" in html and "Traceback" not in html
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
+import kpilib
 from kpilib.risk import run, time_split
 from kpilib.risk.model import labelled, lift_at
 
@@ -19,9 +18,9 @@ def ds():
     from kpilib.synth import generate
 
     tables, _ = generate("omnichannel", seed=5, days=75, scale=0.15)
-    as_of = max(f[c].max() for f in tables.values() for c in f.columns
-                if isinstance(f[c].dtype, pd.DatetimeTZDtype))
-    return SimpleNamespace(**tables, data_as_of=as_of)
+    # a real Dataset: data_as_of is the last observed event (the maximum of every timestamp,
+    # deadlines and promises included, lies after every deadline: an empty queue)
+    return kpilib.Dataset.from_frames(**tables)
 
 
 def test_lift_at_by_hand():
@@ -41,7 +40,10 @@ def test_time_split_no_look_ahead(ds):
 
 
 def test_run_reports_metrics_and_queue(ds, capsys):
-    model, queue = run(ds, top=20)
+    # two hours before the data ends 16 released orders are still open (at the very end the
+    # generated day has shipped all but 3, none of them open); the queue must hold them
+    as_of = ds.data_as_of - pd.Timedelta(hours=2)
+    model, queue = run(ds, as_of=as_of, top=20)
     printed = capsys.readouterr().out
     assert "ROC AUC" in printed and "baseline" in printed and "lift@10%" in printed
     assert isinstance(model.pipeline, Pipeline)
@@ -54,9 +56,9 @@ def test_run_reports_metrics_and_queue(ds, capsys):
     assert m["model"]["roc_auc"] > m["baseline"]["roc_auc"]
     # queue: open orders only, ranked, with reasons
     assert queue["risk"].is_monotonic_decreasing
-    assert (queue["deadline"] > ds.data_as_of).all()
-    assert (queue["release_at"] <= ds.data_as_of).all()
-    assert 0 < len(queue) <= 20 and queue["reasons"].str.len().gt(0).all()
+    assert (queue["deadline"] > as_of).all()
+    assert (queue["release_at"] <= as_of).all()
+    assert len(queue) == 16 and queue["reasons"].str.len().gt(0).all()
     assert model.importance is not None and model.importance.index[0] in queue.columns
 
 

@@ -9,7 +9,14 @@ Computing a KPI "as of" a past moment must not see later events: a shipment deli
 3. Status columns follow their timestamps (a shipment whose delivery scan is in the future is
    ``in_transit``; an order whose cancellation is in the future is not cancelled; a pick not
    yet confirmed is ``open``; a decision not yet taken is pending).
-4. Child rows of dropped parents are dropped (shipment lines of shipments that did not exist).
+4. Cancelled quantities of order lines (which carry no time of their own) follow the
+   cancellation times known for the line: its order's ``cancelled_at`` and the ``cancelled``
+   events of the line or of its order. A line whose every such time lies after ``as_of`` was
+   not cancelled yet: its ``qty_cancelled_customer`` / ``qty_cancelled_merchant`` become 0. A
+   line with no cancellation time at all keeps its quantities (when they happened is unknown).
+   So an order cancelled after ``as_of`` never shows fully cancelled lines without
+   ``cancelled_at`` in the view.
+5. Child rows of dropped parents are dropped (shipment lines of shipments that did not exist).
 
 Planned times (promises, ship-by deadlines, due dates, cut-offs) are commitments made when the
 row was written, so they are kept even when they lie after ``as_of``.
@@ -44,12 +51,16 @@ def _exists_mask(df: pd.DataFrame, table: str, as_of: pd.Timestamp) -> pd.Series
 def restrict(ds, as_of: pd.Timestamp):
     """A new Dataset holding only what was known at ``as_of`` (see module rules)."""
     frames: dict[str, pd.DataFrame] = {}
+    future_cancel = _cancelled_after(ds.tables, as_of)
     for name, df in ds.tables.items():
         df = df.loc[_exists_mask(df, name, as_of)].copy()
         if name == "shipments":
             df = _undo_future_delivery(df, as_of)
         elif name in _UNDO:
             _undo_future_outcomes(df, as_of, _UNDO[name])
+        elif name == "order_lines" and future_cancel is not None:
+            late = df["order_line_id"].isin(future_cancel).to_numpy()
+            df.loc[late, ["qty_cancelled_customer", "qty_cancelled_merchant"]] = 0.0
         for col in TABLES[name].columns:
             if col.dtype == TS and (name, col.name) not in PLANNED_COLUMNS:
                 late = df[col.name] > as_of
@@ -58,6 +69,28 @@ def restrict(ds, as_of: pd.Timestamp):
         frames[name] = df
     _drop_orphans(frames)
     return ds.replace(**frames)
+
+
+def _cancelled_after(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.Index | None:
+    """Ids of cancelled lines whose every known cancellation time lies after ``as_of``."""
+    lines, orders = tables["order_lines"], tables["orders"]
+    has = (lines["qty_cancelled_customer"] + lines["qty_cancelled_merchant"]) > 0
+    if not has.any():
+        return None
+    lines = lines.loc[has, ["order_line_id", "order_id"]]
+    times = [lines.assign(t=lines["order_id"].map(orders.set_index("order_id")["cancelled_at"]))]
+    ev = tables.get("order_events")
+    if ev is not None:
+        ev = ev.loc[ev["event_type"].eq("cancelled"), ["order_id", "order_line_id", "event_at"]]
+        own = ev["order_line_id"].notna()
+        times.append(ev.loc[own, ["order_line_id", "event_at"]].rename(columns={"event_at": "t"})
+                     .merge(lines[["order_line_id"]], on="order_line_id"))
+        times.append(lines.merge(ev.loc[~own, ["order_id", "event_at"]], on="order_id")
+                     .rename(columns={"event_at": "t"}))
+    t = pd.concat([f[["order_line_id", "t"]] for f in times], ignore_index=True).dropna()
+    first = t.groupby("order_line_id", sort=False)["t"].min()
+    late = first.index[(first > as_of).to_numpy()]
+    return late if len(late) else None
 
 
 def _undo_future_delivery(sh: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -41,9 +41,12 @@ class DataContractError(KpiLibError, ValueError):
 
     def _message(self) -> str:
         where = f"{self.table or '?'}.{self.column}" if self.column else (self.table or "dataset")
-        head = f"{where}: rule '{self.rule}' broken by {self.n_rows} row(s)"
-        if self.detail:
-            head += f" ({self.detail})"
+        if self.n_rows:
+            head = f"{where}: rule '{self.rule}' broken by {self.n_rows} row(s)"
+            if self.detail:
+                head += f" ({self.detail})"
+        else:  # a file- or table-level problem: no row is to blame, say what is wrong
+            head = f"{where}: rule '{self.rule}': {self.detail or 'the whole file or table'}"
         if len(self.problems) > 1:
             head += f"; {len(self.problems) - 1} more problem(s), see .problems"
         return head

@@ -33,7 +33,8 @@ Mapping (every choice, and what stays absent):
 - **shipments**: one per (order, seller); Olist records one carrier hand-off and one delivery
   per order, so every seller's parcel of an order gets those times. ``shipped_at =
   order_delivered_carrier_date``, ``delivered_at = order_delivered_customer_date``, status
-  ``delivered`` / ``in_transit`` / ``pending`` from which of these exist. ``created_at`` =
+  ``delivered`` / ``in_transit`` from which of these exist; a slice not yet handed to the
+  carrier has no shipment row (no parcel, no units shipped). ``created_at`` =
   approval (else purchase). ``parcel_cost`` stays null: freight charged to the customer is
   not the carrier's cost, so parcel cost % of revenue (B8) is not computed.
 - **order_events**: ``released_to_node`` per (order, seller) at ``order_approved_at``.
@@ -170,6 +171,8 @@ def _shipments(o: pd.DataFrame, it: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "qty_shipped": 1.0})
     shipment_lines = shipment_lines.loc[sl["order_id"].isin(
         slices.loc[shipped.notna(), "order_id"]).to_numpy()].reset_index(drop=True)
+    # a slice not handed to the carrier yet has no parcel and no units shipped: no shipment row
+    shipments = shipments.loc[shipped.notna().to_numpy()].reset_index(drop=True)
     rel = slices.loc[slices["order_approved_at"].notna()]
     events = table_frame("order_events", {
         "event_id": "REL-" + rel["shipment_id"], "order_id": rel["order_id"],

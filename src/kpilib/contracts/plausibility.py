@@ -26,7 +26,10 @@ Each rule is one small vectorised function over the typed tables, returning prob
   delivery KPIs exclude and count; it is not an error.)
 - ``cancelled_without_timestamp``: an order whose every line is fully cancelled
   (qty_cancelled_customer + qty_cancelled_merchant = qty_ordered > 0) but whose ``cancelled_at``
-  is null.
+  is null, whoever cancelled: ``cancelled_at`` is the cancellation of the whole order, which an
+  order with nothing left to ship is, also when the merchant cancelled every line for lack of
+  stock (initiator ``merchant``, reason ``stockout``). The order-level cancellation rates count
+  orders by ``cancelled_at``, so such an order would silently count as not cancelled.
 - ``shipment_without_lines``: a shipment with no row in ``shipment_lines`` (checked when that
   table is present): its units are unknown, so fill and shipped-order KPIs would disagree.
 
@@ -225,7 +228,10 @@ def check_negative_cost(tables: dict[str, pd.DataFrame]) -> list[DataContractErr
 
 def check_currency(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
     """``mixed_currency``: the minority currencies, reported where they occur."""
-    cols = [(n, "currency") for n in ("orders", "fulfillment_costs") if n in tables]
+    cols = [(n, "currency") for n in ("orders", "fulfillment_costs")
+            if tables.get(n) is not None]
+    if not cols:
+        return []
     values = pd.concat([tables[n][c] for n, c in cols], ignore_index=True).dropna()
     counts = values.value_counts()
     if len(counts) < 2:
@@ -245,7 +251,11 @@ def check_currency(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
 
 
 def check_statuses(tables: dict[str, pd.DataFrame]) -> list[DataContractError]:
-    """``status_contradiction``: shipment and pick statuses the timestamps deny."""
+    """``status_contradiction``: shipment and pick statuses the timestamps deny.
+
+    ``delivered`` with an empty ``delivered_at`` is not one: it is a missing delivery scan,
+    which the delivery KPIs exclude and count (``missing_delivery_scan``).
+    """
     problems = []
     ships = tables.get("shipments")
     if ships is not None:

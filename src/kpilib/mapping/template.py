@@ -44,7 +44,7 @@ EXAMPLES = {
     "promised_delivery_at_original": "{column: Promised Date, as_date: true}",
     "promise_is_date": "true", "unit_price": "Unit Price",
     "shipment_id": '{format: "{Order ID}-S"}', "node_id": "{value: main_dc}",
-    "shipped_at": "Ship Date", "delivery_status": "{column: Status, map: {D: delivered, "
+    "delivery_status": "{column: Status, map: {D: delivered, "
     "S: in_transit}, default: pending}", "qty_shipped": "Quantity",
 }
 EXTRA = {
@@ -52,7 +52,8 @@ EXTRA = {
                "ship_to_timezone": "{value: Europe/Berlin}"},
     "order_lines": {"planned_ship_by_at": "{column: Ship By, as_date: true}",
                     "ship_by_is_date": "true"},
-    "shipments": {"delivered_at": "Delivered At"},
+    "shipments": {"shipped_at": "Ship Date              # in_transit / delivered need it",
+                  "delivered_at": "Delivered At"},
 }
 
 

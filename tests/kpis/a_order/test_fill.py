@@ -54,6 +54,10 @@ def test_order_fill_rate_cases_and_anchors():
     orders = [{"order_id": f"O{i}"} for i in range(1, 8)]
     orders[4].update(cancelled_at="2024-01-02T12:00Z", cancel_initiator="merchant",
                      cancel_reason="stockout")                               # O5
+    # O6: every line customer-cancelled, so the order is cancelled too (the contract rule
+    # cancelled_without_timestamp); it is excluded either way
+    orders[5].update(cancelled_at="2024-01-01T12:00Z", cancel_initiator="customer",
+                     cancel_reason="other")
     orders.append({"order_id": "O8", "is_test": True})
     lines = [{"order_line_id": f"L{i}", "order_id": f"O{i}"} for i in range(1, 9)]
     lines[2].update(qty_ordered=2, qty_cancelled_merchant=1)                 # L3
@@ -131,6 +135,8 @@ def test_backorder_rate_with_pre_orders():
     orders[4]["earliest_ship_at"] = "2024-03-01T00:00Z"                   # O5: after as_of
     lines = [{"order_line_id": f"L{i}", "order_id": f"O{i}"} for i in range(1, 7)]
     lines[5]["qty_cancelled_customer"] = 1                                 # L6: r = 0
+    orders[5].update(cancelled_at="2024-01-01T12:00Z", cancel_initiator="customer",
+                     cancel_reason="other")          # O6 fully cancelled -> order cancelled
     ships = [ship("S4", "L4", order="O4", created="2024-01-04T00:00Z",
                   shipped="2024-01-05T00:00Z")]
     events = [bo("L1", "2024-01-02T00:00Z", "O1")] + [

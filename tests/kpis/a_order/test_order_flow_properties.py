@@ -146,13 +146,23 @@ def test_cycle_time_kit_components_complete_the_sold_line():
 
 
 def test_open_order_age_ignores_orders_with_nothing_left_to_deliver():
+    # An order whose every line is cancelled must carry cancelled_at (contract rule
+    # cancelled_without_timestamp), so "nothing left" without an order cancellation happens per
+    # node slice: O2's N1 slice (L2) is fully cancelled while its N2 slice (L3) still waits.
     ds = build_with_empty(
         NO_SHIPMENTS,
         orders=[{"order_id": "O1", "created_at": "2024-01-01T00:00Z"},
                 {"order_id": "O2", "created_at": "2024-01-01T00:00Z"}],
-        order_lines=[{"order_line_id": "L1", "order_id": "O1"},
-                     {"order_line_id": "L2", "order_id": "O2", "qty_cancelled_customer": 1}])
-    r = one(kpilib.compute(ds, ["open_order_age_hours"], as_of="2024-01-02T00:00Z"),
-            "open_order_age_hours")
-    # O1 waits 24 h; O2's only line is fully cancelled (no order cancellation): not open
-    assert r["n"] == 1 and r["value"] == pytest.approx(24.0)
+        order_lines=[{"order_line_id": "L1", "order_id": "O1", "assigned_node_id": "N1"},
+                     {"order_line_id": "L2", "order_id": "O2", "assigned_node_id": "N1",
+                      "qty_cancelled_customer": 1},
+                     {"order_line_id": "L3", "order_id": "O2", "assigned_node_id": "N2"}],
+        nodes=NODES)
+    as_of = "2024-01-02T00:00Z"
+    r = one(kpilib.compute(ds, ["open_order_age_hours"], as_of=as_of), "open_order_age_hours")
+    # whole orders: O1 and O2 (L3 open) both wait 24 h
+    assert r["n"] == 2 and r["value"] == pytest.approx(24.0)
+    by = kpilib.compute(ds, ["open_order_age_hours"], as_of=as_of, by=["node"]).set_index("node")
+    # N1: O1 only (O2's N1 slice has nothing left to deliver: not open); N2: O2's L3, 24 h
+    assert by.loc["N1", "n"] == 1 and by.loc["N1", "value"] == pytest.approx(24.0)
+    assert by.loc["N2", "n"] == 1 and by.loc["N2", "value"] == pytest.approx(24.0)

@@ -34,8 +34,10 @@ def tables(draw):
     for i in range(draw(st.integers(1, 4))):
         oid = f"O{i}"
         created = T0 + draw(st.integers(0, 72)) * H
-        t["orders"].append({"order_id": oid, "created_at": created,
-                            "channel": draw(st.sampled_from(["web", "mkt"]))})
+        order = {"order_id": oid, "created_at": created,
+                 "channel": draw(st.sampled_from(["web", "mkt"]))}
+        t["orders"].append(order)
+        cancelled = []          # per line: (fully cancelled?, any merchant-cancelled unit?)
         for j in range(draw(st.integers(1, 3))):
             lid = f"L{i}_{j}"
             qty = draw(st.integers(1, 3))
@@ -46,7 +48,8 @@ def tables(draw):
                 "qty_cancelled_customer": float(cc), "qty_cancelled_merchant": float(cm),
                 "promised_delivery_at_original": created + draw(st.sampled_from([72, 120])) * H,
                 "promise_is_date": draw(st.booleans())})
-            left = qty - cc
+            cancelled.append((cc + cm == qty, cm > 0))
+            left = qty - cc - cm          # cancelled units never ship
             for k in range(draw(st.integers(0, 2))):
                 if left <= 0:
                     break
@@ -74,6 +77,12 @@ def tables(draw):
                                           "event_type": draw(st.sampled_from(
                                               ["backordered", "doc_defect"])),
                                           "event_at": created + draw(st.integers(1, 48)) * H})
+        if all(full for full, _ in cancelled):
+            # every line cancelled: the order is cancelled (rule cancelled_without_timestamp)
+            merchant = any(m for _, m in cancelled)
+            order.update(cancelled_at=created + draw(st.integers(1, 48)) * H,
+                         cancel_initiator="merchant" if merchant else "customer",
+                         cancel_reason="stockout" if merchant else "other")
     return t
 
 

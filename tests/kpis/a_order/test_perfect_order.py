@@ -108,7 +108,9 @@ def test_as_of_sees_shipment_in_transit():
 
 
 def test_customer_cancellation_and_population_exclusions():
-    orders = [{"order_id": "O1"}, {"order_id": "O2"},
+    orders = [{"order_id": "O1"},
+              {"order_id": "O2", "cancelled_at": "2024-01-01T02:00Z",   # its only line
+               "cancel_initiator": "customer", "cancel_reason": "other"},  # cancelled
               {"order_id": "O3", "is_test": True},
               {"order_id": "O4", "cancel_initiator": "fraud", "cancelled_at": "2024-01-01T02:00Z"},
               {"order_id": "O5", "cancel_initiator": "customer", "cancel_reason": "duplicate",
@@ -183,6 +185,9 @@ def test_date_promise_ends_at_local_midnight_of_ship_to_zone():
 
 def test_open_quantity_at_deadline_and_nothing_delivered():
     orders = [{"order_id": f"O{i}"} for i in range(1, 4)]
+    # O3's only line is merchant-cancelled, so the order is cancelled (before its deadline)
+    orders[2].update(cancelled_at="2024-01-02T00:00Z", cancel_initiator="merchant",
+                     cancel_reason="stockout")
     lines = [{"order_line_id": "L1", "order_id": "O1", "qty_ordered": 2},
              {"order_line_id": "L2", "order_id": "O2", "qty_ordered": 2,
               "qty_cancelled_merchant": 1},

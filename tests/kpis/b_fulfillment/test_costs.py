@@ -9,6 +9,7 @@ from builders import build_dataset
 from kpi_results import compute_one, excluded
 
 import kpilib
+from kpilib.errors import DataContractError
 
 AS_OF = "2024-04-30T00:00Z"
 
@@ -116,14 +117,16 @@ def test_cost_per_order_by_channel_allocates_by_slice_count():
     assert res.loc[("cost_per_order_incl_freight", "mkt"), "value"] == pytest.approx(107.0)
 
 
-def test_cost_per_order_other_currency_is_excluded_not_converted():
+def test_cost_rows_in_another_currency_are_a_contract_error_not_a_number():
+    # the data model has no exchange rates: a USD cost beside EUR orders (the builders'
+    # default) cannot be added to them, so loading fails on the minority rows
     costs = [{"period_start": "2024-01-01", "period_end": "2024-01-31", "amount": 31.0},
              {"period_start": "2024-01-01", "period_end": "2024-01-31", "amount": 3100.0,
               "currency": "USD"}]
-    ds = _cost_ds(costs, [ship("S1", "O1", "2024-01-05T00:00Z")])
-    row = one(ds, "cost_per_order")
-    assert row["value"] == pytest.approx(31.0)
-    assert excluded(row) == {"currency_not_converted": 31}   # one per cost day
+    with pytest.raises(DataContractError) as err:
+        _cost_ds(costs, [ship("S1", "O1", "2024-01-05T00:00Z")])
+    bad = [p for p in err.value.problems if p.rule == "mixed_currency"]
+    assert [(p.table, p.column, p.n_rows) for p in bad] == [("fulfillment_costs", "currency", 1)]
 
 
 def test_cost_per_order_window_prorates_to_its_days():
@@ -220,15 +223,16 @@ def test_parcel_cost_zero_revenue_is_undefined_and_test_orders_out():
     assert excluded(row) == {"is_test": 1}
 
 
-def test_parcel_cost_leaves_out_orders_in_another_currency():
-    # O1 and O3 in EUR (the most frequent currency), O2 in USD: its revenue of 50 USD must
-    # not be added to EUR revenue. S2 (O2) is excluded: (6 + 4) / (50 + 0) = 0.2
+def test_orders_in_two_currencies_are_a_contract_error_not_a_number():
+    # O2's 50 USD of revenue cannot be added to EUR revenue: the minority order is named
     orders = [{"order_id": "O1", "channel": "web"},
               {"order_id": "O2", "channel": "mkt", "currency": "USD"},
               {"order_id": "O3", "order_type": "replacement", "parent_order_id": "O1"}]
-    row = one(_parcel_ds(SHIPS, orders=orders), "parcel_cost_pct_revenue")
-    assert row["value"] == pytest.approx(0.2)
-    assert excluded(row) == {"currency_not_converted": 1}
+    with pytest.raises(DataContractError) as err:
+        _parcel_ds(SHIPS, orders=orders)
+    bad = [p for p in err.value.problems if p.rule == "mixed_currency"]
+    assert [(p.table, p.column, p.n_rows) for p in bad] == [("orders", "currency", 1)]
+    assert "O2" in str(bad[0].examples)
 
 
 # --------------------------------------------------------------------------- scenario recovery

@@ -76,7 +76,13 @@ def test_on_time_shipment_last_shipment_decides_and_partial_is_late():
 
 def test_on_time_shipment_cancellations():
     ds = build_dataset(
-        orders=[{"order_id": "O1"}, {"order_id": "O2"}, {"order_id": "O3"},
+        # O1 and O2 have every line cancelled, so the orders are cancelled (before the
+        # 01-03 deadline); O4's cancellation comes after it
+        orders=[{"order_id": "O1", "cancelled_at": "2024-01-02T00:00Z",
+                 "cancel_initiator": "customer", "cancel_reason": "other"},
+                {"order_id": "O2", "cancelled_at": "2024-01-02T00:00Z",
+                 "cancel_initiator": "merchant", "cancel_reason": "stockout"},
+                {"order_id": "O3"},
                 {"order_id": "O4", "cancelled_at": "2024-01-04T00:00Z",
                  "cancel_initiator": "customer", "cancel_reason": "other"},
                 {"order_id": "O5"}],

@@ -1,4 +1,14 @@
-"""B6 warehouse capacity utilization per node-day: average and peak over the period."""
+"""B6 warehouse capacity utilization per node-day: average and peak over the period.
+
+B6 notes
+--------
+Grain: node-day; anchor = ``capacity_date`` (local midnight in the reporting time zone).
+Roll-ups over several nodes use ``Σoccupied / Σusable`` per day (capacity changes are
+handled by the daily denominator). Days with ``usable_capacity = 0`` are excluded
+(``usable_capacity_zero``). Units are never mixed: when one segment holds nodes in
+different ``capacity_unit`` (positions and m³), each unit is rolled up on its own and the
+day's value is the mean of the per-unit ratios. ``n`` counts node-days.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +29,11 @@ def warehouse_capacity_utilization_avg(ctx: Context) -> pd.DataFrame:
     """avg = mean over the days of P of u_d, u_d = Σoccupied / Σusable_capacity that day;
     numerator = Σ_d u_d, denominator = number of days.
 
-    Grain: node-day; anchor = ``capacity_date`` (local midnight in the reporting time zone).
-    Roll-ups over several nodes use ``Σoccupied / Σusable`` per day (capacity changes are
-    handled by the daily denominator). Days with ``usable_capacity = 0`` are excluded
-    (``usable_capacity_zero``). Units are never mixed: when one segment holds nodes in
-    different ``capacity_unit`` (positions and m³), each unit is rolled up on its own and the
-    day's value is the mean of the per-unit ratios. ``n`` counts node-days.
+    Anchor: the capacity date.
+
+    Population: node-days with usable capacity (days with zero capacity excluded).
+
+    Grain, population and edge cases: see the B6 notes in the module docstring.
     """
     return capacity_observations(ctx, peak=False)
 
@@ -41,12 +50,7 @@ def warehouse_capacity_utilization_peak(ctx: Context) -> pd.DataFrame:
 
     Population: as ``warehouse_capacity_utilization_avg``.
 
-    Grain: node-day; anchor = ``capacity_date`` (local midnight in the reporting time zone).
-    Roll-ups over several nodes use ``Σoccupied / Σusable`` per day (capacity changes are
-    handled by the daily denominator). Days with ``usable_capacity = 0`` are excluded
-    (``usable_capacity_zero``). Units are never mixed: when one segment holds nodes in
-    different ``capacity_unit`` (positions and m³), each unit is rolled up on its own and the
-    day's value is the mean of the per-unit ratios. ``n`` counts node-days.
+    Grain, population and edge cases: see the B6 notes in the module docstring.
     """
     return capacity_observations(ctx, peak=True)
 

@@ -1,5 +1,20 @@
 """Fulfilment cost KPIs: B7 cost per order and B8 parcel cost as a share of revenue. Warehouse
-population: test orders excluded, the rest counted."""
+population: test orders excluded, the rest counted.
+
+B7 notes
+--------
+Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
+days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
+slice's first ship confirm (a slice shipped in several shipments is counted once).
+Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
+systems, other); outbound freight is not a pool. Transfer slices count in the
+denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
+test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
+allocated to channels by their share of the node's shipped slices, and cost of
+node-periods that shipped nothing stays unallocated. The data model has no exchange rates, so
+the data contract accepts one currency per dataset (``mixed_currency``); amounts are never
+converted.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +36,9 @@ B8_DIMS = ("channel", "node", "fulfillment_model", "carrier", "service_level",
 B8_FINAL_DAYS = 60
 
 
-def _reference_currency(ctx: Context) -> str | None:
-    cur = ctx.ds.orders["currency"].dropna()
-    return None if cur.empty else cur.value_counts().sort_index().idxmax()
-
-
 def _daily_costs(ctx: Context) -> pd.DataFrame:
     """Each cost row spread evenly over its days (period_end inclusive): period, node,
-    amount per day, and ``excluded`` for amounts in another currency than the orders'."""
+    amount per day."""
     fc = ctx.table("fulfillment_costs")
     ndays = ((fc["period_end"] - fc["period_start"]).dt.days + 1).clip(lower=1).to_numpy()
     rep = np.repeat(np.arange(len(fc)), ndays)
@@ -36,11 +46,8 @@ def _daily_costs(ctx: Context) -> pd.DataFrame:
     day = fc["period_start"].to_numpy()[rep] + offs.astype("timedelta64[D]")
     anchor = day_anchor(pd.Series(day), ctx.tz)
     keep, period = ctx.in_window(anchor), ctx.period_of(anchor)
-    ref = _reference_currency(ctx)
-    other = fc["currency"].to_numpy()[rep] != ref
     out = pd.DataFrame({"period": period, "node": fc["node_id"].to_numpy()[rep],
-                        "num": fc["amount"].to_numpy()[rep] / ndays[rep],
-                        "excluded": np.where(other, "currency_not_converted", None)})
+                        "num": fc["amount"].to_numpy()[rep] / ndays[rep]})
     return out.loc[keep.to_numpy()]
 
 
@@ -84,7 +91,7 @@ def _cost_obs(ctx: Context, freight: bool) -> pd.DataFrame:
     costs = _daily_costs(ctx)
     slices = _shipped_slices(ctx)
     node_key = ["period", "node"]
-    c = costs.loc[costs["excluded"].isna()].groupby(node_key, dropna=False)["num"].sum()
+    c = costs.groupby(node_key, dropna=False)["num"].sum()
     ok = slices.loc[slices["excluded"].isna()]
     s_node = ok.groupby(node_key, dropna=False).size().rename("s_node")
     s_seg = ok.groupby([*node_key, *ch], dropna=False).size().rename("den").reset_index()
@@ -99,9 +106,8 @@ def _cost_obs(ctx: Context, freight: bool) -> pd.DataFrame:
         rows = rows.merge(f.rename("freight").reset_index(), on=[*node_key, *ch], how="left")
         rows["num"] += rows["freight"].fillna(0.0)
     rows["n"] = rows["den"].astype(int)
-    skipped = pd.concat([costs.loc[costs["excluded"].notna(), [*node_key, "excluded"]],
-                         slices.loc[slices["excluded"].notna(), [*node_key, *ch, "excluded"]]],
-                        ignore_index=True).assign(num=0.0, den=0.0, n=0)
+    skipped = slices.loc[slices["excluded"].notna(), [*node_key, *ch, "excluded"]].assign(
+        num=0.0, den=0.0, n=0)
     out = pd.concat([rows[[*node_key, *ch, "num", "den", "n"]], skipped], ignore_index=True)
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     out["fulfillment_model"] = out["node"].map(fm)
@@ -117,17 +123,12 @@ def cost_per_order(ctx: Context) -> pd.DataFrame:
     """cost_per_order = Σ fulfillment_costs.amount prorated to P at the node / |{order-node
     slices shipped in P at the node}| (outbound freight excluded).
 
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
-    rows in another currency than the orders' (most frequent ``orders.currency``) are
-    excluded (``currency_not_converted``), not converted.
+    Anchor: each day of a cost period for costs; the slice's first ship confirm for orders.
+
+    Population: order-node slices shipped at the node; test orders excluded, transfers only with
+    ``include_transfers=True``.
+
+    Grain, population and edge cases: see the B7 notes in the module docstring.
     """
     return _cost_obs(ctx, freight=False)
 
@@ -148,17 +149,7 @@ def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
 
     Population: as ``cost_per_order``.
 
-    Grain: node-period; anchors = each cost day (cost periods are spread evenly over their
-    days, ``period_end`` inclusive, so misaligned cost periods are prorated by days) and the
-    slice's first ship confirm (a slice shipped in several shipments is counted once).
-    Default pools: every pool of ``fulfillment_costs`` (labor, packaging, facility, 3pl_fees,
-    systems, other); outbound freight is not a pool. Transfer slices count in the
-    denominator only with ``include_transfers=True`` (else excluded as ``transfer_order``);
-    test orders are excluded. Zero shipped → undefined. By channel the node-period cost is
-    allocated to channels by their share of the node's shipped slices, and cost of
-    node-periods that shipped nothing stays unallocated. The data model has no exchange rates: cost
-    rows in another currency than the orders' (most frequent ``orders.currency``) are
-    excluded (``currency_not_converted``), not converted.
+    Grain, population and edge cases: see the B7 notes in the module docstring.
     """
     return _cost_obs(ctx, freight=True)
 
@@ -188,10 +179,8 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     period has ``parcel_cost_final`` false and shipped less than 60 days before ``as_of``. Revenue 0
     → undefined. Cut by a line dimension (product_class, supplier, sku)
     the shipment splits into its lines in the segment; its parcel cost is allocated by
-    units shipped. Currencies are not converted (the data model has no rates): shipments of orders
-    in
-    another currency than the most frequent ``orders.currency`` are excluded
-    (``currency_not_converted``) rather than added to revenue in a different unit.
+    units shipped. One currency per dataset (the contract's ``mixed_currency`` rule): parcel cost
+    and revenue are in the same unit.
     """
     sh = ctx.table("shipments")
     sh = sh.loc[sh["shipped_at"].notna()].reset_index(drop=True)
@@ -223,8 +212,6 @@ def parcel_cost_pct_revenue(ctx: Context) -> pd.DataFrame:
     share = share.fillna(1.0)
     reason = pd.Series(take(pop["warehouse_exclusion"], oc), index=m.index)
     reason = reason.where(reason.notna() | m["parcel_cost"].notna(), "missing_parcel_cost")
-    other = take(ctx.ds.orders["currency"], oc) != _reference_currency(ctx)
-    reason = reason.where(reason.notna() | ~other, "currency_not_converted")
     fm = segments.node_dims(ctx).set_index("node")["fulfillment_model"]
     m["fulfillment_model"] = m["node"].map(fm)
     prelim = ~m["parcel_cost_final"] & (

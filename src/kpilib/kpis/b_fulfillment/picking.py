@@ -1,5 +1,29 @@
 """B2 picking accuracy and B3 pick productivity. Warehouse population: only test orders are
-excluded (leading and warehouse figures count the work that happened)."""
+excluded (leading and warehouse figures count the work that happened).
+
+B2 notes
+--------
+A pick error is a task with ``error_detected`` at any detection point (pack
+verification, audit, customer: errors caught at pack still count), or a return with
+reason ``wrong_item``/``missing_item`` on the line requested within ``maturity_days``
+(default 14) of the line's last pick. A short the picker reported (``short_reported``
+with error type ``wrong_qty`` or none) is not a pick error (it is an inventory-accuracy
+issue, C6). Cancelled tasks are ignored; a unit with an open task is pending. Transfer
+orders are included; test orders excluded. ``preliminary`` while a unit's last
+pick is younger than the maturity window (B2 14 days; measured from the pick, as
+the pick is what is being judged). Cut by a task-level dimension (picker,
+product_class...) the unit is the sub-unit of its tasks in the segment.
+
+B3 notes
+--------
+Grain: node-day; anchors = ``picked_at`` for picks, local midnight of ``work_date`` (in
+the reporting time zone) for hours. A pick line is one ``pick_tasks`` row confirmed with
+``qty_picked > 0`` (a location visit serving three order lines is three rows). Only
+``activity='pick'`` hours are in the denominator (indirect time excluded). Zero pick hours
+→ undefined. Test orders' picks are excluded. Cut by ``picker`` the hours are matched on
+``labor_hours.worker_id``. Automated picks cannot be told apart (pick tasks carry no such tag),
+so all confirmed picks count; product_class is not offered (hours carry no product class).
+"""
 
 from __future__ import annotations
 
@@ -36,16 +60,7 @@ def order_picking_accuracy(ctx: Context) -> pd.DataFrame:
     Population: picked slices of every order that was worked, transfers included; test orders
     excluded.
 
-    A pick error is a task with ``error_detected`` at any detection point (pack
-    verification, audit, customer: errors caught at pack still count), or a return with
-    reason ``wrong_item``/``missing_item`` on the line requested within ``maturity_days``
-    (default 14) of the line's last pick. A short the picker reported (``short_reported``
-    with error type ``wrong_qty`` or none) is not a pick error (it is an inventory-accuracy
-    issue, C6). Cancelled tasks are ignored; a unit with an open task is pending. Transfer
-    orders are included; test orders excluded. ``preliminary`` while a unit's last
-    pick is younger than the maturity window (B2 14 days; measured from the pick, as
-    the pick is what is being judged). Cut by a task-level dimension (picker,
-    product_class...) the unit is the sub-unit of its tasks in the segment.
+    Grain, population and edge cases: see the B2 notes in the module docstring.
     """
     return _accuracy_obs(ctx, "order")
 
@@ -63,16 +78,7 @@ def line_picking_accuracy(ctx: Context) -> pd.DataFrame:
 
     Population: as ``order_picking_accuracy``, per order line at a node.
 
-    A pick error is a task with ``error_detected`` at any detection point (pack
-    verification, audit, customer: errors caught at pack still count), or a return with
-    reason ``wrong_item``/``missing_item`` on the line requested within ``maturity_days``
-    (default 14) of the line's last pick. A short the picker reported (``short_reported``
-    with error type ``wrong_qty`` or none) is not a pick error (it is an inventory-accuracy
-    issue, C6). Cancelled tasks are ignored; a unit with an open task is pending. Transfer
-    orders are included; test orders excluded. ``preliminary`` while a unit's last
-    pick is younger than the maturity window (B2 14 days; measured from the pick, as
-    the pick is what is being judged). Cut by a task-level dimension (picker,
-    product_class...) the unit is the sub-unit of its tasks in the segment.
+    Grain, population and edge cases: see the B2 notes in the module docstring.
     """
     return _accuracy_obs(ctx, "line")
 
@@ -109,14 +115,7 @@ def lines_picked_per_hour(ctx: Context) -> pd.DataFrame:
     Population: confirmed pick tasks with units picked (test orders excluded) over hours booked to
     the ``pick`` activity.
 
-    Grain: node-day; anchors = ``picked_at`` for picks, local midnight of ``work_date`` (in
-    the reporting time zone) for hours. A pick line is one ``pick_tasks`` row confirmed with
-    ``qty_picked > 0`` (a location visit serving three order lines is three rows). Only
-    ``activity='pick'`` hours are in the denominator (indirect time excluded). Zero pick hours
-    → undefined. Test orders' picks are excluded. Cut by ``picker`` the hours are matched on
-    ``labor_hours.worker_id``. Automated picks cannot be told apart (pick tasks carry no such tag),
-    so all
-    confirmed picks count; product_class is not offered (hours carry no product class).
+    Grain, population and edge cases: see the B3 notes in the module docstring.
     """
     return _productivity_obs(ctx, units=False)
 
@@ -133,14 +132,7 @@ def units_picked_per_hour(ctx: Context) -> pd.DataFrame:
 
     Population: as ``lines_picked_per_hour``, counting units.
 
-    Grain: node-day; anchors = ``picked_at`` for picks, local midnight of ``work_date`` (in
-    the reporting time zone) for hours. A pick line is one ``pick_tasks`` row confirmed with
-    ``qty_picked > 0`` (a location visit serving three order lines is three rows). Only
-    ``activity='pick'`` hours are in the denominator (indirect time excluded). Zero pick hours
-    → undefined. Test orders' picks are excluded. Cut by ``picker`` the hours are matched on
-    ``labor_hours.worker_id``. Automated picks cannot be told apart (pick tasks carry no such tag),
-    so all
-    confirmed picks count; product_class is not offered (hours carry no product class).
+    Grain, population and edge cases: see the B3 notes in the module docstring.
     """
     return _productivity_obs(ctx, units=True)
 

@@ -1,6 +1,17 @@
 """E4 warehouse backlog by wave: open lines, units and hours, waves at risk and late.
 
 The wave snapshots are computed in :mod:`kpilib.fact_tables.waves`.
+
+E4 notes
+--------
+Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
+open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
+backlog is empty, which is a measurement, not a missing population), for every node and
+channel known to the pick data; only a snapshot before any data is undefined. See
+kpilib.fact_tables.waves for
+rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
+leaves projected finish undefined and makes a wave with open lines at risk.
 """
 
 from __future__ import annotations
@@ -31,14 +42,12 @@ def wave_backlog(ctx: Context) -> pd.DataFrame:
     (headline of E4; companions wave_units_open, wave_backlog_hours, waves_at_risk,
     waves_late).
 
-    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
-    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
-    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
-    backlog is empty, which is a measurement, not a missing population), for every node and
-    channel known to the pick data; only a snapshot before any data is undefined. See
-    kpilib.fact_tables.waves for
-    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
-    leaves projected finish undefined and makes a wave with open lines at risk.
+    Anchor: snapshot at each period end (capped at ``as_of``), or at ``as_of``.
+
+    Population: open waves at the snapshot, plus each node's unwaved open lines; an empty backlog
+    reads 0.
+
+    Grain, population and edge cases: see the E4 notes in the module docstring.
     """
     rec = wave_snapshots(ctx)
     return _padded(observations(rec, ctx, period=rec["period"], num=rec["lines_open"],
@@ -55,14 +64,7 @@ def wave_units_open(ctx: Context) -> pd.DataFrame:
 
     Population: as ``wave_backlog``.
 
-    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
-    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
-    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
-    backlog is empty, which is a measurement, not a missing population), for every node and
-    channel known to the pick data; only a snapshot before any data is undefined. See
-    kpilib.fact_tables.waves for
-    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
-    leaves projected finish undefined and makes a wave with open lines at risk.
+    Grain, population and edge cases: see the E4 notes in the module docstring.
     """
     rec = wave_snapshots(ctx)
     return _padded(observations(rec, ctx, period=rec["period"], num=rec["units_open"],
@@ -81,14 +83,7 @@ def wave_backlog_hours(ctx: Context) -> pd.DataFrame:
     Population: as ``wave_backlog``; waves with open lines and no pick rate excluded
     (``zero_rate``).
 
-    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
-    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
-    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
-    backlog is empty, which is a measurement, not a missing population), for every node and
-    channel known to the pick data; only a snapshot before any data is undefined. See
-    kpilib.fact_tables.waves for
-    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
-    leaves projected finish undefined and makes a wave with open lines at risk.
+    Grain, population and edge cases: see the E4 notes in the module docstring.
     """
     rec = wave_snapshots(ctx)
     bad = rec["backlog_hours"].isna()
@@ -107,14 +102,7 @@ def waves_at_risk(ctx: Context) -> pd.DataFrame:
 
     Population: as ``wave_backlog``.
 
-    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
-    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
-    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
-    backlog is empty, which is a measurement, not a missing population), for every node and
-    channel known to the pick data; only a snapshot before any data is undefined. See
-    kpilib.fact_tables.waves for
-    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
-    leaves projected finish undefined and makes a wave with open lines at risk.
+    Grain, population and edge cases: see the E4 notes in the module docstring.
     """
     rec = wave_snapshots(ctx)
     return _padded(observations(rec, ctx, period=rec["period"],
@@ -130,14 +118,7 @@ def waves_late(ctx: Context) -> pd.DataFrame:
 
     Population: as ``wave_backlog``.
 
-    Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
-    open waves at the snapshot (plus the node's ``UNWAVED`` bucket
-    when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
-    backlog is empty, which is a measurement, not a missing population), for every node and
-    channel known to the pick data; only a snapshot before any data is undefined. See
-    kpilib.fact_tables.waves for
-    rate, at-risk and late rules; rate = 0 (no pick in the last hour and no planned rate)
-    leaves projected finish undefined and makes a wave with open lines at risk.
+    Grain, population and edge cases: see the E4 notes in the module docstring.
     """
     rec = wave_snapshots(ctx)
     return _padded(observations(rec, ctx, period=rec["period"],
