@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from builders import build_frames
 
 import kpilib
 from kpilib import Dataset
-from tests.builders import build_frames
 
 
 def _lines(frames):
