@@ -21,6 +21,7 @@ from kpilib.contracts.plausibility import Limits, bulk_window, check_plausibilit
 from kpilib.contracts.sniff import csv_layout_error
 from kpilib.errors import DataContractError, ParameterError
 from kpilib.reports.checks import filter_problems, out_dir_problems
+from kpilib.reports.params import segment_values
 from kpilib.reports.schedule import check_cron, check_timezone
 
 
@@ -167,10 +168,13 @@ def test_out_dir_problems(tmp_path, monkeypatch):
 
 def test_filter_problems_suggest_the_closest_value():
     ds = kpilib.Dataset.from_frames(**baseline_frames())
-    assert filter_problems(ds, {"channel": ["web"]}) == []
-    [msg] = filter_problems(ds, {"channel": ["wbe"]})
+    known = {"channel": segment_values(ds, "channel")}
+    assert filter_problems({"channel": ["web"]}, known) == []
+    [msg] = filter_problems({"channel": ["wbe"]}, known)
     assert "did you mean 'web'" in msg
-    assert "did you mean 'web'" in filter_problems(ds, {"channel": ["WEB "]})[0]
+    assert "did you mean 'web'" in filter_problems({"channel": ["WEB "]}, known)[0]
+    assert filter_problems({"channel": ["web"]}, {"channel": []}) == [
+        "filter channel: the data has no values for this dimension"]
 
 
 def test_schedule_checks():

@@ -83,14 +83,14 @@ def to_tables(dims: Mapping[str, str]) -> dict[str, list[str]]:
 def check(dims: Mapping[str, str], tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """Validated ``{dimension: table}``: a host table, a non-schema column present there, a
     name that is not already a dimension. Raises :class:`ParameterError` naming the problem."""
-    from kpilib import engine, schema
+    from kpilib import registry, schema
 
     problems = []
     for col, table in dims.items():
         if table not in HOSTS:
             problems.append(f"{col!r}: table {table!r} cannot carry extra dimensions; use "
                             f"{sorted(HOSTS)}")
-        elif col in engine.EXTRA_DIMS or col in engine.registry.STANDARD_DIMS:
+        elif col in registry.BREAKDOWN_DIMS or col in registry.STANDARD_DIMS:
             problems.append(f"{col!r} is already a dimension of kpilib; rename the column")
         elif col in schema.TABLES[table].column_names:
             problems.append(f"{table}.{col} is a column of the data model, not an extra one")

@@ -21,14 +21,9 @@ from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
 from kpilib.errors import ParameterError
 from kpilib.fact_tables.population import fake_order_conditions
 
-# Dimensions beyond the standard ones that some KPIs offer (their breakdowns).
-EXTRA_DIMS = ("cancel_initiator", "exception_type", "return_reason", "disposition",
-              "age_bucket", "outcome", "severity", "zone", "picker", "planner",
-              "forecast_version", "count_program", "storage_zone")
-
 
 def _known_dims() -> tuple[str, ...]:
-    return registry.STANDARD_DIMS + EXTRA_DIMS
+    return registry.STANDARD_DIMS + registry.BREAKDOWN_DIMS
 
 
 def make_context(

@@ -27,6 +27,10 @@ ORDER_DIMS = ("channel", "node", "supplier", "product_class", "fulfillment_model
               "abc_class", "xyz_class")
 SHIP_DIMS = ("carrier", "service_level")
 STANDARD_DIMS = ORDER_DIMS + SHIP_DIMS
+# Dimensions beyond the standard ones that some KPIs offer (their breakdowns).
+BREAKDOWN_DIMS = ("cancel_initiator", "exception_type", "return_reason", "disposition",
+                  "age_bucket", "outcome", "severity", "zone", "picker", "planner",
+                  "forecast_version", "count_program", "storage_zone")
 
 # KPI modules, one subpackage per domain, in the order of the codes they define.
 KPI_MODULES = tuple(f"kpilib.kpis.{m}" for m in (

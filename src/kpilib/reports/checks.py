@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any
 
 
 def out_dir_problems(out_dir: str) -> list[str]:
@@ -37,25 +36,25 @@ def out_dir_problems(out_dir: str) -> list[str]:
     return []
 
 
-def filter_problems(ds: Any, filters: dict[str, list[str]]) -> list[str]:
-    """Filter values that occur nowhere in the data, each with the closest existing value."""
-    from kpilib.reports.params import SEGMENT_DIMS, segment_values
+def filter_problems(filters: dict[str, list[str]], known: dict[str, list[str]]) -> list[str]:
+    """Filter values that occur nowhere in the data, each with the closest existing value.
 
+    ``known`` maps each segment dimension to the values the data has (dimensions absent from
+    it are reported elsewhere as unknown)."""
     problems = []
     for dim, values in filters.items():
-        if dim not in SEGMENT_DIMS:
+        if dim not in known:
             continue  # reported as an unknown dimension
-        known = segment_values(ds, dim)
-        if not known:
+        if not known[dim]:
             problems.append(f"filter {dim}: the data has no values for this dimension")
             continue
         for value in values:
-            if value in known:
+            if value in known[dim]:
                 continue
-            near = difflib.get_close_matches(value, known, n=1) or [
-                k for k in known if k.lower() == value.strip().lower()]
+            near = difflib.get_close_matches(value, known[dim], n=1) or [
+                k for k in known[dim] if k.lower() == value.strip().lower()]
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            shown = known[:10] + (["..."] if len(known) > 10 else [])
+            shown = known[dim][:10] + (["..."] if len(known[dim]) > 10 else [])
             problems.append(f"filter {dim}={value!r} matches no row of the data{hint} "
                             f"(values: {shown})")
     return problems

@@ -36,8 +36,6 @@ DOMAIN_GROUPS = {
     "order": ("order", "fulfillment", "leading"),
     "inventory": ("inventory", "forecast"),
 }
-FREQ_CHOICES = (("weekly", "W"), ("daily", "D"), ("monthly", "M"), ("quarterly", "Q"),
-                ("whole range", None))
 DATA_ENV = "KPILIB_NOTEBOOK_DATA"  # the dataset notebooks read when data_path is None
 CONTEXTS_KEPT = 4
 

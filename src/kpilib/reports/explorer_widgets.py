@@ -20,8 +20,10 @@ import pandas as pd
 
 from kpilib.drilldown import OUTCOMES
 from kpilib.errors import ParameterError
-from kpilib.reports.explorer import FREQ_CHOICES, Explorer
 from kpilib.reports.views import complete_periods
+
+FREQ_CHOICES = (("weekly", "W"), ("daily", "D"), ("monthly", "M"), ("quarterly", "Q"),
+                ("whole range", None))
 
 SHOWN_ROWS = 20
 PASS_FAIL_KINDS = ("rate",)
@@ -47,9 +49,13 @@ def one_line(err: BaseException) -> str:
 
 
 class ExplorerWidget:
-    """The controls and outputs of one explorer; ``box`` is what a notebook displays."""
+    """The controls and outputs of one explorer; ``box`` is what a notebook displays.
 
-    def __init__(self, ex: Explorer) -> None:
+    ``ex`` is a :class:`kpilib.reports.explorer.Explorer` (not imported here: the explorer
+    builds its widget, so this module stays below it).
+    """
+
+    def __init__(self, ex: Any) -> None:
         import ipywidgets as w
 
         self.ex = ex

@@ -232,7 +232,8 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
     _check_thresholds(p.thresholds, problems)
     problems += out_dir_problems(p.out_dir)
     if ds is not None:
-        problems += filter_problems(ds, p.filters)
+        problems += filter_problems(p.filters, {d: segment_values(ds, d) for d in p.filters
+                                                if d in SEGMENT_DIMS})
     nb_dir = Path(p.notebook_dir) if p.notebook_dir else default_notebook_dir()
     names = p.notebooks or list(REPORT_NOTEBOOKS)
     missing = [n for n in names if not (nb_dir / f"{Path(n).stem}.ipynb").is_file()]
