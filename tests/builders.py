@@ -204,6 +204,45 @@ def build_dataset(assume_tz: str | None = None, **tables: list[dict[str, Any]] |
     return Dataset.from_frames(assume_tz=assume_tz, **build_frames(**tables))
 
 
+# --- row builders shared by the KPI tests -------------------------------------------------------
+
+# Two warehouses and a pickup store, the node set of the order-flow tests.
+NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"},
+         {"node_id": "P1", "node_type": "store", "fulfillment_model": "pickup_in_store"}]
+NO_SHIPMENTS = ("shipments", "shipment_lines")
+
+
+def build_with_empty(empty: tuple[str, ...], **tables: list[dict[str, Any]] | None) -> Dataset:
+    """build_dataset, plus the ``empty`` tables present with no rows."""
+    frames = build_frames(**tables)
+    for name in empty:
+        frames[name] = pd.DataFrame(columns=list(schema.TABLES[name].column_names))
+    return Dataset.from_frames(**frames)
+
+
+def ship(sid: str, oid: str, shipped: Any, delivered: Any = None, status: str | None = None,
+         node: str = "N1", **kw: Any) -> dict[str, Any]:
+    """A shipment row created and shipped at ``shipped``; delivered when ``delivered`` is set."""
+    row = {"shipment_id": sid, "order_id": oid, "node_id": node, "created_at": shipped,
+           "shipped_at": shipped, **kw}
+    if delivered is not None:
+        row["delivered_at"] = delivered
+    row["delivery_status"] = status or ("delivered" if delivered else "in_transit")
+    return row
+
+
+def task(tid: str, line: str, picked: Any = "2024-01-02T10:00Z", **kw: Any) -> dict[str, Any]:
+    """A pick task of one unit released 2024-01-01, picked at ``picked`` (None: still open)."""
+    row = {"task_id": tid, "order_line_id": line, "released_at": "2024-01-01T00:00Z",
+           "picked_at": picked, "qty_picked": kw.pop("qty_picked", 1.0),
+           "status": "picked" if picked else "open"}
+    if picked is None:
+        row.pop("picked_at")
+        row["qty_picked"] = None
+    row.update(kw)
+    return row
+
+
 def baseline_frames() -> dict[str, pd.DataFrame]:
     """Raw frames of a small valid dataset with every table of §8, touching every contract rule.
 

@@ -34,3 +34,8 @@ def compute_one(ds, kpi: str, as_of, **kw) -> pd.Series:
 def excluded(row: pd.Series) -> dict:
     """The ``excluded`` reason counts of a result row as a dict."""
     return json.loads(row["excluded"]) if row["excluded"] else {}
+
+
+def check_ratio(r: pd.Series) -> None:
+    """The row's value is its numerator over its denominator."""
+    assert r["value"] == pytest.approx(r["numerator"] / r["denominator"])

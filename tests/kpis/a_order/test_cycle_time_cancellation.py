@@ -7,40 +7,14 @@ import json
 
 import pandas as pd
 import pytest
-from builders import build_dataset, build_frames
+from builders import NO_SHIPMENTS, NODES, build_dataset, build_with_empty, ship
+from kpi_results import check_ratio
 from kpi_results import pick as one
 
 import kpilib
-from kpilib import Dataset, schema
 from kpilib.errors import ParameterError
 
 AS_OF = "2024-03-15T00:00Z"
-NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"},
-         {"node_id": "P1", "node_type": "store", "fulfillment_model": "pickup_in_store"}]
-
-
-def build_with_empty(empty: tuple[str, ...], **tables):
-    """build_dataset, plus the ``empty`` tables present with no rows."""
-    frames = build_frames(**tables)
-    for name in empty:
-        frames[name] = pd.DataFrame(columns=list(schema.TABLES[name].column_names))
-    return Dataset.from_frames(**frames)
-
-
-NO_SHIPMENTS = ("shipments", "shipment_lines")
-
-
-def check_ratio(r: pd.Series) -> None:
-    assert r["value"] == pytest.approx(r["numerator"] / r["denominator"])
-
-
-def ship(sid, oid, shipped, delivered=None, status=None, node="N1", **kw):
-    row = {"shipment_id": sid, "order_id": oid, "node_id": node, "created_at": shipped,
-           "shipped_at": shipped, **kw}
-    if delivered is not None:
-        row["delivered_at"] = delivered
-    row["delivery_status"] = status or ("delivered" if delivered else "in_transit")
-    return row
 
 
 # --- A11 order_cycle_time_hours --------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from builders import build_dataset
+from builders import build_dataset, task
 from kpi_results import compute_one, excluded
 
 import kpilib
@@ -21,15 +21,6 @@ DAY1 = pd.Timestamp("2024-01-01", tz="UTC")
 DAY2 = pd.Timestamp("2024-01-02", tz="UTC")
 
 
-def task(tid, line, picked="2024-01-02T10:00Z", **kw):
-    row = {"task_id": tid, "order_line_id": line, "released_at": "2024-01-01T00:00Z",
-           "picked_at": picked, "qty_picked": kw.pop("qty_picked", 1.0),
-           "status": "picked" if picked else "open"}
-    if picked is None:
-        row.pop("picked_at")
-        row["qty_picked"] = None
-    row.update(kw)
-    return row
 
 
 ERR = {"error_detected": True, "error_type": "wrong_sku", "error_detection_point": "pack_verify",
