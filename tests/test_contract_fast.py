@@ -50,13 +50,17 @@ def _full(folder: Path, monkeypatch) -> tuple[dict, list]:
         return contracts.check_path(folder)
 
 
-def _agree(folder: Path, monkeypatch) -> str:
+def _agree(folder: Path, monkeypatch, must_be_fast: bool = True) -> str:
     """Assert fast and full paths agree on ``folder``; return 'clean', 'judged' (the fast
-    checks read the files and found the problem) or 'skipped' (files outside the fast path)."""
+    checks read the files and found the problem) or 'skipped' (files outside the fast path).
+    ``must_be_fast=False``: a clean folder may still fall back (a partitioned parquet
+    directory, a manifest), which costs time but never changes a result."""
     want_frames, want = _full(folder, monkeypatch)
     got = fast.load_clean(folder)
     assert _keys(kpilib.validate(folder)) == _keys(want)
     if not want:
+        if got is None and not must_be_fast:
+            return "fallback"
         assert got is not None, "a clean folder must take the fast path"
         assert list(got) == list(want_frames)
         for name, frame in want_frames.items():
@@ -150,7 +154,7 @@ def test_every_corpus_break_as_typed_parquet_is_reported_as_by_the_full_checks(
         folder = Path(shutil.copytree(base, tmp_path / case.id))
         case.mutate(folder)
         _to_typed_parquet(folder)
-        outcomes[_agree(folder, monkeypatch)] += 1
+        outcomes[_agree(folder, monkeypatch, must_be_fast=False)] += 1
     assert outcomes["judged"] >= 10, outcomes
 
 
