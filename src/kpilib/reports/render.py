@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 import pandas as pd
+from markupsafe import escape
 
 from kpilib.reports.findings import Finding, period_label, short_period
 
@@ -113,7 +114,7 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
         "target_note", pd.Series("", index=head.index)).astype(str).str.startswith(
             "in control")]
     n_crit = int((bad["band"] == "critical").sum())
-    title = (f"{len(actions)} KPI{'s' if len(actions) != 1 else ''} need action in {when}"
+    title = (f"{len(actions)} KPI{'s need' if len(actions) != 1 else ' needs'} action in {when}"
              + (f" ({n_crit} critical)" if n_crit else "")) if actions else (
         f"Nothing needs action in {when}")
     return _env().get_template("summary.html.j2").render(
@@ -129,10 +130,14 @@ def segment_table(head: pd.DataFrame, dim: str, *, names: Sequence[tuple[str, st
     sentence for a KPI without values by ``dim``."""
     valued = head.dropna(subset=["value"]) if "value" in head else head
     segments = sorted(valued[dim].astype(str).unique()) if len(valued) else []
-    empty = sorted(set(head[dim].astype(str)) - set(segments)) if len(head) else []
+    empty = sorted(set(head[dim].dropna().astype(str)) - set(segments)) if len(head) else []
     if empty:
         intro = " ".join(x for x in (intro, f"No values for {dim.replace('_', ' ')} "
                                      f"{', '.join(empty)} in these KPIs.") if x)
+    if not segments:  # nothing to compare: one line instead of an empty table
+        what = ", ".join(name for _, name in names)
+        return (f"<div class='k-wrap'><p class='k-small'>No values by {dim.replace('_', ' ')}"
+                f" in this period range for {escape(what)}.</p></div>")
     cells = {(str(r["kpi"]), str(r[dim])): r for _, r in head.iterrows()}
     period = head["period"].dropna()
     title = short_period(period.max(), freq) if len(period) else "last complete period"
