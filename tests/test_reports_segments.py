@@ -22,6 +22,7 @@ def dataset():
     })
     nodes = pd.DataFrame({"node_id": ["DC-1", "DC-2"]})
     return SimpleNamespace(orders=orders, nodes=nodes, dimensions=None,
+                           tables={"orders": orders, "nodes": nodes},
                            data_as_of=pd.Timestamp(T(31)))
 
 

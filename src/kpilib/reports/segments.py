@@ -16,14 +16,15 @@ from typing import Any
 
 import pandas as pd
 
-from kpilib.reports.params import SEGMENT_SOURCES, segment_values
+from kpilib import cuts
+from kpilib.reports.params import segment_values
 
 
 def _order_column(ds: Any, dim: str) -> str | None:
     extra = getattr(ds, "dimensions", None) or {}
     if dim in extra:
         return dim if extra[dim] == "orders" else None
-    src = SEGMENT_SOURCES.get(dim, ())
+    src = cuts.SOURCES.get(dim, ())
     return src[1] if len(src) == 2 and src[0] == "orders" else None
 
 
