@@ -45,6 +45,9 @@ def test_the_range_comes_from_start_end_and_as_of():
     ds = dataset()
     assert plan_segments(ds, "channel")[0] == ["late", "web"]  # to data_as_of Jan 31
     assert plan_segments(ds, "channel", as_of=T(10))[0] == ["web"]  # Jan 3 only
+    # an order created at the as_of instant counts (as_of is inclusive, end exclusive)
+    assert plan_segments(ds, "channel", as_of=T(25))[0] == ["late", "web"]
+    assert plan_segments(ds, "channel", end=T(25))[0] == ["web"]
     # from Jan 4 to Jan 21: web's Jan 20 order remains; to Jan 19 nothing of web remains
     assert plan_segments(ds, "channel", start="2024-01-04", end="2024-01-21")[0] == ["web"]
     kept, skipped = plan_segments(ds, "channel", start="2024-01-04", end="2024-01-19")

@@ -2,12 +2,13 @@
 
 Rule: a value whose orders hold no customer order in the report's period range gets no report
 set, since every customer KPI would read n/a. Customer orders are orders that are neither
-transfers (stock moved between nodes, e.g. the ``internal`` channel) nor test orders, created in
-``[start, end)`` (``end`` defaults to ``as_of``, ``as_of`` to the data's end). Only dimensions
-read from the orders table are checked (``channel``, or an order column added by a mapping): a
-node, supplier or product class without orders still has stock KPIs. The skipped values and
-why go into the manifest and onto the run's index. When no value has a customer order, nothing
-is skipped (the reports then say n/a), so a run never silently produces no report at all.
+transfers (stock moved between nodes, e.g. the ``internal`` channel) nor test orders, created
+in ``[start, end)``, or in ``[start, as_of]`` without ``end`` (``as_of`` defaults to the data's
+end). Only dimensions read from the orders table are checked (``channel``, or an order column
+added by a mapping): a node, supplier or product class without orders still has stock KPIs.
+The skipped values and why go into the manifest and onto the run's index. When no value has a
+customer order, nothing is skipped (the reports then say n/a), so a run never silently
+produces no report at all.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ def plan_segments(ds: Any, dim: str, *, start: Any = None, end: Any = None,
     if column is None or orders is None or column not in orders:
         return values, {}
     created = pd.to_datetime(orders["created_at"], utc=True)
-    stop = _utc(end) or _utc(as_of) or _utc(ds.data_as_of)
-    lo = _utc(start)
-    inside = created < stop if stop is not None else pd.Series(True, index=orders.index)
+    lo, stop = _utc(start), _utc(end)
+    if stop is not None:  # end is exclusive; as_of includes what happened at that instant
+        inside = created < stop
+    else:
+        stop = _utc(as_of) or _utc(ds.data_as_of)
+        inside = created <= stop if stop is not None else pd.Series(True, index=orders.index)
     if lo is not None:
         inside &= created >= lo
     none = pd.Series(False, index=orders.index)
