@@ -7,6 +7,9 @@
 - ``findings(rep, head)``: the numbered findings, same story as the summary;
 - ``alerts(rep, res, seg)``: the open alerts of the last complete period, overall and by
   segment, with the owner's label; the same rows that ``kpilib alerts`` would raise.
+
+Each critical KPI of the summary and findings, and each open critical alert, links to the CSV
+of its failing records (``reports.records``).
 """
 
 from __future__ import annotations
@@ -71,7 +74,9 @@ def findings(rep: Any, head: pd.DataFrame) -> None:
 
 
 def alerts(rep: Any, *frames: pd.DataFrame | None) -> pd.DataFrame:
-    """Show and return the open critical and stressed alerts of the last complete period."""
+    """Show and return the open critical and stressed alerts of the last complete period
+    (each critical one with the CSV of its failing records, ``records.alert_links``)."""
+    from kpilib.reports.records import alert_links
     from kpilib.roles import load_roles_config
 
     roles = load_roles_config()
@@ -83,6 +88,7 @@ def alerts(rep: Any, *frames: pd.DataFrame | None) -> pd.DataFrame:
         html("<p>No open alerts in the last complete period: no series is stressed or "
              "critical on final values.</p>")
         return found
+    files = alert_links(rep, found)
     rows = []
     for _, a in found.iterrows():
         seg = str(a.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
@@ -90,7 +96,8 @@ def alerts(rep: Any, *frames: pd.DataFrame | None) -> pd.DataFrame:
             f"<tr><td>{esc(rep.titles.get(a['kpi'], a['kpi']))}</td><td>{esc(seg)}</td>"
             f'<td class="num">{esc(_value(rep, a))}</td>'
             f'<td><span class="k-chip k-{esc(a["band"])}">{esc(a["band"])}</span> '
-            f"{esc(story.why(a, rep.currency))}</td>"
+            f"{esc(story.why(a, rep.currency))}"
+            f"{render.attachment(files.get(str(a['alert_key'])))}</td>"
             f"<td>{esc(roles.label_of(a['owner_role']))}</td></tr>")
     html('<div class="k-wrap"><table class="k-table"><thead><tr><th>KPI</th><th>Where</th>'
          '<th class="num">Value</th><th>State and why</th><th>Owner</th></tr></thead><tbody>'
