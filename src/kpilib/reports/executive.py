@@ -7,6 +7,9 @@
 - ``findings(rep, head)``: the numbered findings, same story as the summary;
 - ``alerts(rep, res, seg)``: the open alerts of the last complete period, overall and by
   segment, with the owner's label; the same rows that ``kpilib alerts`` would raise.
+
+Each critical KPI of the summary and findings, and each open critical alert, links to the CSV
+of its failing records (``reports.records``).
 """
 
 from __future__ import annotations
@@ -78,7 +81,9 @@ def alerts(rep: Any, *frames: pd.DataFrame | None,
     alert joined with its series' centre line and limits). With ``head`` (the annotated
     headline), a stressed or critical headline KPI that raises no alert yet (preliminary
     value) is listed too, marked so, so this section and the summary name the same KPIs.
+    Each critical alert links the CSV of its failing records (``records.alert_links``).
     """
+    from kpilib.reports.records import alert_links
     from kpilib.roles import load_roles_config
 
     roles = load_roles_config()
@@ -92,12 +97,14 @@ def alerts(rep: Any, *frames: pd.DataFrame | None,
              "critical on final values.</p>")
         return found
     found = _with_limits(found, frames) if len(found) else found
+    files = alert_links(rep, found) if len(found) else {}
     rows = []
     for _, a in found.iterrows():
         seg = str(a.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
         rows.append(_alert_row(rep.titles.get(a["kpi"], a["kpi"]), seg, _value(rep, a),
                                a["band"], story.why(a, rep.currency),
-                               roles.label_of(a["owner_role"])))
+                               roles.label_of(a["owner_role"]),
+                               render.attachment(files.get(str(a["alert_key"])))))
     for _, r in waiting.iterrows():
         why = "; ".join(x for x in (r.get("why", ""), "preliminary: alert when final") if x)
         rows.append(_alert_row(r["name"], "all", r["display"], r["band"], why,
@@ -108,10 +115,13 @@ def alerts(rep: Any, *frames: pd.DataFrame | None,
     return found
 
 
-def _alert_row(name: str, where: str, value: str, band: str, why: str, owner: str) -> str:
+def _alert_row(name: str, where: str, value: str, band: str, why: str, owner: str,
+               attachment: str = "") -> str:
+    """One alerts-table row; ``attachment`` is ready HTML (the records link, or nothing)."""
     return (f"<tr><td>{esc(name)}</td><td>{esc(where)}</td>"
             f'<td class="num">{esc(value)}</td>'
-            f'<td><span class="k-chip k-{esc(band)}">{esc(band)}</span> {esc(why)}</td>'
+            f'<td><span class="k-chip k-{esc(band)}">{esc(band)}</span> {esc(why)}'
+            f"{attachment}</td>"
             f"<td>{esc(owner)}</td></tr>")
 
 

@@ -9,7 +9,8 @@ and segment values from the data are always text. ``style()`` is the CSS every f
 - ``kpi_table``: the headline table (value with unit, vs previous, target, vs target, band);
 - ``segment_table``: KPIs down, segment values across, a band chip per cell; a KPI that cannot
   be cut by the dimension says so;
-- ``findings``: the numbered findings.
+- ``findings``: the numbered findings;
+- ``attachment``: the link to the failing records' CSV of a critical KPI (or why there is none).
 """
 
 from __future__ import annotations
@@ -90,10 +91,11 @@ def kpi_table(head: pd.DataFrame, *, freq: str | None, notes: Sequence[str] = ()
 
 
 def summary(head: pd.DataFrame, *, freq: str | None, context: str,
-            records: dict[str, tuple[str, str, int]] | None = None) -> str:
+            records: dict[str, Any] | None = None) -> str:
     """First screen: KPIs needing action (critical first), then in-control-but-off-target.
 
-    ``records``: ``{kpi: (file name, data URI, rows)}`` of the failing records (``records``).
+    ``records``: ``{kpi: reports.records.Attachment}``, the failing records' CSV of each
+    critical KPI (or why there is none).
     """
     records = records or {}
     bad = head[head["band"].isin(["critical", "stressed"])].copy()
@@ -157,8 +159,14 @@ def segment_table(head: pd.DataFrame, dim: str, *, names: Sequence[tuple[str, st
         rows=rows, segments=segments, period_title=title, intro=intro)
 
 
-def findings(items: Sequence[Finding],
-             records: dict[str, tuple[str, str, int]] | None = None) -> str:
-    """Numbered findings, a chip for critical and stressed ones, a CSV link where given."""
+def findings(items: Sequence[Finding], records: dict[str, Any] | None = None) -> str:
+    """Numbered findings, a chip for critical and stressed ones, the records' CSV link (or why
+    there is none) where ``records`` (``{kpi: Attachment}``) has one."""
     return _env().get_template("findings.html.j2").render(items=list(items),
                                                           records=records or {})
+
+
+def attachment(att: Any) -> str:
+    """`` · 12 failing records (CSV)`` linking the CSV of ``att`` (a
+    ``reports.records.Attachment``), or the one line saying why there is none; "" for None."""
+    return str(_env().get_template("attachment.html.j2").module.attachment(att))
