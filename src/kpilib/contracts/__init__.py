@@ -38,6 +38,7 @@ from kpilib import schema
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.columns import check_columns
 from kpilib.contracts.dates import resolve_date_only, snap_ship_by
+from kpilib.contracts.fast import load_clean
 from kpilib.contracts.files import read_limits
 from kpilib.contracts.io import read_folder
 from kpilib.contracts.names import near_miss_columns
@@ -137,7 +138,15 @@ def check_assume_tz(assume_tz: str | None) -> None:
 
 def check_path(path: str | Path, assume_tz: str | None = None,
                ) -> tuple[dict[str, pd.DataFrame], list[DataContractError]]:
-    """Read folder ``path`` and check it: typed tables and every problem."""
+    """Read folder ``path`` and check it: typed tables and every problem.
+
+    A clean folder of typed parquet takes the fast path (:mod:`.fast`: pyarrow and DuckDB);
+    anything else, and any folder with a problem, runs the pandas checks below.
+    """
+    check_assume_tz(assume_tz)
+    clean = load_clean(path)
+    if clean is not None:
+        return clean, []
     frames, problems = read_folder(path)
     limits, manifest_problems = read_limits(Path(path))
     return check_frames(frames, assume_tz, prior=problems + manifest_problems, limits=limits)
