@@ -44,9 +44,9 @@ def main() -> None:
         print(f"  {name:<32}{len(df):>10,}")
     print(f"  {'total rows':<32}{sum(len(d) for d in tables.values()):>10,}")
     try:
-        from kpilib.dataset import load_dataset
+        from kpilib.loading import load_dataset
     except ImportError:
-        print("kpilib.dataset.load_dataset not available: validated load skipped")
+        print("kpilib.loading.load_dataset not available: validated load skipped")
     else:
         t2, c2 = time.perf_counter(), time.process_time()
         load_dataset(out)

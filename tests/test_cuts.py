@@ -12,7 +12,7 @@ import pytest
 from builders import build_dataset
 
 import kpilib
-from kpilib import registry
+from kpilib import cuts, registry
 from kpilib.aggregate import aggregate
 from kpilib.cuts import as_dims, normalize, unknown_value_message
 from kpilib.engine import make_context
@@ -128,3 +128,10 @@ def test_issue_example_and_breakdown_filters(ci):
     assert util["status"] == "unavailable" and "filtered by channel" in util["note"]
     with pytest.raises(ParameterError, match="is not an exception type; did you mean"):
         kpilib.compute(ci, ["exception_rate"], filters={"exception_type": ["adress_validation"]})
+
+
+def test_every_dimension_source_is_a_column_of_the_data_model():
+    from kpilib.schema import TABLES
+
+    for dim, (table, column) in {**cuts.SOURCES, **cuts.FALLBACKS}.items():
+        assert column in TABLES[table].column_names, (dim, table, column)

@@ -150,9 +150,9 @@ def test_as_of_hides_later_events():
 
 
 def test_public_names_are_the_api_functions(ds):
-    from kpilib import contracts, dataset, engine
+    from kpilib import contracts, dataset, engine, loading
 
-    assert kpilib.load_dataset is dataset.load_dataset and kpilib.Dataset is dataset.Dataset
+    assert kpilib.load_dataset is loading.load_dataset and kpilib.Dataset is dataset.Dataset
     assert kpilib.validate is contracts.validate
     assert kpilib.compute is engine.compute and kpilib.list_kpis is registry.list_kpis
     # facts is a plain function (no callable module), list_facts names what it returns

@@ -67,7 +67,7 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path):
 
 
 def test_csv_output_loads_through_the_contract(tmp_path):
-    from kpilib.dataset import load_dataset
+    from kpilib.loading import load_dataset
 
     tables, _ = generate("omnichannel", seed=2, days=20, scale=0.05, out=tmp_path, fmt="csv")
     ds = load_dataset(tmp_path)

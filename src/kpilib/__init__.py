@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Dataset": "kpilib.dataset",
-    "load_dataset": "kpilib.dataset",
+    "load_dataset": "kpilib.loading",
     "validate": "kpilib.contracts",
     "list_kpis": "kpilib.registry",
     "compute": "kpilib.engine",

@@ -1,9 +1,9 @@
 """The validated in-memory dataset: one typed DataFrame per table of the data model.
 
 A :class:`Dataset` is only built through the contract (:mod:`kpilib.contracts`):
-:func:`load_dataset` reads a folder, :meth:`Dataset.from_frames` takes DataFrames; both raise a
-single :class:`~kpilib.errors.DataContractError` listing every problem, so nothing downstream
-ever sees invalid data.
+:func:`kpilib.loading.load_dataset` reads a folder, :meth:`Dataset.from_frames` takes
+DataFrames; both raise a single :class:`~kpilib.errors.DataContractError` listing every problem,
+so nothing downstream ever sees invalid data.
 
 After loading, every present table has all its schema columns in schema order (optional columns
 absent from the input are added as all-null), with the dtypes of the team brief (text object,
@@ -25,10 +25,10 @@ import pandas as pd
 from kpilib import schema
 from kpilib.errors import DataContractError
 
-__all__ = ["Dataset", "load_dataset"]
+__all__ = ["Dataset", "raise_if_problems"]
 
 
-def _raise_if(problems: list[DataContractError]) -> None:
+def raise_if_problems(problems: list[DataContractError]) -> None:
     if problems:
         first = problems[0]
         raise DataContractError(first.table, first.column, first.rule, first.n_rows,
@@ -68,7 +68,7 @@ class Dataset:
         from kpilib.dimensions import check, check_events
 
         typed, problems = check_frames(frames, assume_tz)
-        _raise_if(problems)
+        raise_if_problems(problems)
         return cls(typed, check(dimensions or {}, typed), check_events(delivery_events))
 
     def replace(self, **frames: pd.DataFrame | None) -> Dataset:
@@ -176,46 +176,3 @@ def _table_property(name: str) -> property:
 
 for _name in schema.TABLE_NAMES:
     setattr(Dataset, _name, _table_property(_name))
-
-
-def load_dataset(path: str | Path, assume_tz: str | None = None,
-                 dimensions: Mapping[str, str] | None = None,
-                 mapping: str | Path | None = None) -> Dataset:
-    """Read and validate folder ``path`` (``<table>.parquet``, ``.csv`` or ``.csv.gz`` files).
-
-    Extra segment dimensions come from ``path/dataset.json`` (``{"dimensions": {"orders":
-    ["market"]}}``) and ``dimensions`` ``{column: table}`` (see :mod:`kpilib.dimensions`).
-
-    With ``mapping`` (a mapping file, :mod:`kpilib.mapping`), ``path`` is the folder of the
-    source files the mapping names, or a PostgreSQL URL ``"postgresql://USER@HOST/DB"`` (a
-    ``str``) whose tables or queries the mapping names (:mod:`kpilib.mapping.database`);
-    ``assume_tz`` and ``dimensions`` then come from the mapping.
-
-    ``assume_tz`` (an IANA name such as ``"Europe/Berlin"``) reads timestamps without a UTC
-    offset as local times in that zone; without it they are rejected (``naive_timestamp``).
-
-    Raises
-    ------
-    DataContractError
-        With ``.problems`` listing every problem found.
-    FileNotFoundError
-        When ``path`` is not a folder.
-    """
-    from kpilib.contracts import check_path
-    from kpilib.dimensions import check, read_declaration, read_events
-
-    if mapping is not None:
-        from kpilib.mapping import is_database_url, load_db, load_mapped
-
-        if is_database_url(path):
-            return load_db(path, mapping)
-        return load_mapped(mapping, path)
-    if str(path).lower().startswith(("postgresql:", "postgres:")):
-        from kpilib.errors import ParameterError
-
-        raise ParameterError("a database URL needs mapping=MAPPING.yaml (which tables or "
-                             "queries feed which tables of the data model)")
-    typed, problems = check_path(path, assume_tz)
-    _raise_if(problems)
-    return Dataset(typed, check({**read_declaration(path), **(dimensions or {})}, typed),
-                   read_events(path))

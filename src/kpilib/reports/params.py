@@ -20,27 +20,14 @@ from typing import Any
 
 import pandas as pd
 
-from kpilib import registry
+from kpilib import cuts, registry
 from kpilib.errors import ConfigError, DataContractError, ParameterError
 from kpilib.reports.checks import filter_problems, out_dir_problems
 from kpilib.roles import load_roles_config
-from kpilib.schema import TABLES
 
-# Segment dimensions of ``compute(by=...)`` and where a fan-out finds their values: (table, column).
-# Derived dimensions (abc_class, xyz_class) have fixed values.
-SEGMENT_SOURCES: dict[str, tuple[str, str] | tuple[str, ...]] = {
-    "channel": ("orders", "channel"),
-    "node": ("nodes", "node_id"),
-    "supplier": ("products", "supplier_id"),
-    "product_class": ("products", "product_class"),
-    "fulfillment_model": ("nodes", "fulfillment_model"),
-    "carrier": ("shipments", "carrier"),
-    "service_level": ("shipments", "service_level"),
-    "sku": ("products", "sku"),
-    "abc_class": ("A", "B", "C"),
-    "xyz_class": ("X", "Y", "Z"),
-}
-SEGMENT_DIMS: tuple[str, ...] = tuple(SEGMENT_SOURCES)
+# Segment dimensions of ``compute(by=...)`` a fan-out can use (kpilib.cuts says where each
+# dimension's values live).
+SEGMENT_DIMS: tuple[str, ...] = (*cuts.SOURCES, *cuts.FIXED)
 FREQS = ("D", "W", "M", "Q")
 MAX_FANOUT = 50
 REPORT_NOTEBOOKS = (
@@ -49,11 +36,6 @@ REPORT_NOTEBOOKS = (
     "02_inventory_health",
     "03_fulfillment_cost",
 )
-
-for _dim, _src in SEGMENT_SOURCES.items():  # the sources must exist in the data model
-    if len(_src) == 2 and _src[0] in TABLES:
-        assert _src[1] in TABLES[_src[0]].column_names, (_dim, _src)
-
 
 @dataclass
 class ReportParams:
@@ -273,13 +255,15 @@ def segment_dims(ds: Any) -> tuple[str, ...]:
 
 
 def segment_values(ds: Any, dim: str) -> list[str]:
-    """Distinct non-null values of segment ``dim`` in ``ds`` (sorted, as strings)."""
+    """Distinct non-null values of segment ``dim`` in ``ds`` (sorted, as strings; a derived
+    dimension's fixed values in their order)."""
+    if dim in cuts.FIXED:
+        return list(cuts.FIXED[dim])
     extra = getattr(ds, "dimensions", None) or {}
-    src = (extra[dim], dim) if dim in extra else SEGMENT_SOURCES[dim]
-    if len(src) != 2 or src[0] not in TABLES:
-        return list(src)
-    table, column = src
-    frame = getattr(ds, table, None)
-    if frame is None or column not in frame:
-        return []
-    return sorted(str(v) for v in frame[column].dropna().unique())
+    if dim in extra:
+        frame = getattr(ds, extra[dim], None)
+        values = set() if frame is None or dim not in frame else {
+            str(v) for v in frame[dim].dropna().unique()}
+    else:
+        values = cuts.known_values(ds, dim) or set()
+    return sorted(values)
