@@ -281,8 +281,10 @@ class ReportCase:
             self.mutate_out(out)
 
     def args(self, d: Path, out: Path) -> list[str]:
+        """The command line; ``{tmp}`` in an argument is the published folder's parent."""
         target = out.parent / self.out if self.out else out
-        return ["reports", "run", "--data", str(d), "--out", str(target), *self.extra]
+        extra = [a.replace("{tmp}", str(out.parent)) for a in self.extra]
+        return ["reports", "run", "--data", str(d), "--out", str(target), *extra]
 
 
 def _real_latest(out: Path) -> None:
@@ -314,6 +316,14 @@ REPORT_CASES = [
                mutate_data=set_cell("shipments", "delivered_at", "2099-01-01T00:00:00Z",
                                     _delivered)),
     ReportCase("unknown_role", ("--role", "ceo_of_mars"), ("role='ceo_of_mars'",)),
+    ReportCase("targets_preset_typo", ("--targets", "benchmark"),
+               ("neither a preset", "did you mean 'benchmarks'")),
+    ReportCase("targets_file_missing", ("--targets", "{tmp}/goals.yaml"),
+               ("goals.yaml' is neither a preset",)),
+    ReportCase("targets_unknown_kpi", ("--targets", "{tmp}/goals.yaml"),
+               ("targets.otif_rat: unknown KPI id 'otif_rat'",),
+               mutate_out=lambda out: (out.parent / "goals.yaml").write_text(
+                   "targets:\n  otif_rat: {target: 0.95}\n")),
 ]
 
 

@@ -86,20 +86,18 @@ def test_ready_times_of_a_line_whose_order_is_unknown_stay_empty():
     assert np.isnat(first[1]) and np.isnat(last[1])
 
 
-def test_ready_times_of_an_unknown_line_id_stay_empty():
-    # a line id missing from order_lines (position -1) must read NaT, not the ready time of
-    # the last order line (L1, ready at 06:00)
-    from kpilib.fact_tables import orders
-
+def test_flow_line_of_an_unknown_order_gets_no_order_level_ready_time():
+    # unvalidated data: L2 belongs to an order missing from `orders`. O1's order-level
+    # ready event makes L1 a pickup delivered at 06:00; it must not reach L2.
     ds = build_dataset(
         orders=[{"order_id": "O1"}],
         order_lines=[{"order_line_id": "L1", "order_id": "O1"}],
         order_events=[{"event_id": "E1", "order_id": "O1", "event_type": "ready_for_pickup",
                        "event_at": "2024-01-01T06:00Z"}])
-    ctx = make_context(ds)
-    known = ctx.ds.order_lines["order_line_id"].iloc[0]      # L1's integer code
-    got = orders._ready_times(ctx, pd.DataFrame({"order_line_id": [known, known + 99]}))
-    assert got["ready_first_at"].iloc[0] == pd.Timestamp("2024-01-01T06:00Z")
-    assert got["ready_last_at"].iloc[0] == pd.Timestamp("2024-01-01T06:00Z")
-    assert got["ready_first_at"].isna().tolist() == [False, True]
-    assert got["ready_last_at"].isna().tolist() == [False, True]
+    orphan = ds.order_lines.assign(order_line_id="L2", order_id="O9")
+    ds = ds.replace(order_lines=pd.concat([ds.order_lines, orphan], ignore_index=True))
+    got = kpilib.facts(ds, "order_flow_lines").set_index("order_line_id")
+    assert got.loc["L1", "is_pickup"] and got.loc["L1", "delivered_ok"]
+    assert got.loc["L1", "delivered_last_at"] == pd.Timestamp("2024-01-01T06:00Z")
+    assert not got.loc["L2", "is_pickup"] and not got.loc["L2", "delivered_ok"]
+    assert pd.isna(got.loc["L2", "delivered_first_at"])

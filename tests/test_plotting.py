@@ -77,3 +77,19 @@ def test_heatmap_annotates_cells():
 def test_driver_bars_weakest_first():
     ax = plotting.driver_bars(pd.Series({"on time": 0.9, "in full": 0.99, "damage free": 0.97}))
     assert [t.get_text() for t in ax.get_yticklabels()] == ["on time", "damage free", "in full"]
+
+
+def test_chartable_needs_two_judged_points():
+    from kpilib.plotting import chartable
+
+    rows = pd.DataFrame({
+        "kpi": ["a", "a", "a", "a"],
+        "value": [0.5, 0.6, 0.7, float("nan")],
+        "status": ["partial", "ok", "ok", "ok"],
+        "signals": ["", "below_min_denominator", "", ""],
+    })
+    # judged: only row 3 (row 1 is the running period, row 2 too thin, row 4 has no value)
+    assert not chartable(rows, "a")
+    more = pd.concat([rows, rows.iloc[[2]]], ignore_index=True)
+    assert chartable(more, "a")  # two judged points
+    assert not chartable(rows, "b") and not chartable(rows.iloc[:0], "a")

@@ -100,3 +100,36 @@ def test_template_removes_every_cdn_script():
     for block in ("html_head_js", "jupyter_widgets", "html_head_js_mathjax",
                   "html_head_js_mermaidjs"):
         assert f"block {block}" in text
+
+
+def test_skipped_segments_are_named_with_their_reason():
+    m = manifest(skipped_segments={"internal": "no customer orders in the period range"})
+    page = render_index(m, [], [m])
+    assert ("No report set for channel internal: no customer orders in the period range."
+            in page)
+    assert "No report set" not in render_index(manifest(), [], [manifest()])
+
+
+def test_cards_carry_their_segment_and_period():
+    records = [{"segment": "web", "records": {"headline": [
+        {"kpi": "a", "name": "A", "display": "1", "band": "normal", "period": "2024-06-17"}]}}]
+    page = render_index(manifest(), records, [manifest()])
+    assert '<section data-segment="web">\n<h3>channel web</h3>' in page
+    assert 'data-period="2024-06-17"' in page
+    assert "data as of 2024-01-01 00:00 UTC · weekly periods · all roles" in page
+
+
+def test_the_page_opens_with_what_needs_action():
+    records = [{"segment": "web", "records": {"headline": [
+        {"kpi": "a", "name": "A", "display": "1", "band": "stressed"},
+        {"kpi": "b", "name": "B", "display": "2", "band": "normal"},
+        {"kpi": "c", "name": "C", "display": "3", "band": "critical",
+         "state": "critical, recovering: 1 of 2 periods back within limits"}]}}]
+    page = render_index(manifest(), records, [manifest()])
+    head = page[page.index("Needs action"):page.index("Headline KPIs")]
+    assert "Needs action: 2 KPIs (1 critical)" in head
+    assert head.index("<b>C</b>") < head.index("<b>A</b>")  # critical first
+    assert "<b>B</b>" not in head and "channel web" in head and "recovering" in head
+    calm = [{"segment": None, "records": {"headline": [
+        {"kpi": "b", "name": "B", "display": "2", "band": "normal"}]}}]
+    assert "Nothing needs action" in render_index(manifest(), calm, [manifest()])

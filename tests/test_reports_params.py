@@ -112,6 +112,41 @@ def test_missing_threshold_file(tmp_path, data_dir, nb_dir):
         validate_params(params(data_dir, nb_dir, thresholds=str(tmp_path / "none.yaml")))
 
 
+@pytest.mark.parametrize("targets, kernel_value", [
+    ("benchmarks", "benchmarks"), ("none", None), (None, None)])
+def test_targets_presets_reach_the_notebooks(data_dir, nb_dir, targets, kernel_value):
+    p, _ = validate_params(params(data_dir, nb_dir, targets=targets))
+    assert p.notebook_parameters()["targets"] == kernel_value
+
+
+def test_targets_file_is_passed_by_absolute_path(tmp_path, data_dir, nb_dir, monkeypatch):
+    (tmp_path / "goals.yaml").write_text("version: 1\ntargets:\n  otif_rate: {target: 0.95}\n")
+    monkeypatch.chdir(tmp_path)  # a relative path: the kernels run in notebooks/, not here
+    p, _ = validate_params(params(data_dir, nb_dir, targets="goals.yaml"))
+    assert p.notebook_parameters()["targets"] == str(tmp_path / "goals.yaml")
+
+
+@pytest.mark.parametrize("content, needle", [
+    (None, "'benchmark' is neither a preset (benchmarks, none) nor an existing file; did you "
+           "mean 'benchmarks'?"),
+    ("targets: [0.9, 0.95]\n", "targets: must be a mapping of KPI id"),
+    ("targets:\n  perfect_vibes_rate: {target: 0.9}\n",
+     "targets.perfect_vibes_rate: unknown KPI id 'perfect_vibes_rate'"),
+    ("targets:\n  otif_rate: {target: high}\n", "targets.otif_rate: not a number"),
+    ("targets:\n  otif_rate: {goal: 0.9}\n", "use keys target, lower, upper, source"),
+    ("target:\n  otif_rate: {target: 0.9}\n", "target: unknown key"),
+    ("targets: {otif_rate: [\n", "not valid YAML"),
+])
+def test_bad_targets_are_named(tmp_path, data_dir, nb_dir, content, needle):
+    target = "benchmark"
+    if content is not None:
+        target = str(tmp_path / "goals.yaml")
+        Path(target).write_text(content)
+    with pytest.raises(ParameterError) as err:
+        validate_params(params(data_dir, nb_dir, targets=target))
+    assert needle in str(err.value)
+
+
 def test_filters_need_one_value_and_a_known_dimension(data_dir, nb_dir):
     with pytest.raises(ParameterError) as err:
         validate_params(params(data_dir, nb_dir, filters={"channel": ["web", "app"],
@@ -173,3 +208,30 @@ def test_extra_dimension_is_a_segment_filter_and_fanout(tmp_path, nb_dir):
     validate_params(params(tmp_path, nb_dir, filters={"market": ["north"]}))
     with pytest.raises(ParameterError, match="segment_by='region'"):
         validate_params(params(tmp_path, nb_dir, segment_by="region"))
+
+
+def test_targets_help_teaches_the_three_forms():
+    from typer.testing import CliRunner
+
+    from kpilib.cli.main import app
+
+    for cmd in ("run", "schedule"):
+        text = " ".join(CliRunner().invoke(app, ["reports", cmd, "--help"],
+                                           env={"COLUMNS": "400"}).output.split())
+        for needle in ("benchmarks|none|PATH.yaml", "'benchmarks' = published industry figures",
+                       "'none' = control limits only", "they never change a band",
+                       "kpilib config init config", "config/targets.yaml in the working"):
+            assert needle in text, (cmd, needle)
+
+
+def test_cli_default_targets_are_the_working_directory_copy(tmp_path, monkeypatch):
+    from kpilib.cli.reports import _params
+
+    args = ("d", "o", None, None, None, None, None, "W", "channel", None, None, None, None,
+            None, None, 10)
+    monkeypatch.chdir(tmp_path)
+    assert _params(*args).targets == "benchmarks"
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "targets.yaml").write_text("targets: {}\n")
+    assert _params(*args).targets == str(Path("config/targets.yaml").resolve())
+    assert _params(*args, targets="none").targets == "none"

@@ -32,6 +32,9 @@ OK_SOURCE = (
     "print('kernel python:', sys.executable)\n"
     "seg = filters.get('channel', ['all'])[0]\n"
     "print('segment:', seg)\n"
+    "from kpilib.reports.records import records_dir\n"
+    "records_dir().mkdir(parents=True, exist_ok=True)\n"
+    "(records_dir() / 'probe.csv').write_text('order_id\\nO1\\n')\n"
     "record('headline', [{'kpi': 'perfect_order_rate', 'name': 'Perfect order ' + seg,\n"
     "                     'display': '91.2%', 'band': 'critical', 'period': '2024-01-01'}])"
 )
@@ -128,6 +131,16 @@ def test_index_shows_failure_and_links_the_executed_notebook(partial_run):
         assert f'href="{nb["ipynb"]}"' in index.replace("%20", " ") or nb["ipynb"] in index
     assert index.count('class="status-failed"') == 3
     assert "deliberate failure in the broken notebook" in index
+
+
+def test_each_report_writes_its_records_beside_its_html(partial_run):
+    """``KPILIB_REPORT_DIR`` is the job's own folder, so ``records/x.csv`` beside the HTML."""
+    _, outcome = partial_run
+    summaries = [r for r in outcome.results if r.notebook == "summary"]
+    assert len(summaries) == 3
+    for r in summaries:
+        probe = Path(r.html).parent / "records" / "probe.csv"
+        assert probe.read_text() == "order_id\nO1\n"
 
 
 def test_manifest_has_parameters_fingerprint_versions_and_durations(partial_run):

@@ -12,7 +12,7 @@ from store_helpers import daily_batches, scenario_dataset
 
 import kpilib
 from kpilib.refresh import BatchRejected, refresh
-from kpilib.store import create, open_store
+from kpilib.store import create, incremental, open_store
 from kpilib.store.batch import DELETED, upsert
 from kpilib.store.replay import write_batch
 
@@ -21,14 +21,30 @@ SET = {"kpis": "all", "by": ["channel"], "freq": "W"}
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["omnichannel", "beauty_stockouts", "apparel_surge"])
-def test_daily_replay_equals_full_recompute(tmp_path, scenario):
+def test_daily_replay_equals_full_recompute(tmp_path, scenario, monkeypatch):
     """Replaying a scenario day by day as batches gives exactly compute() on the full data,
-    for every KPI, weekly by channel, and every row names the last batch and its data."""
+    for every KPI, weekly by channel, and every row names the last batch and its data.
+
+    The lookback is 2 days so that the later batches take the incremental path (period-local
+    KPIs from the week of the change on, on the restricted data; the 61-day default reaches
+    before the start of a 14-day history, which means a full recompute). That is exact on
+    this data: no record of a 14-day history gets older than the shortest window that moves
+    with as_of alone (14 days), which is what the default lookback covers in general."""
+    plans = []
+    real_plan = incremental.plan
+    monkeypatch.setattr(incremental, "plan", lambda *a, **k: plans.append(
+        real_plan(*a, **k)) or plans[-1])
     ds = scenario_dataset(scenario)
     paths = daily_batches(ds, tmp_path / "batches")
     assert len(paths) >= 5  # snapshot at day 10, daily batches, the final batch
-    create(tmp_path / "st", [SET], early_warning={"enabled": False})
+    create(tmp_path / "st", [SET], early_warning={"enabled": False},
+           refresh={"lookback_days": 2})
     statuses = [refresh(tmp_path / "st", p).status for p in paths]
+    # the non-local KPIs are always recomputed whole; on omnichannel later batches take the
+    # incremental path for the local ones (on the other two, each day changes some rows
+    # reaching back to the history's first week, so the whole set is recomputed)
+    assert all(p.full for p in plans)
+    assert any(p.local for p in plans) or scenario != "omnichannel"
     # a day that changes no row records the batch and keeps the results
     assert set(statuses) <= {"applied", "unchanged"} and statuses[0] == "applied"
     last_applied = [p.name for p, s in zip(paths, statuses, strict=True) if s == "applied"][-1]

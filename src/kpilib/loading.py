@@ -12,7 +12,8 @@ from pathlib import Path
 from kpilib.contracts import check_path
 from kpilib.dataset import Dataset, raise_if_problems
 from kpilib.dimensions import check, read_declaration, read_events
-from kpilib.mapping import load_mapped
+from kpilib.errors import ParameterError
+from kpilib.mapping import is_database_url, load_db, load_mapped
 
 
 def load_dataset(path: str | Path, assume_tz: str | None = None,
@@ -24,8 +25,9 @@ def load_dataset(path: str | Path, assume_tz: str | None = None,
     ["market"]}}``) and ``dimensions`` ``{column: table}`` (see :mod:`kpilib.dimensions`).
 
     With ``mapping`` (a mapping file, :mod:`kpilib.mapping`), ``path`` is the folder of the
-    source files the mapping names (``assume_tz`` and ``dimensions`` then come from the
-    mapping).
+    source files the mapping names, or a PostgreSQL URL ``"postgresql://USER@HOST/DB"`` (a
+    ``str``) whose tables or queries the mapping names (:mod:`kpilib.mapping.database`);
+    ``assume_tz`` and ``dimensions`` then come from the mapping.
 
     ``assume_tz`` (an IANA name such as ``"Europe/Berlin"``) reads timestamps without a UTC
     offset as local times in that zone; without it they are rejected (``naive_timestamp``).
@@ -38,7 +40,10 @@ def load_dataset(path: str | Path, assume_tz: str | None = None,
         When ``path`` is not a folder.
     """
     if mapping is not None:
-        return load_mapped(mapping, path)
+        return load_db(path, mapping) if is_database_url(path) else load_mapped(mapping, path)
+    if str(path).lower().startswith(("postgresql:", "postgres:")):
+        raise ParameterError("a database URL needs mapping=MAPPING.yaml (which tables or "
+                             "queries feed which tables of the data model)")
     typed, problems = check_path(path, assume_tz)
     raise_if_problems(problems)
     return Dataset(typed, check({**read_declaration(path), **(dimensions or {})}, typed),

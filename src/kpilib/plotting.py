@@ -153,22 +153,27 @@ def control_chart(results: pd.DataFrame, *, kpi: str, segment: dict[str, object]
                        label=band.replace("_", " "))
     unit = df["unit"].iloc[0] if "unit" in df else None
     lo, hi = _y_range(y[~partial] if (~partial).any() else y, df, target)
-    _target_lines(ax, target, lo, hi, unit)
+    if _is_rate(unit):  # a rate lies in [0, 1]: limits beyond it are not drawn past it
+        lo, hi = max(lo, min(0.0, float(np.nanmin(y))) - 0.02 * (hi - lo)), min(
+            hi, max(1.0, float(np.nanmax(y))) + 0.02 * (hi - lo))
+    notes = _target_lines(ax, target, lo, hi, unit)
     if partial.any():
-        _partial_point(ax, x[partial][-1], float(y[partial][-1]), lo, hi, df, partial, unit)
+        notes.insert(0, _partial_point(ax, x[partial][-1], float(y[partial][-1]), lo, hi, df,
+                                       partial, unit))
     ax.set_ylim(lo, hi)
     if _is_rate(unit):
         _percent_axis(ax)
     elif str(unit) in ("count", "units", "lines", "orders"):
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if n_thin:
-        ax.text(0.01, 0.02, f"{n_thin} period(s) with too few records not drawn",
-                transform=ax.transAxes, fontsize=7, color="#5f6368")
+        notes.append(f"{n_thin} period{'s' if n_thin != 1 else ''} with too few records "
+                     "not drawn")
     locator = mdates.AutoDateLocator(maxticks=6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlim(x.min() - np.timedelta64(3, "D"), x.max() + np.timedelta64(3, "D"))
-    ax.set_xlabel("")
+    # notes sit under the axis, where they can never cover a point or each other
+    ax.set_xlabel("\n".join(notes), fontsize=7, color="#5f6368")
     used = str(df["band_metric"].iloc[0]) if col == "band_value" and "band_metric" in df else col
     ax.set_ylabel(_ylabel(unit, used))
     ax.legend(loc="best", fontsize=7, frameon=False, ncols=3)
@@ -192,34 +197,47 @@ def _y_range(y: np.ndarray, df: pd.DataFrame, target: Sequence[float]) -> tuple[
 
 
 def _label(v: float, unit: object) -> str:
-    return f"{v:.1%}" if _is_rate(unit) else f"{v:,.1f}"
+    if _is_rate(unit):
+        return f"{v:.2%}" if 0.995 <= abs(v) < 1 else f"{v:.1%}"
+    return f"{v:,.1f}"
 
 
 def _target_lines(ax: Axes, target: Sequence[float], lo: float, hi: float,
-                  unit: object) -> None:
-    """Target lines inside the range; a target off the chart is named at the edge."""
+                  unit: object) -> list[str]:
+    """Target lines inside the range; a target off the chart is a note (returned)."""
+    notes = []
     for t in target:
         if lo <= t <= hi:
             ax.axhline(t, color=TARGET_COLOUR, lw=1.2, ls="-.", label="target", zorder=1)
         else:
-            above = t > hi
-            ax.text(0.99, 0.97 if above else 0.03, f"target {_label(t, unit)} "
-                    f"{'above' if above else 'below'} ↕", transform=ax.transAxes,
-                    ha="right", va="top" if above else "bottom", fontsize=7,
-                    color=TARGET_COLOUR)
+            notes.append(f"target {_label(t, unit)} ({'above' if t > hi else 'below'} "
+                         "the chart)")
+    return notes
 
 
 def _partial_point(ax: Axes, x: object, y: float, lo: float, hi: float, df: pd.DataFrame,
-                   partial: np.ndarray, unit: object) -> None:
-    """The running period: hollow grey point (at the edge when off the chart), labelled."""
+                   partial: np.ndarray, unit: object) -> str:
+    """The running period: hollow grey point (at the edge when off the chart); its note."""
     shown = min(max(y, lo), hi)
     ax.scatter([x], [shown], facecolors="white", edgecolors="#5f6368", s=36, zorder=4,
                label="running period (not judged)")
     note = str(df.loc[partial, "note"].iloc[-1]) if "note" in df else "partial"
-    text = note.replace("partial: ", "partial, ") + (f": {_label(y, unit)}" if shown != y
-                                                    else "")
-    ax.annotate(text, (x, shown), xytext=(-6, 6 if shown < hi else -10),
-                textcoords="offset points", ha="right", fontsize=7, color="#5f6368")
+    days = note.replace("partial: ", "").replace("partial", "").strip()
+    return (f"hollow point: running period{', ' + days if days else ''}, not judged"
+            + (f" ({_label(y, unit)}, off the chart)" if shown != y else ""))
+
+
+def chartable(results: pd.DataFrame, kpi: str) -> bool:
+    """True when ``kpi`` has at least two points to draw as a trend: values in complete
+    periods whose denominator is large enough (a running period or one point is no chart)."""
+    if not len(results):
+        return False
+    df = results[(results["kpi"] == kpi) & results["value"].notna()]
+    if "status" in df:
+        df = df[df["status"] != "partial"]
+    if "signals" in df:
+        df = df[~df["signals"].astype(str).str.contains("below_min_denominator")]
+    return len(df) >= 2
 
 
 def control_grid(results: pd.DataFrame, *, kpis: Sequence[str],
@@ -230,8 +248,7 @@ def control_grid(results: pd.DataFrame, *, kpis: Sequence[str],
     ``targets`` maps KPI id -> an object with ``lines()`` (``kpilib.bands.targets.Target``).
     One shared legend explains the marks.
     """
-    kpis = [k for k in kpis if len(results) and
-            results.loc[results["kpi"] == k, "value"].notna().any()]
+    kpis = [k for k in kpis if chartable(results, k)]
     nrows = max(1, -(-len(kpis) // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(FIGSIZE[0], 2.6 * nrows + 0.4),
                              squeeze=False)

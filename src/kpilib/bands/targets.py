@@ -1,10 +1,11 @@
 """Fixed targets (goals) per KPI, next to the control limits: how far from *good*, not *usual*.
 
 ``load_targets("benchmarks")`` reads the packaged ``config/targets.yaml`` (published industry
-figures, each with its source); a path reads your own file in that format; None gives no
-targets. ``gap(target, value, direction)`` is the signed distance to the target in the KPI's
-favourable direction (negative = short of it); a two-sided target (lower/upper) has no gap
-inside its range.
+figures, each with its source); a path reads your own file in that format; None or ``"none"`` gives
+no targets. A file with an unknown key or KPI id, or an entry without a number, is a ``ConfigError``
+naming the file and the key. ``gap(target, value, direction)`` is the signed distance to the target
+in the KPI's favourable direction (negative = short of it); a two-sided target (lower/upper) has no
+gap inside its range.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kpilib.configfile import read_config
+from kpilib.configfile import check_kpi_id, read_config, reject_unknown_keys
 from kpilib.errors import ConfigError
 
 PRESETS = ("benchmarks",)
+NONE = "none"  # no targets: control limits only
+TOP_KEYS = frozenset({"version", "targets"})
 ENTRY_KEYS = frozenset({"target", "lower", "upper", "source"})
 
 
@@ -43,16 +46,22 @@ def preset_path(name: str) -> Path:
 
 
 def load_targets(config: str | Path | Mapping[str, Any] | None) -> dict[str, Target]:
-    """``{kpi: Target}`` from a preset name, a YAML path or a mapping; ``{}`` for None."""
-    if config is None or config == "":
+    """``{kpi: Target}`` from a preset name, a YAML path or a mapping; ``{}`` for None or
+    ``"none"``."""
+    from kpilib import registry
+
+    if config is None or config in ("", NONE):
         return {}
     if isinstance(config, str) and config in PRESETS:
         config = preset_path(config)
     path, raw = read_config(config)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("targets", {}), Mapping):
         raise ConfigError(path, "targets", "must be a mapping of KPI id -> {target, source}")
+    reject_unknown_keys(raw, TOP_KEYS, path, "")
+    known = frozenset(registry.load_all())
     out: dict[str, Target] = {}
     for kpi, entry in (raw.get("targets") or {}).items():
+        check_kpi_id(kpi, known, path, f"targets.{kpi}")
         if not isinstance(entry, Mapping) or set(entry) - ENTRY_KEYS:
             raise ConfigError(path, f"targets.{kpi}", "use keys target, lower, upper, source")
         try:

@@ -44,7 +44,11 @@ _PARAGRAPHS = (
     "success, 2 when SRC_DIR is not that dataset or an option is wrong.",
     "Your own export: `kpilib import mapped MAPPING.yaml --out OUT [--src FOLDER]` reads the "
     "files a mapping file names and maps their columns to the contract (write a starting file "
-    "with `kpilib template --mapping MAPPING.yaml`).",
+    "with `kpilib template --mapping MAPPING.yaml`). A PostgreSQL database: `kpilib import "
+    "db postgresql://USER@HOST:PORT/DB --mapping MAPPING.yaml --out OUT`, where the mapping's "
+    "sources are `table: SCHEMA.NAME` or `query: SELECT ...` (the password comes from "
+    "PGPASSWORD or ~/.pgpass, never the URL; exit code 1 when the server cannot be reached, 2 "
+    "for a bad URL, table or query).",
     "Next: `kpilib validate OUT`, then `kpilib reports run --data OUT --out reports/<name>`.",
 )
 HELP = "\n\n".join(_PARAGRAPHS)
@@ -74,7 +78,7 @@ def add_backtest(result, method: str, lag: int, granularity: str) -> int:
     return len(forecasts)
 
 
-def print_summary(console, result, source: str, src: Path, out: Path, seconds: float) -> None:
+def print_summary(console, result, source: str, src: str, out: Path, seconds: float) -> None:
     """Rows per table, set-aside reasons with counts, absent and derived tables."""
     from rich.table import Table
 
@@ -106,28 +110,37 @@ def print_summary(console, result, source: str, src: Path, out: Path, seconds: f
                   f"Next: kpilib validate {out}  ·  kpilib reports run --data {out}")
 
 
-def _mapped(source: str, src: Path, mapping: Path | None, root: Path | None):
-    """The ImportResult of ``kpilib import mapped MAPPING``."""
-    from kpilib.mapping import import_mapped
+def _mapped(source: str, src: str, mapping: Path | None, root: Path | None, status):
+    """The ImportResult of ``kpilib import mapped MAPPING`` / ``kpilib import db URL``."""
+    from kpilib.errors import ParameterError
+    from kpilib.mapping import import_db, import_mapped
 
-    return import_mapped(src, root)
+    if source == "mapped":
+        return import_mapped(src, root)
+    if mapping is None:
+        raise ParameterError("`kpilib import db URL` needs --mapping MAPPING.yaml (which "
+                             "tables or queries feed which tables of the data model)")
+    return import_db(src, mapping, progress=lambda name, rows: status.update(
+        f"reading sources.{name}: {rows:,} rows..."))
 
 
-def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag: int,
+def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: str, lag: int,
         granularity: str, force: bool, mapping: Path | None = None,
         root: Path | None = None) -> int:
-    """Import ``src`` as ``source`` into ``out``; print the summary; return the exit code."""
+    """Import ``src`` as ``source`` into ``out``; print the summary; return the exit code
+    (0 done, 1 database unreachable, 2 bad source, mapping or option)."""
     import importlib
 
     from rich.console import Console
     from rich.markup import escape
 
     from kpilib.errors import DataContractError, ParameterError
+    from kpilib.mapping.database import DatabaseUnreachable, redact
 
     console = Console()
-    if source not in (*SOURCES, "mapped"):
+    if source not in (*SOURCES, "mapped", "db"):
         console.print(f"[red]unknown source {source!r}[/red]; choose one of "
-                      f"{[*SOURCES, 'mapped']}")
+                      f"{[*SOURCES, 'mapped', 'db']}")
         return 2
     from kpilib.forecast import METHODS, SEASON
 
@@ -146,10 +159,11 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
                       "them or choose an empty folder")
         return 2
     t0 = time.perf_counter()
+    shown = redact(str(src)) if source == "db" else str(src)
     if source in SOURCES:
         adapter = importlib.import_module(SOURCES[source])
         try:
-            raw = adapter.read(src)
+            raw = adapter.read(Path(src))
         except (OSError, ValueError) as err:
             console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
             return 2
@@ -157,11 +171,11 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
             result = adapter.convert(raw)
     else:
         try:
-            with console.status(f"reading and mapping {src}..."):
-                result = _mapped(source, src, mapping, root)
+            with console.status(f"reading and mapping {shown}...") as status:
+                result = _mapped(source, src, mapping, root, status)
         except (ParameterError, DataContractError, ValueError, OSError) as err:
-            console.print(f"[red]cannot import {escape(str(src))}:[/red] {escape(str(err))}")
-            return 2
+            console.print(f"[red]cannot import {escape(shown)}:[/red] {escape(str(err))}")
+            return 1 if isinstance(err, DatabaseUnreachable) else 2
     if with_backtest:
         with console.status(f"backtesting {method} forecasts..."):
             add_backtest(result, method, lag, granularity)
@@ -175,7 +189,7 @@ def run(source: str, src: Path, out: Path, with_backtest: bool, method: str, lag
         console.print(f"[red]cannot write {escape(str(err.filename or out))}:[/red] "
                       f"{escape(err.strerror or str(err))}; choose a writable --out")
         return 2
-    print_summary(console, result, source, src, out, time.perf_counter() - t0)
+    print_summary(console, result, source, shown, out, time.perf_counter() - t0)
     return 0
 
 
@@ -184,9 +198,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import", help=HELP)
     def import_cmd(
-        source: Annotated[str, typer.Argument(help="olist | online-retail | mapped")],
-        src_dir: Annotated[Path, typer.Argument(
-            help="Folder with the source's CSV files; for `mapped` the MAPPING.yaml file.")],
+        source: Annotated[str, typer.Argument(help="olist | online-retail | mapped | db")],
+        src_dir: Annotated[str, typer.Argument(
+            help="Folder with the source's CSV files; for `mapped` the MAPPING.yaml file; for "
+                 "`db` the database URL (postgresql://USER@HOST:PORT/DB).")],
         out: Annotated[Path, typer.Option(help="Output dataset folder (created).")],
         backtest: Annotated[bool, typer.Option(
             "--backtest/--no-backtest",
@@ -199,9 +214,12 @@ def register(app: typer.Typer) -> None:
             help="Backtest period: week | month | day.")] = "week",
         force: Annotated[bool, typer.Option(
             help="Replace table files already in OUT.")] = False,
+        mapping: Annotated[Path | None, typer.Option(
+            help="For `db`: the mapping file naming the tables or queries that feed each "
+                 "table of the data model.")] = None,
         src: Annotated[Path | None, typer.Option(
             "--src", help="For `mapped`: folder of the source files (default: the mapping "
                           "file's folder).")] = None,
     ) -> None:
         raise typer.Exit(run(source, src_dir, out, backtest, method, lag, granularity, force,
-                             root=src))
+                             mapping, src))

@@ -18,6 +18,14 @@ reports_app = typer.Typer(
 )
 
 _NB_HELP = "Report notebooks to run (stems, repeatable); default: the four report notebooks."
+_TARGETS_HELP = (
+    "Goals shown beside the control limits ('vs target' in the tables, a dash-dot line on the "
+    "charts; they never change a band): 'benchmarks' = published industry figures (WERC, "
+    "APQC; the packaged targets.yaml, each with its source), 'none' = control limits only, "
+    "or PATH.yaml = your own goals in the same format (`kpilib config init config` writes an "
+    "editable copy). Default: config/targets.yaml in the working directory when present, "
+    "else benchmarks."
+)
 
 
 def _filters(values: list[str] | None) -> dict[str, list[str]]:
@@ -48,12 +56,16 @@ def _params(
     jobs,
     keep,
     allow_future_as_of=False,
+    targets=None,
 ):
     from kpilib.reports.params import ReportParams, default_config
 
     if thresholds is None:
         found = default_config("bands.yaml")
         thresholds = str(found) if found else None
+    if targets is None:
+        found = default_config("targets.yaml")
+        targets = str(found) if found else "benchmarks"
     return ReportParams(
         data_path=str(data),
         out_dir=str(out),
@@ -72,6 +84,7 @@ def _params(
         jobs=jobs,
         keep=keep,
         allow_future_as_of=allow_future_as_of,
+        targets=targets,
     )
 
 
@@ -178,6 +191,8 @@ def run_cmd(
     kpis: Annotated[
         list[str] | None, typer.Option("--kpis", help="Headline KPI ids (comma separated).")
     ] = None,
+    targets: Annotated[str | None, typer.Option(
+        "--targets", metavar="benchmarks|none|PATH.yaml", help=_TARGETS_HELP)] = None,
     notebooks: Annotated[list[str] | None, typer.Option("--notebooks", help=_NB_HELP)] = None,
     notebook_dir: Annotated[
         Path | None, typer.Option("--notebook-dir", help="Folder of the notebooks.")
@@ -216,6 +231,7 @@ def run_cmd(
         jobs,
         keep,
         allow_future_as_of,
+        targets,
     )
     raise typer.Exit(run_once(params, quiet=quiet))
 
@@ -230,6 +246,8 @@ def schedule_cmd(
     freq: Annotated[str, typer.Option("--freq")] = "W",
     segment_by: Annotated[str, typer.Option("--segment-by")] = "channel",
     thresholds: Annotated[str | None, typer.Option("--thresholds")] = None,
+    targets: Annotated[str | None, typer.Option(
+        "--targets", metavar="benchmarks|none|PATH.yaml", help=_TARGETS_HELP)] = None,
     notebooks: Annotated[list[str] | None, typer.Option("--notebooks", help=_NB_HELP)] = None,
     notebook_dir: Annotated[Path | None, typer.Option("--notebook-dir")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs")] = None,
@@ -265,6 +283,7 @@ def schedule_cmd(
         notebook_dir,
         jobs,
         keep,
+        targets=targets,
     )
     raise typer.Exit(serve(cron, params, timezone=timezone, run_now=run_now))
 

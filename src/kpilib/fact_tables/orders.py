@@ -1,6 +1,8 @@
 """Order-flow facts (A11, A13-A16): delivery, shipping and cancellation per order.
 
-Two registered fact tables, both built from the point-in-time dataset ``ctx.ds``:
+Two registered fact tables, both computed by SQL (``kpilib/sql/facts/order_flow_lines.sql``
+and ``orders_fact.sql``, run by :mod:`kpilib.sql.run`) over the point-in-time dataset
+``ctx.ds``:
 
 - ``order_flow_lines``: one row per *requirement line* = an order line without kit components
   (a kit's components stand in for the sold line), with ``top_line_id`` (the sold line
@@ -19,8 +21,8 @@ a line with a ``ready_for_pickup`` event (line-level, or order-level for every l
 node's fulfillment_model is ``pickup_in_store``, is delivered at its latest ready event and
 never by a shipment scan.
 
-:func:`rollup` reduces requirement lines to any grouping (the order, or the sub-unit of an
-order in a segment), so KPIs and facts share one code path. Snapshot expansion lives
+:func:`rollup` reduces requirement lines to the sub-unit of an order in a line-level segment
+(node, SKU...) by the rules the ``orders`` fact applies to the whole order. Snapshot expansion lives
 in :mod:`kpilib.fact_tables.timeline`.
 """
 
@@ -29,13 +31,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
 from kpilib.context import Context, fact
-from kpilib.fact_tables import line_base, segments
-from kpilib.fact_tables.population import order_population
-from kpilib.fact_tables.times import utc_series
+from kpilib.fact_tables import segments
+from kpilib.sql import run
 
 EPS = 1e-9
 SKU_DIMS = ("sku", "supplier", "product_class", "abc_class", "xyz_class")
@@ -73,69 +73,12 @@ def line_shipments(ctx: Context) -> pd.DataFrame:
     return ctx.memo("_flow_line_shipments", build)
 
 
-def _requirement_lines(ctx: Context) -> pd.DataFrame:
-    ol = ctx.ds.order_lines
-    kit_ids = ol["parent_line_id"].dropna().unique()
-    is_kit = ol["order_line_id"].isin(kit_ids)
-    kit = ol.loc[is_kit, ["order_line_id", "qty_ordered", "qty_cancelled_customer",
-                          "qty_cancelled_merchant"]]
-    kit_frac = ((kit["qty_ordered"] - kit["qty_cancelled_customer"]
-                 - kit["qty_cancelled_merchant"]) / kit["qty_ordered"].where(
-                     kit["qty_ordered"] > 0)).fillna(0.0).clip(0.0, 1.0)
-    kit_frac.index = kit["order_line_id"].to_numpy()
-    out = ol.loc[~is_kit, ["order_line_id", "order_id", "parent_line_id",
-                           "promised_delivery_at_original"]].copy()
-    own = (ol.loc[~is_kit, "qty_ordered"] - ol.loc[~is_kit, "qty_cancelled_customer"]
-           - ol.loc[~is_kit, "qty_cancelled_merchant"]).clip(lower=0.0)
-    frac = out["parent_line_id"].map(kit_frac).fillna(1.0)
-    out["required"] = (own * frac).to_numpy()
-    out["top_line_id"] = out["parent_line_id"].where(out["parent_line_id"].isin(kit_ids),
-                                                     out["order_line_id"])
-    return out.drop(columns="parent_line_id")
-
-
-def _ready_times(ctx: Context, lines: pd.DataFrame) -> pd.DataFrame:
-    """Per requirement line: first and last ready_for_pickup time (line, kit line or order)."""
-    first, last = (np.append(t, line_base.NAT) for t in line_base.ready_times(ctx))
-    pos = line_base.positions(ctx, lines["order_line_id"])  # -1 reads the NaT appended last
-    return pd.DataFrame({"ready_first_at": utc_series(first[pos], index=lines.index),
-                         "ready_last_at": utc_series(last[pos], index=lines.index)})
-
-
 @fact("order_flow_lines", grain="requirement line (order line without kit components)",
       tables=("orders", "order_lines"))
 def order_flow_lines(ctx: Context) -> pd.DataFrame:
-    """One row per requirement line: required, shipped and delivered quantities and times."""
-    lines = _requirement_lines(ctx)
-    s = line_shipments(ctx)
-    shipped = s["shipped_at"].notna()
-    deliv = s["delivery_status"].eq("delivered")
-    s = s.assign(_qs=s["qty_shipped"].where(shipped, 0.0),
-                 _qd=s["qty_shipped"].where(deliv, 0.0),
-                 _ts=s["shipped_at"].where(shipped),
-                 _td=s["delivered_at"].where(deliv),
-                 _ms=deliv & s["delivered_at"].isna())
-    g = s.groupby("order_line_id", sort=False).agg(
-        shipped_qty=("_qs", "sum"), first_shipped_at=("_ts", "min"),
-        last_shipped_at=("_ts", "max"), delivered_qty=("_qd", "sum"),
-        scan_first_at=("_td", "min"), scan_last_at=("_td", "max"), missing_scan=("_ms", "any"))
-    out = lines.join(g, on="order_line_id")
-    out["shipped_qty"] = out["shipped_qty"].astype(float).fillna(0.0)
-    out["delivered_qty"] = out["delivered_qty"].astype(float).fillna(0.0)
-    out["missing_scan"] = out["missing_scan"].astype("boolean").fillna(False).astype(bool)
-    ready = _ready_times(ctx, out)
-    nodes = segments.line_dims(ctx)[["order_line_id", "fulfillment_model"]]
-    model = out[["order_line_id"]].merge(nodes, on="order_line_id", how="left")
-    pickup_node = model["fulfillment_model"].eq("pickup_in_store").to_numpy()
-    out["is_pickup"] = ready["ready_last_at"].notna().to_numpy() | pickup_node
-    pick = out["is_pickup"]
-    out["delivered_first_at"] = out["scan_first_at"].where(~pick, ready["ready_first_at"])
-    out["delivered_last_at"] = out["scan_last_at"].where(~pick, ready["ready_last_at"])
-    out["missing_scan"] = out["missing_scan"] & ~pick
-    out["delivered_ok"] = np.where(pick, ready["ready_last_at"].notna(),
-                                   out["delivered_qty"] >= out["required"] - EPS)
-    out["shipped_ok"] = out["shipped_qty"] >= out["required"] - EPS
-    return out.drop(columns=["scan_first_at", "scan_last_at"]).reset_index(drop=True)
+    """One row per requirement line: required, shipped and delivered quantities and times
+    (SQL: ``kpilib/sql/facts/order_flow_lines.sql``)."""
+    return run.frame(ctx, "order_flow_lines")
 
 
 def rollup(lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -166,48 +109,22 @@ def rollup(lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.drop(columns=["n_open", "n_unshipped", "any_shipped"]).reset_index()
 
 
+ATTRS = ["order_id", "channel", "order_type", "exclusion", "warehouse_exclusion", "created_at",
+         "authorized_at", "earliest_ship_at", "cancelled_at", "cancel_initiator",
+         "cancel_reason", "start_at"]
+
+
 def order_attrs(ctx: Context) -> pd.DataFrame:
-    """Order-level attributes: channel, exclusion, created/start, cancellation."""
-
-    def build() -> pd.DataFrame:
-        o = ctx.ds.orders
-        out = order_population(ctx)[["order_id", "channel", "order_type", "exclusion",
-                                     "warehouse_exclusion"]].copy()
-        for col in ("created_at", "authorized_at", "earliest_ship_at", "cancelled_at",
-                    "cancel_initiator", "cancel_reason"):
-            out[col] = o[col].array
-        out["start_at"] = out["authorized_at"].fillna(out["created_at"])
-        return out
-
-    return ctx.memo("_flow_order_attrs", build)
-
-
-def terminal_at(order_level: pd.DataFrame) -> pd.Series:
-    """A15/A16 terminal time: final delivery, else cancellation (NaT while neither)."""
-    delivered = order_level["final_delivery_at"].where(
-        order_level["delivered"] & ~order_level["missing_scan"])
-    return delivered.where(order_level["cancelled_at"].isna(), order_level["cancelled_at"])
+    """Order-level attributes: channel, exclusion, created/start, cancellation (the first
+    columns of the ``orders`` fact)."""
+    return ctx.memo("_flow_order_attrs", lambda: ctx.fact("orders")[ATTRS])
 
 
 @fact("orders", grain="order", tables=("orders", "order_lines"))
 def orders_fact(ctx: Context) -> pd.DataFrame:
-    """One row per order: exclusion, start, cancellation, delivery, shipping and terminal time."""
-    lines = ctx.fact("order_flow_lines")
-    r = rollup(lines, ["order_id"])
-    out = order_attrs(ctx).merge(r, on="order_id", how="left")
-    out["n_need"] = out["n_need"].fillna(0).astype(int)
-    for col in ("delivered", "fully_shipped", "missing_scan"):
-        out[col] = out[col].astype("boolean").fillna(False).astype(bool)
-    s = line_shipments(ctx)
-    s = s.loc[s["shipped_at"].notna()]
-    counts = s.groupby("order_id").agg(n_shipments=("shipment_id", "nunique"),
-                                       n_ship_nodes=("node_id", "nunique"))
-    out = out.join(counts, on="order_id")
-    for col in ("n_shipments", "n_ship_nodes"):
-        out[col] = out[col].fillna(0).astype(int)
-    out["is_terminal"] = out["delivered"] | out["cancelled_at"].notna()
-    out["terminal_at"] = terminal_at(out)
-    return out
+    """One row per order: exclusion, start, cancellation, delivery, shipping and terminal time
+    (SQL: ``kpilib/sql/facts/orders_fact.sql``)."""
+    return run.frame(ctx, "orders_fact")
 
 
 def hours(delta: pd.Series) -> pd.Series:

@@ -9,6 +9,9 @@ service population (or NaN when it stays). Reason codes, first match wins:
 - ``transfer_order``: ``order_type='transfer'`` (customer KPIs only; warehouse KPIs keep it);
 - ``replacement_order``: ``order_type='replacement'`` (never a new order in a denominator).
 
+The reasons are decided in SQL (``order_population.sql``); :func:`fake_order_conditions`
+states the first three again for ``engine.recorded``, which works on raw ``orders`` frames.
+
 Customer-service KPIs (A1-A16, B1) drop every reason; warehouse work KPIs (B2-B9) and leading
 indicators count the work that happened and drop only ``is_test``.
 """
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
+from kpilib.sql import run
 
 CUSTOMER_REASONS = ("is_test", "fraud_cancel", "duplicate", "transfer_order", "replacement_order")
 WAREHOUSE_REASONS = ("is_test",)
@@ -34,20 +38,13 @@ def fake_order_conditions(orders: pd.DataFrame) -> list[np.ndarray]:
 
 
 def order_population(ctx: Context) -> pd.DataFrame:
-    """order_id, channel, order_type, exclusion (reason code or NaN), warehouse_exclusion."""
+    """order_id, channel, order_type, exclusion (reason code or None), warehouse_exclusion
+    (``is_test`` or NaN), one row per order in the order of ``orders`` (SQL:
+    ``kpilib/sql/facts/order_population.sql``)."""
 
     def build() -> pd.DataFrame:
-        o = ctx.ds.orders
-        conditions = [
-            *fake_order_conditions(o),
-            o["order_type"].eq("transfer").to_numpy(),
-            o["order_type"].eq("replacement").to_numpy(),
-        ]
-        reason = np.select(conditions, list(CUSTOMER_REASONS), default="")
-        out = o[["order_id", "channel", "order_type"]].copy()
-        out["exclusion"] = pd.Series(np.where(reason == "", None, reason), index=o.index,
-                                     dtype=object)
+        out = run.frame(ctx, "order_population")
         out["warehouse_exclusion"] = out["exclusion"].where(out["exclusion"].eq("is_test"))
-        return out.reset_index(drop=True)
+        return out
 
     return ctx.memo("_order_population", build)

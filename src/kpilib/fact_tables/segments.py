@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpilib.context import Context
 from kpilib.fact_tables.classes import sku_classes
+from kpilib.sql import run
 
 CLASS_DIMS = ("abc_class", "xyz_class")
 
@@ -58,24 +59,12 @@ def node_dims(ctx: Context) -> pd.DataFrame:
 
 
 def latest_shipment_of_line(ctx: Context) -> pd.DataFrame:
-    """order_line_id -> node_id, carrier, service_level of the line's latest shipment."""
-
-    def build() -> pd.DataFrame:
-        sl, sh = ctx.table("shipment_lines"), ctx.table("shipments")
-        cols = ["order_line_id", "ship_node", "carrier", "service_level"]
-        if sl is None or sh is None:
-            return pd.DataFrame(columns=cols)
-        m = sl[["shipment_id", "order_line_id"]].merge(
-            sh[["shipment_id", "node_id", "carrier", "service_level", "shipped_at",
-                "created_at"]], on="shipment_id")
-        m["_t"] = m["shipped_at"].fillna(m["created_at"])
-        # latest shipment per line; ties on time broken by shipment id (sorting on the
-        # timestamp first keeps the string comparison to the few ties)
-        m = m.sort_values(["_t", "shipment_id"], kind="stable").drop_duplicates(
-            "order_line_id", keep="last")
-        return m.rename(columns={"node_id": "ship_node"})[cols]
-
-    return ctx.memo("_line_latest_shipment", build)
+    """order_line_id -> ship_node, carrier, service_level of the line's latest shipment (ship
+    confirm, else creation time; ties to the higher shipment id), one row per line that has
+    a shipment (SQL: ``kpilib/sql/facts/line_latest_shipment.sql``)."""
+    cols = ["order_line_id", "ship_node", "carrier", "service_level"]
+    return ctx.memo("_line_latest_shipment",
+                    lambda: run.frame(ctx, "line_latest_shipment")[cols])
 
 
 def line_dims(ctx: Context) -> pd.DataFrame:

@@ -6,7 +6,9 @@ the problems it found as sentences naming the path or value and what to do:
 - ``out_dir_problems``: the output folder is a folder we can create and write, and its
   ``latest`` is ours to switch (a symbolic link or absent, not a real folder or file);
 - ``filter_problems``: every ``--filter DIM=VALUE`` value occurs in the data (a value that
-  matches nothing would publish a report of empty cards), with a "did you mean".
+  matches nothing would publish a report of empty cards), with a "did you mean";
+- ``targets_problems``: ``--targets`` is a preset (``benchmarks``, ``none``) or a readable
+  targets file (``kpilib.bands.targets.load_targets``), with a "did you mean" for a preset typo.
 """
 
 from __future__ import annotations
@@ -58,3 +60,23 @@ def filter_problems(filters: dict[str, list[str]], known: dict[str, list[str]]) 
             problems.append(f"filter {dim}={value!r} matches no row of the data{hint} "
                             f"(values: {shown})")
     return problems
+
+
+def targets_problems(targets: str | None) -> list[str]:
+    """Why ``targets`` is neither a preset nor a valid targets file (empty when it is)."""
+    from kpilib.bands.targets import NONE, PRESETS, load_targets
+    from kpilib.errors import ConfigError
+
+    if targets in (None, "", NONE, *PRESETS):
+        return []
+    if not Path(targets).is_file():
+        near = difflib.get_close_matches(targets, [*PRESETS, NONE], n=1)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        return [f"targets {targets!r} is neither a preset ({', '.join([*PRESETS, NONE])}) nor "
+                f"an existing file; {hint}`kpilib config init config` writes an editable "
+                "config/targets.yaml"]
+    try:
+        load_targets(targets)
+    except ConfigError as err:  # names file, key and problem (unknown KPI ids included)
+        return [f"targets: {err}"]
+    return []

@@ -7,6 +7,9 @@
 - ``findings(rep, head)``: the numbered findings, same story as the summary;
 - ``alerts(rep, res, seg)``: the open alerts of the last complete period, overall and by
   segment, with the owner's label; the same rows that ``kpilib alerts`` would raise.
+
+Each critical KPI of the summary and findings, and each open critical alert, links to the CSV
+of its failing records (``reports.records``).
 """
 
 from __future__ import annotations
@@ -70,32 +73,86 @@ def findings(rep: Any, head: pd.DataFrame) -> None:
     html(render.findings(rep.findings(head), links(rep, head)))
 
 
-def alerts(rep: Any, *frames: pd.DataFrame | None) -> pd.DataFrame:
-    """Show and return the open critical and stressed alerts of the last complete period."""
+def alerts(rep: Any, *frames: pd.DataFrame | None,
+           head: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Show and return the open critical and stressed alerts of the last complete period.
+
+    The reason is told from the same control limits as the summary (``story.why`` on the
+    alert joined with its series' centre line and limits). With ``head`` (the annotated
+    headline), a stressed or critical headline KPI that raises no alert yet (preliminary
+    value) is listed too, marked so, so this section and the summary name the same KPIs.
+    Each critical alert links the CSV of its failing records (``records.alert_links``).
+    """
+    from kpilib.reports.records import alert_links
     from kpilib.roles import load_roles_config
 
     roles = load_roles_config()
-    parts = [rep.alerts(*[f for f in frames if f is not None], band=b)
-             for b in ("critical", "stressed")]
+    frames = tuple(f for f in frames if f is not None)
+    parts = [rep.alerts(*frames, band=b) for b in ("critical", "stressed")]
     found = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame()
-    if found.empty:
+    waiting = _not_yet_alerted(head, found)
+    if found.empty and waiting.empty:
         html("<p>No open alerts in the last complete period: no series is stressed or "
              "critical on final values.</p>")
         return found
+    found = _with_limits(found, frames) if len(found) else found
+    files = alert_links(rep, found) if len(found) else {}
     rows = []
     for _, a in found.iterrows():
         seg = str(a.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
-        rows.append(
-            f"<tr><td>{esc(rep.titles.get(a['kpi'], a['kpi']))}</td><td>{esc(seg)}</td>"
-            f'<td class="num">{esc(_value(rep, a))}</td>'
-            f'<td><span class="k-chip k-{esc(a["band"])}">{esc(a["band"])}</span> '
-            f"{esc(story.why(a, rep.currency))}</td>"
-            f"<td>{esc(roles.label_of(a['owner_role']))}</td></tr>")
-    html('<div class="k-wrap"><table class="k-table"><thead><tr><th>KPI</th><th>Where</th>'
-         '<th class="num">Value</th><th>State and why</th><th>Owner</th></tr></thead><tbody>'
-         + "".join(rows) + "</tbody></table></div>")
+        rows.append(_alert_row(rep.titles.get(a["kpi"], a["kpi"]), seg, _value(rep, a),
+                               a["band"], story.why(a, rep.currency),
+                               roles.label_of(a["owner_role"]),
+                               render.attachment(files.get(str(a["alert_key"])))))
+    for _, r in waiting.iterrows():
+        why = "; ".join(x for x in (r.get("why", ""), "preliminary: alert when final") if x)
+        rows.append(_alert_row(r["name"], "all", r["display"], r["band"], why,
+                               str(r.get("owner_label", ""))))
+    html('<div class="k-wrap"><table class="k-table k-alerts"><thead><tr><th>KPI</th>'
+         '<th>Where</th><th class="num">Value</th><th>State and why</th><th>Owner</th></tr>'
+         "</thead><tbody>" + "".join(rows) + "</tbody></table></div>")
     return found
+
+
+def _alert_row(name: str, where: str, value: str, band: str, why: str, owner: str,
+               attachment: str = "") -> str:
+    """One alerts-table row; ``attachment`` is ready HTML (the records link, or nothing)."""
+    return (f"<tr><td>{esc(name)}</td><td>{esc(where)}</td>"
+            f'<td class="num">{esc(value)}</td>'
+            f'<td><span class="k-chip k-{esc(band)}">{esc(band)}</span> {esc(why)}'
+            f"{attachment}</td>"
+            f"<td>{esc(owner)}</td></tr>")
+
+
+def _not_yet_alerted(head: pd.DataFrame | None, found: pd.DataFrame) -> pd.DataFrame:
+    """Headline rows that are stressed or critical but raise no alert (preliminary)."""
+    if head is None or head.empty:
+        return pd.DataFrame()
+    overall = set(found.loc[found["segment"].fillna("") == "", "kpi"]) if len(found) else set()
+    bad = head[head["band"].isin(story.BAD) & ~head["kpi"].isin(overall)]
+    return bad[~bad.get("alerted", pd.Series(True, index=bad.index)).astype(bool)]
+
+
+def _with_limits(found: pd.DataFrame, frames: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
+    """``found`` with the centre line and limits of each alert's series and period."""
+    from kpilib.alerts.records import segment_label
+    from kpilib.bands.apply import series_dims
+
+    cols = ["cl", "lcl", "ucl"]
+    limits = []
+    for f in frames:
+        if not len(f) or not set(cols) <= set(f.columns):
+            continue
+        dims = series_dims(f)
+        lim = f[["kpi", "period", *cols]].copy()
+        lim["segment"] = [segment_label(r, dims) for _, r in f.iterrows()]
+        limits.append(lim)
+    if not limits:
+        return found
+    lim = pd.concat(limits, ignore_index=True).drop_duplicates(["kpi", "segment", "period"])
+    keep = [c for c in found.columns if c not in cols]
+    return found[keep].merge(lim, on=["kpi", "segment", "period"], how="left")
 
 
 def _value(rep: Any, a: pd.Series) -> str:

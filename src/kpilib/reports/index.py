@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pandas as pd
+
 BAND_COLOURS = {
     "normal": ("#1b7f3b", "#e6f4ea"),
     "stressed": ("#8a5a00", "#fff4d6"),
@@ -42,6 +44,8 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e0e0e0}
 .status-ok{color:#1b7f3b;font-weight:600} .status-failed{color:#a50e0e;font-weight:600}
 .status-partial{color:#8a5a00;font-weight:600}
+.chip{border-radius:10px;padding:.05rem .5rem;font-size:.8rem;font-weight:600}
+ul.attention{list-style:none;padding-left:0} ul.attention li{margin:.3rem 0}
 .error{color:#a50e0e;font-family:monospace;font-size:.85rem;white-space:pre-wrap}
 """
 
@@ -56,6 +60,21 @@ def href(path: str) -> str:
     return esc(quote(path.lstrip("/"), safe="/._-"))
 
 
+FREQ_WORDS = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly"}
+
+
+def when(iso: Any) -> str:
+    """An ISO timestamp as ``2024-12-30 23:59 UTC`` (anything unreadable as it is)."""
+    try:
+        ts = pd.Timestamp(iso)
+    except (TypeError, ValueError):
+        return "" if iso is None else str(iso)
+    if pd.isna(ts):
+        return ""
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return f"{ts:%Y-%m-%d %H:%M} UTC"
+
+
 def title_of(notebook: str) -> str:
     return TITLES.get(notebook, notebook.replace("_", " "))
 
@@ -64,7 +83,8 @@ def badge(item: dict[str, Any]) -> str:
     """One KPI badge: name (and statistic), value text, band story (coloured by band)."""
     band = str(item.get("band") or "no band")
     fg, bg = BAND_COLOURS.get(band, GREY)
-    period = f' title="period {esc(item.get("period"))}"' if item.get("period") else ""
+    period = (f' title="period from {esc(item.get("period"))}" data-period="'
+              f'{esc(item.get("period"))}"' if item.get("period") else "")
     state = str(item.get("state") or band)  # the summary's band story, e.g. "recovering"
     stat = f" ({esc(item['statistic'])})" if item.get("statistic") else ""
     return (
@@ -76,6 +96,35 @@ def badge(item: dict[str, Any]) -> str:
     )
 
 
+def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    """First lines of the page: the stressed and critical headline KPIs, critical first."""
+    per = str(manifest["parameters"].get("per") or "").replace("_", " ")
+    items = [(rec.get("segment"), i) for rec in records
+             for i in (rec.get("records") or {}).get("headline") or []]
+    if not items:
+        return ""
+    bad = sorted(((s, i) for s, i in items if i.get("band") in ("critical", "stressed")),
+                 key=lambda si: si[1]["band"] != "critical")
+    if not bad:
+        return ('<p class="attention">Nothing needs action: no headline KPI is stressed or '
+                "critical in the last complete period.</p>")
+    rows = []
+    for seg, i in bad:
+        fg, bg = BAND_COLOURS[i["band"]]
+        where = f" · {esc(per)} {esc(seg)}" if seg is not None else ""
+        state = esc(str(i.get("state") or i["band"]))
+        rows.append(f'<li><span class="chip" style="color:{fg};background:{bg}">'
+                    f'{esc(i["band"])}</span> <b>{esc(i.get("name") or i.get("kpi"))}</b> '
+                    f'{esc(i.get("display", ""))}{where}'
+                    + (f' <span class="meta">({state})</span>' if state != esc(i["band"])
+                       else "") + "</li>")
+    n = sum(i["band"] == "critical" for _, i in bad)
+    return (f"<h2>Needs action: {len(bad)} KPI{'s' if len(bad) != 1 else ''}"
+            f"{f' ({n} critical)' if n else ''}</h2>"
+            '<ul class="attention">' + "".join(rows) + "</ul>"
+            '<p class="meta">Why, who owns it and what to do: the executive summary.</p>')
+
+
 def _badges_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
     parts = ["<h2>Headline KPIs</h2>"]
     found = False
@@ -84,10 +133,18 @@ def _badges_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> 
         if not items:
             continue
         found = True
-        if rec.get("segment") is not None:
-            parts.append(f"<h3>{esc(manifest['parameters'].get('per'))} = "
-                         f"{esc(rec['segment'])}</h3>")
+        seg = rec.get("segment")
+        attr = f' data-segment="{esc(seg)}"' if seg is not None else ""
+        parts.append(f"<section{attr}>")
+        if seg is not None:
+            parts.append(f"<h3>{esc(str(manifest['parameters'].get('per')).replace('_', ' '))}"
+                         f" {esc(seg)}</h3>")
         parts.append('<div class="badges">' + "".join(badge(i) for i in items) + "</div>")
+        parts.append("</section>")
+    per = str(manifest["parameters"].get("per") or "").replace("_", " ")
+    for seg, reason in (manifest.get("skipped_segments") or {}).items():
+        parts.append(f'<p class="meta skipped">No report set for {esc(per)} {esc(seg)}: '
+                     f"{esc(reason)}.</p>")
     if not found:
         parts.append('<p class="meta">No headline values: the executive summary did not run '
                      "or failed (see below).</p>")
@@ -122,8 +179,8 @@ def _history_section(history: list[dict[str, Any]], current: str) -> str:
         name = f"<strong>{rid}</strong> (this run)" if m["run_id"] == current else (
             f'<a href="../{href(m["run_id"])}/index.html">{rid}</a>')
         rows.append(f'<tr><td>{name}</td><td class="status-{esc(m["status"])}">'
-                    f'{esc(m["status"])}</td><td>{n_ok}/{n}</td><td>{esc(m.get("as_of"))}</td>'
-                    f'<td>{esc(m.get("finished_at"))}</td></tr>')
+                    f'{esc(m["status"])}</td><td>{n_ok}/{n}</td><td>{esc(when(m.get("as_of")))}</td>'
+                    f'<td>{esc(when(m.get("finished_at")))}</td></tr>')
     return ("<h2>Run history</h2><table><thead><tr><th>run</th><th>status</th>"
             "<th>reports ok</th><th>as of</th><th>finished</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
@@ -144,15 +201,17 @@ def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
     data = manifest.get("data", {})
     status = esc(manifest["status"])
     meta = (f'Run {esc(manifest["run_id"])} · status <span class="status-{status}">'
-            f'{esc(manifest["status"])}</span> · data as of {esc(manifest.get("as_of"))} · '
-            f'period {esc(p.get("freq"))} · role {esc(p.get("role") or "all")} · '
-            f'fingerprint {esc(str(data.get("fingerprint", ""))[:12])}'
+            f'{esc(manifest["status"])}</span> · data as of {esc(when(manifest.get("as_of")))}'
+            f' · {esc(FREQ_WORDS.get(p.get("freq"), p.get("freq") or "whole-range"))} periods'
+            f' · {esc("role " + str(p["role"]) if p.get("role") else "all roles")}'
+            f' · data fingerprint {esc(str(data.get("fingerprint", ""))[:12])}'
             + (' · <a href="../live.html">live state</a>' if live else ''))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>KPI reports {esc(manifest['run_id'])}</title><style>{CSS}</style></head><body>"
         f"<h1>KPI reports</h1><p class=\"meta\">{meta}</p>"
+        + _attention_section(manifest, records)
         + _badges_section(manifest, records)
         + _reports_section(manifest)
         + _history_section(history, manifest["run_id"])

@@ -1,14 +1,13 @@
 """Report-run parameters, checked before any kernel starts.
 
-Rule: a run starts only when every parameter is valid: the data folder exists and loads through
-the data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``;
-later only with ``allow_future_as_of``),
-``start < end``, the segment and fan-out dimensions are known, the role is known (from
-``config/roles.yaml`` in the working directory when present, else the packaged roles), every
-KPI id (in ``kpis`` and in ``thresholds``) is registered, the band configuration exists, the
-notebooks exist, the output folder can be written and every filter value occurs in the data
-(:mod:`kpilib.reports.checks`). Every problem found is reported at once in one
-``ParameterError`` message.
+Rule: a run starts only when every parameter is valid: the data folder exists and loads through the
+data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``; later only
+with ``allow_future_as_of``), ``start < end``, the segment and fan-out dimensions are known, the
+role is known (from ``config/roles.yaml`` in the working directory when present, else the packaged
+roles), every KPI id (in ``kpis`` and in ``thresholds``) is registered, the band configuration
+exists, the targets are a preset or a valid targets file, the notebooks exist, the output folder can
+be written and every filter value occurs in the data (:mod:`kpilib.reports.checks`). Every problem
+found is reported at once in one ``ParameterError`` message.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import pandas as pd
 
 from kpilib import cuts, registry
 from kpilib.errors import ConfigError, DataContractError, ParameterError
-from kpilib.reports.checks import filter_problems, out_dir_problems
+from kpilib.reports.checks import filter_problems, out_dir_problems, targets_problems
 from kpilib.roles import load_roles_config
 
 # Segment dimensions of ``compute(by=...)`` a fan-out can use (kpilib.cuts says where each
@@ -53,6 +52,7 @@ class ReportParams:
     role: str | None = None
     thresholds: str | None = None
     kpis: list[str] | None = None
+    targets: str | None = "benchmarks"  # a preset, "none" or a targets YAML path
     notebooks: list[str] | None = None
     notebook_dir: str | None = None
     jobs: int | None = None
@@ -72,6 +72,7 @@ class ReportParams:
             "role": self.role,
             "thresholds": self.thresholds,
             "kpis": list(self.kpis) if self.kpis else None,
+            "targets": self.targets,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,6 +213,7 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
             problems.append(f"unknown KPI id(s) {unknown}; list them with `kpilib kpis` or "
                             "kpilib.list_kpis()")
     _check_thresholds(p.thresholds, problems)
+    problems += targets_problems(p.targets)
     problems += out_dir_problems(p.out_dir)
     if ds is not None:
         problems += filter_problems(p.filters, {d: segment_values(ds, d) for d in p.filters
@@ -246,6 +248,10 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
     norm.jobs = p.jobs or os.cpu_count() or 1
     if norm.thresholds:
         norm.thresholds = str(Path(norm.thresholds).resolve())
+    if norm.targets in ("", "none"):
+        norm.targets = None
+    elif norm.targets and Path(norm.targets).is_file():  # the kernels run in notebooks/
+        norm.targets = str(Path(norm.targets).resolve())
     return norm, ds
 
 

@@ -1,71 +1,127 @@
-"""The records behind a finding, as a CSV a manager can forward, embedded in the report.
+"""The records behind each critical finding and open critical alert, as CSV files of the run.
 
-``failing_records(rep, kpi, period)`` selects the failing records of ``kpi`` in one period
-from its fact table (``kpilib.facts``); ``csv_link(frame, name)`` turns them into a
-``data:text/csv`` link, so the CSV travels inside the report's HTML (offline, no extra file to
-lose). Supported: the perfect-order family on commit units (perfect order, on time in full,
-on-time delivery, in full, documentation, condition); other KPIs return None.
+Rule: the records of a critical KPI in one period and segment are ``kpilib.drill(...,
+outcome="failed")`` for that KPI, period and segment, in the report's scope (its ``as_of``,
+``freq`` and filters): the failing orders, lines, shipments or SKUs, one row each, with the
+source ids. So a CSV has as many rows as the result implies: ``denominator - numerator``
+failures of a higher-is-better count rate, ``numerator`` of a lower-is-better one (for a
+rate on units, the rows' shortfalls add up to those figures).
 
-This is a small stand-in for a library drill-down (``kpilib.drill(ds, kpi, period=...,
-outcome="failed")``): when that exists, ``failing_records`` should call it.
+Where the files go: ``kpilib reports run`` names each report's folder in ``KPILIB_REPORT_DIR``
+(:func:`kpilib.reports.runner.execute_job`); the CSVs go into its ``records/`` folder and the
+report links them by relative path, so the link works offline and the files travel with the
+run. A notebook run without a report folder (JupyterLab, nbval) writes nothing and says so.
+KPIs without failing records (no record list, or no pass or fail per record) say why in one
+line instead of a link.
 """
 
 from __future__ import annotations
 
-import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from kpilib.periods import bucket
+from kpilib import registry
+from kpilib.drilldown import NoRecordsError, records
+from kpilib.errors import ParameterError
+from kpilib.reports.runner import REPORT_DIR_ENV, safe_name
 
-MAX_ROWS = 5000
-PERFECT = ("in_full", "on_time", "doc_ok", "condition_ok")
-# kpi -> the commit-unit flags that must all hold for a unit to pass
-COMMIT_UNIT_TESTS = {
-    "perfect_order_rate": PERFECT,
-    "otif_rate": ("in_full", "on_time"),
-    "on_time_delivery_rate": ("on_time",),
-    "in_full_rate": ("in_full",),
-    "documentation_accuracy_rate": ("doc_ok",),
-    "perfect_condition_rate": ("condition_ok",),
-}
-COLUMNS = ["order_id", "unit_id", "due_at", "last_delivery_at", *PERFECT]
+FOLDER = "records"
+NO_FOLDER = "the CSV is written beside the report by kpilib reports run"
 
 
-def failing_records(rep: Any, kpi: str, period: Any) -> pd.DataFrame | None:
-    """Failing records of ``kpi`` in ``period`` (anchored in it, not excluded), or None."""
-    tests = COMMIT_UNIT_TESTS.get(kpi)
-    if tests is None or period is None or pd.isna(period) or rep.freq is None:
-        return None
-    units = rep.facts("commit_units")
-    if units is None or units.empty:
-        return None
-    keep = units["excluded"].isna() if "excluded" in units else pd.Series(True, units.index)
-    in_period = bucket(units["anchor"], rep.freq, str(pd.Timestamp(period).tz or "UTC"))
-    keep &= (in_period == pd.Timestamp(period)).fillna(False)
-    passed = units[list(tests)].fillna(False).astype(bool).all(axis=1)
-    out = units.loc[keep & ~passed, [c for c in COLUMNS if c in units]]
-    return out.sort_values(["order_id", "unit_id"]).reset_index(drop=True)
+@dataclass(frozen=True)
+class Attachment:
+    """The CSV of one critical KPI: file name, relative link ("" when no file was written),
+    number of failing records, and the reason there is no link (else "")."""
+
+    name: str
+    href: str
+    rows: int
+    reason: str = ""
 
 
-def csv_link(frame: pd.DataFrame, name: str) -> str:
-    """A ``data:text/csv;base64`` URI of ``frame`` (at most ``MAX_ROWS`` rows)."""
-    text = frame.head(MAX_ROWS).to_csv(index=False)
-    return "data:text/csv;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
+def records_dir() -> Path | None:
+    """The run's ``records/`` folder of this report, or None outside a report run."""
+    base = os.environ.get(REPORT_DIR_ENV)
+    return Path(base) / FOLDER if base else None
 
 
-def links(rep: Any, head: pd.DataFrame) -> dict[str, tuple[str, str, int]]:
-    """``{kpi: (file name, data URI, rows)}`` for the critical KPIs of ``head`` (cached on
-    the report, so the summary and the findings share one selection)."""
-    key = ("records", tuple(head.loc[head["band"] == "critical", "kpi"]))
-    if key in rep._cache:
-        return rep._cache[key]
+def failing(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = None
+            ) -> pd.DataFrame:
+    """``kpilib.drill(rep.ds, kpi, period=period, segment=segment, outcome="failed")`` in the
+    report's scope; one engine context per cut, shared by the KPIs of the report."""
+    from kpilib.engine import make_context
+
+    registry.resolve(kpi)  # loads the registry; an unknown id is an UnknownKpiError
+    dims = tuple(segment or {})
+    key = ("drill-context", dims)
+    if key not in rep._cache:
+        rep._cache[key] = make_context(rep.ds, by=list(dims), freq=rep.freq, as_of=rep.as_of,
+                                       filters=rep.filters)
+    return records(registry.KPIS[kpi], rep._cache[key], period=period, segment=segment,
+                   outcome="failed")
+
+
+def no_records_reason(kpi: str, err: Exception) -> str:
+    """One line saying why ``kpi`` has no failing records to attach."""
+    kdef = registry.KPIS[kpi]
+    if isinstance(err, NoRecordsError) or kdef.kind == "custom":
+        return "no record list: computed from period totals, not from single records"
+    if kdef.kind != "rate" or kdef.direction not in ("higher", "lower"):
+        return (f"no failing records: each {kdef.grain.replace('_', ' ')} adds to this "
+                f"{kdef.kind}, none passes or fails on its own")
+    if "separately" in str(err):
+        return "no failing records: its records add to the numerator and denominator separately"
+    return str(err)  # not computable here: the engine's reason
+
+
+def file_name(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None) -> str:
+    """``otif_rate_2024-05-27_channel-web_failed.csv``: KPI, period, scope and segment."""
+    when = "all" if period is None or pd.isna(period) else f"{pd.Timestamp(period):%Y-%m-%d}"
+    scope = {**{d: v[0] if isinstance(v, list | tuple) else v for d, v in rep.filters.items()},
+             **(segment or {})}
+    where = "".join(f"_{safe_name(d)}-{safe_name(str(v))}" for d, v in scope.items())
+    return f"{kpi}_{when}{where}_failed.csv"
+
+
+def attach(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = None
+           ) -> Attachment:
+    """Write the failing records of ``kpi`` in ``period`` and ``segment`` into
+    :func:`records_dir` and describe the link (see module docstring)."""
+    name = file_name(rep, kpi, period, segment)
+    try:
+        frame = failing(rep, kpi, period, segment)
+    except (NoRecordsError, ParameterError) as err:
+        return Attachment(name, "", 0, no_records_reason(kpi, err))
+    folder = records_dir()
+    if folder is None:
+        return Attachment(name, "", len(frame), NO_FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / name, index=False)
+    return Attachment(name, f"{FOLDER}/{name}", len(frame))
+
+
+def links(rep: Any, head: pd.DataFrame) -> dict[str, Attachment]:
+    """``{kpi: Attachment}`` for the critical KPIs of ``head`` (cached on the report, so the
+    summary and the findings share one file each)."""
+    crit = head[head["band"] == "critical"]
+    key = ("records", tuple(zip(crit["kpi"], crit["period"], strict=True)))
+    if key not in rep._cache:
+        rep._cache[key] = {str(r["kpi"]): attach(rep, str(r["kpi"]), r["period"])
+                           for _, r in crit.iterrows()}
+    return rep._cache[key]
+
+
+def alert_links(rep: Any, alerts: pd.DataFrame) -> dict[str, Attachment]:
+    """``{alert_key: Attachment}`` for the open critical alerts (``segment`` is ``""`` for the
+    total or ``"dim=value"`` of the report's segment dimension)."""
     out = {}
-    for _, row in head[head["band"] == "critical"].iterrows():
-        frame = failing_records(rep, str(row["kpi"]), row["period"])
-        if frame is not None and len(frame):
-            name = f"{row['kpi']}_{pd.Timestamp(row['period']):%Y-%m-%d}_failed.csv"
-            out[str(row["kpi"])] = (name, csv_link(frame, name), len(frame))
-    rep._cache[key] = out
+    for _, a in alerts[alerts["band"] == "critical"].iterrows():
+        dim, _, value = str(a.get("segment") or "").partition("=")
+        segment = {dim: value} if dim else None
+        out[str(a["alert_key"])] = attach(rep, str(a["kpi"]), a["period"], segment)
     return out

@@ -9,7 +9,8 @@ and segment values from the data are always text. ``style()`` is the CSS every f
 - ``kpi_table``: the headline table (value with unit, vs previous, target, vs target, band);
 - ``segment_table``: KPIs down, segment values across, a band chip per cell; a KPI that cannot
   be cut by the dimension says so;
-- ``findings``: the numbered findings.
+- ``findings``: the numbered findings;
+- ``attachment``: the link to the failing records' CSV of a critical KPI (or why there is none).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import jinja2
 import pandas as pd
+from markupsafe import escape
 
 from kpilib.reports.findings import Finding, period_label, short_period
 
@@ -89,10 +91,11 @@ def kpi_table(head: pd.DataFrame, *, freq: str | None, notes: Sequence[str] = ()
 
 
 def summary(head: pd.DataFrame, *, freq: str | None, context: str,
-            records: dict[str, tuple[str, str, int]] | None = None) -> str:
+            records: dict[str, Any] | None = None) -> str:
     """First screen: KPIs needing action (critical first), then in-control-but-off-target.
 
-    ``records``: ``{kpi: (file name, data URI, rows)}`` of the failing records (``records``).
+    ``records``: ``{kpi: reports.records.Attachment}``, the failing records' CSV of each
+    critical KPI (or why there is none).
     """
     records = records or {}
     bad = head[head["band"].isin(["critical", "stressed"])].copy()
@@ -113,7 +116,7 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
         "target_note", pd.Series("", index=head.index)).astype(str).str.startswith(
             "in control")]
     n_crit = int((bad["band"] == "critical").sum())
-    title = (f"{len(actions)} KPI{'s' if len(actions) != 1 else ''} need action in {when}"
+    title = (f"{len(actions)} KPI{'s need' if len(actions) != 1 else ' needs'} action in {when}"
              + (f" ({n_crit} critical)" if n_crit else "")) if actions else (
         f"Nothing needs action in {when}")
     return _env().get_template("summary.html.j2").render(
@@ -129,10 +132,14 @@ def segment_table(head: pd.DataFrame, dim: str, *, names: Sequence[tuple[str, st
     sentence for a KPI without values by ``dim``."""
     valued = head.dropna(subset=["value"]) if "value" in head else head
     segments = sorted(valued[dim].astype(str).unique()) if len(valued) else []
-    empty = sorted(set(head[dim].astype(str)) - set(segments)) if len(head) else []
+    empty = sorted(set(head[dim].dropna().astype(str)) - set(segments)) if len(head) else []
     if empty:
         intro = " ".join(x for x in (intro, f"No values for {dim.replace('_', ' ')} "
                                      f"{', '.join(empty)} in these KPIs.") if x)
+    if not segments:  # nothing to compare: one line instead of an empty table
+        what = ", ".join(name for _, name in names)
+        return (f"<div class='k-wrap'><p class='k-small'>No values by {dim.replace('_', ' ')}"
+                f" in this period range for {escape(what)}.</p></div>")
     cells = {(str(r["kpi"]), str(r[dim])): r for _, r in head.iterrows()}
     period = head["period"].dropna()
     title = short_period(period.max(), freq) if len(period) else "last complete period"
@@ -152,8 +159,14 @@ def segment_table(head: pd.DataFrame, dim: str, *, names: Sequence[tuple[str, st
         rows=rows, segments=segments, period_title=title, intro=intro)
 
 
-def findings(items: Sequence[Finding],
-             records: dict[str, tuple[str, str, int]] | None = None) -> str:
-    """Numbered findings, a chip for critical and stressed ones, a CSV link where given."""
+def findings(items: Sequence[Finding], records: dict[str, Any] | None = None) -> str:
+    """Numbered findings, a chip for critical and stressed ones, the records' CSV link (or why
+    there is none) where ``records`` (``{kpi: Attachment}``) has one."""
     return _env().get_template("findings.html.j2").render(items=list(items),
                                                           records=records or {})
+
+
+def attachment(att: Any) -> str:
+    """`` · 12 failing records (CSV)`` linking the CSV of ``att`` (a
+    ``reports.records.Attachment``), or the one line saying why there is none; "" for None."""
+    return str(_env().get_template("attachment.html.j2").module.attachment(att))

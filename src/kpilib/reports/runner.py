@@ -31,6 +31,7 @@ from kpilib.errors import ParameterError
 KERNEL_NAME = "python3"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _RESULT_PREFIX = "KPILIB-JOB-RESULT "
+REPORT_DIR_ENV = "KPILIB_REPORT_DIR"  # the running job's report folder, read by its kernel
 
 
 @dataclass
@@ -128,8 +129,12 @@ def _error_text(err: BaseException) -> str:
 
 
 def execute_job(job: Job, env: dict[str, str] | None = None) -> JobResult:
-    """Run one job in this process: papermill, then HTML export. Never raises."""
+    """Run one job in this process: papermill, then HTML export. Never raises.
+
+    The kernel finds the job's report folder in ``KPILIB_REPORT_DIR`` (the records' CSVs of
+    the report go there, ``reports.records``)."""
     os.environ.update(env or {})
+    os.environ[REPORT_DIR_ENV] = str(Path(job.html_path).parent)
     import papermill as pm
 
     from kpilib.reports.export import notebook_to_html

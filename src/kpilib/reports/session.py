@@ -219,10 +219,16 @@ class Report:
 
         from kpilib import plotting
 
-        ids = [k for k in self.role_filter(ids) if len(frame) and (
+        asked = [k for k in self.role_filter(ids) if len(frame) and (
             frame.loc[frame["kpi"] == k, "value"].notna().any())]
+        ids = [k for k in asked if plotting.chartable(frame, k)]
+        thin = [self.titles.get(k, k) for k in asked if k not in ids]
+        if thin:
+            html("<p class='k-small'>Not charted (fewer than two complete periods with "
+                 f"enough records to draw a trend): {esc(', '.join(thin))}.</p>")
         if not ids:
-            html("<p class='k-small'>No values to chart in this period range.</p>")
+            if not thin:
+                html("<p class='k-small'>No values to chart in this period range.</p>")
             return
         plotting.control_grid(frame, kpis=ids, titles=self.titles, targets=self.targets)
         plt.show()

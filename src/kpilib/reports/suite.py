@@ -24,6 +24,7 @@ from kpilib.reports import manifest as manifest_mod
 from kpilib.reports import publish
 from kpilib.reports.params import ReportParams, segment_values, validate_params
 from kpilib.reports.runner import Job, JobResult, inside, kernel_env, run_jobs, safe_name
+from kpilib.reports.segments import plan_segments
 
 
 @dataclass
@@ -42,11 +43,13 @@ class RunOutcome:
         return 0 if self.status == "ok" else 1
 
 
-def plan_jobs(p: ReportParams, ds: Any, build: Path) -> list[Job]:
-    """One job per (notebook, segment value); file names sanitised and kept inside ``build``."""
-    segments: list[str | None] = [None]
-    if p.per:
-        segments = list(segment_values(ds, p.per))
+def plan_jobs(p: ReportParams, ds: Any, build: Path,
+              segments: list[str | None] | None = None) -> list[Job]:
+    """One job per (notebook, segment value); file names sanitised and kept inside ``build``.
+
+    ``segments``: the fan-out values (default: every value of ``p.per``, or one job set)."""
+    if segments is None:
+        segments = list(segment_values(ds, p.per)) if p.per else [None]
     jobs = []
     for seg in segments:
         filters = dict(p.filters)
@@ -124,7 +127,12 @@ def run_reports(
         run_id = publish.new_run_id(out, started)
         build = publish.build_dir(out, run_id)
         try:
-            jobs = plan_jobs(p, ds, build)
+            skipped: dict[str, str] = {}
+            segments: list[str | None] = [None]
+            if p.per:
+                segments, skipped = plan_segments(ds, p.per, start=p.start, end=p.end,
+                                                  as_of=p.as_of)
+            jobs = plan_jobs(p, ds, build, segments)
             total = len(jobs)
             done = [0]
             if progress:
@@ -146,6 +154,7 @@ def run_reports(
             manifest = manifest_mod.build_manifest(
                 run_id, started.isoformat(), datetime.now(UTC).isoformat(), p.to_dict(),
                 _data_info(p, ds), res_dicts, build)
+            manifest["skipped_segments"] = skipped
             manifest_mod.write_manifest(manifest, build)
             index_mod.write_index(build, manifest, res_dicts, _history(out, manifest))
         except BaseException:

@@ -46,9 +46,16 @@ def abc_xyz_matrix(rep: Any) -> pd.DataFrame | None:
         return None
     matrix = classes.pivot_table(index="abc_class", columns="xyz_class", values="sku",
                                  aggfunc="count", fill_value=0, observed=True)
-    matrix.columns = [f"{c}" for c in matrix.columns]
-    html(_table(matrix, corner="SKUs: value class \\ demand class"))
+    matrix.columns = pd.Index([XYZ_WORDS.get(str(c), str(c)) for c in matrix.columns],
+                              name="demand class")
+    matrix.index = pd.Index([str(i) for i in matrix.index], name="value class")
+    html(_table(matrix, corner="SKUs: value class \\ demand class")
+         + "<p class='k-small'>no demand: no demand in the last 12 months; too new: fewer "
+         "than 6 months with demand, not classified yet.</p>")
     return matrix
+
+
+XYZ_WORDS = {"N": "no demand", "new": "too new"}
 
 
 def worst_tracking_signals(rep: Any, n: int = 10) -> pd.DataFrame:

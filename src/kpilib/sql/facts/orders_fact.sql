@@ -1,0 +1,67 @@
+-- One row per order: population exclusion, start, cancellation, delivery (a requirement
+-- line with required > 0 exists and every such line is delivered), shipping (every line's
+-- required quantity shipped, at least one unit) and terminal time (cancellation, else a
+-- final delivery without a missing scan).
+WITH roll AS (
+  SELECT
+    f.order_id,
+    COUNT(CASE WHEN f.required > 1e-9 THEN 1 END) AS n_need,
+    COUNT(CASE WHEN f.required > 1e-9 AND NOT f.delivered_ok THEN 1 END) AS n_open,
+    MAX(CASE WHEN f.required > 1e-9 THEN f.delivered_last_at END) AS final_delivery_at,
+    MIN(f.delivered_first_at) AS first_delivery_at,
+    MAX(CASE WHEN f.missing_scan THEN 1 ELSE 0 END) = 1 AS missing_scan,
+    COUNT(CASE WHEN NOT f.shipped_ok THEN 1 END) AS n_unshipped,
+    MAX(CASE WHEN f.shipped_qty > 1e-9 THEN 1 ELSE 0 END) = 1 AS any_shipped,
+    MAX(f.last_shipped_at) AS last_shipped_at,
+    MIN(f.first_shipped_at) AS first_shipped_at
+  FROM order_flow_lines AS f
+  GROUP BY f.order_id
+),
+shipped AS (
+  SELECT
+    s.order_id,
+    COUNT(DISTINCT s.shipment_id) AS n_shipments,
+    COUNT(DISTINCT s.node_id) AS n_ship_nodes
+  FROM shipment_lines AS sl
+  JOIN shipments AS s ON s.shipment_id = sl.shipment_id
+  WHERE s.shipped_at IS NOT NULL
+  GROUP BY s.order_id
+),
+base AS (
+  SELECT
+    o._row,
+    o.order_id,
+    p.channel,
+    p.order_type,
+    p.exclusion,
+    CASE WHEN p.exclusion = 'is_test' THEN p.exclusion END AS warehouse_exclusion,
+    o.created_at,
+    o.authorized_at,
+    o.earliest_ship_at,
+    o.cancelled_at,
+    o.cancel_initiator,
+    o.cancel_reason,
+    COALESCE(o.authorized_at, o.created_at) AS start_at,
+    COALESCE(r.n_need, 0) AS n_need,
+    r.final_delivery_at,
+    r.first_delivery_at,
+    COALESCE(r.missing_scan, FALSE) AS missing_scan,
+    r.last_shipped_at,
+    r.first_shipped_at,
+    COALESCE(r.n_need > 0 AND r.n_open = 0, FALSE) AS delivered,
+    COALESCE(r.n_unshipped = 0 AND r.any_shipped, FALSE) AS fully_shipped,
+    COALESCE(s.n_shipments, 0) AS n_shipments,
+    COALESCE(s.n_ship_nodes, 0) AS n_ship_nodes
+  FROM orders AS o
+  JOIN order_population AS p ON p._row = o._row
+  LEFT JOIN roll AS r ON r.order_id = o.order_id
+  LEFT JOIN shipped AS s ON s.order_id = o.order_id
+)
+SELECT
+  *,
+  delivered OR cancelled_at IS NOT NULL AS is_terminal,
+  CASE
+    WHEN cancelled_at IS NOT NULL THEN cancelled_at
+    WHEN delivered AND NOT missing_scan THEN final_delivery_at
+  END AS terminal_at
+FROM base

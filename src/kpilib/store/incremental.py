@@ -1,0 +1,260 @@
+"""Incremental recompute: a batch recomputes only the periods its changes can reach.
+
+A refresh knows the stored results (computed on the data before the batch) and the merged,
+validated data after it. It finds ``since``, the earliest time the batch can affect:
+
+- every row that differs between the stored and the merged table (added, changed or deleted,
+  compared by a hash of the whole row), its earliest timestamp or date;
+- for such a row of an order (order lines, events, exceptions, shipments and their lines,
+  pick tasks, returns), the creation time of its order (order KPIs anchor on the order);
+- the previous ``data_as_of``: records anchored between the old and the new data end enter
+  the window now;
+- minus ``lookback`` (default 61 days): KPIs whose records change with ``as_of`` alone (a
+  unit stays ``preliminary`` for 14 or 30 days, a parcel cost for 60 days) and anchors a
+  little before the order's creation (a period start) must fall inside the recompute.
+
+``P0`` is the start of the period holding ``since``. **Period-local** KPIs (a period's value
+depends only on records anchored in that period: rates, ratios, means and sums over order,
+line, shipment, pick, receipt, return, RMA, count, replenishment and allocation records) are
+computed with ``start=P0`` on the data *restricted* to what can be anchored from ``P0`` on
+(orders with a timestamp at or after ``P0 - lookback``, with all their rows; every other
+table whole), and their rows from ``P0`` on replace the stored ones; rows before ``P0`` are
+kept. The period grid crosses every segment seen in either part, so a segment seen only
+before ``P0`` still gets its empty cells after it, as in a full recompute.
+
+**Not period-local**, always recomputed in full on the whole merged data: snapshot KPIs
+(open orders, backorders, unreleased slices, open receipts, returns, RMAs, exceptions, waves,
+FIFO ageing, available to promise, days of supply: their value at a period end depends on
+every record open then, however old), custom reductions (capacity utilisation, tracking
+signal: rolling windows), forecast KPIs (cells in the forecast's own periods, demand of
+every order), stock-day KPIs (turnover and sell-through average stock over the period,
+stockout runs span periods), cost per order (cost periods of their own), every KPI when the
+set has no ``freq`` (one period: the whole history) or is cut by ``abc_class`` /
+``xyz_class`` or an extra dimension (classes ranked over the whole history), and any KPI
+without a stored row before ``P0`` or with an ``unavailable`` row (nothing to keep).
+
+Bands depend on the whole series (control limits), so the caller re-bands every series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpilib import periods, registry, schema
+from kpilib.aggregate import result_columns
+from kpilib.context import Context
+
+LOOKBACK = pd.Timedelta(days=61)
+NON_LOCAL_FACTS = {"forecast_cells", "stock_days", "inventory_layers"}
+NON_LOCAL_KPIS = {"cost_per_order", "cost_per_order_incl_freight"}
+GLOBAL_DIMS = {"abc_class", "xyz_class"}
+ORDER_TABLES = ("order_lines", "order_events", "exceptions", "shipments", "returns")
+
+
+@dataclass
+class Plan:
+    """What one set's recompute does: ``local`` KPIs from ``start`` on, ``full`` ones whole."""
+
+    start: pd.Timestamp | None
+    local: list[str]
+    full: list[str]
+
+
+def is_local(kdef: registry.KpiDef) -> bool:
+    """Whether a KPI's period value depends only on records anchored in that period."""
+    return not (kdef.snapshot or kdef.kind == "custom" or kdef.fact in NON_LOCAL_FACTS
+                or kdef.id in NON_LOCAL_KPIS)
+
+
+def _times(frame: pd.DataFrame, table: str) -> pd.Series:
+    """Earliest timestamp or date of each row (UTC; dates at midnight), NaT when none."""
+    cols = [c for c in schema.TABLES[table].columns
+            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
+    if not cols or frame.empty:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    parts = []
+    for c in cols:
+        s = pd.to_datetime(frame[c.name])
+        parts.append(s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC"))
+    return pd.concat(parts, axis=1).min(axis=1)
+
+
+def _changed(old: pd.DataFrame | None, new: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """Rows of ``old`` and of ``new`` that the other lacks (whole-row hash)."""
+    if old is None or new is None:
+        return [f for f in (old, new) if f is not None]
+    cols = [c for c in new.columns if c in old.columns]
+    if len(cols) != len(new.columns) or len(cols) != len(old.columns):
+        return [old, new]
+    ho = pd.util.hash_pandas_object(old[cols], index=False).to_numpy()
+    hn = pd.util.hash_pandas_object(new[cols], index=False).to_numpy()
+    return [old[~np.isin(ho, hn)], new[~np.isin(hn, ho)]]
+
+
+def touched_since(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
+                  tables: list[str], old_as_of: pd.Timestamp) -> pd.Timestamp:
+    """The earliest time the change from ``old`` to ``new`` in ``tables`` can affect (see
+    module docstring), before the lookback."""
+    times = [pd.Series([pd.Timestamp(old_as_of).tz_convert("UTC")])]
+    order_ids, line_ids, shipment_ids = [], [], []
+    for name in tables:
+        for rows in _changed(old.get(name), new.get(name)):
+            times.append(_times(rows, name))
+            if "order_id" in rows.columns:
+                order_ids.append(rows["order_id"])
+            if name in ("pick_tasks", "shipment_lines"):
+                line_ids.append(rows["order_line_id"])
+            if name == "shipment_lines":
+                shipment_ids.append(rows["shipment_id"])
+    for side in (old, new):
+        if line_ids and side.get("order_lines") is not None:
+            lines = side["order_lines"]
+            order_ids.append(lines.loc[lines["order_line_id"].isin(pd.concat(line_ids)),
+                                       "order_id"])
+        if shipment_ids and side.get("shipments") is not None:
+            sh = side["shipments"]
+            order_ids.append(sh.loc[sh["shipment_id"].isin(pd.concat(shipment_ids)),
+                                    "order_id"])
+    if order_ids:
+        ids = pd.concat(order_ids).dropna().unique()
+        for side in (old, new):
+            o = side.get("orders")
+            if o is not None:
+                times.append(_times(o.loc[o["order_id"].isin(ids), ["created_at"]], "orders"))
+    return pd.concat([t for t in times if len(t)]).min()
+
+
+def restrict(ds, cutoff: pd.Timestamp):
+    """``ds`` with only the orders (and their rows) having a timestamp at or after ``cutoff``;
+    orderless rows and every other table are kept whole."""
+    t = ds.tables
+    o = t["orders"]
+    keep = [o.loc[_latest(o, "orders").ge(cutoff), "order_id"]]
+    for name in ORDER_TABLES:
+        f = t.get(name)
+        if f is not None:
+            keep.append(f.loc[_latest(f, name).ge(cutoff), "order_id"])
+    lines = t["order_lines"]
+    pick = t.get("pick_tasks")
+    if pick is not None:
+        recent = pick.loc[_latest(pick, "pick_tasks").ge(cutoff), "order_line_id"]
+        keep.append(lines.loc[lines["order_line_id"].isin(recent), "order_id"])
+    ids = pd.concat(keep).dropna().unique()
+    out = {"orders": o[o["order_id"].isin(ids)]}
+    for name in ORDER_TABLES:
+        f = t.get(name)
+        if f is not None:
+            out[name] = f[f["order_id"].isin(ids) | f["order_id"].isna()]
+    kept_lines = out["order_lines"]["order_line_id"]
+    if pick is not None:
+        out["pick_tasks"] = pick[pick["order_line_id"].isin(kept_lines)]
+    sl = t.get("shipment_lines")
+    if sl is not None and "shipments" in out:
+        out["shipment_lines"] = sl[sl["shipment_id"].isin(out["shipments"]["shipment_id"])]
+    return ds.replace(**out)
+
+
+def _latest(frame: pd.DataFrame, table: str) -> pd.Series:
+    """Latest timestamp or date of each row (UTC), NaT when none."""
+    cols = [c.name for c in schema.TABLES[table].columns
+            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
+    if not cols or frame.empty:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    parts = []
+    for c in cols:
+        s = pd.to_datetime(frame[c])
+        parts.append(s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC"))
+    return pd.concat(parts, axis=1).max(axis=1)
+
+
+def plan(ids: list[str], by: tuple[str, ...], freq: str | None, since: pd.Timestamp | None,
+         old: pd.DataFrame, dimensions: dict[str, str], tz: str = "UTC") -> Plan:
+    """Which KPIs of a set are recomputed from ``P0`` on and which in full."""
+    if (since is None or freq is None or set(by) & GLOBAL_DIMS
+            or any(d in dimensions for d in by)):
+        return Plan(None, [], list(ids))
+    p0 = periods.bucket(pd.Series([since]), freq, tz).iloc[0]
+    local, full = [], []
+    for k in ids:
+        rows = old[old["kpi"] == k]
+        ok = (is_local(registry.KPIS[k]) and rows["period"].notna().all()
+              and bool((rows["period"] < p0).any()))
+        (local if ok else full).append(k)
+    return Plan(periods.to_utc(p0), local, full)
+
+
+def _is_filler(rows: pd.DataFrame) -> pd.Series:
+    """Rows the period grid added for a segment without records in that period."""
+    return (rows["status"].eq("undefined") & rows["n"].eq(0) & rows["excluded"].eq("")
+            & rows["numerator"].eq(0) & rows["denominator"].eq(0))
+
+
+def merge(old: pd.DataFrame, new: pd.DataFrame, kdef: registry.KpiDef, by: tuple[str, ...],
+          start: pd.Timestamp) -> pd.DataFrame:
+    """Stored rows of one KPI before ``start`` plus recomputed rows from it on, on the grid of
+    every segment seen in either (empty cells as ``aggregate`` makes them)."""
+    cols = result_columns(by)
+    before = old[old["period"] < start]
+    after = new[new["period"] >= start]
+    if by:
+        seen = pd.concat([before.loc[~_is_filler(before), list(by)], after[list(by)]])
+        segs = seen.drop_duplicates()
+        grid = after[["period"]].drop_duplicates().merge(segs, how="cross")
+        have = after[["period", *by]]
+        missing = grid.merge(have, how="left", indicator=True)
+        missing = missing.loc[missing["_merge"] == "left_only", ["period", *by]]
+        if len(missing):
+            fill = missing.assign(kpi=kdef.id, value=np.nan, numerator=0.0, denominator=0.0,
+                                  n=0, p50=np.nan, p90=np.nan, status="undefined",
+                                  unit=kdef.unit, excluded="", note="")
+            after = pd.concat([after, fill[cols]], ignore_index=True)
+    out = pd.concat([before, after], ignore_index=True)[cols]
+    keys = ["period", *by]
+    return out.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _compute_local(sub, full, ids: list[str], by: tuple[str, ...], freq: str,
+                   params: dict | None, start: pd.Timestamp) -> pd.DataFrame:
+    """``compute(sub, ids, start=start)``, except that what the source records (capture
+    flags such as "cancellation times are recorded") is judged on the whole data ``full``."""
+    from kpilib.engine import compute_one, make_context, recorded
+
+    ctx = make_context(sub, by=list(by), freq=freq, start=start, params=params)
+    whole = Context(ds=full, as_of=full.data_as_of, source=full)
+    for k in ids:
+        for r in registry.KPIS[k].requires:
+            ctx.memo(f"_recorded:{r}", lambda r=r: recorded(whole, r))
+    parts = [compute_one(registry.KPIS[k], ctx) for k in ids]
+    return pd.concat(parts, ignore_index=True)
+
+
+def recompute_set(ds, kpis, by: tuple[str, ...], freq: str | None, params: dict | None,
+                  old: pd.DataFrame | None, since: pd.Timestamp | None,
+                  lookback: pd.Timedelta = LOOKBACK) -> tuple[pd.DataFrame, Plan]:
+    """The results of one maintained set on ``ds``, equal to ``compute(ds, kpis, by, freq)``,
+    recomputing only what ``since`` can reach when the stored results ``old`` are given."""
+    from kpilib.engine import compute
+
+    ids = registry.resolve(list(kpis))
+    since = None if old is None or since is None else since - lookback
+    pl = plan(ids, by, freq, since, old, ds.dimensions)
+    parts: dict[str, pd.DataFrame] = {}
+    if pl.local:
+        sub = restrict(ds, pl.start - lookback)
+        new = _compute_local(sub, ds, pl.local, by, freq, params, pl.start)
+        for k in pl.local:
+            rows = new[new["kpi"] == k]
+            if rows["period"].isna().any():  # unavailable on the subset: compute it whole
+                pl.full.append(k)
+                continue
+            parts[k] = merge(old[old["kpi"] == k], rows, registry.KPIS[k], by, pl.start)
+        pl.local = [k for k in pl.local if k in parts]
+    if pl.full:
+        res = compute(ds, pl.full, by=list(by), freq=freq, params=params)
+        for k in pl.full:
+            parts[k] = res[res["kpi"] == k]
+    out = pd.concat([parts[k] for k in ids], ignore_index=True)
+    return out, pl

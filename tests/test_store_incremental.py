@@ -1,0 +1,64 @@
+"""Incremental recompute pieces: merging stored and recomputed rows, the touched time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpilib import registry
+from kpilib.store import incremental
+
+
+def _rows(period: str, channel: str, n: int, value: float) -> dict:
+    empty = n == 0
+    return {"kpi": "cancellation_rate_pre_ship", "period": pd.Timestamp(period, tz="UTC"),
+            "channel": channel, "value": np.nan if empty else value,
+            "numerator": 0.0 if empty else value * n, "denominator": float(n), "n": n,
+            "p50": np.nan, "p90": np.nan, "status": "undefined" if empty else "ok",
+            "unit": "fraction", "excluded": "", "note": ""}
+
+
+def test_merge_keeps_old_periods_and_fills_segments_seen_only_before():
+    """Stored: weeks 1-2 for web (records) and b2b (records in week 1, an empty cell in
+    week 2). Recomputed from week 2 on: web only (b2b had no record since). Expected: week 1
+    as stored; weeks 2 and 3 as recomputed plus an empty b2b cell each, because b2b was seen
+    (in week 1), as a full recompute's grid would have it."""
+    registry.load_all()
+    w1, w2, w3 = "2024-03-04", "2024-03-11", "2024-03-18"
+    old = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25),
+                        _rows(w2, "b2b", 0, 0), _rows(w2, "web", 4, 0.5)])
+    new = pd.DataFrame([_rows(w2, "web", 5, 0.2), _rows(w3, "web", 1, 1.0)])
+    kdef = registry.KPIS["cancellation_rate_pre_ship"]
+    out = incremental.merge(old, new, kdef, ("channel",), pd.Timestamp(w2, tz="UTC"))
+    expected = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25),
+                             _rows(w2, "b2b", 0, 0), _rows(w2, "web", 5, 0.2),
+                             _rows(w3, "b2b", 0, 0), _rows(w3, "web", 1, 1.0)])
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+
+
+def test_touched_since_takes_the_order_creation_of_a_changed_child_row():
+    """A shipment of an order created on the 2nd changes on the 9th: the batch reaches back to
+    the 2nd (order KPIs anchor on the order); the previous data end (10th) is later."""
+    orders = pd.DataFrame({"order_id": ["o1", "o2"],
+                           "created_at": pd.to_datetime(["2024-03-02", "2024-03-08"], utc=True)})
+    old_sh = pd.DataFrame({"shipment_id": ["s1"], "order_id": ["o1"],
+                           "created_at": pd.to_datetime(["2024-03-03"], utc=True),
+                           "shipped_at": pd.to_datetime([None], utc=True)})
+    new_sh = old_sh.assign(shipped_at=pd.to_datetime(["2024-03-09"], utc=True))
+    since = incremental.touched_since({"orders": orders, "shipments": old_sh},
+                                      {"orders": orders, "shipments": new_sh}, ["shipments"],
+                                      pd.Timestamp("2024-03-10", tz="UTC"))
+    assert since == pd.Timestamp("2024-03-02", tz="UTC")
+    # an unchanged table reaches back no further than the previous data end
+    same = incremental.touched_since({"orders": orders}, {"orders": orders}, ["orders"],
+                                     pd.Timestamp("2024-03-10", tz="UTC"))
+    assert same == pd.Timestamp("2024-03-10", tz="UTC")
+
+
+def test_snapshot_and_rolling_kpis_are_not_local():
+    registry.load_all()
+    k = registry.KPIS
+    assert incremental.is_local(k["cancellation_rate_pre_ship"])
+    assert not incremental.is_local(k["open_order_age_hours"])  # snapshot
+    assert not incremental.is_local(k["tracking_signal"])  # rolling window
+    assert not incremental.is_local(k["inventory_turnover"])  # stock days
