@@ -40,7 +40,7 @@ def inventory_count_accuracy_by_location(ctx: Context) -> pd.DataFrame:
     ABC...), an event is judged on its rows in that segment (sub-unit rule).
     """
     rows = _first_count_rows(ctx)
-    keys = ["event_id", *ctx.by]
+    keys = ["count_event", *ctx.by]
     ev = rows.groupby(keys, dropna=False, sort=False).agg(
         anchor=("counted_at", "min"), ok=("row_ok", "all")).reset_index()
     return ev.assign(num=ev["ok"].astype(float), den=1.0)
