@@ -23,7 +23,7 @@ def count_rows(ctx: Context) -> pd.DataFrame:
     out = c.rename(columns={"node_id": "node"}).copy()
     out["count_day"] = out["counted_at"].dt.floor("D")
     out["count_event"] = (out["node"].astype(str) + "|" + out["location_id"].astype(str) + "|"
-                       + out["count_day"].dt.strftime("%Y-%m-%d"))
+                          + out["count_day"].dt.strftime("%Y-%m-%d"))
     out["variance"] = out["qty_counted"] - out["qty_system_at_count"]
     out["row_ok"] = out["variance"].abs() <= float(ctx.param("count_tol_units"))
     return out.reset_index(drop=True)
