@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from bands_helpers import BASELINE, CFG12, series
 from typer.testing import CliRunner
 
 from kpilib.alerts import from_bands, latest_per_series
 from kpilib.bands import apply_bands
-from kpilib.bands.partial import infer_freq, mark_partial
+from kpilib.bands.partial import days_in, infer_freq, mark_partial, partial_note
 from kpilib.cli.main import app
 
 # 12 baseline weeks (Mondays from 2024-01-01) + a normal week 13 (2024-03-25) + week 14
@@ -31,8 +32,8 @@ def test_running_week_is_partial_unbanded_and_not_alerted():
     last, before = banded.iloc[-1], banded.iloc[-2]
     assert last["status"] == "partial" and last["band"] == "insufficient_data"
     assert not last["alertable"] and "status_partial" in last["signals"]
-    # 2024-04-01 00:00 -> 2024-04-03 12:00 is 2.5 days: the third day has started
-    assert last["note"] == "partial: 3 of 7 days"
+    # 2024-04-01 00:00 -> 2024-04-03 12:00 is 2.5 days
+    assert last["note"] == "partial: 2.5 of 7 days"
     assert before["status"] == "ok" and before["band"] == "normal"
     # the chart limits come from the 12 baseline weeks only (CL 0.91), untouched by week 14
     assert abs(last["cl"] - 0.91) < 1e-12
@@ -64,3 +65,13 @@ def test_cli_alerts_raise_nothing_for_the_running_week(tmp_path):
                                    "--store", str(tmp_path / "store"), "--as-of", "2024-06-01"])
     assert out.exit_code == 0, out.output
     assert "0 breach(es)" in out.output
+
+
+@pytest.mark.parametrize(("as_of", "note"), [
+    ("2024-04-07T23:40:00Z", "partial: 6.9 of 7 days"),   # 20 minutes before the week ends
+    ("2024-04-04T00:00:00Z", "partial: 3 of 7 days"),     # exactly three days in
+    ("2024-04-01T00:05:00Z", "partial: 0.1 of 7 days"),   # five minutes in: it has begun
+])
+def test_partial_note_never_reads_complete(as_of, note):
+    start = pd.Timestamp("2024-04-01", tz="UTC")
+    assert partial_note(*days_in(start, "W", pd.Timestamp(as_of))) == note

@@ -58,12 +58,24 @@ def partial_mask(period: pd.Series, freq: str | None, as_of: pd.Timestamp | None
     return (end > as_of).fillna(False).to_numpy(dtype=bool)
 
 
-def days_in(start: pd.Timestamp, freq: str, as_of: pd.Timestamp) -> tuple[int, int]:
-    """``(days elapsed, days in the period)`` of the running period starting at ``start``."""
+def days_in(start: pd.Timestamp, freq: str, as_of: pd.Timestamp) -> tuple[float, int]:
+    """``(days elapsed, days in the period)`` of the running period starting at ``start``.
+
+    Elapsed = (as_of - start) in days, rounded *down* to a tenth (at least 0.1 once the
+    period has begun), so a week that ends in 20 minutes reads 6.9 of 7 days, never 7 of 7.
+    """
     end = start + OFFSETS[freq]
     total = round((end - start) / pd.Timedelta(days=1))
-    done = math.ceil((as_of - start) / pd.Timedelta(days=1))
-    return max(0, min(done, total)), total
+    elapsed = (as_of - start) / pd.Timedelta(days=1)
+    done = math.floor(elapsed * 10) / 10
+    if elapsed > 0:
+        done = max(done, 0.1)
+    return max(0.0, min(done, total - 0.1)), total
+
+
+def partial_note(done: float, total: int) -> str:
+    """``partial: 2.5 of 7 days`` (whole days print without a decimal: ``3 of 7 days``)."""
+    return f"partial: {done:g} of {total} days"
 
 
 def mark_partial(results: pd.DataFrame, *, freq: str | None = None,
@@ -85,8 +97,8 @@ def mark_partial(results: pd.DataFrame, *, freq: str | None = None,
     out = results.copy()
     status = out["status"].astype(object) if "status" in out else pd.Series("ok", index=out.index)
     out["status"] = status.where(~mask, PARTIAL)
-    notes = [f"partial: {d} of {t} days" for d, t in (
-        days_in(pd.Timestamp(p), freq, stamp) for p in out.loc[mask, "period"])]
+    notes = [partial_note(*days_in(pd.Timestamp(p), freq, stamp))
+             for p in out.loc[mask, "period"]]
     note = out["note"].astype(object) if "note" in out else pd.Series("", index=out.index)
     note.loc[mask] = notes
     out["note"] = note
