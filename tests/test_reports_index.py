@@ -133,3 +133,14 @@ def test_the_page_opens_with_what_needs_action():
     calm = [{"segment": None, "records": {"headline": [
         {"kpi": "b", "name": "B", "display": "2", "band": "normal"}]}}]
     assert "Nothing needs action" in render_index(manifest(), calm, [manifest()])
+
+
+def test_all_clear_counts_the_headline_values_it_could_not_judge():
+    calm = [{"segment": "web", "records": {"headline": [
+        {"kpi": "a", "name": "A", "display": "1", "band": "normal"},
+        {"kpi": "b", "name": "B", "display": "2", "band": "insufficient_data"}]}},
+        {"segment": "b2b", "records": {"headline": [
+            {"kpi": "a", "name": "A", "display": "3", "band": None}]}}]
+    page = render_index(manifest(), calm, [manifest()])
+    assert ("Nothing needs action: none of the 1 judged headline value is stressed or critical "
+            "in the last complete period. 2 of 3 could not be judged") in page

@@ -90,3 +90,12 @@ def test_html_escapes_data():
     head["name"] = "<script>alert(1)</script>"
     page = render.kpi_table(head, freq="W")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_calm_summary_says_how_many_headline_kpis_it_could_not_judge():
+    _, head = _head(VALUES)
+    head = head.assign(band="normal")
+    assert "could not be judged" not in render.summary(head, freq="W", context="")
+    head.loc[head.index[0], "band"] = "insufficient_data"
+    page = render.summary(head, freq="W", context="")
+    assert f"1 of {len(head)} headline KPIs could not be judged" in page

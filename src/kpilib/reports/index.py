@@ -106,8 +106,7 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
     bad = sorted(((s, i) for s, i in items if i.get("band") in ("critical", "stressed")),
                  key=lambda si: si[1]["band"] != "critical")
     if not bad:
-        return ('<p class="attention">Nothing needs action: no headline KPI is stressed or '
-                "critical in the last complete period.</p>")
+        return f'<p class="attention">{esc(nothing_needs_action(items))}</p>'
     rows = []
     for seg, i in bad:
         fg, bg = BAND_COLOURS[i["band"]]
@@ -123,6 +122,23 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
             f"{f' ({n} critical)' if n else ''}</h2>"
             '<ul class="attention">' + "".join(rows) + "</ul>"
             '<p class="meta">Why, who owns it and what to do: the executive summary.</p>')
+
+
+JUDGED = ("normal", "stressed", "critical")
+
+
+def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
+    """The all-clear line, which also counts the headline values that could not be judged
+    (no band: too few complete periods or too small a denominator), so "nothing needs action"
+    never hides that most cards were never judged."""
+    judged = sum(i.get("band") in JUDGED for _, i in items)
+    unjudged = len(items) - judged
+    line = (f"Nothing needs action: none of the {judged} judged headline value"
+            f"{'s' if judged != 1 else ''} is stressed or critical in the last complete period.")
+    if unjudged:
+        line += (f" {unjudged} of {len(items)} could not be judged (too few complete periods "
+                 "or too small a denominator): their cards are grey.")
+    return line
 
 
 def _badges_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:

@@ -120,7 +120,8 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
              + (f" ({n_crit} critical)" if n_crit else "")) if actions else (
         f"Nothing needs action in {when}")
     return _env().get_template("summary.html.j2").render(
-        headline=title, actions=actions, period=when,
+        headline=title, actions=actions, period=when, total=len(head),
+        unjudged=int((~head["band"].isin(["normal", "stressed", "critical"])).sum()),
         off_target=[{"name": r["name"], "display": r["display"],
                      "target_note": r["target_note"]} for _, r in off.iterrows()],
         footer=context)
