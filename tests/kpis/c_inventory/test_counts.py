@@ -59,3 +59,18 @@ def test_unit_accuracy_undefined_when_system_is_zero():
     row = kpilib.compute(ds, ["inventory_unit_accuracy"], as_of=AS_OF).iloc[0]
     assert row["status"] == "undefined"
 
+
+
+def test_ids_containing_the_key_separator_stay_separate_events():
+    # node "N|A" location "B" and node "N" location "A|B" both spell "N|A|B|2024-01-10" as text;
+    # they are two count events (one accurate, one not), never one.
+    counts = [{"count_id": "C1", "node_id": "N|A", "location_id": "B", "sku": "SKU1",
+               "counted_at": "2024-01-10T09:00Z", "qty_system_at_count": 4, "qty_counted": 4,
+               "is_recount": False},
+              {"count_id": "C2", "node_id": "N", "location_id": "A|B", "sku": "SKU1",
+               "counted_at": "2024-01-10T10:00Z", "qty_system_at_count": 4, "qty_counted": 3,
+               "is_recount": False}]
+    ds = build_dataset(inventory_counts=counts, products=[{"sku": "SKU1"}],
+                       nodes=[{"node_id": "N|A"}, {"node_id": "N"}], orders=[{"order_id": "O1"}])
+    row = kpilib.compute(ds, ["inventory_count_accuracy_by_location"], as_of=AS_OF).iloc[0]
+    assert (row["numerator"], row["denominator"]) == (1, 2)

@@ -40,9 +40,11 @@ def inventory_count_accuracy_by_location(ctx: Context) -> pd.DataFrame:
     ABC...), an event is judged on its rows in that segment (sub-unit rule).
     """
     rows = _first_count_rows(ctx)
-    keys = ["count_event", *ctx.by]
+    # grouped on the key's parts, not its text: ids containing "|" cannot merge two events
+    keys = list(dict.fromkeys(["node", "location_id", "count_day", *ctx.by]))
     ev = rows.groupby(keys, dropna=False, sort=False).agg(
-        anchor=("counted_at", "min"), ok=("row_ok", "all")).reset_index()
+        count_event=("count_event", "first"), anchor=("counted_at", "min"),
+        ok=("row_ok", "all")).reset_index()
     return ev.assign(num=ev["ok"].astype(float), den=1.0)
 
 
