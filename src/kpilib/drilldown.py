@@ -34,7 +34,6 @@ from kpilib import periods, registry
 from kpilib.aggregate import Buckets, bucket
 from kpilib.context import Context
 from kpilib.errors import KpiLibError, ParameterError
-from kpilib.fact_tables.waves import UNWAVED
 
 OUTCOMES = ("all", "failed", "passed", "excluded")
 RENAME = {"num": "numerator", "den": "denominator", "x": "value"}
@@ -107,7 +106,7 @@ def records(kdef: registry.KpiDef, ctx: Context, *, period: Any = None,
     elif "excluded" in out.columns:
         out = out.loc[out["excluded"].isna()]
     out = ctx.keys.decode(out) if ctx.keys is not None else out
-    return _tidy(_source_ids(out), keys)
+    return _tidy(out, keys)
 
 
 def bucketed(kdef: registry.KpiDef, ctx: Context, obs: pd.DataFrame | None = None) -> Buckets:
@@ -158,14 +157,6 @@ def _shares(out: pd.DataFrame) -> bool:
     counted = out.loc[out["outcome"] != "excluded"]
     num, den = counted["num"].to_numpy(dtype=float), counted["den"].to_numpy(dtype=float)
     return bool(np.all((num >= 0) & (num <= den)))
-
-
-def _source_ids(out: pd.DataFrame) -> pd.DataFrame:
-    """Only the source's own ids in id columns: a node's bucket of unwaved lines (the engine's
-    ``wave_id = "UNWAVED"``) reads ``wave_id`` null, as unwaved work does in ``pick_tasks``."""
-    if "wave_id" in out.columns:
-        out = out.assign(wave_id=out["wave_id"].mask(out["wave_id"].eq(UNWAVED)))
-    return out
 
 
 def _tidy(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

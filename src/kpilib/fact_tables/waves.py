@@ -11,8 +11,9 @@ At each snapshot time ``t`` every wave with ``released_at ≤ t`` and not closed
 - ``at_risk`` = lines_open > 0 and a cutoff exists and (rate = 0 or t + backlog > cutoff);
 - ``late`` = t > cutoff_at and lines_open > 0.
 
-Work released to the node but not yet waved forms one bucket per node, ``wave_id =
-"UNWAVED"`` (no cutoff, no planned rate), present when it holds open lines: pick tasks with no
+Work released to the node but not yet waved forms one bucket per node, ``wave_id`` null
+(no cutoff, no planned rate; kept apart from source waves by a flag, not a made-up id, so no
+source wave id can merge with it), present when it holds open lines: pick tasks with no
 ``wave_id``, plus order lines of slices released to a node that has pick tasks, from the
 release until their first pick task exists (or the slice ships, or the order is cancelled). Cut by
 ``channel`` a wave's record is split into the sub-units of its lines per channel:
@@ -33,7 +34,6 @@ from kpilib.fact_tables.timeline import expand_open
 from kpilib.fact_tables.times import ts_min, utc_ns
 from kpilib.fact_tables.warehouse import pick_tasks
 
-UNWAVED = "UNWAVED"
 E4_DIMS = ("node", "channel")
 _SHIFT = np.int64(1) << np.int64(40)
 
@@ -57,7 +57,7 @@ def _unwaved_lines(ctx: Context, t_all: pd.DataFrame, pts: pd.DataFrame) -> pd.D
     task: open from the
     slice's release until the line's first task, the slice's first ship confirm or the
     order's cancellation (test orders and lines with nothing left to ship left out)."""
-    cols = ["wave_id", "node_id", "channel", "qty_requested"]
+    cols = ["wave_id", "unwaved", "node_id", "channel", "qty_requested"]
     if ctx.table("order_events") is None:
         return pd.DataFrame(columns=[*cols, "period", "t", "_pt"])
     wms_nodes = pd.concat([t_all["node_id"], ctx.table("waves")["node_id"]]).unique()
@@ -75,7 +75,7 @@ def _unwaved_lines(ctx: Context, t_all: pd.DataFrame, pts: pd.DataFrame) -> pd.D
     end = ts_min(pd.Series(task_at.array).astype("datetime64[ns, UTC]"),
                  pd.Series(at["first_shipped_at"].array).astype("datetime64[ns, UTC]"),
                  pd.Series(at["cancelled_at"].array).astype("datetime64[ns, UTC]"))
-    frame = pd.DataFrame({"wave_id": UNWAVED, "node_id": lines["node"].to_numpy(),
+    frame = pd.DataFrame({"wave_id": None, "unwaved": True, "node_id": lines["node"].to_numpy(),
                           "channel": at["channel"].to_numpy(), "qty_requested": rem})
     start = pd.Series(at["released_at"].array).astype("datetime64[ns, UTC]")
     return expand_open(frame.loc[keep].reset_index(drop=True),
@@ -99,20 +99,22 @@ def _build(ctx: Context) -> pd.DataFrame:
     sub = ["channel"] if split else []
     open_t = expand_open(tasks[["wave_id", "node_id", "channel", "qty_requested"]],
                          tasks["released_at"], tasks["picked_at"], pts)
+    open_t["unwaved"] = open_t["wave_id"].isna()
     unwaved = _unwaved_lines(ctx, t_all, pts)
     if len(unwaved):
         open_t = pd.concat([open_t, unwaved[open_t.columns]], ignore_index=True)
-    open_t["wave_id"] = open_t["wave_id"].fillna(UNWAVED)
-    counts = open_t.groupby(["wave_id", "node_id", "_pt", "t", *sub], dropna=False, sort=False).agg(
+    counts = open_t.groupby(["unwaved", "wave_id", "node_id", "_pt", "t", *sub], dropna=False,
+                            sort=False).agg(
         lines_open=("qty_requested", "size"), units_open=("qty_requested", "sum")
     ).reset_index()
+    in_waves, unw = counts.loc[~counts["unwaved"]], counts.loc[counts["unwaved"]].copy()
     waved = open_w
     if split:
         chans = tasks.loc[tasks["wave_id"].notna(), ["wave_id", "channel"]].drop_duplicates()
         waved = waved.merge(chans, on="wave_id", how="left")
-    rec = waved.merge(counts.drop(columns=["node_id"]), on=["wave_id", "_pt", "t", *sub],
-                      how="left")
-    unw = counts.loc[counts["wave_id"].eq(UNWAVED)].copy()
+    in_waves = in_waves.astype({"wave_id": waved["wave_id"].dtype})  # all-null when none waved
+    rec = waved.merge(in_waves.drop(columns=["node_id", "unwaved"]),
+                      on=["wave_id", "_pt", "t", *sub], how="left")
     unw["period"] = pts["period"].iloc[unw["_pt"].to_numpy()].array
     if len(unw):
         for c in rec.columns.difference(unw.columns):
@@ -122,8 +124,8 @@ def _build(ctx: Context) -> pd.DataFrame:
             rec = pd.concat([rec, unw[rec.columns]], ignore_index=True)
     for c in ("lines_open", "units_open"):
         rec[c] = rec[c].fillna(0.0).astype(float)
-    wave_lines = rec.groupby(["wave_id", "node_id", "_pt"], sort=False)["lines_open"].transform(
-        "sum")
+    wave_lines = rec.groupby(["wave_id", "node_id", "_pt"], dropna=False, sort=False)[
+        "lines_open"].transform("sum")
     rate = _trailing_rate(t_all, rec["node_id"], rec["t"])
     planned = rec["planned_lines_per_hour"].fillna(0.0).to_numpy()
     rate = np.where(rate > 0, rate, planned)

@@ -155,3 +155,14 @@ def test_wave_backlog_unwaved_bucket_holds_released_lines_without_tasks():
     later = kpilib.compute(ds, ["wave_backlog"], as_of="2024-01-02T09:30Z").iloc[0]
     # 09:30: the line now sits in W1 (1 open line), no longer in UNWAVED
     assert later["value"] == 1.0 and later["n"] == 1
+
+
+def test_a_source_wave_named_like_the_unwaved_bucket_stays_its_own_wave():
+    named = _wave_ds()
+    for table in ("waves", "pick_tasks"):
+        frame = getattr(named, table)
+        frame["wave_id"] = frame["wave_id"].replace({"W1": "UNWAVED"})
+    for as_of in ("2024-01-01T09:30Z", "2024-01-01T13:00Z"):
+        want = kpilib.compute(_wave_ds(), E4, as_of=as_of)[["kpi", "value", "n"]]
+        got = kpilib.compute(named, E4, as_of=as_of)[["kpi", "value", "n"]]
+        pd.testing.assert_frame_equal(got, want, check_exact=True)

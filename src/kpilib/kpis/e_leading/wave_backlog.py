@@ -5,7 +5,7 @@ The wave snapshots are computed in :mod:`kpilib.fact_tables.waves`.
 E4 notes
 --------
 Snapshot at ``as_of`` (``freq=None``) or at each period end capped at ``as_of``. Records are the
-open waves at the snapshot (plus the node's ``UNWAVED`` bucket
+open waves at the snapshot (plus the node's bucket of unwaved work, ``wave_id`` null,
 when it holds open lines; ``n`` counts them). A snapshot with no open wave reads 0 (the
 backlog is empty, which is a measurement, not a missing population), for every node and
 channel known to the pick data; only a snapshot before any data is undefined. See
