@@ -144,3 +144,14 @@ def test_all_clear_counts_the_headline_values_it_could_not_judge():
     page = render_index(manifest(), calm, [manifest()])
     assert ("Nothing needs action: none of the 1 judged headline value is stressed or critical "
             "in the last complete period. 2 of 3 could not be judged") in page
+
+
+def test_all_clear_on_totals_still_names_the_open_segment_alerts():
+    calm = [{"segment": None, "records": {
+        "headline": [{"kpi": "a", "name": "A", "display": "1", "band": "normal"}],
+        "open_alerts": [{"name": "Order cycle time", "where": "channel web",
+                         "band": "critical"}]}}]
+    page = render_index(manifest(), calm, [manifest()])
+    assert "Nothing needs action" not in page and "No headline total needs action: none" in page
+    assert ("But 1 segment alert is open (1 critical): Order cycle time in channel web "
+            "(critical).") in page

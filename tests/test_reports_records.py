@@ -123,3 +123,21 @@ def test_a_kpi_without_records_says_why(run):
     att = records.attach(rep, "tracking_signal", head["period"].iloc[0])  # kind="custom"
     assert att.href == "" and att.reason.startswith("no record list")
     assert "<a " not in render.attachment(att)
+
+
+def test_a_duration_links_its_slow_tail_at_or_above_the_p90(run, monkeypatch):
+    folder, rep, *_ = run
+    monkeypatch.setenv(REPORT_DIR_ENV, str(folder))
+    week = pd.Timestamp("2024-05-27", tz="UTC")
+    att = records.attach(rep, "order_cycle_time_hours", week)
+    result = kpilib.compute(rep.ds, "order_cycle_time_hours", freq="W", as_of=AS_OF)
+    p90 = result.loc[result["period"] == week, "p90"].iloc[0]
+    every = kpilib.drill(rep.ds, "order_cycle_time_hours", period=week, freq="W", as_of=AS_OF)
+    every = every[every["outcome"] == "counted"]
+    csv = pd.read_csv(folder / att.href)
+    assert att.name == "order_cycle_time_hours_2024-05-27_slowest.csv"
+    assert att.label == "slowest records, at or above the p90"
+    # the tail is exactly the counted orders at or above the result's own p90, slowest first
+    assert sorted(csv["order_id"]) == sorted(every.loc[every["value"] >= p90, "order_id"])
+    assert 0 < len(csv) < len(every) and csv["value"].is_monotonic_decreasing
+    assert "slowest records, at or above the p90 (CSV)" in render.attachment(att)

@@ -99,3 +99,16 @@ def test_calm_summary_says_how_many_headline_kpis_it_could_not_judge():
     head.loc[head.index[0], "band"] = "insufficient_data"
     page = render.summary(head, freq="W", context="")
     assert f"1 of {len(head)} headline KPIs could not be judged" in page
+
+
+def test_calm_totals_still_name_the_open_segment_alerts_on_the_first_screen():
+    _, head = _head(VALUES)
+    head = head.assign(band="normal")
+    alerts = [{"name": "Order cycle time", "where": "channel web", "band": "critical"},
+              {"name": "Allocation failure rate", "where": "channel b2b", "band": "stressed"}]
+    page = render.summary(head, freq="W", context="", segment_alerts=alerts)
+    assert "Nothing needs action" not in page
+    assert "No headline total needs action in" in page
+    assert "2 segment alerts open (1 critical)" in page
+    assert "Order cycle time in channel web" in page
+    assert "Allocation failure rate in channel b2b" in page

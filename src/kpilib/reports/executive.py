@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from kpilib.reports import render, story
+from kpilib.reports.nbtools import record
 from kpilib.reports.session import esc, html
 
 
@@ -52,18 +53,36 @@ def _driver(seg: pd.DataFrame, dim: str, row: pd.Series) -> str:
     return f"{dim.replace('_', ' ')} {c[dim].iloc[0]} ({share:.0%} of the change)"
 
 
-def summary(rep: Any, head: pd.DataFrame) -> None:
+def summary(rep: Any, head: pd.DataFrame, seg: pd.DataFrame | None = None) -> None:
     """Show the first screen (with the failing records of each critical KPI as a CSV link)
-    and the headline table."""
+    and the headline table. With ``seg`` (the headline KPIs by ``segment_by``), the first
+    screen also names the segments with an open alert, so "nothing needs action" is never
+    said above an alerts section that lists a critical segment."""
     from kpilib.reports.records import links
 
     records = links(rep, head)
     context = (f"Judged on the last complete period; the running period is shown but not "
                f"judged. Owners from roles.yaml, next steps from the playbook. "
                f"Money in {rep.currency or 'the data currency'}.")
-    html(render.summary(head, freq=rep.freq, context=context, records=records)
+    html(render.summary(head, freq=rep.freq, context=context, records=records,
+                        segment_alerts=_segment_alerts(rep, seg))
          + render.kpi_table(head, freq=rep.freq, notes=rep.notes(rep.frame(list(head["kpi"])),
                                                                    list(head["kpi"]))))
+
+
+def _segment_alerts(rep: Any, seg: pd.DataFrame | None) -> list[dict[str, str]]:
+    """``[{name, where, band}]`` of the open segment alerts (critical first), as the alerts
+    section lists them."""
+    if seg is None or seg.empty:
+        return []
+    out = []
+    for band in ("critical", "stressed"):
+        for _, a in rep.alerts(seg, band=band).iterrows():
+            where = str(a.get("segment") or "").replace("=", " ").replace("_", " ")
+            if where:
+                out.append({"name": rep.titles.get(a["kpi"], a["kpi"]), "where": where,
+                            "band": band})
+    return out
 
 
 def findings(rep: Any, head: pd.DataFrame) -> None:
@@ -98,9 +117,11 @@ def alerts(rep: Any, *frames: pd.DataFrame | None,
         return found
     found = _with_limits(found, frames) if len(found) else found
     files = alert_links(rep, found) if len(found) else {}
-    rows = []
+    rows, listed = [], []
     for _, a in found.iterrows():
         seg = str(a.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
+        listed.append({"name": rep.titles.get(a["kpi"], a["kpi"]), "where": seg,
+                       "band": a["band"]})
         rows.append(_alert_row(rep.titles.get(a["kpi"], a["kpi"]), seg, _value(rep, a),
                                a["band"], story.why(a, rep.currency),
                                roles.label_of(a["owner_role"]),
@@ -112,6 +133,7 @@ def alerts(rep: Any, *frames: pd.DataFrame | None,
     html('<div class="k-wrap"><table class="k-table k-alerts"><thead><tr><th>KPI</th>'
          '<th>Where</th><th class="num">Value</th><th>State and why</th><th>Owner</th></tr>'
          "</thead><tbody>" + "".join(rows) + "</tbody></table></div>")
+    record("open_alerts", listed)  # the run index names the same alerts
     return found
 
 

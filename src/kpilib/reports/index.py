@@ -106,7 +106,18 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
     bad = sorted(((s, i) for s, i in items if i.get("band") in ("critical", "stressed")),
                  key=lambda si: si[1]["band"] != "critical")
     if not bad:
-        return f'<p class="attention">{esc(nothing_needs_action(items))}</p>'
+        line = nothing_needs_action(items)
+        segs = [a for rec in records for a in (rec.get("records") or {}).get("open_alerts") or []
+                if a.get("where") not in (None, "", "all")]
+        if segs:
+            crit = sum(a.get("band") == "critical" for a in segs)
+            line = line.replace("Nothing needs action: none", "No headline total needs action: "
+                                "none", 1)
+            line += (f" But {len(segs)} segment alert{'s are' if len(segs) != 1 else ' is'} open"
+                     + (f" ({crit} critical)" if crit else "") + ": "
+                     + "; ".join(f"{a.get('name')} in {a.get('where')} ({a.get('band')})"
+                                 for a in segs) + ".")
+        return f'<p class="attention">{esc(line)}</p>'
     rows = []
     for seg, i in bad:
         fg, bg = BAND_COLOURS[i["band"]]

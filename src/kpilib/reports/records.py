@@ -11,8 +11,10 @@ Where the files go: ``kpilib reports run`` names each report's folder in ``KPILI
 (:func:`kpilib.reports.runner.execute_job`); the CSVs go into its ``records/`` folder and the
 report links them by relative path, so the link works offline and the files travel with the
 run. A notebook run without a report folder (JupyterLab, nbval) writes nothing and says so.
-KPIs without failing records (no record list, or no pass or fail per record) say why in one
-line instead of a link.
+A duration judged on its p90 (cycle, release, dock-to-stock times...) has no failing record:
+its CSV is the slow tail instead, the counted records at or above the period's p90, slowest
+first. Other KPIs without failing records (no record list, or no pass or fail per record) say
+why in one line instead of a link.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from kpilib.reports.runner import REPORT_DIR_ENV, safe_name
 
 FOLDER = "records"
 NO_FOLDER = "the CSV is written beside the report by kpilib reports run"
+TAIL_LABEL = "slowest records, at or above the p90"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Attachment:
     href: str
     rows: int
     reason: str = ""
+    label: str = "failing records"
 
 
 def records_dir() -> Path | None:
@@ -50,9 +54,16 @@ def records_dir() -> Path | None:
     return Path(base) / FOLDER if base else None
 
 
-def failing(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = None
-            ) -> pd.DataFrame:
-    """``kpilib.drill(rep.ds, kpi, period=period, segment=segment, outcome="failed")`` in the
+def is_tail(kpi: str) -> bool:
+    """A duration judged on its p90 (lower is better, in hours or days): no single record
+    fails it, so its records are the slow tail instead."""
+    kdef = registry.KPIS[kpi]
+    return kdef.kind == "mean" and kdef.direction == "lower" and kdef.unit in ("hours", "days")
+
+
+def _drill(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None, outcome: str
+           ) -> pd.DataFrame:
+    """``kpilib.drill(rep.ds, kpi, period=period, segment=segment, outcome=outcome)`` in the
     report's scope; one engine context per cut, shared by the KPIs of the report."""
     from kpilib.engine import make_context
 
@@ -63,7 +74,25 @@ def failing(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = No
         rep._cache[key] = make_context(rep.ds, by=list(dims), freq=rep.freq, as_of=rep.as_of,
                                        filters=rep.filters)
     return records(registry.KPIS[kpi], rep._cache[key], period=period, segment=segment,
-                   outcome="failed")
+                   outcome=outcome)
+
+
+def failing(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = None
+            ) -> pd.DataFrame:
+    """The failing records of a rate KPI in ``period`` and ``segment`` (report scope)."""
+    return _drill(rep, kpi, period, segment, "failed")
+
+
+def slowest(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = None
+            ) -> pd.DataFrame:
+    """The slow tail of a duration KPI: its counted records with ``value >= p90`` of the
+    period (the same quantile as the result's ``p90``), slowest first."""
+    rows = _drill(rep, kpi, period, segment, "all")
+    rows = rows[rows["outcome"] == "counted"]
+    if rows.empty:
+        return rows
+    return rows[rows["value"] >= rows["value"].quantile(0.9)].sort_values(
+        "value", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def no_records_reason(kpi: str, err: Exception) -> str:
@@ -79,30 +108,34 @@ def no_records_reason(kpi: str, err: Exception) -> str:
     return str(err)  # not computable here: the engine's reason
 
 
-def file_name(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None) -> str:
-    """``otif_rate_2024-05-27_channel-web_failed.csv``: KPI, period, scope and segment."""
+def file_name(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None,
+              what: str = "failed") -> str:
+    """``otif_rate_2024-05-27_channel-web_failed.csv``: KPI, period, scope, segment and what
+    the rows are (``failed``, or ``slowest`` for a duration's tail)."""
     when = "all" if period is None or pd.isna(period) else f"{pd.Timestamp(period):%Y-%m-%d}"
     scope = {**{d: v[0] if isinstance(v, list | tuple) else v for d, v in rep.filters.items()},
              **(segment or {})}
     where = "".join(f"_{safe_name(d)}-{safe_name(str(v))}" for d, v in scope.items())
-    return f"{kpi}_{when}{where}_failed.csv"
+    return f"{kpi}_{when}{where}_{what}.csv"
 
 
 def attach(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None = None
            ) -> Attachment:
     """Write the failing records of ``kpi`` in ``period`` and ``segment`` into
     :func:`records_dir` and describe the link (see module docstring)."""
-    name = file_name(rep, kpi, period, segment)
+    tail = is_tail(kpi)
+    name = file_name(rep, kpi, period, segment, "slowest" if tail else "failed")
+    label = TAIL_LABEL if tail else "failing records"
     try:
-        frame = failing(rep, kpi, period, segment)
+        frame = (slowest if tail else failing)(rep, kpi, period, segment)
     except (NoRecordsError, ParameterError) as err:
         return Attachment(name, "", 0, no_records_reason(kpi, err))
     folder = records_dir()
     if folder is None:
-        return Attachment(name, "", len(frame), NO_FOLDER)
+        return Attachment(name, "", len(frame), NO_FOLDER, label)
     folder.mkdir(parents=True, exist_ok=True)
     frame.to_csv(folder / name, index=False)
-    return Attachment(name, f"{FOLDER}/{name}", len(frame))
+    return Attachment(name, f"{FOLDER}/{name}", len(frame), label=label)
 
 
 def links(rep: Any, head: pd.DataFrame) -> dict[str, Attachment]:

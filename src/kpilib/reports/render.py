@@ -91,11 +91,13 @@ def kpi_table(head: pd.DataFrame, *, freq: str | None, notes: Sequence[str] = ()
 
 
 def summary(head: pd.DataFrame, *, freq: str | None, context: str,
-            records: dict[str, Any] | None = None) -> str:
+            records: dict[str, Any] | None = None,
+            segment_alerts: Sequence[dict[str, str]] = ()) -> str:
     """First screen: KPIs needing action (critical first), then in-control-but-off-target.
 
     ``records``: ``{kpi: reports.records.Attachment}``, the failing records' CSV of each
-    critical KPI (or why there is none).
+    critical KPI (or why there is none). ``segment_alerts``: ``[{name, where, band}]`` of
+    open alerts on segments, named on this screen too (the totals may all be normal).
     """
     records = records or {}
     bad = head[head["band"].isin(["critical", "stressed"])].copy()
@@ -116,11 +118,17 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
         "target_note", pd.Series("", index=head.index)).astype(str).str.startswith(
             "in control")]
     n_crit = int((bad["band"] == "critical").sum())
+    n_seg = len(segment_alerts)
+    seg_crit = sum(a["band"] == "critical" for a in segment_alerts)
+    seg_part = (f"{n_seg} segment alert{'s' if n_seg != 1 else ''} open"
+                + (f" ({seg_crit} critical)" if seg_crit else "")) if n_seg else ""
     title = (f"{len(actions)} KPI{'s need' if len(actions) != 1 else ' needs'} action in {when}"
              + (f" ({n_crit} critical)" if n_crit else "")) if actions else (
+        f"No headline total needs action in {when}; {seg_part}" if n_seg else
         f"Nothing needs action in {when}")
     return _env().get_template("summary.html.j2").render(
         headline=title, actions=actions, period=when, total=len(head),
+        segment_alerts=list(segment_alerts),
         unjudged=int((~head["band"].isin(["normal", "stressed", "critical"])).sum()),
         off_target=[{"name": r["name"], "display": r["display"],
                      "target_note": r["target_note"]} for _, r in off.iterrows()],
