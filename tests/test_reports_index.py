@@ -155,3 +155,21 @@ def test_all_clear_on_totals_still_names_the_open_segment_alerts():
     assert "Nothing needs action" not in page and "No headline total needs action: none" in page
     assert ("But 1 segment alert is open (1 critical): Order cycle time in channel web "
             "(critical).") in page
+
+
+def test_the_index_names_critical_kpis_that_only_the_detailed_reports_show():
+    records = [
+        {"notebook": "00_executive_summary", "segment": None, "records": {
+            "headline": [{"kpi": "stockout_rate", "name": "Stockout rate", "display": "2.6%",
+                          "band": "normal"}]}},
+        {"notebook": "02_inventory_health", "segment": None, "records": {
+            "bands:1": [{"kpi": "stockout_rate", "name": "Stockout rate", "display": "2.6%",
+                         "band": "critical"},   # a headline KPI: the headline speaks for it
+                        {"kpi": "aged_inventory_share", "name": "Aged inventory share",
+                         "display": "78.2%", "band": "critical"}],
+            "bands:2": [{"kpi": "aged_inventory_share", "name": "Aged inventory share",
+                         "display": "78.2%", "band": "critical"}]}}]   # listed once
+    page = render_index(manifest(), records, [manifest()])
+    assert ("Also outside the headline, in the detailed reports: Aged inventory share 78.2% "
+            "(critical; Inventory health).") in page
+    assert page.count("Aged inventory share") == 1

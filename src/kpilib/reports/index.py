@@ -152,6 +152,37 @@ def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
     return line
 
 
+def detail_bands(records: list[dict[str, Any]]) -> list[tuple[Any, str, dict[str, Any]]]:
+    """``(segment, report title, row)`` of the stressed and critical KPIs that the detailed
+    reports show and the headline does not (recorded as ``bands:<n>`` by their tables)."""
+    head = {(rec.get("segment"), i.get("kpi")) for rec in records
+            for i in (rec.get("records") or {}).get("headline") or []}
+    out, seen = [], set()
+    for rec in records:
+        for name, rows in (rec.get("records") or {}).items():
+            if not name.startswith("bands:"):
+                continue
+            for r in rows or []:
+                key = (rec.get("segment"), r.get("kpi"))
+                if key not in head and key not in seen:
+                    seen.add(key)
+                    out.append((rec.get("segment"), title_of(str(rec.get("notebook"))), r))
+    return sorted(out, key=lambda x: x[2].get("band") != "critical")
+
+
+def _detail_line(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    """One line naming the stressed/critical KPIs outside the headline, with their report."""
+    rows = detail_bands(records)
+    if not rows:
+        return ""
+    per = str(manifest["parameters"].get("per") or "").replace("_", " ")
+    parts = [f"{r.get('name')} {r.get('display')} ({r.get('band')}"
+             + (f", {per} {seg}" if seg is not None else "") + f"; {report})"
+             for seg, report, r in rows]
+    return ('<p class="attention">Also outside the headline, in the detailed reports: '
+            + esc("; ".join(parts)) + ".</p>")
+
+
 def _badges_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
     parts = ["<h2>Headline KPIs</h2>"]
     found = False
@@ -239,6 +270,7 @@ def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
         f"<title>KPI reports {esc(manifest['run_id'])}</title><style>{CSS}</style></head><body>"
         f"<h1>KPI reports</h1><p class=\"meta\">{meta}</p>"
         + _attention_section(manifest, records)
+        + _detail_line(manifest, records)
         + _badges_section(manifest, records)
         + _reports_section(manifest)
         + _history_section(history, manifest["run_id"])

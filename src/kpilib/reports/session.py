@@ -175,6 +175,7 @@ class Report:
         res = self.frame(ids)
         head = self.annotated(res)
         html(render.kpi_table(head, freq=self.freq, notes=self.notes(res, ids)))
+        record_bad(head, self._cache)
         return res, head
 
     def cuttable(self, ids: Sequence[str], dim: str) -> dict[str, str]:
@@ -337,3 +338,18 @@ def print_alerts(alerts: pd.DataFrame) -> None:
         return
     for i, (_, a) in enumerate(alerts.iterrows(), 1):
         print(f"{i}. [{a['band']}] {a['kpi']} ({a.get('segment') or 'all'})")
+
+
+def record_bad(head: pd.DataFrame, cache: dict[Any, Any]) -> None:
+    """Record the stressed and critical rows of a shown table (``bands:<n>``, n counting the
+    tables of the notebook), so the run index can name them beside the headline."""
+    from kpilib.reports.nbtools import record
+    from kpilib.reports.story import BAD
+
+    n = cache["_tables_shown"] = cache.get("_tables_shown", 0) + 1
+    if "band" not in head:
+        return
+    bad = head[head["band"].isin(BAD)]
+    record(f"bands:{n}", [{"kpi": str(r["kpi"]), "name": str(r.get("name", r["kpi"])),
+                           "display": str(r.get("display", "")), "band": str(r["band"])}
+                          for _, r in bad.iterrows()])
