@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib.bands.apply import series_dims
+from kpilib.bands.calendar import phrase
 from kpilib.bands.registry import kpi_name
 from kpilib.roles import load_roles_config
 
@@ -39,6 +40,12 @@ _SIGNAL_TEXT = {
     "fixed_stressed_low": "below its target",
     "fixed_stressed_high": "above its target",
     "hysteresis_hold": "still held critical until it stays better for consecutive periods",
+    "window_rule1_beyond_3sigma": "beyond the limits of its past periods of that kind",
+    "window_pchart_beyond_3sigma": "beyond the p-chart limits of its past periods of that kind",
+    "window_fixed_critical_low": "below the window's critical target",
+    "window_fixed_critical_high": "above the window's critical target",
+    "window_fixed_stressed_low": "below the window's target",
+    "window_fixed_stressed_high": "above the window's target",
 }
 
 
@@ -82,7 +89,8 @@ def _cause(signals: str, value: float, row: pd.Series, unit: str | None) -> str:
         "cl": fmt_value(row.get("cl"), unit),
     }
     parts = []
-    for sig in [s for s in str(signals).split(";") if s]:
+    sigs = [s for s in str(signals).split(";") if s]
+    for sig in sorted(sigs, key=lambda s: not s.startswith("window_")):  # window's own first
         if sig.startswith("rule4_run_"):
             parts.append(f"{sig.rsplit('_', 1)[1]} periods in a row {fill['rel']} the centre "
                          f"line {fill['cl']}")
@@ -93,14 +101,17 @@ def _cause(signals: str, value: float, row: pd.Series, unit: str | None) -> str:
 
 def reason_sentence(row: pd.Series, segment: str, step_days: float | None) -> str:
     """E.g. "Perfect order rate 91.2% is critical (beyond the 3σ lower limit 93.0%) for
-    channel=web in week of 2024-08-19"."""
+    channel=web in week of 2024-08-19"; in a calendar window the cause starts with it:
+    "(peak season black-friday, within peak limits; beyond the 3σ ...)"."""
     unit = row.get("unit")
     metric = row.get("band_metric", "value")
     value = float(row.get("band_value", row.get("value")))
     name = kpi_name(str(row["kpi"])) + ("" if metric == "value" else f" {metric}")
     where = f"for {segment}" if segment else "overall"
+    window = phrase(str(row["signals"]), name=True)  # a declared calendar window, if any
     return (f"{name} {fmt_value(value, unit)} is {row['band']} "
-            f"({_cause(row['signals'], value, row, unit)}) {where} "
+            f"({window + '; ' if window else ''}{_cause(row['signals'], value, row, unit)}) "
+            f"{where} "
             f"{_period_phrase(row['period'], step_days)}")
 
 

@@ -15,6 +15,11 @@ denominator is below ``min_denominator`` get ``insufficient_data`` with the reas
 The baseline is the first ``baseline_k`` ``ok`` points (or the ``ok`` points with period in
 ``[baseline_start, baseline_end)``); fewer than ``baseline_min`` leaves the chart without a band,
 and so does a baseline without variation (MR̄ = 0 would make every change "beyond 3σ").
+
+Periods overlapping a declared ``calendar`` window (peak season, disruption) stay out of the
+baseline, the runs and the moving ranges; they are judged alone, capped at ``stressed`` and
+banded against the window's own limits (``kpilib.bands.windows``), with the signal
+``window:<kind>:<name>`` and a ``note`` such as ``stressed (peak season, within peak limits)``.
 """
 
 from __future__ import annotations
@@ -26,13 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpilib.bands import registry
+from kpilib.bands import chart, registry
+from kpilib.bands.calendar import Window, assign, describe
 from kpilib.bands.config import load_bands_config
 from kpilib.bands.fixed import fixed_evaluate
-from kpilib.bands.partial import mark_partial
-from kpilib.bands.pchart import pchart_center, pchart_evaluate
+from kpilib.bands.partial import OFFSETS, infer_freq, mark_partial
 from kpilib.bands.settings import BandsConfig, KpiBandSettings
-from kpilib.bands.xmr import CRITICAL, xmr_evaluate, xmr_limits
+from kpilib.bands.windows import judge_windows
+from kpilib.bands.xmr import CRITICAL
 
 BANDS = ("normal", "stressed", "critical")
 INSUFFICIENT = "insufficient_data"
@@ -96,6 +102,8 @@ def apply_bands(
         work = work.iloc[order].reset_index(drop=True)  # period-sorted; positions -> order
         cols = _columns(work)
         cache: dict[tuple, KpiBandSettings] = {}
+        step = OFFSETS.get(freq or infer_freq(work["period"]) or "") if cfg.calendar else None
+        notes = np.full(n, "", dtype=object)
         for key, idx in work.groupby(["kpi", *dims], dropna=False, sort=True).indices.items():
             key = key if isinstance(key, tuple) else (key,)
             kpi = str(key[0])
@@ -104,17 +112,33 @@ def apply_bands(
             ck = (kpi, unit, tuple(sorted(segment.items())) if cfg.has_segments(kpi) else ())
             if ck not in cache:
                 cache[ck] = cfg.settings_for(kpi, unit, segment)
-            res = _band_arrays({c: a[idx] for c, a in cols.items()}, cache[ck])
+            sub = {c: a[idx] for c, a in cols.items()}
+            windows = cfg.windows_for(kpi)
+            where = assign(sub["period"], step, windows) if windows else None
+            res = _band_arrays(sub, cache[ck], where, windows)
             pos = order[idx]
             band[pos], signals[pos] = res["band"], res["signals"]
             cl[pos], lcl[pos], ucl[pos] = res["cl"], res["lcl"], res["ucl"]
             alertable[pos] = res["alertable"]
             metric[pos], bvalue[pos] = res["band_metric"], res["band_value"]
+            notes[pos] = res["window_note"]
+        if (notes != "").any():
+            _add_notes(out, notes)
     out["band"], out["signals"] = band, signals
     out["cl"], out["lcl"], out["ucl"] = cl, lcl, ucl
     out["alertable"] = alertable
     out["band_metric"], out["band_value"] = metric, bvalue
     return out
+
+
+def _add_notes(out: pd.DataFrame, extra: np.ndarray) -> None:
+    """Append ``extra`` to ``out["note"]`` (``"; "``-joined) where ``extra`` is not empty."""
+    mask = extra != ""
+    note = (out["note"].astype(object) if "note" in out
+            else pd.Series("", index=out.index, dtype=object))
+    old = note[mask].fillna("").astype(str).to_numpy()
+    note[mask] = np.where(old != "", old + "; " + extra[mask], extra[mask])
+    out["note"] = note
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, Any]:
@@ -136,10 +160,6 @@ def _adverse(direction: str) -> tuple[int, ...]:
         direction, ())
 
 
-def _metric_name(cols: Mapping[str, Any], metric: str) -> str:
-    return metric if metric in cols and not np.isnan(cols[metric]).all() else "value"
-
-
 def _baseline_mask(period: pd.DatetimeIndex, ok: np.ndarray, s: KpiBandSettings) -> np.ndarray:
     if s.baseline_start is None and s.baseline_end is None:
         first = np.cumsum(ok) <= s.baseline_k
@@ -153,12 +173,17 @@ def _baseline_mask(period: pd.DatetimeIndex, ok: np.ndarray, s: KpiBandSettings)
     return ok & inside
 
 
-def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings) -> dict[str, np.ndarray]:
-    """Band one series given its columns as arrays (sorted by period)."""
+def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings,
+                 where: np.ndarray | None = None,
+                 windows: Sequence[Window] = ()) -> dict[str, np.ndarray]:
+    """Band one series given its columns as arrays (sorted by period).
+
+    ``where``: index into ``windows`` of each period's calendar window (-1 = none).
+    """
     g = cols
     m = len(g["status"])
     status = g["status"]
-    x = g[_metric_name(g, s.metric)]
+    x = g[chart.metric_name(g, s.metric)]
     den_col = s.denominator_column if s.denominator_column in g else "denominator"
     den = g[den_col] if den_col in g else np.full(m, np.nan)
     thin = ~np.isnan(den) & (den < s.min_denominator)
@@ -169,34 +194,37 @@ def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings) -> dict[str, np.nd
     level = np.full(m, -1)  # -1 = no method gave a band
     cl, lcl, ucl = (np.full(m, np.nan) for _ in range(3))
     adverse = _adverse(s.direction)
+    inside = where >= 0 if where is not None else np.zeros(m, dtype=bool)
     idx = np.flatnonzero(usable)
+    seq, alone = np.flatnonzero(usable & ~inside), np.flatnonzero(usable & inside)
+
+    def baseline(mask: np.ndarray) -> np.ndarray:
+        return _baseline_mask(g["period"], mask, s)
 
     if s.chart != "none" and adverse and len(idx):
-        base = _baseline_mask(g["period"], usable & (status == "ok"), s)
-        if base.sum() < s.baseline_min:
+        fitted = chart.fit(x, g.get("numerator"), den, baseline(usable & (status == "ok")
+                                                               & ~inside), s)
+        if isinstance(fitted, str):
             for i in idx:
-                sig[i].append(f"baseline_lt_{s.baseline_min}")
-        elif s.chart == "xmr" and np.ptp(x[base]) == 0:
-            for i in idx:  # MR̄ = 0: no spread to set limits from (e.g. a count stuck at 0)
-                sig[i].append("baseline_no_variation")
-        elif s.chart == "xmr":
-            lim = xmr_limits(x[base], s.bounds)
-            lv, ss = xmr_evaluate(x[idx], lim, adverse=adverse, run_length=s.run_length,
-                                  mr_rule=s.mr_rule)
-            _merge(level, sig, idx, lv, ss)
-            cl[:], lcl[:], ucl[:] = lim.cl, lim.lcl, lim.ucl
-        else:  # pchart
-            num = g["numerator"]
-            pbar = pchart_center(num[base], den[base])
-            lv, ss, lo, hi = pchart_evaluate(x[idx], den[idx], pbar, adverse=adverse)
-            _merge(level, sig, idx, lv, ss)
-            cl[:] = pbar
-            lcl[idx], ucl[idx] = lo, hi
+                sig[i].append(fitted)
+        else:
+            for part, single in ((seq, False), (alone, True)):
+                if not len(part):
+                    continue
+                lv, ss, lo, hi = chart.judge(fitted, x, den, part, s, adverse, alone=single)
+                _merge(level, sig, part, lv, ss)
+                lcl[part], ucl[part] = lo, hi
+            cl[:] = fitted.pbar if fitted.xmr is None else fitted.xmr.cl
+            if fitted.xmr is not None:
+                lcl[:], ucl[:] = fitted.xmr.lcl, fitted.xmr.ucl
 
     if s.fixed is not None and len(idx):
-        xf = g[_metric_name(g, s.fixed.metric or s.metric)]
+        xf = g[chart.metric_name(g, s.fixed.metric or s.metric)]
         lv, ss = fixed_evaluate(xf[idx], s.fixed)
         _merge(level, sig, idx, lv, ss)
+
+    if len(alone) and (s.chart != "none" and adverse or s.fixed is not None):
+        judge_windows(level, sig, g, x, den, usable, where, windows, s, adverse, baseline)
 
     if s.hysteresis > 1:
         _hysteresis(level, sig, idx, s.hysteresis)
@@ -209,13 +237,17 @@ def _band_arrays(cols: Mapping[str, Any], s: KpiBandSettings) -> dict[str, np.nd
     for i in np.flatnonzero(prelim & usable):
         sig[i].append("preliminary")
     ok_status = (status == "ok") | (prelim & s.alert_on_preliminary)
+    joined = np.array([";".join(dict.fromkeys(v)) for v in sig], dtype=object)
     return {
         "band": band,
-        "signals": np.array([";".join(dict.fromkeys(v)) for v in sig], dtype=object),
+        "signals": joined,
         "cl": cl, "lcl": lcl, "ucl": ucl,
         "alertable": ok_status & (band != INSUFFICIENT),
-        "band_metric": _metric_name(g, s.metric),
+        "band_metric": chart.metric_name(g, s.metric),
         "band_value": x,
+        "window_note": np.array([describe(b, j) if inside[i] else ""
+                                 for i, (b, j) in enumerate(zip(band, joined, strict=True))],
+                                dtype=object),
     }
 
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from kpilib.bands import registry
 
+if TYPE_CHECKING:
+    from kpilib.bands.calendar import Window
+
 CHARTS = ("xmr", "pchart", "none")
 MR_RULES = ("adverse_move", "adverse_side", "off")
 METRICS = ("value", "p50", "p90")
 DENOMINATOR_COLUMNS = ("denominator", "n")
-TOP_KEYS = frozenset({"version", "defaults", "families", "kpis"})
+TOP_KEYS = frozenset({"version", "defaults", "families", "kpis", "calendar"})
 SETTING_KEYS = frozenset({
     "chart", "metric", "baseline_k", "baseline_min", "baseline_start", "baseline_end",
     "run_length", "min_denominator", "denominator_column", "hysteresis", "alert_on_preliminary",
@@ -76,12 +79,20 @@ class KpiBandSettings:
 
 @dataclass(frozen=True)
 class BandsConfig:
-    """A validated bands configuration; ``settings_for(kpi)`` resolves one KPI."""
+    """A validated bands configuration; ``settings_for(kpi)`` resolves one KPI.
+
+    ``calendar``: the declared windows (peak seasons, disruptions; ``kpilib.bands.calendar``).
+    """
 
     path: str
     defaults: Mapping[str, Any]
     families: Mapping[str, Mapping[str, Any]]
     kpis: Mapping[str, Mapping[str, Any]]
+    calendar: tuple[Window, ...] = ()
+
+    def windows_for(self, kpi: str) -> tuple[Window, ...]:
+        """The ``calendar`` windows that apply to ``kpi`` (all, or those listing it)."""
+        return tuple(w for w in self.calendar if w.applies_to(kpi))
 
     def has_segments(self, kpi: str) -> bool:
         """True when ``kpis.<kpi>.segments`` has entries (settings then vary by segment)."""

@@ -1,7 +1,9 @@
 """Validation of a parsed bands configuration (loaded by ``kpilib.bands.config``).
 
 Every problem raises ``ConfigError(path, key, message)``: unknown keys, unknown KPI ids, values
-of the wrong type or range, and thresholds in the wrong order for the KPI's direction.
+of the wrong type or range, and thresholds in the wrong order for the KPI's direction (also the
+``fixed`` targets of a ``calendar`` window, whose other checks are in
+:func:`kpilib.bands.calendar.parse_calendar`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from kpilib.bands import registry
+from kpilib.bands.calendar import parse_calendar
 from kpilib.bands.settings import (
     CHARTS,
     DEFAULTS,
@@ -79,7 +82,13 @@ def validate_mapping(raw: Any, path: str, known: frozenset[str]) -> BandsConfig:
             _check_settings(settings, path, skey, [kpi], {**fam, **entry})
         entry["segments"] = dict(segments)
         kpis[str(kpi)] = entry
-    return BandsConfig(path=path, defaults=defaults, families=families, kpis=kpis)
+    calendar = parse_calendar(raw.get("calendar"), path, known)
+    cfg = BandsConfig(path=path, defaults=defaults, families=families, kpis=kpis,
+                      calendar=calendar)
+    for i, w in enumerate(calendar):
+        for kpi in sorted(w.kpis or ()) if w.fixed is not None else ():
+            _check_fixed(w.fixed, cfg.settings_for(kpi).direction, path, f"calendar[{i}].fixed")
+    return cfg
 
 
 def _check_settings(d: Mapping[str, Any], path: str, key: str,

@@ -16,6 +16,7 @@ and segment values from the data are always text. ``style()`` is the CSS every f
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -59,12 +60,22 @@ def _state(r: pd.Series) -> str:
 
 
 def _band_word(r: pd.Series) -> str:
-    return _state(r).split(",")[0]
+    return re.split(r"[,(]", _state(r), maxsplit=1)[0].strip()
+
+
+def _state_rest(r: pd.Series) -> str:
+    """The state after its band word: ``recovering: ...`` or ``peak season, within peak limits``."""
+    state = _state(r)
+    rest = state[len(_band_word(r)):].strip()
+    if rest.startswith("(") and rest.endswith(")"):
+        return rest[1:-1]
+    return rest.removeprefix(",").strip()
 
 
 def _story_note(r: pd.Series) -> str:
-    """What the chip does not say: recovery, preliminary, the target gap of a normal KPI."""
-    rest = _state(r).partition(", ")[2]
+    """What the chip does not say: recovery, a calendar window, preliminary, the target gap of a
+    normal KPI."""
+    rest = _state_rest(r)
     parts = [rest] if rest else []
     if r.get("status") == "preliminary" and r["band"] in ("critical", "stressed"):
         parts.append("preliminary, no alert yet")
@@ -108,7 +119,7 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
     actions = [{
         "name": r["name"], "display": r["display"], "statistic": r.get("statistic", ""),
         "state": _band_word(r), "chip": chip(r["band"]),
-        "why": "; ".join(x for x in (_state(r).partition(", ")[2], r.get("why", "")) if x),
+        "why": "; ".join(x for x in (_state_rest(r), r.get("why", "")) if x),
         "target_note": r.get("target_note", ""), "alerted": bool(r.get("alerted", True)),
         "since": short_period(r["since"], freq) if pd.notna(r.get("since")) else "",
         "where": r.get("where", ""), "owner_label": r.get("owner_label", ""),

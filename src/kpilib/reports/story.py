@@ -5,7 +5,9 @@ alerts list.
 (last complete period) and returns a ``Story``:
 
 - ``state``: ``critical`` / ``stressed`` / ``normal`` / ``no band``; when hysteresis holds a
-  recovered KPI critical: ``critical, recovering: 1 of 2 periods back within limits``;
+  recovered KPI critical: ``critical, recovering: 1 of 2 periods back within limits``; in a
+  declared calendar window: ``stressed (peak season, within peak limits)``
+  (``kpilib.bands.calendar.describe``);
 - ``why``: the rule that fired in plain words ("outside its usual range (70.1% to 79.9%)");
 - ``since``: the first period of the current stressed/critical run;
 - ``target``: ``"in control but 17.0 pp below target 99.7%"`` or ``"8.4 pp below target"``;
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kpilib.bands.calendar import KINDS, describe, window_tag
 from kpilib.bands.targets import Target, gap
 from kpilib.reports import units
 
@@ -44,11 +47,14 @@ def _limits_text(row: pd.Series, unit: str, currency: str) -> str:
 
 def why(row: pd.Series, currency: str = "") -> str:
     """The band's reason in plain words, from the row's ``signals``."""
-    sig = [s for s in str(row.get("signals") or "").split(";") if s]
+    sig = sorted((s for s in str(row.get("signals") or "").split(";") if s),
+                 key=lambda s: not s.startswith("window_"))  # a window's own limits first
     unit = str(row.get("unit", ""))
     value, cl = row.get("band_value", row.get("value")), row.get("cl", np.nan)
     rel = "below" if pd.notna(cl) and pd.notna(value) and value < cl else "above"
     usual = f" ({units.fmt(cl, unit, currency)})" if pd.notna(cl) else ""
+    tag = window_tag(row.get("signals"))
+    words, short = KINDS.get(tag[0], ("window", "window")) if tag else ("", "")
     parts = []
     for s in sig:
         if s in ("rule1_beyond_3sigma", "pchart_beyond_3sigma"):
@@ -62,6 +68,10 @@ def why(row: pd.Series, currency: str = "") -> str:
             parts.append("an unusually large jump from the period before")
         elif s.startswith("fixed_critical") or s.startswith("fixed_stressed"):
             parts.append(f"{'below' if s.endswith('low') else 'above'} its fixed threshold")
+        elif s in ("window_rule1_beyond_3sigma", "window_pchart_beyond_3sigma"):
+            parts.append(f"outside the range of its past {words} periods")
+        elif s.startswith("window_fixed_"):
+            parts.append(f"{'below' if s.endswith('low') else 'above'} its {short} threshold")
     return "; ".join(dict.fromkeys(parts[:2]))
 
 
@@ -112,6 +122,7 @@ def tell(series: pd.DataFrame, row: pd.Series, *, hysteresis: int = 2,
     band = str(row.get("band") or "no band")
     done = series[series["period"] <= row["period"]] if len(series) else series
     state = band.replace("_", " ") if band in (*BAD, "normal") else "no band"
+    state = describe(band, str(row.get("signals") or "")) or state
     reason = why(row, currency) if band in BAD else ""
     held = _held(done) if band == "critical" and len(done) else 0
     if held:
