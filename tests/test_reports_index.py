@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kpilib.reports.export import external_urls, neutralise_urls
-from kpilib.reports.index import render_index
+from kpilib.reports.index import render_index, state_detail
 from kpilib.reports.manifest import run_status
 
 EVIL = '<script>alert(1)</script>'
@@ -173,3 +175,17 @@ def test_the_index_names_critical_kpis_that_only_the_detailed_reports_show():
     assert ("Also outside the headline, in the detailed reports: Aged inventory share 78.2% "
             "(critical; Inventory health).") in page
     assert page.count("Aged inventory share") == 1
+
+
+@pytest.mark.parametrize(("state", "band", "detail"), [
+    ("critical, recovering: 1 of 2 periods back within limits", "critical",
+     "recovering: 1 of 2 periods back within limits"),
+    ("stressed (peak season, within peak limits)", "stressed", "peak season, within peak limits"),
+    ("critical", "critical", ""),
+])
+def test_the_attention_list_shows_the_band_word_once(state, band, detail):
+    assert state_detail(state, band) == detail
+    records = [{"segment": None, "records": {"headline": [
+        {"kpi": "a", "name": "A", "display": "1", "band": band, "state": state}]}}]
+    page = render_index(manifest(), records, [manifest()])
+    assert f"({band} (" not in page and f"({band}, " not in page

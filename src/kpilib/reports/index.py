@@ -122,12 +122,11 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
     for seg, i in bad:
         fg, bg = BAND_COLOURS[i["band"]]
         where = f" · {esc(per)} {esc(seg)}" if seg is not None else ""
-        state = esc(str(i.get("state") or i["band"]))
+        state = esc(state_detail(str(i.get("state") or i["band"]), i["band"]))
         rows.append(f'<li><span class="chip" style="color:{fg};background:{bg}">'
                     f'{esc(i["band"])}</span> <b>{esc(i.get("name") or i.get("kpi"))}</b> '
                     f'{esc(i.get("display", ""))}{where}'
-                    + (f' <span class="meta">({state})</span>' if state != esc(i["band"])
-                       else "") + "</li>")
+                    + (f' <span class="meta">({state})</span>' if state else "") + "</li>")
     n = sum(i["band"] == "critical" for _, i in bad)
     return (f"<h2>Needs action: {len(bad)} KPI{'s' if len(bad) != 1 else ''}"
             f"{f' ({n} critical)' if n else ''}</h2>"
@@ -136,6 +135,16 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
 
 
 JUDGED = ("normal", "stressed", "critical")
+
+
+def state_detail(state: str, band: str) -> str:
+    """What the band story adds to the chip's band word: ``recovering: 1 of 2 periods back
+    within limits`` of ``critical, recovering: ...``, ``peak season, within peak limits`` of
+    ``stressed (peak season, within peak limits)``; "" when it adds nothing."""
+    if not state.startswith(band):
+        return state
+    rest = state[len(band):].strip().lstrip(",").strip()
+    return rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
 
 
 def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
