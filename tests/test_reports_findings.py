@@ -180,3 +180,13 @@ def test_print_table_is_fixed_width(capsys):
         "Perfect order rate  0.9123  2024-08-12",
         "OTIF                   n/a  2024-08-19",
     ]
+
+
+def test_the_calm_finding_names_the_same_week_as_the_summary():
+    # a KPI whose data ends two weeks earlier must not move the finding's week back
+    head = pd.DataFrame([head_row(kpi="otif_rate", band="insufficient_data", change=0.0,
+                                  period=pd.Timestamp("2024-08-05", tz="UTC")),
+                         head_row(band="normal", change=0.0)])
+    out = fnd.findings(head, freq="W")
+    assert "in week 34 of 2024 (from 2024-08-19)" in out[0].text
+    assert fnd.headline_period(head, "W") == "week 34 of 2024 (from 2024-08-19)"

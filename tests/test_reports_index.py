@@ -142,10 +142,12 @@ def test_all_clear_counts_the_headline_values_it_could_not_judge():
         {"kpi": "a", "name": "A", "display": "1", "band": "normal"},
         {"kpi": "b", "name": "B", "display": "2", "band": "insufficient_data"}]}},
         {"segment": "b2b", "records": {"headline": [
-            {"kpi": "a", "name": "A", "display": "3", "band": None}]}}]
+            {"kpi": "a", "name": "A", "display": "3", "band": None},
+            {"kpi": "c", "name": "C", "display": "n/a", "band": "no band"}]}}]
     page = render_index(manifest(), calm, [manifest()])
     assert ("Nothing needs action: none of the 1 judged headline value is stressed or critical "
-            "in the last complete period. 2 of 3 could not be judged") in page
+            "in the last complete period. 2 of 4 could not be judged") in page
+    assert "1 of 4 have no value in this data" in page
 
 
 def test_all_clear_on_totals_still_names_the_open_segment_alerts():

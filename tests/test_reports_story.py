@@ -99,6 +99,11 @@ def test_calm_summary_says_how_many_headline_kpis_it_could_not_judge():
     head.loc[head.index[0], "band"] = "insufficient_data"
     page = render.summary(head, freq="W", context="")
     assert f"1 of {len(head)} headline KPIs could not be judged" in page
+    assert "no value in this data" not in page
+    head.loc[head.index[0], "value"] = float("nan")  # unavailable: no value, not unjudged
+    page = render.summary(head, freq="W", context="")
+    assert "could not be judged" not in page
+    assert f"1 of {len(head)} have no value in this data" in page
 
 
 def test_calm_totals_still_name_the_open_segment_alerts_on_the_first_screen():

@@ -157,6 +157,13 @@ def _bad_text(row: pd.Series, freq: str | None, segments: dict[str, pd.DataFrame
     return text
 
 
+def headline_period(head: pd.DataFrame, freq: str | None) -> str:
+    """The period a headline speaks of, as words: the latest period of its rows (KPIs whose
+    data ends earlier show their own last period in the table)."""
+    period = head["period"].dropna() if "period" in head else pd.Series(dtype=object)
+    return period_label(period.max(), freq) if len(period) else "the whole range"
+
+
 def findings(head: pd.DataFrame, *, freq: str | None = "W",
              segments: dict[str, pd.DataFrame] | None = None,
              previous_periods: dict[str, object] | None = None) -> list[Finding]:
@@ -180,7 +187,7 @@ def findings(head: pd.DataFrame, *, freq: str | None = "W",
                            row["kpi"]))
     valued = head.dropna(subset=["value"])
     if bad.empty and len(valued):
-        when = period_label(valued["period"].iloc[0], freq)
+        when = headline_period(head, freq)
         n_normal = int((valued["band"] == "normal").sum())
         n_other = len(valued) - n_normal
         if n_other == 0:

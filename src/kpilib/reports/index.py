@@ -152,12 +152,16 @@ def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
     (no band: too few complete periods or too small a denominator), so "nothing needs action"
     never hides that most cards were never judged."""
     judged = sum(i.get("band") in JUDGED for _, i in items)
-    unjudged = len(items) - judged
+    missing = sum(i.get("band") not in JUDGED and i.get("display") == "n/a" for _, i in items)
+    unjudged = len(items) - judged - missing
     line = (f"Nothing needs action: none of the {judged} judged headline value"
             f"{'s' if judged != 1 else ''} is stressed or critical in the last complete period.")
     if unjudged:
         line += (f" {unjudged} of {len(items)} could not be judged (too few complete periods "
                  "or too small a denominator): their cards are grey.")
+    if missing:
+        line += (f" {missing} of {len(items)} have no value in this data (n/a; the executive "
+                 "summary says what each needs).")
     return line
 
 

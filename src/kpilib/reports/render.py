@@ -25,7 +25,7 @@ import jinja2
 import pandas as pd
 from markupsafe import escape
 
-from kpilib.reports.findings import Finding, period_label, short_period
+from kpilib.reports.findings import Finding, headline_period, period_label, short_period
 
 CHIPS = {"critical": "critical", "stressed": "stressed", "normal": "normal"}
 
@@ -114,8 +114,7 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
     bad = head[head["band"].isin(["critical", "stressed"])].copy()
     bad = bad.assign(_o=bad["band"].map({"critical": 0, "stressed": 1})).sort_values(
         ["_o"], kind="stable")
-    period = head["period"].dropna()
-    when = period_label(period.max(), freq) if len(period) else "the whole range"
+    when = headline_period(head, freq)
     actions = [{
         "name": r["name"], "display": r["display"], "statistic": r.get("statistic", ""),
         "state": _band_word(r), "chip": chip(r["band"]),
@@ -140,7 +139,9 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
     return _env().get_template("summary.html.j2").render(
         headline=title, actions=actions, period=when, total=len(head),
         segment_alerts=list(segment_alerts),
-        unjudged=int((~head["band"].isin(["normal", "stressed", "critical"])).sum()),
+        unjudged=int((head["value"].notna()
+                      & ~head["band"].isin(["normal", "stressed", "critical"])).sum()),
+        unavailable=int(head["value"].isna().sum()),
         off_target=[{"name": r["name"], "display": r["display"],
                      "target_note": r["target_note"]} for _, r in off.iterrows()],
         footer=context)
