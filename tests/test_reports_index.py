@@ -143,11 +143,15 @@ def test_all_clear_counts_the_headline_values_it_could_not_judge():
         {"kpi": "b", "name": "B", "display": "2", "band": "insufficient_data"}]}},
         {"segment": "b2b", "records": {"headline": [
             {"kpi": "a", "name": "A", "display": "3", "band": None},
-            {"kpi": "c", "name": "C", "display": "n/a", "band": "no band"}]}}]
+            {"kpi": "c", "name": "C", "display": "n/a", "band": "no band"},
+            {"kpi": "d", "name": "D", "display": "n/a", "band": "no band",
+             "state": "cannot be cut by channel"}]}}]
     page = render_index(manifest(), calm, [manifest()])
     assert ("Nothing needs action: none of the 1 judged headline value is stressed or critical "
-            "in the last complete period. 2 of 4 could not be judged") in page
-    assert "1 of 4 have no value in this data" in page
+            "in the last complete period. 2 of 5 could not be judged") in page
+    assert "1 of 5 have no value in this data" in page
+    assert "1 of 5 cannot be cut by this segment" in page
+    assert "cannot be cut by channel" in page  # on the card itself
 
 
 def test_all_clear_on_totals_still_names_the_open_segment_alerts():
@@ -191,3 +195,17 @@ def test_the_attention_list_shows_the_band_word_once(state, band, detail):
         {"kpi": "a", "name": "A", "display": "1", "band": band, "state": state}]}}]
     page = render_index(manifest(), records, [manifest()])
     assert f"({band} (" not in page and f"({band}, " not in page
+
+
+def test_a_card_the_segment_cannot_cut_says_so():
+    import pandas as pd
+
+    from kpilib.reports.session import badges
+
+    head = pd.DataFrame({"kpi": ["stockout_rate", "otif_rate"], "name": ["Stockout rate", "OTIF"],
+                         "display": ["n/a", "91.0%"], "change_display": ["n/a", "+1.0 pp"],
+                         "band": ["no band", "normal"], "period": [pd.NaT, pd.NaT],
+                         "state": ["no band", "normal"],
+                         "note": ["cannot be cut or filtered by channel", ""]})
+    cards = badges(head)
+    assert [c["state"] for c in cards] == ["cannot be cut by channel", "normal"]

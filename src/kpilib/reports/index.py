@@ -152,8 +152,10 @@ def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
     (no band: too few complete periods or too small a denominator), so "nothing needs action"
     never hides that most cards were never judged."""
     judged = sum(i.get("band") in JUDGED for _, i in items)
-    missing = sum(i.get("band") not in JUDGED and i.get("display") == "n/a" for _, i in items)
-    unjudged = len(items) - judged - missing
+    uncut = sum(str(i.get("state", "")).startswith("cannot be cut") for _, i in items)
+    missing = sum(i.get("band") not in JUDGED and i.get("display") == "n/a"
+                  for _, i in items) - uncut
+    unjudged = len(items) - judged - missing - uncut
     line = (f"Nothing needs action: none of the {judged} judged headline value"
             f"{'s' if judged != 1 else ''} is stressed or critical in the last complete period.")
     if unjudged:
@@ -162,6 +164,9 @@ def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
     if missing:
         line += (f" {missing} of {len(items)} have no value in this data (n/a; the executive "
                  "summary says what each needs).")
+    if uncut:
+        line += (f" {uncut} of {len(items)} cannot be cut by this segment (the report on all "
+                 "data shows them).")
     return line
 
 
