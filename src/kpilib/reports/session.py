@@ -314,7 +314,8 @@ def badges(head: pd.DataFrame) -> list[dict[str, str]]:
     if "note" in head:  # a KPI the report's segment cannot cut says so, not just "no band"
         uncut = head["note"].astype(str).str.startswith("cannot be cut")
         out.loc[uncut, "state"] = head.loc[uncut, "note"].astype(str).str.replace(
-            "cannot be cut or filtered by", "cannot be cut by", regex=False)
+            "cannot be cut or filtered by", "cannot be cut by", regex=False).str.replace(
+            "_", " ", regex=False)
     out["statistic"] = head.get("statistic", "")
     out["period"] = out["period"].map(
         lambda p: "" if pd.isna(p) else f"{pd.Timestamp(p):%Y-%m-%d}")
