@@ -1,9 +1,11 @@
 """`kpilib import olist|online-retail SRC_DIR --out DIR`: a public dataset → the data contract.
 
-Rule: OUT = adapter(SRC_DIR) [+ forecasts = kpilib.forecast.backtest(OUT)], written through the
+Rule: OUT = mapping(SRC_DIR) [+ forecasts = kpilib.forecast.backtest(OUT)], written through the
 contract as ``<table>.parquet`` plus ``import_report.json`` (rows per table, every set-aside
 reason with its count, the tables the source lacks and why, what kpilib derived). The mapping
-choices live in the adapters' docstrings (``kpilib.adapters.olist``, ``.online_retail``).
+choices are written down where they are made: ``online-retail`` runs the mapping file
+``kpilib/mappings/online_retail.yaml`` (:data:`MAPPINGS`); ``olist`` the adapter
+``kpilib.adapters.olist`` (its docstring).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from typing import Annotated
 
 import typer
 
-SOURCES = {
+SOURCES = {  # Python adapters
     "olist": "kpilib.adapters.olist",
-    "online-retail": "kpilib.adapters.online_retail",
+}
+MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
+MAPPINGS = {  # mapping files shipped in kpilib/mappings/
+    "online-retail": "online_retail.yaml",
 }
 
 _PARAGRAPHS = (
@@ -31,7 +36,8 @@ _PARAGRAPHS = (
     "Online Retail maps to orders (one per invoice, channel domestic/export) and order_lines "
     "(product rows); cancellation invoices, stock adjustments and non-product codes are set "
     "aside and counted. Every choice is documented in `python -c \"import "
-    "kpilib.adapters.olist as m; help(m)\"` (or .online_retail) and docs/real-data.md.",
+    "kpilib.adapters.olist as m; help(m)\"`, in the comments of the mapping file "
+    "kpilib/mappings/online_retail.yaml, and in docs/real-data.md.",
     "Nothing is invented: a table the source lacks stays absent, so the KPIs that need it "
     "report `unavailable`. Rows the contract rejects leave the import with their whole order "
     "and are counted by rule. Neither source has forecasts: with --backtest (the default) "
@@ -138,9 +144,9 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
     from kpilib.mapping.database import DatabaseUnreachable, redact
 
     console = Console()
-    if source not in (*SOURCES, "mapped", "db"):
+    if source not in (*SOURCES, *MAPPINGS, "mapped", "db"):
         console.print(f"[red]unknown source {source!r}[/red]; choose one of "
-                      f"{[*SOURCES, 'mapped', 'db']}")
+                      f"{[*SOURCES, *MAPPINGS, 'mapped', 'db']}")
         return 2
     from kpilib.forecast import METHODS, SEASON
 
@@ -169,6 +175,15 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
             return 2
         with console.status(f"mapping {source} to the data contract..."):
             result = adapter.convert(raw)
+    elif source in MAPPINGS:
+        from kpilib.mapping import import_mapped
+
+        try:
+            with console.status(f"mapping {source} to the data contract..."):
+                result = import_mapped(MAPPINGS_DIR / MAPPINGS[source], Path(src))
+        except (ParameterError, DataContractError, ValueError, OSError) as err:
+            console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
+            return 2
     else:
         try:
             with console.status(f"reading and mapping {shown}...") as status:
