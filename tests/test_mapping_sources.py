@@ -132,5 +132,44 @@ def test_the_template_documents_each_source_and_table_key():
 
     text = mapping_template()
     for key in ("a pattern", "numbers: [", "row_number: {column:", "set_aside:", "distinct:",
-                "{min: Order Date, by:", "(max: latest)", "# where:", "# sort: order_id"):
+                "{min: Order Date, by:", "(max: latest)", "# where:", "# sort: order_id",
+                "{latest_of: [", "# columns: [", "join: [export, status]", "key: Order ID"):
         assert key in text, key
+
+
+def test_join_inner_counts_unmatched_left_rows_left_keeps_them():
+    from kpilib.mapping.source import join
+
+    items = pd.DataFrame({"oid": ["o1", "o9", "o1"], "sku": ["a", "b", "c"]})
+    orders = pd.DataFrame({"oid": ["o2", "o1"], "status": ["new", "paid"]})
+    report = []
+    got = join("lines", {"join": ["items", "orders"], "key": "oid", "unmatched": "no_order"},
+               {"items": items, "orders": orders}, lambda *rec: report.append(rec))
+    # left order kept; o9 has no order: left out, counted under the items source
+    assert got.values.tolist() == [["o1", "a", "paid"], ["o1", "c", "paid"]]
+    assert report == [("items", "no_order", 1, "")]
+    got = join("all", {"join": ["orders", "items"], "key": "oid", "how": "left"},
+               {"items": items, "orders": orders}, lambda *rec: report.append(rec))
+    # o2 has no item: kept once with an empty sku; o1 once per item
+    assert got.fillna("-").values.tolist() == [["o2", "new", "-"], ["o1", "paid", "a"],
+                                                ["o1", "paid", "c"]]
+    assert len(report) == 1
+    with pytest.raises(ParameterError, match="both have \\['sku'\\]; only 'oid' may be shared"):
+        join("x", {"join": ["items", "items2"], "key": "oid"},
+             {"items": items, "items2": items}, print)
+    with pytest.raises(ParameterError, match="\\['nope'\\] not among the sources defined"):
+        join("x", {"join": ["items", "nope"], "key": "oid"}, {"items": items}, print)
+
+
+def test_latest_of_is_the_latest_non_null_time_of_the_row():
+    frame = pd.DataFrame({"a": ["2024-01-02 10:00", "2024-01-05 08:00", None],
+                          "b": ["2024-01-03 09:00", None, None]})
+    got = evaluate({"latest_of": ["a", "b"]}, frame, "UTC", "x").tolist()
+    assert got[:2] == [pd.Timestamp("2024-01-03 09:00"), pd.Timestamp("2024-01-05 08:00")]
+    assert pd.isna(got[2])
+
+
+def test_required_source_columns_name_what_is_missing():
+    with pytest.raises(ParameterError, match="sources.raw \\(raw.csv\\) lacks column\\(s\\) "
+                                             "\\['Country'\\]; found \\['Inv', 'Code'"):
+        run(columns=["Inv", "Country"])

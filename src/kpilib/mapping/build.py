@@ -13,7 +13,8 @@ in ``timezone:`` (the source's time zone). Mapping-file keys:
 ``name``, ``timezone``, ``delivery_events`` (``scan``, or ``none`` when the source's only
 post-order event is a ship scan), ``sources`` (``{name: {file: PATH, sep:, encoding:}}``, where
 PATH may be a pattern such as ``online_retail_*.csv``: every matching file, in name order, read
-as one source; or ``{query: SQL}`` / ``{table: NAME}`` for a database), ``tables`` (``{contract
+as one source; or ``{query: SQL}`` / ``{table: NAME}`` for a database; or ``{join: [LEFT,
+RIGHT], key: COLUMN}`` of two sources above it), ``tables`` (``{contract
 table: {from:, where:, unique:, sort:, columns: {contract or extra column: spec}}}``),
 ``dimensions`` (``{orders: [col]}``, see :mod:`kpilib.dimensions`), ``notes`` (``{what: why}``
 for import_report.json), ``hook`` (``file.py`` beside the mapping with ``transform(tables,
@@ -35,7 +36,7 @@ from kpilib import schema
 from kpilib.adapters.common import ImportResult, reject_by_contract
 from kpilib.errors import ParameterError
 from kpilib.mapping.expr import evaluate
-from kpilib.mapping.source import condition, prepare
+from kpilib.mapping.source import JOIN_KEYS, condition, join, prepare
 
 TOP_KEYS = ("name", "timezone", "sources", "tables", "dimensions", "notes", "hook",
             "description", "delivery_events")
@@ -128,8 +129,12 @@ def build(doc: Mapping[str, Any], reader: Reader, reject: bool = True) -> Import
     every row (the caller's contract check then reports them)."""
     tz = str(doc.get("timezone") or "UTC")
     result = ImportResult(str(doc.get("name") or doc["_path"].stem), {})
-    sources = {n: prepare(n, s or {}, reader(n, s or {}), result.set_aside)
-               for n, s in doc["sources"].items()}
+    sources: dict[str, pd.DataFrame] = {}
+    for n, s in doc["sources"].items():
+        s = s or {}
+        raw = join(n, s, sources, result.set_aside) if "join" in s else reader(n, s)
+        sources[n] = prepare(n, {k: v for k, v in s.items() if k not in JOIN_KEYS}, raw,
+                             result.set_aside)
     tables: dict[str, pd.DataFrame] = {}
     for name, t in doc["tables"].items():
         whole = sources[t["from"]]

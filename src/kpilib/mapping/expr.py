@@ -8,6 +8,7 @@ A column spec is one of:
 
   bases: ``column: NAME`` | ``value: CONSTANT`` | ``format: "{Order ID}-{Row ID}"`` (text
   concatenation of source columns) | ``first_of: [spec, ...]`` (first non-null) |
+  ``latest_of: [spec, ...]`` (the latest of these date-times on the row, nulls skipped) |
   ``sum: spec, by: NAME`` (the spec summed over the rows sharing source column ``by``) |
   ``min: spec, by: NAME`` / ``max: spec, by: NAME`` (the earliest / latest date-time of the
   spec over those rows) -- these three run over all the source's rows, not only a table's
@@ -35,7 +36,7 @@ import pandas as pd
 
 from kpilib.errors import ParameterError
 
-BASES = ("column", "value", "format", "first_of", "sum", "min", "max", "eval")
+BASES = ("column", "value", "format", "first_of", "latest_of", "sum", "min", "max", "eval")
 AGGREGATES = ("sum", "min", "max")
 STEPS = ("by", "map", "default", "parse", "add_days", "end_of_day", "as_date", "if")
 
@@ -98,6 +99,10 @@ def evaluate(spec: Any, frame: pd.DataFrame, tz: str, where: str,
         out = parts[0].astype(object)
         for p in parts[1:]:
             out = out.where(out.notna(), p)
+    elif base == "latest_of":
+        parts = [_as_datetime(evaluate(s, frame, tz, where, whole), where)
+                 for s in spec["latest_of"]]
+        out = pd.concat(parts, axis=1).max(axis=1)
     elif base == "eval":
         out = _eval(str(spec["eval"]), frame, where)
     else:
