@@ -2,10 +2,10 @@
 
 Rule: OUT = mapping(SRC_DIR) [+ forecasts = kpilib.forecast.backtest(OUT)], written through the
 contract as ``<table>.parquet`` plus ``import_report.json`` (rows per table, every set-aside
-reason with its count, the tables the source lacks and why, what kpilib derived). The mapping
-choices are written down where they are made: ``online-retail`` runs the mapping file
-``kpilib/mappings/online_retail.yaml`` (:data:`MAPPINGS`); ``olist`` the adapter
-``kpilib.adapters.olist`` (its docstring).
+reason with its count, the tables the source lacks and why, what kpilib derived). Each source
+is a mapping file shipped in ``kpilib/mappings/`` (:data:`MAPPINGS`: ``olist.yaml``,
+``online_retail.yaml``), whose comments give every mapping choice; ``kpilib import mapped
+FILE`` runs any other mapping file the same way.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from typing import Annotated
 
 import typer
 
-SOURCES = {  # Python adapters
-    "olist": "kpilib.adapters.olist",
-}
 MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 MAPPINGS = {  # mapping files shipped in kpilib/mappings/
+    "olist": "olist.yaml",
     "online-retail": "online_retail.yaml",
 }
 
@@ -35,9 +33,9 @@ _PARAGRAPHS = (
     "estimated delivery date is a date promise (deadline: end of that day in São Paulo). "
     "Online Retail maps to orders (one per invoice, channel domestic/export) and order_lines "
     "(product rows); cancellation invoices, stock adjustments and non-product codes are set "
-    "aside and counted. Every choice is documented in `python -c \"import "
-    "kpilib.adapters.olist as m; help(m)\"`, in the comments of the mapping file "
-    "kpilib/mappings/online_retail.yaml, and in docs/real-data.md.",
+    "aside and counted. Each source is a mapping file shipped with kpilib "
+    "(kpilib/mappings/olist.yaml, online_retail.yaml) whose comments give every choice; see "
+    "also docs/real-data.md.",
     "Nothing is invented: a table the source lacks stays absent, so the KPIs that need it "
     "report `unavailable`. Rows the contract rejects leave the import with their whole order "
     "and are counted by rule. Neither source has forecasts: with --backtest (the default) "
@@ -135,8 +133,6 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
         root: Path | None = None) -> int:
     """Import ``src`` as ``source`` into ``out``; print the summary; return the exit code
     (0 done, 1 database unreachable, 2 bad source, mapping or option)."""
-    import importlib
-
     from rich.console import Console
     from rich.markup import escape
 
@@ -144,9 +140,9 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
     from kpilib.mapping.database import DatabaseUnreachable, redact
 
     console = Console()
-    if source not in (*SOURCES, *MAPPINGS, "mapped", "db"):
+    if source not in (*MAPPINGS, "mapped", "db"):
         console.print(f"[red]unknown source {source!r}[/red]; choose one of "
-                      f"{[*SOURCES, *MAPPINGS, 'mapped', 'db']}")
+                      f"{[*MAPPINGS, 'mapped', 'db']}")
         return 2
     from kpilib.forecast import METHODS, SEASON
 
@@ -166,16 +162,7 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
         return 2
     t0 = time.perf_counter()
     shown = redact(str(src)) if source == "db" else str(src)
-    if source in SOURCES:
-        adapter = importlib.import_module(SOURCES[source])
-        try:
-            raw = adapter.read(Path(src))
-        except (OSError, ValueError) as err:
-            console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
-            return 2
-        with console.status(f"mapping {source} to the data contract..."):
-            result = adapter.convert(raw)
-    elif source in MAPPINGS:
+    if source in MAPPINGS:
         from kpilib.mapping import import_mapped
 
         try:
