@@ -37,7 +37,6 @@ import pandas as pd
 from kpilib.errors import ParameterError
 
 BASES = ("column", "value", "format", "first_of", "latest_of", "sum", "min", "max", "eval")
-AGGREGATES = ("sum", "min", "max")
 STEPS = ("by", "map", "default", "parse", "add_days", "end_of_day", "as_date", "if")
 
 
