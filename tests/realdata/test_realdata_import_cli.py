@@ -78,15 +78,19 @@ def test_wrong_columns_unknown_source_and_help(tmp_path):
         assert text in help_text
 
 
-def test_localize_keeps_dst_edge_times():
+def test_naive_source_times_keep_dst_edge_times():
     """Olist has naive São Paulo times in the hour repeated on 2018-02-17 (clocks back at
     midnight, UTC-2 -> UTC-3) and date promises on 2017-10-15, whose midnight does not exist
-    (clocks forward, UTC-3 -> UTC-2). Neither may become null."""
-    from kpilib.adapters.common import localize
+    (clocks forward, UTC-3 -> UTC-2). The mapping's `timezone:` reads them (through the
+    contract's assume_tz); none may become null."""
+    from kpilib.contracts import check_frames
 
-    got = localize(pd.Series(["2018-02-17 23:30:00", "2017-10-15", "2018-03-01 10:00:00"]),
-                   "America/Sao_Paulo")
-    assert got.tolist() == [
+    orders = pd.DataFrame({
+        "order_id": ["a", "b", "c"], "channel": "marketplace", "order_type": "standard",
+        "is_test": False, "currency": "BRL",
+        "created_at": ["2018-02-17 23:30:00", "2017-10-15 00:00:00", "2018-03-01 10:00:00"]})
+    typed, _ = check_frames({"orders": orders}, assume_tz="America/Sao_Paulo")
+    assert typed["orders"]["created_at"].tolist() == [
         pd.Timestamp("2018-02-18 01:30", tz="UTC"),  # first occurrence: 23:30 at UTC-2
         pd.Timestamp("2017-10-15 03:00", tz="UTC"),  # shifted to 01:00 at UTC-2
         pd.Timestamp("2018-03-01 13:00", tz="UTC"),  # ordinary time, UTC-3

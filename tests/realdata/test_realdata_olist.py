@@ -181,3 +181,25 @@ def test_unit_cancellation_rate_counts_no_unit_cancelled_after_handoff(olist_imp
     assert row["numerator"] == pre.sum()
     assert row["denominator"] == len(items)
     assert round(row["value"] * 100, 3) == 0.581
+
+
+def test_frozen_counts_and_totals_of_the_import(olist_import):
+    """The numbers the import gave when it was a Python adapter (kept by the mapping file
+    kpilib/mappings/olist.yaml that replaced it): rows per table, the orders the contract set
+    aside, amounts, cancellations and delivery status."""
+    ds, report, _ = olist_import
+    rows = {k: v for k, v in report["rows"].items() if k != "forecasts"}
+    assert rows == {"nodes": 1_904, "orders": 14_967, "order_lines": 17_033,
+                    "order_events": 14_936, "shipments": 14_857, "shipment_lines": 16_832}
+    assert {r["reason"]: r["rows"] for r in report["set_aside"]} == {
+        "time_order:shipments.shipped_at": 31, "time_order:shipments.delivered_at": 2}
+    orders, lines = ds.orders, ds.order_lines
+    assert orders["merchandise_amount"].sum() == pytest.approx(2_027_654.9, rel=1e-12)
+    assert orders["shipping_amount_charged"].sum() == pytest.approx(339_586.86, rel=1e-12)
+    assert orders["merchandise_amount"].isna().sum() == 115  # orders without items
+    assert orders["cancelled_at"].notna().sum() == 202
+    assert orders["cancel_initiator"].value_counts().to_dict() == {"merchant": 89}
+    assert (lines["qty_cancelled_customer"].sum(), lines["qty_cancelled_merchant"].sum()) == \
+        (97.0, 2.0)
+    assert ds.shipments["delivery_status"].value_counts().to_dict() == {
+        "delivered": 14_687, "in_transit": 170}

@@ -113,3 +113,29 @@ def test_kpis_needing_shipments_say_unavailable(retail_import):
     assert (res["status"] == "unavailable").all()
     assert res["note"].str.contains("shipments").all()
     assert "nodes, shipments, shipment_lines, order_events" in report["absent"]
+
+
+def test_frozen_counts_and_totals_of_the_import(retail_import):
+    """The numbers the import gave when it was a Python adapter (kept by the mapping file
+    kpilib/mappings/online_retail.yaml that replaced it): rows per table, every set-aside
+    reason, revenue, postage and channel split, and one invoice worked out by hand."""
+    ds, report, _ = retail_import
+    assert report["rows"] == {"orders": 19_855, "order_lines": 527_826, "forecasts":
+                              report["rows"]["forecasts"]}
+    assert {r["reason"]: (r["rows"], r["detail"]) for r in report["set_aside"]} == {
+        "cancellation_invoice": (9_288, "3836 invoices"), "bad_debt_adjustment": (3, "3 invoices"),
+        "non_product_code": (344, ""), "stock_adjustment_negative_qty": (1_336, ""),
+        "stock_adjustment_zero_price": (1_139, "")}
+    assert ds.orders["merchandise_amount"].sum() == pytest.approx(10_272_118.873, rel=1e-12)
+    assert ds.orders["shipping_amount_charged"].sum() == pytest.approx(291_401.65, rel=1e-12)
+    assert ds.orders["channel"].value_counts().to_dict() == {"domestic": 17_943, "export": 1_912}
+    # 540688 (France): row 1 is POST 5 x 18 = 90 (the shipping charge), rows 2-4 are products:
+    # 24 x 1.95 + 24 x 1.95 + 120 x 0.42 = 144
+    order = ds.orders.set_index("order_id").loc["540688"]
+    assert (order["channel"], order["shipping_amount_charged"]) == ("export", 90.0)
+    assert order["merchandise_amount"] == pytest.approx(144.0)
+    lines = ds.order_lines.loc[ds.order_lines["order_id"] == "540688"]
+    assert lines["order_line_id"].tolist() == ["540688-2", "540688-3", "540688-4"]
+    # June: British Summer Time, 2011-06-01 09:26 local = 08:26 UTC
+    assert ds.orders.set_index("order_id").loc["555161", "created_at"] == \
+        pd.Timestamp("2011-06-01 08:26Z")

@@ -1,9 +1,11 @@
-"""Adapters that map public ecommerce datasets onto the data contract (docs/data-model.md).
+"""The result of an import (:class:`~kpilib.adapters.common.ImportResult`) and the contract's
+order-wise rejection of rows, shared by every mapping (:mod:`kpilib.mapping`).
 
-Each adapter documents every mapping choice in its module docstring, invents nothing (a
-table or column the source lacks stays absent, so KPIs needing it report ``unavailable``),
-and returns an :class:`~kpilib.adapters.common.ImportResult`: the cleaned tables plus a report
-of every row set aside, with its reason and count.
+The public datasets kpilib imports (``kpilib import olist | online-retail``) are mapping files
+in ``kpilib/mappings/`` (``olist.yaml``, ``online_retail.yaml``): each documents every mapping
+choice in its comments, invents nothing (a table or column the source lacks stays absent, so
+KPIs needing it report ``unavailable``), and its import returns an ``ImportResult``: the
+cleaned tables plus a report of every row set aside, with its reason and count.
 """
 
 from kpilib.adapters.common import ImportResult

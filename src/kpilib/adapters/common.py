@@ -1,9 +1,9 @@
-"""What every adapter shares: the import report and contract-driven row rejection.
+"""What every import shares: the import report and contract-driven row rejection.
 
 Rejection is order-wise: a row the contract rejects (an impossible time order, a quantity
 beyond what was ordered...) makes its whole order untrustworthy, so the order and all its rows
-in every table leave the import together, counted under the contract rule. Rows the adapter
-itself sets aside (e.g. non-product stock codes) are counted under the adapter's own reason.
+in every table leave the import together, counted under the contract rule. Rows the mapping
+itself sets aside (e.g. non-product stock codes) are counted under its own reason.
 Nothing is dropped without a line in the report, and nothing the contract rejects is kept.
 """
 
@@ -13,10 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-
-from kpilib import schema
 
 MAX_ROUNDS = 5
 
@@ -135,31 +132,3 @@ def reject_by_contract(result: ImportResult, assume_tz: str | None = None) -> Im
         tables = drop_orders(tables, bad_orders)
     result.tables = tables
     return result
-
-
-def localize(ts: pd.Series, tz: str) -> pd.Series:
-    """Parse naive local timestamps of the source (ISO 8601) and convert them to UTC.
-
-    DST rule: a wall-clock time in the hour repeated when clocks go back is read as its
-    *first* occurrence (the daylight-saving reading, the earlier instant); a time in the hour
-    skipped when clocks go forward is shifted forward to the first valid instant. Both are
-    deterministic and at most one hour off; no value becomes null (a null here would silently
-    drop an observed event, or set its order aside under a misleading rule).
-    """
-    parsed = pd.to_datetime(ts, errors="coerce", format="ISO8601")
-    first = np.ones(len(parsed), dtype=bool)  # True = DST reading of an ambiguous time
-    return parsed.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert(
-        "UTC")
-
-
-def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    """Raise ``ValueError`` naming ``what`` when ``frame`` lacks any of ``columns``."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; found {list(frame.columns)}")
-
-
-def table_frame(name: str, data: dict) -> pd.DataFrame:
-    """A frame with exactly the schema columns of ``name`` that ``data`` provides, in order."""
-    cols = [c for c in schema.TABLES[name].column_names if c in data]
-    return pd.DataFrame({c: data[c] for c in cols})

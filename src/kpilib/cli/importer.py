@@ -1,9 +1,11 @@
 """`kpilib import olist|online-retail SRC_DIR --out DIR`: a public dataset → the data contract.
 
-Rule: OUT = adapter(SRC_DIR) [+ forecasts = kpilib.forecast.backtest(OUT)], written through the
+Rule: OUT = mapping(SRC_DIR) [+ forecasts = kpilib.forecast.backtest(OUT)], written through the
 contract as ``<table>.parquet`` plus ``import_report.json`` (rows per table, every set-aside
-reason with its count, the tables the source lacks and why, what kpilib derived). The mapping
-choices live in the adapters' docstrings (``kpilib.adapters.olist``, ``.online_retail``).
+reason with its count, the tables the source lacks and why, what kpilib derived). Each source
+is a mapping file shipped in ``kpilib/mappings/`` (:data:`MAPPINGS`: ``olist.yaml``,
+``online_retail.yaml``), whose comments give every mapping choice; ``kpilib import mapped
+FILE`` runs any other mapping file the same way.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Annotated
 
 import typer
 
-SOURCES = {
-    "olist": "kpilib.adapters.olist",
-    "online-retail": "kpilib.adapters.online_retail",
+MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
+MAPPINGS = {  # mapping files shipped in kpilib/mappings/
+    "olist": "olist.yaml",
+    "online-retail": "online_retail.yaml",
 }
 
 _PARAGRAPHS = (
@@ -30,8 +33,9 @@ _PARAGRAPHS = (
     "estimated delivery date is a date promise (deadline: end of that day in São Paulo). "
     "Online Retail maps to orders (one per invoice, channel domestic/export) and order_lines "
     "(product rows); cancellation invoices, stock adjustments and non-product codes are set "
-    "aside and counted. Every choice is documented in `python -c \"import "
-    "kpilib.adapters.olist as m; help(m)\"` (or .online_retail) and docs/real-data.md.",
+    "aside and counted. Each source is a mapping file shipped with kpilib "
+    "(kpilib/mappings/olist.yaml, online_retail.yaml) whose comments give every choice; see "
+    "also docs/real-data.md.",
     "Nothing is invented: a table the source lacks stays absent, so the KPIs that need it "
     "report `unavailable`. Rows the contract rejects leave the import with their whole order "
     "and are counted by rule. Neither source has forecasts: with --backtest (the default) "
@@ -129,8 +133,6 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
         root: Path | None = None) -> int:
     """Import ``src`` as ``source`` into ``out``; print the summary; return the exit code
     (0 done, 1 database unreachable, 2 bad source, mapping or option)."""
-    import importlib
-
     from rich.console import Console
     from rich.markup import escape
 
@@ -138,9 +140,9 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
     from kpilib.mapping.database import DatabaseUnreachable, redact
 
     console = Console()
-    if source not in (*SOURCES, "mapped", "db"):
+    if source not in (*MAPPINGS, "mapped", "db"):
         console.print(f"[red]unknown source {source!r}[/red]; choose one of "
-                      f"{[*SOURCES, 'mapped', 'db']}")
+                      f"{[*MAPPINGS, 'mapped', 'db']}")
         return 2
     from kpilib.forecast import METHODS, SEASON
 
@@ -160,15 +162,15 @@ def run(source: str, src: str | Path, out: Path, with_backtest: bool, method: st
         return 2
     t0 = time.perf_counter()
     shown = redact(str(src)) if source == "db" else str(src)
-    if source in SOURCES:
-        adapter = importlib.import_module(SOURCES[source])
+    if source in MAPPINGS:
+        from kpilib.mapping import import_mapped
+
         try:
-            raw = adapter.read(Path(src))
-        except (OSError, ValueError) as err:
+            with console.status(f"mapping {source} to the data contract..."):
+                result = import_mapped(MAPPINGS_DIR / MAPPINGS[source], Path(src))
+        except (ParameterError, DataContractError, ValueError, OSError) as err:
             console.print(f"[red]SRC_DIR is not the {source} dataset:[/red] {escape(str(err))}")
             return 2
-        with console.status(f"mapping {source} to the data contract..."):
-            result = adapter.convert(raw)
     else:
         try:
             with console.status(f"reading and mapping {shown}...") as status:

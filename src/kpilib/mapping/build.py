@@ -1,23 +1,30 @@
 """A mapping file (YAML) + its sources -> contract tables, as an ``ImportResult``.
 
-Rule: for each table of ``tables:``, take the rows of its source (``from:``), keep those
-matching ``where:`` (a pandas condition on source columns), evaluate every column spec
-(:mod:`kpilib.mapping.expr`), keep the first row per ``unique:`` contract column(s), then run
-the optional Python hook and the contract; an order whose rows the contract rejects is set
-aside whole and counted by rule (as the built-in importers do). Naive timestamps are read in
-``timezone:`` (the source's time zone). Mapping-file keys:
+Rule: read each source and prepare it (:mod:`kpilib.mapping.source`: ``numbers``,
+``row_number``, ``set_aside`` rows counted in the report); for each table of ``tables:``, take
+the rows of its source (``from:``), keep those matching ``where:`` (a pandas condition on source
+columns), evaluate every column spec (:mod:`kpilib.mapping.expr`; a ``sum``/``min``/``max``
+``by`` a column runs over all the source's prepared rows, not only the ``where`` ones), keep the
+first row per ``unique:`` contract column(s), order the rows by ``sort:`` contract column(s),
+then run the optional Python hook and the contract; an order whose rows the contract rejects is
+set aside whole and counted by rule (as the built-in importers do). Naive timestamps are read
+in ``timezone:`` (the source's time zone). Mapping-file keys:
 
 ``name``, ``timezone``, ``delivery_events`` (``scan``, or ``none`` when the source's only
-post-order event is a ship scan), ``sources`` (``{name: {file: PATH, sep:, encoding:}}``, or
-``{query: SQL}`` / ``{table: NAME}`` for a database), ``tables`` (``{contract table: {from:, where:,
-unique:, columns: {contract or extra column: spec}}}``), ``dimensions`` (``{orders: [col]}``,
-see :mod:`kpilib.dimensions`), ``notes`` (``{what: why}`` for import_report.json), ``hook``
-(``file.py`` beside the mapping with ``transform(tables, sources) -> tables``).
+post-order event is a ship scan), ``sources`` (``{name: {file: PATH, sep:, encoding:}}``, where
+PATH may be a pattern such as ``online_retail_*.csv``: every matching file, in name order, read
+as one source; or ``{query: SQL}`` / ``{table: NAME}`` for a database; or ``{join: [LEFT,
+RIGHT], key: COLUMN}`` of two sources above it), ``tables`` (``{contract
+table: {from:, where:, unique:, sort:, columns: {contract or extra column: spec}}}``),
+``dimensions`` (``{orders: [col]}``, see :mod:`kpilib.dimensions`), ``notes`` (``{what: why}``
+for import_report.json), ``hook`` (``file.py`` beside the mapping with ``transform(tables,
+sources) -> tables``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,11 +36,12 @@ from kpilib import schema
 from kpilib.adapters.common import ImportResult, reject_by_contract
 from kpilib.errors import ParameterError
 from kpilib.mapping.expr import evaluate
+from kpilib.mapping.source import JOIN_KEYS, condition, join, prepare
 
 TOP_KEYS = ("name", "timezone", "sources", "tables", "dimensions", "notes", "hook",
             "description", "delivery_events")
 DELIVERY_COLUMNS = ("delivered_at", "first_delivery_attempt_at")
-TABLE_KEYS = ("from", "where", "unique", "columns")
+TABLE_KEYS = ("from", "where", "unique", "sort", "columns")
 Reader = Callable[[str, Mapping[str, Any]], pd.DataFrame]
 
 
@@ -83,42 +91,69 @@ def file_reader(src: str | Path) -> Reader:
         if "file" not in spec:
             raise ParameterError(f"sources.{name}: a file import needs 'file:' (the file "
                                  "name below the source folder)")
-        path = root / str(spec["file"])
-        if not path.is_file():
-            raise ParameterError(f"sources.{name}: file {str(path)!r} not found")
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           sep=spec.get("sep", ","), encoding=spec.get("encoding", "utf-8-sig"))
+        pattern = str(spec["file"])
+        if not any(c in pattern for c in "*?["):
+            path = root / pattern
+            if not path.is_file():
+                raise ParameterError(f"sources.{name}: file {str(path)!r} not found")
+            return _read_file(path, spec)
+        paths = sorted(p for p in root.glob(pattern) if p.is_file())
+        if not paths:
+            raise ParameterError(f"sources.{name}: no file in {str(root)!r} matches {pattern!r}")
+        frames = [_read_file(p, spec) for p in paths]
+        for p, f in zip(paths, frames, strict=True):
+            if list(f.columns) != list(frames[0].columns):
+                raise ParameterError(f"sources.{name}: {p.name} has columns {list(f.columns)}, "
+                                     f"{paths[0].name} has {list(frames[0].columns)}")
+        return pd.concat(frames, ignore_index=True)
 
     return read
+
+
+def _read_file(path: Path, spec: Mapping[str, Any]) -> pd.DataFrame:
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    numbers = spec.get("numbers") or []
+    numbers = {str(c): "float64" for c in ([numbers] if isinstance(numbers, str) else numbers)}
+    try:  # text, except the `numbers:` columns, parsed here (a bad value: parsed as text)
+        return pd.read_csv(path, dtype=defaultdict(lambda: str, numbers), keep_default_na=False,
+                           na_values=[""], sep=spec.get("sep", ","),
+                           encoding=spec.get("encoding", "utf-8-sig"))
+    except ValueError:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           sep=spec.get("sep", ","), encoding=spec.get("encoding", "utf-8-sig"))
 
 
 def build(doc: Mapping[str, Any], reader: Reader, reject: bool = True) -> ImportResult:
     """Read the sources with ``reader`` and map them (module doc); ``reject=False`` keeps
     every row (the caller's contract check then reports them)."""
     tz = str(doc.get("timezone") or "UTC")
-    sources = {n: reader(n, s or {}) for n, s in doc["sources"].items()}
+    result = ImportResult(str(doc.get("name") or doc["_path"].stem), {})
+    sources: dict[str, pd.DataFrame] = {}
+    for n, s in doc["sources"].items():
+        s = s or {}
+        raw = join(n, s, sources, result.set_aside) if "join" in s else reader(n, s)
+        sources[n] = prepare(n, {k: v for k, v in s.items() if k not in JOIN_KEYS}, raw,
+                             result.set_aside)
     tables: dict[str, pd.DataFrame] = {}
     for name, t in doc["tables"].items():
-        frame = sources[t["from"]]
+        whole = sources[t["from"]]
+        frame = whole
         if t.get("where"):
-            try:
-                frame = frame.loc[frame.eval(str(t["where"])).to_numpy(bool)]
-            except Exception as err:  # noqa: BLE001 - pandas raises many types
-                raise ParameterError(f"tables.{name}.where {t['where']!r} fails: {err}") from err
-        frame = frame.reset_index(drop=True)
-        out = pd.DataFrame({col: evaluate(spec, frame, tz, f"tables.{name}.columns.{col}")
-                            .to_numpy() for col, spec in t["columns"].items()})
+            frame = whole.loc[condition(whole, t["where"], f"tables.{name}.where")]
+        out = pd.DataFrame({col: evaluate(spec, frame, tz, f"tables.{name}.columns.{col}",
+                                          whole).to_numpy()
+                            for col, spec in t["columns"].items()})
         if t.get("unique"):
-            keys = [t["unique"]] if isinstance(t["unique"], str) else list(t["unique"])
-            out = out.drop_duplicates(keys, keep="first").reset_index(drop=True)
+            out = out.drop_duplicates(_keys(t["unique"]), keep="first").reset_index(drop=True)
+        if t.get("sort"):
+            out = out.sort_values(_keys(t["sort"]), kind="stable").reset_index(drop=True)
         tables[name] = out
     if doc.get("hook"):
         tables = _hook(doc)(tables, sources)
     from kpilib import dimensions
 
-    result = ImportResult(str(doc.get("name") or doc["_path"].stem), tables)
+    result.tables = tables
     result.assume_tz = tz
     result.dimensions = dimensions.from_tables(doc.get("dimensions") or {}, "dimensions")
     result.delivery_events = str(doc.get("delivery_events") or "scan")
@@ -132,6 +167,10 @@ def build(doc: Mapping[str, Any], reader: Reader, reject: bool = True) -> Import
         if table not in tables and not any(table in k for k in result.notes):
             result.notes[table] = "not in the mapping"
     return reject_by_contract(result, assume_tz=tz) if reject else result
+
+
+def _keys(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _hook(doc: Mapping[str, Any]) -> Callable:

@@ -8,7 +8,11 @@ A column spec is one of:
 
   bases: ``column: NAME`` | ``value: CONSTANT`` | ``format: "{Order ID}-{Row ID}"`` (text
   concatenation of source columns) | ``first_of: [spec, ...]`` (first non-null) |
+  ``latest_of: [spec, ...]`` (the latest of these date-times on the row, nulls skipped) |
   ``sum: spec, by: NAME`` (the spec summed over the rows sharing source column ``by``) |
+  ``min: spec, by: NAME`` / ``max: spec, by: NAME`` (the earliest / latest date-time of the
+  spec over those rows) -- these three run over all the source's rows, not only a table's
+  ``where`` rows, so an order's total or first time does not depend on which rows a table keeps |
   ``eval: "`Sales` / Quantity"`` (pandas arithmetic on source columns, read as numbers);
 
   steps: ``map: {source value: contract value}`` with optional ``default:`` (for unmapped
@@ -32,7 +36,7 @@ import pandas as pd
 
 from kpilib.errors import ParameterError
 
-BASES = ("column", "value", "format", "first_of", "sum", "eval")
+BASES = ("column", "value", "format", "first_of", "latest_of", "sum", "min", "max", "eval")
 STEPS = ("by", "map", "default", "parse", "add_days", "end_of_day", "as_date", "if")
 
 
@@ -44,7 +48,9 @@ def _column(frame: pd.DataFrame, name: str, where: str) -> pd.Series:
 
 
 def _constant(value: Any, frame: pd.DataFrame) -> pd.Series:
-    return pd.Series([value] * len(frame), index=frame.index, dtype=object)
+    """``value`` on every row: a bool or number keeps its type, anything else is text."""
+    typed = isinstance(value, bool | int | float)
+    return pd.Series([value] * len(frame), index=frame.index, dtype=None if typed else object)
 
 
 def _format(template: str, frame: pd.DataFrame, where: str) -> pd.Series:
@@ -61,8 +67,12 @@ def _format(template: str, frame: pd.DataFrame, where: str) -> pd.Series:
     return out.where(~null, None)
 
 
-def evaluate(spec: Any, frame: pd.DataFrame, tz: str, where: str) -> pd.Series:
-    """The values of column spec ``spec`` for every row of ``frame`` (module doc)."""
+def evaluate(spec: Any, frame: pd.DataFrame, tz: str, where: str,
+             whole: pd.DataFrame | None = None) -> pd.Series:
+    """The values of column spec ``spec`` for every row of ``frame`` (module doc); ``whole``
+    is the source ``frame`` was selected from (same index labels; default ``frame``), over
+    which ``sum``/``min``/``max`` run."""
+    whole = frame if whole is None else whole
     if isinstance(spec, str):
         return _column(frame, spec, where)
     if isinstance(spec, bool | int | float) or spec is None:
@@ -84,18 +94,32 @@ def evaluate(spec: Any, frame: pd.DataFrame, tz: str, where: str) -> pd.Series:
     elif base == "format":
         out = _format(str(spec["format"]), frame, where)
     elif base == "first_of":
-        parts = [evaluate(s, frame, tz, where) for s in spec["first_of"]]
+        parts = [evaluate(s, frame, tz, where, whole) for s in spec["first_of"]]
         out = parts[0].astype(object)
         for p in parts[1:]:
             out = out.where(out.notna(), p)
+    elif base == "latest_of":
+        parts = [_as_datetime(evaluate(s, frame, tz, where, whole), where)
+                 for s in spec["latest_of"]]
+        out = pd.concat(parts, axis=1).max(axis=1)
     elif base == "eval":
         out = _eval(str(spec["eval"]), frame, where)
     else:
-        if "by" not in spec:
-            raise ParameterError(f"{where}: 'sum' needs 'by' (the source column to group on)")
-        values = pd.to_numeric(evaluate(spec["sum"], frame, tz, where), errors="coerce")
-        out = values.groupby(_column(frame, spec["by"], where).to_numpy()).transform("sum")
-    return _steps(out, spec, frame, tz, where)
+        out = _aggregate(base, spec, tz, where, whole).reindex(frame.index)
+    return _steps(out, spec, frame, tz, where, whole)
+
+
+def _aggregate(base: str, spec: Mapping, tz: str, where: str, whole: pd.DataFrame) -> pd.Series:
+    """``sum`` (as numbers) / ``min`` / ``max`` (as date-times) of ``spec[base]`` over the rows
+    of ``whole`` sharing source column ``spec["by"]``, for every row of ``whole``."""
+    if "by" not in spec:
+        raise ParameterError(f"{where}: {base!r} needs 'by' (the source column to group on)")
+    values = evaluate(spec[base], whole, tz, where)
+    if base == "sum":
+        values = pd.to_numeric(values, errors="coerce")
+    else:
+        values = _as_datetime(values, where)
+    return values.groupby(_column(whole, spec["by"], where).to_numpy()).transform(base)
 
 
 def _eval(expression: str, frame: pd.DataFrame, where: str) -> pd.Series:
@@ -109,7 +133,8 @@ def _eval(expression: str, frame: pd.DataFrame, where: str) -> pd.Series:
     return out if isinstance(out, pd.Series) else _constant(out, frame)
 
 
-def _steps(out: pd.Series, spec: Mapping, frame: pd.DataFrame, tz: str, where: str) -> pd.Series:
+def _steps(out: pd.Series, spec: Mapping, frame: pd.DataFrame, tz: str, where: str,
+           whole: pd.DataFrame) -> pd.Series:
     if "map" in spec:
         table = {str(k): v for k, v in dict(spec["map"]).items()}
         text = out.astype(object).where(out.isna(), out.astype(str))
@@ -124,7 +149,8 @@ def _steps(out: pd.Series, spec: Mapping, frame: pd.DataFrame, tz: str, where: s
                                  f"parse {spec['parse']!r}, e.g. {out[bad].iloc[0]!r}")
         out = parsed
     if "add_days" in spec:
-        days = pd.to_numeric(evaluate(spec["add_days"], frame, tz, where), errors="coerce")
+        days = pd.to_numeric(evaluate(spec["add_days"], frame, tz, where, whole),
+                             errors="coerce")
         out = _as_datetime(out, where) + pd.to_timedelta(days, unit="D")
     if "end_of_day" in spec and spec["end_of_day"]:
         from kpilib.contracts.dates import end_of_day

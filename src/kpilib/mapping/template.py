@@ -21,7 +21,11 @@ HEADER = """\
 #   {column: Ship By, end_of_day: true}           end of that day in `timezone` (or a zone)
 #   {format: "{Order ID}-{Line}"}                  concatenation of source columns
 #   {first_of: [Approved, Created]}                first non-empty
+#   {latest_of: [Approved, Shipped]}               latest of these date-times on the row
 #   {sum: Amount, by: Order ID}                    total over the rows of the same order
+#   {min: Order Date, by: Order ID}                earliest date-time of the order (max: latest)
+#   {sum: {eval: "Qty * Price", if: "Code != 'POST'"}, by: Order ID}   total of some rows only
+#     (sum/min/max run over all the source's rows, even those a table's `where:` leaves out)
 #   {eval: "Sales / Quantity"}                     arithmetic on numeric source columns
 #   {column: Cancelled, if: "Status == 'X'"}       empty where the condition is false
 name: my_shop
@@ -29,8 +33,19 @@ timezone: Europe/Berlin        # timestamps without offset are local times of th
 delivery_events: scan          # `none` when the source has a ship scan but no delivery scan
 sources:
   export:
-    file: orders_export.csv    # relative to --src (default: this file's folder)
-    # sep: ";"
+    file: orders_export.csv    # relative to --src (default: this file's folder); a pattern
+    # sep: ";"                 #   such as export_*.csv reads every match, in name order
+    # columns: [Order ID, SKU] # the columns the file must have (else a clear error)
+    # numbers: [Quantity]      # read these columns as numbers (for conditions like Quantity < 0)
+    # row_number: {column: Line, by: Order ID}   # new column: the row's number in its order
+    # set_aside:               # rows left out, counted in import_report.json; first rule wins
+    #   - {reason: test_order, where: "Status == 'TEST'"}
+    #   - {reason: credit_note, where: "Invoice.str.startswith('C')", distinct: Invoice,
+    #      detail: "{n} invoices"}   # {n}: distinct values of Invoice among those rows
+  # export_with_status:        # two sources joined on a key (each row of the first, with the
+  #   join: [export, status]   #   columns of the second's rows of that key); `how: left`
+  #   key: Order ID            #   keeps rows without a match, else they are counted under
+  #   unmatched: no_status     #   `unmatched` in import_report.json
 dimensions:                    # your own segment columns, cut like channel / product_class
   orders: [market]
 tables:
@@ -62,7 +77,10 @@ def _table(name: str, commented: bool) -> list[str]:
     p = "# " if commented else ""
     out = [f"  {p}{name}:", f"  {p}  from: export",
            *([f"  {p}  unique: {table.primary_key[0]}"] if name in ("orders", "shipments")
-             else []), f"  {p}  columns:"]
+             else []),
+           *([f"  {p}  # where: \"Status != 'X'\"   # only the rows matching this condition",
+              f"  {p}  # sort: {table.primary_key[0]:<18}# the rows in order of column(s)"]
+             if name == "orders" else []), f"  {p}  columns:"]
     for col in table.columns:
         if not col.required:
             continue
