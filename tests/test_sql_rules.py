@@ -7,12 +7,13 @@ the whole source) read the one SQL definition through :func:`kpilib.sql.run.fram
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from builders import build_dataset
 
 import kpilib
 from kpilib.engine import make_context
-from kpilib.fact_tables import orders
+from kpilib.fact_tables import line_base, orders
 from kpilib.sql import definitions, run
 
 
@@ -90,3 +91,34 @@ def test_subunits_roll_each_node_of_an_order_by_the_orders_rule():
     assert u.loc["N1", "final_delivery_at"] == ts("2024-01-03")
     assert u.loc["N2", "fully_shipped"] and u.loc["N2", "last_shipped_at"] == ts("2024-01-02T06:00")
     assert not ctx.fact("orders")["delivered"].iloc[0]
+
+
+def test_ready_times_of_every_line_kit_lines_included_come_from_sql():
+    # K is a kit line of O1 with components C1, C2; P is a plain line of O1; Q is O2's line,
+    # ready by an order-level event. C1's own event joins its kit line's.
+    ds = build_dataset(
+        orders=[{"order_id": "O1"}, {"order_id": "O2"}],
+        order_lines=[{"order_line_id": "K", "order_id": "O1", "qty_ordered": 1},
+                     {"order_line_id": "C1", "order_id": "O1", "parent_line_id": "K"},
+                     {"order_line_id": "C2", "order_id": "O1", "parent_line_id": "K"},
+                     {"order_line_id": "P", "order_id": "O1"},
+                     {"order_line_id": "Q", "order_id": "O2"}],
+        order_events=[
+            {"order_id": "O1", "order_line_id": "K", "event_type": "ready_for_pickup",
+             "event_at": "2024-01-02T06:00Z"},
+            {"order_id": "O1", "order_line_id": "K", "event_type": "ready_for_pickup",
+             "event_at": "2024-01-02T09:00Z"},
+            {"order_id": "O1", "order_line_id": "C1", "event_type": "ready_for_pickup",
+             "event_at": "2024-01-02T07:00Z"},
+            {"order_id": "O2", "event_type": "ready_for_pickup",
+             "event_at": "2024-01-02T05:00Z"}])
+    ctx = make_context(ds)
+    first, last = line_base.ready_times(ctx)
+    as_text = [str(t)[:16] if not np.isnat(t) else "-" for t in (*first, *last)]
+    assert as_text == ["2024-01-02T06:00", "2024-01-02T06:00", "2024-01-02T06:00", "-",
+                       "2024-01-02T05:00",
+                       "2024-01-02T09:00", "2024-01-02T09:00", "2024-01-02T09:00", "-",
+                       "2024-01-02T05:00"]
+    flow = kpilib.facts(ds, "order_flow_lines").set_index("order_line_id")
+    assert flow.loc[["C1", "C2", "Q"], "is_pickup"].all() and not flow.loc["P", "is_pickup"]
+    assert flow.loc["C1", "delivered_last_at"] == ts("2024-01-02T09:00")
