@@ -12,8 +12,8 @@ import pandas as pd
 from builders import build_dataset
 
 import kpilib
-from kpilib.engine import make_context
-from kpilib.fact_tables import line_base, orders
+from kpilib.engine import make_context, recorded
+from kpilib.fact_tables import line_base, orders, population
 from kpilib.sql import definitions, run
 
 
@@ -122,3 +122,19 @@ def test_ready_times_of_every_line_kit_lines_included_come_from_sql():
     flow = kpilib.facts(ds, "order_flow_lines").set_index("order_line_id")
     assert flow.loc[["C1", "C2", "Q"], "is_pickup"].all() and not flow.loc["P", "is_pickup"]
     assert flow.loc["C1", "delivered_last_at"] == ts("2024-01-02T09:00")
+
+
+def test_fake_orders_are_the_populations_first_three_reasons_over_the_whole_source():
+    # O1 (channel store) is cancelled as fraud after as_of: the as-of view does not know it
+    # yet, but the source does, so O1's rows prove nothing about what the source records
+    ds = build_dataset(
+        orders=[{"order_id": "O1", "channel": "store", "cancelled_at": "2024-01-05T00:00Z",
+                 "cancel_initiator": "fraud"},
+                {"order_id": "O2", "channel": "web"},
+                {"order_id": "O3", "channel": "web", "order_type": "transfer"}])
+    ctx = make_context(ds, as_of="2024-01-03")
+    assert ctx.ds.orders["cancel_initiator"].isna().all()
+    fake = ctx.keys.decode(population.fake_orders(ctx).to_frame())["order_id"]
+    assert fake.tolist() == ["O1"]
+    assert not recorded(ctx, "orders.channel=store")
+    assert recorded(ctx, "orders.channel=web")
