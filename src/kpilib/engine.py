@@ -19,7 +19,7 @@ from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
 from kpilib.errors import ParameterError
-from kpilib.fact_tables.population import fake_order_conditions
+from kpilib.fact_tables.population import fake_orders
 
 
 def _known_dims() -> tuple[str, ...]:
@@ -217,14 +217,8 @@ def recorded(ctx: Context, requirement: str) -> bool:
         return False
     hit = frame[column].eq(value) if value else frame[column].notna()
     if "order_id" in frame.columns and hit.any():
-        hit &= ~frame["order_id"].isin(ctx.memo("_fake_order_ids", lambda: _fake_orders(source)))
+        hit &= ~frame["order_id"].isin(fake_orders(ctx))
     return bool(hit.any())
-
-
-def _fake_orders(source) -> pd.Series:
-    """Ids of test, fraud and duplicate orders in the whole source (population's rule)."""
-    o = source.orders
-    return o.loc[np.logical_or.reduce(fake_order_conditions(o)), "order_id"]
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,

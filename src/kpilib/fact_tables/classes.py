@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib.context import Context, fact
-from kpilib.fact_tables.population import order_population
+from kpilib.fact_tables.population import FAKE_REASONS, order_population
 from kpilib.registry import register_param
 
 register_param("abc_basis", "cogs", "C8 value basis: 'cogs', 'revenue' or 'units'")
@@ -53,8 +53,7 @@ def demand_lines(ctx: Context) -> pd.DataFrame:
     sold inside a kit is demand on that stocked SKU, which is what its forecast plans for.
     """
     pop = order_population(ctx)
-    gone = pop.loc[pop["exclusion"].isin(["is_test", "fraud_cancel", "duplicate",
-                                          "transfer_order"]), "order_id"]
+    gone = pop.loc[pop["exclusion"].isin([*FAKE_REASONS, "transfer_order"]), "order_id"]
     ol = ctx.ds.order_lines
     ol = ol.loc[~ol["order_id"].isin(gone)]
     return ol[["order_line_id", "sku", "created_at", "qty_ordered", "qty_cancelled_customer",

@@ -26,6 +26,7 @@ from kpilib.context import Context
 from kpilib.fact_tables import segments
 from kpilib.fact_tables.population import order_population
 from kpilib.fact_tables.times import utc_ns, utc_series
+from kpilib.sql import run
 
 UTC = "datetime64[ns, UTC]"
 ORDER_COLS = ["created_at", "earliest_ship_at", "ship_to_timezone", "cancelled_at",
@@ -109,31 +110,11 @@ def reduce_times(op: np.ufunc, pos: np.ndarray, t: np.ndarray, n: int) -> np.nda
 def ready_times(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Per order-line position: (first, last) ``ready_for_pickup`` time of the line, of its
     kit line, or of its whole order (an event without order_line_id); naive UTC, NaT when
-    none (store pickup). Built once per context."""
+    none (store pickup). The SQL definition ``line_ready``, built once per context."""
 
     def build() -> tuple[np.ndarray, np.ndarray]:
-        none = np.full(len(ctx.ds.order_lines), NAT)
-        ev = ctx.table("order_events")
-        if ev is None:
-            return none, none
-        r = ev.loc[ctx.event_mask("ready_for_pickup"), ["order_id", "order_line_id",
-                                                         "event_at"]]
-        if r.empty:
-            return none, none
-        base = lines(ctx)
-        has_line = r["order_line_id"].notna().to_numpy()
-        t = utc_ns(r["event_at"])
-        pos = positions(ctx, r.loc[has_line, "order_line_id"])
-        opos = order_index(ctx).get_indexer(r.loc[~has_line, "order_id"])
-        ei, oi = base["ei"].to_numpy(), base["oi"].to_numpy()
-        out = []
-        for op in (np.fmin, np.fmax):
-            own = reduce_times(op, pos[pos >= 0], t[has_line][pos >= 0], len(none))
-            order = reduce_times(op, opos[opos >= 0], t[~has_line][opos >= 0],
-                                 len(ctx.ds.orders))
-            # oi == -1 (a line whose order is unknown) reads the NaT appended last
-            out.append(op(op(own, own[ei]), np.append(order, NAT)[oi]))
-        return out[0], out[1]
+        ready = run.frame(ctx, "line_ready")
+        return utc_ns(ready["ready_first_at"]), utc_ns(ready["ready_last_at"])
 
     return ctx.memo("_a_ready_times", build)
 

@@ -22,8 +22,8 @@ node's fulfillment_model is ``pickup_in_store``, is delivered at its latest read
 never by a shipment scan.
 
 :func:`rollup` reduces requirement lines to the sub-unit of an order in a line-level segment
-(node, SKU...) by the rules the ``orders`` fact applies to the whole order. Snapshot expansion lives
-in :mod:`kpilib.fact_tables.timeline`.
+(node, SKU...) by the same SQL rule (``unit_rollup.sql``) the ``orders`` fact applies to the
+whole order. Snapshot expansion lives in :mod:`kpilib.fact_tables.timeline`.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from kpilib.context import Context, fact
 from kpilib.fact_tables import segments
 from kpilib.sql import run
 
-EPS = 1e-9
 SKU_DIMS = ("sku", "supplier", "product_class", "abc_class", "xyz_class")
 
 
@@ -81,32 +81,22 @@ def order_flow_lines(ctx: Context) -> pd.DataFrame:
     return run.frame(ctx, "order_flow_lines")
 
 
-def rollup(lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Reduce requirement lines to one row per ``keys`` (an order or a sub-unit).
+UNIT_COLS = ["required", "delivered_ok", "delivered_first_at", "delivered_last_at",
+             "missing_scan", "shipped_ok", "shipped_qty", "first_shipped_at", "last_shipped_at"]
 
-    delivered: at least one line has required > 0 and every such line is delivered;
-    final_delivery_at: latest delivery among those lines; first_delivery_at: earliest
-    delivery of any line; fully_shipped: every line's required quantity shipped and at
-    least one unit shipped; last_shipped_at / first_shipped_at over shipped lines.
-    """
-    need = lines["required"] > EPS
-    work = pd.DataFrame({
-        **{k: lines[k] for k in keys},
-        "_need": need, "_open": need & ~lines["delivered_ok"],
-        "_fin": lines["delivered_last_at"].where(need),
-        "_first": lines["delivered_first_at"], "_ms": lines["missing_scan"],
-        "_unship": ~lines["shipped_ok"], "_any": lines["shipped_qty"] > EPS,
-        "_ls": lines["last_shipped_at"], "_fs": lines["first_shipped_at"],
-    })
-    g = work.groupby(keys, sort=False, dropna=False)
-    out = g.agg(n_need=("_need", "sum"), n_open=("_open", "sum"),
-                final_delivery_at=("_fin", "max"), first_delivery_at=("_first", "min"),
-                missing_scan=("_ms", "any"), n_unshipped=("_unship", "sum"),
-                any_shipped=("_any", "any"), last_shipped_at=("_ls", "max"),
-                first_shipped_at=("_fs", "min"))
-    out["delivered"] = (out["n_need"] > 0) & (out["n_open"] == 0)
-    out["fully_shipped"] = (out["n_unshipped"] == 0) & out["any_shipped"]
-    return out.drop(columns=["n_open", "n_unshipped", "any_shipped"]).reset_index()
+
+def rollup(ctx: Context, lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Requirement lines reduced to one row per ``keys`` (an order or a sub-unit), in the order
+    of first appearance: ``keys`` and the columns of the ``unit_rollup`` SQL definition
+    (delivered, final/first delivery, fully_shipped, shipping times...), the rule the
+    ``orders`` fact applies to whole orders, here applied to each distinct ``keys``."""
+    unit = lines.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    units = lines[UNIT_COLS].reset_index(drop=True)
+    units.insert(0, "unit", unit)
+    rolled = run.frame_given(ctx, "unit_rollup", {"order_units": units})
+    first = np.unique(unit, return_index=True)[1]  # first line of each unit, by unit number
+    out = lines[keys].iloc[first[rolled["unit"].to_numpy()]].reset_index(drop=True)
+    return pd.concat([out, rolled.drop(columns="unit")], axis=1)
 
 
 ATTRS = ["order_id", "channel", "order_type", "exclusion", "warehouse_exclusion", "created_at",
@@ -185,9 +175,9 @@ def subunits(ctx: Context, node_basis: str = "ship") -> pd.DataFrame:
     attrs = order_attrs(ctx)
     keys = ["order_id", *line_by(ctx)]
     if len(keys) == 1:
-        out = attrs.merge(rollup(lines, keys), on="order_id", how="left")
+        out = attrs.merge(rollup(ctx, lines, keys), on="order_id", how="left")
     else:
-        out = rollup(lines, keys).merge(attrs, on="order_id", how="left")
+        out = rollup(ctx, lines, keys).merge(attrs, on="order_id", how="left")
     for col in ("delivered", "fully_shipped", "missing_scan"):
         out[col] = out[col].astype("boolean").fillna(False).astype(bool)
     whole = ctx.fact("orders").set_index("order_id")

@@ -9,8 +9,8 @@ service population (or NaN when it stays). Reason codes, first match wins:
 - ``transfer_order``: ``order_type='transfer'`` (customer KPIs only; warehouse KPIs keep it);
 - ``replacement_order``: ``order_type='replacement'`` (never a new order in a denominator).
 
-The reasons are decided in SQL (``order_population.sql``); :func:`fake_order_conditions`
-states the first three again for ``engine.recorded``, which works on raw ``orders`` frames.
+The reasons are decided in SQL (``order_population.sql``) and nowhere else; the first three
+(``FAKE_REASONS``) mark the orders that are not real demand (:func:`fake_orders`).
 
 Customer-service KPIs (A1-A16, B1) drop every reason; warehouse work KPIs (B2-B9) and leading
 indicators count the work that happened and drop only ``is_test``.
@@ -18,7 +18,6 @@ indicators count the work that happened and drop only ``is_test``.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from kpilib.context import Context
@@ -26,15 +25,7 @@ from kpilib.sql import run
 
 CUSTOMER_REASONS = ("is_test", "fraud_cancel", "duplicate", "transfer_order", "replacement_order")
 WAREHOUSE_REASONS = ("is_test",)
-
-
-def fake_order_conditions(orders: pd.DataFrame) -> list[np.ndarray]:
-    """Per order: is_test, fraud_cancel, duplicate (the first three reasons, in that order).
-    These orders are not real demand; rows of theirs also prove nothing about what a source
-    records (``engine.recorded``)."""
-    return [orders["is_test"].to_numpy(dtype=bool),
-            orders["cancel_initiator"].eq("fraud").to_numpy(),
-            orders["cancel_reason"].eq("duplicate").to_numpy()]
+FAKE_REASONS = ("is_test", "fraud_cancel", "duplicate")  # not real demand
 
 
 def order_population(ctx: Context) -> pd.DataFrame:
@@ -48,3 +39,18 @@ def order_population(ctx: Context) -> pd.DataFrame:
         return out
 
     return ctx.memo("_order_population", build)
+
+
+def fake_orders(ctx: Context) -> pd.Series:
+    """Ids of the orders whose reason is one of ``FAKE_REASONS`` (test, fraud and duplicate
+    orders: not real demand) in the whole source ``ctx.source`` (``ctx.ds`` when there is
+    none), not only what was known at ``as_of``. Rows of theirs prove nothing about what a
+    source records (``engine.recorded``). Built once per context."""
+
+    def build() -> pd.Series:
+        source = ctx.source if ctx.source is not None else ctx.ds
+        whole = ctx if source is ctx.ds else Context(ds=source, as_of=ctx.as_of, keys=ctx.keys)
+        pop = order_population(whole)
+        return pop.loc[pop["exclusion"].isin(FAKE_REASONS), "order_id"]
+
+    return ctx.memo("_fake_order_ids", build)

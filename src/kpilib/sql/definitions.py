@@ -48,11 +48,14 @@ def reads(name: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(tables - defined), frozenset(tables & defined)
 
 
-def plan(name: str) -> list[str]:
-    """``name`` after every definition it needs, each once (dependencies first)."""
+def plan(name: str, given: frozenset[str] = frozenset()) -> list[str]:
+    """``name`` after every definition it needs, each once (dependencies first). A definition
+    in ``given`` is supplied by the caller: neither it nor what only it needs is planned."""
     out: list[str] = []
 
     def visit(n: str) -> None:
+        if n in given:
+            return
         for dep in sorted(reads(n)[1]):
             visit(dep)
         if n not in out:
@@ -62,9 +65,9 @@ def plan(name: str) -> list[str]:
     return out
 
 
-def base_tables(name: str) -> set[str]:
-    """The dataset tables ``name`` and everything it needs read."""
-    return {t for n in plan(name) for t in reads(n)[0]}
+def base_tables(name: str, given: frozenset[str] = frozenset()) -> set[str]:
+    """The dataset tables ``name`` and everything it needs (see :func:`plan`) read."""
+    return {t for n in plan(name, given) for t in reads(n)[0]}
 
 
 def render(name: str, dialect: str, rename: Mapping[str, str] | None = None) -> str:

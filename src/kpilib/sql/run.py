@@ -5,13 +5,15 @@ current engine (DuckDB unless :func:`use` chose another), loads the dataset tabl
 definition reads (Arrow, see :mod:`kpilib.sql.arrow`; a missing optional table is loaded
 empty), creates every definition it needs as a table of the session, then fetches the result
 in source row order. Everything later in the same context reuses those tables.
+:func:`frame_given` applies a definition to rows the caller hands it in place of one it
+reads (an SQL rule, such as the order rollup, applied to sub-units of an order).
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Protocol
 
@@ -89,22 +91,53 @@ class Session:
         self.engine.load(self._name(table), data)
         self.ready.add(table)
 
+    def _create(self, rel: str, name: str, fresh: Mapping[str, str]) -> None:
+        used = definitions.reads(rel)
+        rename = {t: fresh.get(t, self._name(t)) for t in used[0] | used[1]}
+        self.engine.create(name, definitions.render(rel, self.engine.dialect, rename))
+
     def fetch(self, name: str) -> pd.DataFrame:
         """Definition ``name`` over this session's dataset, as pandas."""
         for table in sorted(definitions.base_tables(name)):
             self._load(table)
         for rel in definitions.plan(name):
-            if rel in self.ready:
-                continue
-            used = definitions.reads(rel)
-            rename = {t: self._name(t) for t in used[0] | used[1]}
-            self.engine.create(self._name(rel),
-                               definitions.render(rel, self.engine.dialect, rename))
-            self.ready.add(rel)
+            if rel not in self.ready:
+                self._create(rel, self._name(rel), {})
+                self.ready.add(rel)
         return arrow.to_pandas(self.engine.fetch(self._name(name)))
+
+    def fetch_given(self, name: str, given: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """Definition ``name`` with the definitions in ``given`` replaced by those frames.
+
+        What reads a given frame (directly or through another definition) is computed anew,
+        under names of its own; everything else is the session's, created once."""
+        tag = f"{self.tag}_{next(_SESSIONS)}"
+        fresh = {rel: f"{rel}{tag}" for rel in given}
+        for rel, data in given.items():
+            self.engine.load(fresh[rel], arrow.to_arrow(rel, data))
+        for table in sorted(definitions.base_tables(name, frozenset(given))):
+            self._load(table)
+        for rel in definitions.plan(name, frozenset(given)):
+            if definitions.reads(rel)[1] & fresh.keys():
+                fresh[rel] = f"{rel}{tag}"
+                self._create(rel, fresh[rel], fresh)
+            elif rel not in self.ready:
+                self._create(rel, self._name(rel), {})
+                self.ready.add(rel)
+        return arrow.to_pandas(self.engine.fetch(fresh.get(name, self._name(name))))
+
+
+def _session(ctx: Context) -> Session:
+    return ctx.memo("_sql_session", lambda: Session(ctx, _ENGINE.get()()))
 
 
 def frame(ctx: Context, name: str) -> pd.DataFrame:
     """Definition ``name`` computed over ``ctx.ds`` (see module doc); callers own the frame."""
-    session = ctx.memo("_sql_session", lambda: Session(ctx, _ENGINE.get()()))
-    return session.fetch(name)
+    return _session(ctx).fetch(name)
+
+
+def frame_given(ctx: Context, name: str, given: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Definition ``name`` over ``ctx.ds``, with the definitions named in ``given`` read from
+    those frames instead (same columns; ``_row`` is each frame's row position): one rule
+    applied to rows the caller prepared. Callers own the frame."""
+    return _session(ctx).fetch_given(name, given)

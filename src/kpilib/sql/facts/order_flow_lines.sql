@@ -1,7 +1,7 @@
 -- One row per requirement line (an order line that is not a kit line: a kit's components
 -- stand in for it): required, shipped and delivered quantities and times.
--- Store pickup: a line with a ready_for_pickup event (its own, its kit line's or its
--- order's) or at a pickup_in_store node is delivered at its ready time, never by a scan.
+-- Store pickup: a line with a ready_for_pickup time (line_ready: its own, its kit line's or
+-- its order's) or at a pickup_in_store node is delivered at its ready time, never by a scan.
 WITH kit AS (
   SELECT DISTINCT parent_line_id AS line_id
   FROM order_lines
@@ -50,34 +50,6 @@ ship AS (
   JOIN shipments AS s ON s.shipment_id = sl.shipment_id
   GROUP BY sl.order_line_id
 ),
-ready AS (
-  SELECT e.order_id, e.order_line_id, e.event_at
-  FROM order_events AS e
-  WHERE e.event_type = 'ready_for_pickup'
-),
-ready_line AS (   -- events on a known line
-  SELECT r.order_line_id, MIN(r.event_at) AS first_at, MAX(r.event_at) AS last_at
-  FROM ready AS r
-  JOIN order_lines AS l ON l.order_line_id = r.order_line_id
-  GROUP BY r.order_line_id
-),
-ready_order AS (  -- events on a known order without a line: every line of the order
-  SELECT r.order_id, MIN(r.event_at) AS first_at, MAX(r.event_at) AS last_at
-  FROM ready AS r
-  JOIN orders AS o ON o.order_id = r.order_id
-  WHERE r.order_line_id IS NULL
-  GROUP BY r.order_id
-),
-line_ready AS (
-  SELECT
-    q.order_line_id,
-    LEAST(own.first_at, kit_line.first_at, o.first_at) AS ready_first_at,
-    GREATEST(own.last_at, kit_line.last_at, o.last_at) AS ready_last_at
-  FROM req AS q
-  LEFT JOIN ready_line AS own ON own.order_line_id = q.order_line_id
-  LEFT JOIN ready_line AS kit_line ON kit_line.order_line_id = q.parent_line_id
-  LEFT JOIN ready_order AS o ON o.order_id = q.order_id
-),
 line_model AS (   -- fulfillment model of the line's node (shipping node, else assigned)
   SELECT l.order_line_id, n.fulfillment_model
   FROM order_lines AS l
@@ -105,7 +77,7 @@ flow AS (
       OR COALESCE(m.fulfillment_model = 'pickup_in_store', FALSE) AS is_pickup
   FROM req AS q
   LEFT JOIN ship AS s ON s.order_line_id = q.order_line_id
-  LEFT JOIN line_ready AS r ON r.order_line_id = q.order_line_id
+  LEFT JOIN line_ready AS r ON r._row = q._row
   LEFT JOIN line_model AS m ON m.order_line_id = q.order_line_id
 )
 SELECT

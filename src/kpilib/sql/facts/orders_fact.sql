@@ -1,23 +1,7 @@
--- One row per order: population exclusion, start, cancellation, delivery (a requirement
--- line with required > 0 exists and every such line is delivered), shipping (every line's
--- required quantity shipped, at least one unit) and terminal time (cancellation, else a
--- final delivery without a missing scan).
-WITH roll AS (
-  SELECT
-    f.order_id,
-    COUNT(CASE WHEN f.required > 1e-9 THEN 1 END) AS n_need,
-    COUNT(CASE WHEN f.required > 1e-9 AND NOT f.delivered_ok THEN 1 END) AS n_open,
-    MAX(CASE WHEN f.required > 1e-9 THEN f.delivered_last_at END) AS final_delivery_at,
-    MIN(f.delivered_first_at) AS first_delivery_at,
-    MAX(CASE WHEN f.missing_scan THEN 1 ELSE 0 END) = 1 AS missing_scan,
-    COUNT(CASE WHEN NOT f.shipped_ok THEN 1 END) AS n_unshipped,
-    MAX(CASE WHEN f.shipped_qty > 1e-9 THEN 1 ELSE 0 END) = 1 AS any_shipped,
-    MAX(f.last_shipped_at) AS last_shipped_at,
-    MIN(f.first_shipped_at) AS first_shipped_at
-  FROM order_flow_lines AS f
-  GROUP BY f.order_id
-),
-shipped AS (
+-- One row per order: population exclusion, start, cancellation, delivery and shipping (the
+-- order's requirement lines rolled up by unit_rollup) and terminal time (cancellation, else
+-- a final delivery without a missing scan).
+WITH shipped AS (
   SELECT
     s.order_id,
     COUNT(DISTINCT s.shipment_id) AS n_shipments,
@@ -48,13 +32,13 @@ base AS (
     COALESCE(r.missing_scan, FALSE) AS missing_scan,
     r.last_shipped_at,
     r.first_shipped_at,
-    COALESCE(r.n_need > 0 AND r.n_open = 0, FALSE) AS delivered,
-    COALESCE(r.n_unshipped = 0 AND r.any_shipped, FALSE) AS fully_shipped,
+    COALESCE(r.delivered, FALSE) AS delivered,
+    COALESCE(r.fully_shipped, FALSE) AS fully_shipped,
     COALESCE(s.n_shipments, 0) AS n_shipments,
     COALESCE(s.n_ship_nodes, 0) AS n_ship_nodes
   FROM orders AS o
   JOIN order_population AS p ON p._row = o._row
-  LEFT JOIN roll AS r ON r.order_id = o.order_id
+  LEFT JOIN unit_rollup AS r ON r.unit = o.order_id
   LEFT JOIN shipped AS s ON s.order_id = o.order_id
 )
 SELECT
