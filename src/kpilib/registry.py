@@ -195,6 +195,12 @@ def resolve(kpis: str | list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
+def requiring(requirement: str) -> list[str]:
+    """Ids of the KPIs whose ``requires`` names ``requirement`` (registry order): the KPIs a
+    source that does not record it reports ``unavailable``."""
+    return [k for k, d in load_all().items() if requirement in d.requires]
+
+
 def resolve_params(params: dict[str, Any] | None) -> dict[str, Any]:
     """Defaults overlaid with ``params``; an unknown name is an error naming the valid ones."""
     load_all()
