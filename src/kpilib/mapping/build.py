@@ -127,6 +127,9 @@ def build(doc: Mapping[str, Any], reader: Reader, reject: bool = True) -> Import
             "delivery_events: none (the source has no delivery scan): the KPIs that need a "
             "delivery report unavailable: "
             + ", ".join(registry.requiring("capture:delivery_events")))
+    for table, column in schema.ABSENT_DEFAULTS:
+        if table in tables and column not in tables[table].columns:
+            result.notes[f"{table}.{column}"] = registry.absent_note(table, column)
     result.notes.update({str(k): str(v) for k, v in (doc.get("notes") or {}).items()})
     for table in schema.TABLE_NAMES:
         if table not in tables and not any(table in k for k in result.notes):
