@@ -54,7 +54,10 @@ def test_import_report_counts_every_line_and_notes_each_stand_in(superstore_impo
     for kpi_id in DELIVERY_KPIS:
         assert kpi_id in absent["shipments.delivered_at"]
     assert "placeholder" in absent["promised_delivery_at_original"]
-    assert "unknown" in absent["channel"] and "superstore" in absent["node_id"]
+    # channel and node are left out of the mapping: their defaults, noted in the report
+    assert "filled with 'unknown'" in absent["orders.channel"]
+    assert "filled with 'default'" in absent["shipments.node_id"]
+    assert ds.defaulted == {"orders.channel": "unknown", "shipments.node_id": "default"}
     assert ds.dimensions == {"segment": "orders", "region": "orders"}
     assert ds.delivery_events == "none"
 
@@ -125,12 +128,14 @@ def test_kpis_without_source_data_say_unavailable(superstore_import):
     ds, _, _ = superstore_import
     res = kpilib.compute(ds, [*DELIVERY_KPIS, "perfect_order_rate", "cost_per_order",
                               "cancellation_rate_pre_ship", "days_of_supply",
-                              "dock_to_ship_hours"]).set_index("kpi")
+                              "dock_to_ship_hours", "split_node_rate"]).set_index("kpi")
     assert (res["status"] == "unavailable").all()
     assert res["value"].isna().all()
     for kpi_id in DELIVERY_KPIS:
         assert res.loc[kpi_id, "note"] == "not recorded in this data: capture:delivery_events"
     assert res.loc["cancellation_rate_pre_ship", "note"].endswith("orders.cancelled_at")
+    # one shipment per order from one node nobody named: no split across nodes is measured
+    assert res.loc["split_node_rate", "note"] == "not recorded in this data: shipments.node_id"
     # cut by an extra dimension, a delivery KPI is still unavailable, not a per-segment value
     cut = kpilib.compute(ds, ["on_time_delivery_rate"], by=["segment"])
     assert (cut["status"] == "unavailable").all()
