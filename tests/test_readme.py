@@ -130,7 +130,7 @@ NOT_RUN = {
         "runs until stopped; tested in test_reports_*",
     "kpilib reports run --data data/mine --out reports/mine": "needs your own filled data",
 }
-NEEDS_DOWNLOAD = ("data/raw/", "data/olist", "data/online_retail")
+NEEDS_DOWNLOAD = ("data/raw/", "data/olist", "data/online_retail", "data/superstore")
 
 
 def bash_kpilib_lines() -> list[str]:

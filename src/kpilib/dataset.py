@@ -9,7 +9,10 @@ After loading, every present table has all its schema columns in schema order (o
 absent from the input are added as all-null), with the dtypes of the team brief (text object,
 num float64, int Int64, bool bool, date naive datetime64[ns], ts datetime64[ns, UTC]) and a
 fresh RangeIndex; row order is the input order. Columns that are not in the schema (users' own
-attributes) are kept, unchanged, after the schema columns.
+attributes) are kept, unchanged, after the schema columns. A NOT NULL column the source may lack
+as a whole (``schema.ABSENT_DEFAULTS``: ``orders.channel``, ``shipments.node_id``,
+``products.unit_cost``) holds its default when left out, and :attr:`Dataset.defaulted` names it:
+the KPIs that require it then report ``unavailable``.
 """
 
 from __future__ import annotations
@@ -44,11 +47,16 @@ class Dataset:
 
     def __init__(self, tables: Mapping[str, pd.DataFrame],
                  dimensions: Mapping[str, str] | None = None,
-                 delivery_events: str = "scan") -> None:
+                 delivery_events: str = "scan",
+                 defaulted: Mapping[str, object] | None = None) -> None:
+        from kpilib.contracts import defaulted as filled_by_contract
+
         self._tables = {n: tables[n] for n in schema.TABLE_NAMES if tables.get(n) is not None}
         self._as_of: pd.Timestamp | None = None
         self._dimensions = dict(dimensions or {})
         self.delivery_events = delivery_events  # "none": no delivery scans (delivery KPIs n/a)
+        # {"table.column": default} the source lacked (not recorded: KPIs requiring it n/a)
+        self.defaulted = {**dict(defaulted or {}), **filled_by_contract(self._tables)}
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -80,8 +88,9 @@ class Dataset:
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; tables are {list(schema.TABLE_NAMES)}")
         merged = {**self._tables, **frames}
-        return Dataset({n: f for n, f in merged.items() if f is not None}, self._dimensions,
-                       self.delivery_events)
+        kept = {n: f for n, f in merged.items() if f is not None}
+        return Dataset(kept, self._dimensions, self.delivery_events,
+                       {k: v for k, v in self.defaulted.items() if k.split(".")[0] in kept})
 
     # access -------------------------------------------------------------------------------
     @property
@@ -151,11 +160,14 @@ class Dataset:
         """Write ``<table>.parquet`` per present table into folder ``path`` (created if needed).
 
         ``load_dataset(path)`` gives back equal frames (same values, dtypes and row order).
+        A column the source lacked (:attr:`defaulted`) is left out of its file, so reading it
+        back fills the default again and still knows it was not recorded.
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self._tables.items():
-            frame.to_parquet(out / f"{name}.parquet", index=False)
+            lacking = [k.split(".", 1)[1] for k in self.defaulted if k.split(".")[0] == name]
+            frame.drop(columns=lacking).to_parquet(out / f"{name}.parquet", index=False)
         if self._dimensions or self.delivery_events != "scan":
             from kpilib.dimensions import DECLARATION_FILE, to_tables
 

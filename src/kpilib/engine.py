@@ -205,13 +205,16 @@ def recorded(ctx: Context, requirement: str) -> bool:
     in the source data (capture is a property of the source, so the whole dataset counts,
     not only what was known at ``as_of``), in rows of real orders (rows of test, fraud and
     duplicate orders prove nothing about capture). ``"capture:delivery_events"`` is false only
-    for a dataset declared without delivery scans (``Dataset.delivery_events == "none"``)."""
+    for a dataset declared without delivery scans (``Dataset.delivery_events == "none"``).
+    A column the source lacked, filled with its default (``Dataset.defaulted``), is not
+    recorded."""
+    source = ctx.source if ctx.source is not None else ctx.ds
     if requirement == "capture:delivery_events":
-        source = ctx.source if ctx.source is not None else ctx.ds
         return getattr(source, "delivery_events", "scan") != "none"
     where, _, value = requirement.partition("=")
+    if where in getattr(source, "defaulted", {}):
+        return False
     table, _, column = where.partition(".")
-    source = ctx.source if ctx.source is not None else ctx.ds
     frame = source.tables.get(table)
     if frame is None or column not in frame.columns:
         return False

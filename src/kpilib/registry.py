@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpilib import schema
 from kpilib.errors import ParameterError, UnknownKpiError
 
 DOMAINS = ("order", "fulfillment", "inventory", "forecast", "leading")
@@ -193,6 +194,22 @@ def resolve(kpis: str | list[str] | tuple[str, ...]) -> list[str]:
             raise UnknownKpiError(item, sorted(registry))
         out.extend(i for i in ids if i not in out)
     return out
+
+
+def requiring(requirement: str) -> list[str]:
+    """Ids of the KPIs whose ``requires`` names ``requirement`` (registry order): the KPIs a
+    source that does not record it reports ``unavailable``."""
+    return [k for k, d in load_all().items() if requirement in d.requires]
+
+
+def absent_note(table: str, column: str) -> str:
+    """What leaving out ``table.column`` (``schema.ABSENT_DEFAULTS``) means: its default and
+    the KPIs that then report ``unavailable``."""
+    default = schema.ABSENT_DEFAULTS[(table, column)]
+    filled = "left empty" if default is None else f"filled with {default!r}"
+    ids = requiring(f"{table}.{column}")
+    return (f"not in the source: {filled}; KPIs unavailable without it: "
+            + (", ".join(ids) if ids else "none"))
 
 
 def resolve_params(params: dict[str, Any] | None) -> dict[str, Any]:

@@ -7,8 +7,12 @@ spells a column list out again. Every column carries a one-line ``doc``.
 
 Types: ``text``, ``int``, ``num`` (float), ``bool``, ``date`` (calendar day, naive), ``ts``
 (timezone-aware, UTC after loading). ``required=True`` means NOT NULL; a non-required column
-may be absent from a file and is then added as all-null. Optional boolean columns read null as
-``False`` (an unknown flag, e.g. ``qa_hold`` or ``parcel_cost_final``, is treated as not set).
+may be absent from a file and is then added as all-null. A required column with ``absent`` set
+is one a source may honestly lack as a whole: NOT NULL when given, and when left out it is
+filled with ``absent[0]`` (``None``: left empty), the dataset records it in
+``Dataset.defaulted`` and the KPIs that require ``"table.column"`` report ``unavailable``.
+Optional boolean columns read null as ``False`` (an unknown flag, e.g. ``qa_hold`` or
+``parcel_cost_final``, is treated as not set).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Column:
     nonnegative: bool = False
     references: str | None = None  # "table.column"
     doc: str = ""
+    absent: tuple[object] | None = None  # (default,) when a source may lack the whole column
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,9 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def C(name: str, dtype: str, req: bool = False, *, enum=None, nonneg=False, ref=None, doc=""):
-    return Column(name, dtype, req, tuple(enum) if enum else None, nonneg, ref, doc)
+def C(name: str, dtype: str, req: bool = False, *, enum=None, nonneg=False, ref=None, doc="",
+      absent: tuple[object] | None = None):
+    return Column(name, dtype, req, tuple(enum) if enum else None, nonneg, ref, doc, absent)
 
 
 NODE_TYPES = ("dc", "store", "3pl", "supplier", "marketplace")
@@ -92,8 +98,10 @@ _add(Table("products", (
     C("product_class", TEXT, doc="product group; the `product_class` segment"),
     C("supplier_id", TEXT, doc="primary supplier; the `supplier` segment of inventory and "
       "forecast KPIs"),
-    C("unit_cost", NUM, True, nonneg=True,
-      doc="current standard cost per unit; values stock when no movement cost is known"),
+    C("unit_cost", NUM, True, nonneg=True, absent=(None,),
+      doc="current standard cost per unit; values stock when no movement cost is known "
+      "(without it: inventory_value / qty_on_hand, and ABC on the `cogs` basis without a "
+      "ledger ranks by revenue)"),
     C("is_kit", BOOL, doc="sold as one line, picked as its component lines"),
     C("stocking_policy", TEXT, True, enum=("stocked", "dropship", "made_to_order"),
       doc="dropship and made-to-order SKUs are left out of stockout KPIs"),
@@ -111,8 +119,8 @@ _add(Table("nodes", (
 
 _add(Table("orders", (
     C("order_id", TEXT, True, doc="order number"),
-    C("channel", TEXT, True, doc="sales channel (web, app, marketplace, b2b, ...); the "
-      "`channel` segment"),
+    C("channel", TEXT, True, absent=("unknown",),
+      doc="sales channel (web, app, marketplace, b2b, ...); the `channel` segment"),
     C("order_type", TEXT, True, enum=ORDER_TYPES,
       doc="`transfer` and `replacement` orders are not customer orders in any denominator"),
     C("parent_order_id", TEXT, ref="orders.order_id",
@@ -200,7 +208,9 @@ _add(Table("exceptions", (
 _add(Table("shipments", (
     C("shipment_id", TEXT, True, doc="shipment (parcel group) key"),
     C("order_id", TEXT, True, ref="orders.order_id", doc="the order shipped"),
-    C("node_id", TEXT, True, ref="nodes.node_id", doc="node that shipped it"),
+    C("node_id", TEXT, True, ref="nodes.node_id", absent=("default",),
+      doc="node that shipped it (left out: one node, `default`, which a `nodes` table must "
+      "then list)"),
     C("carrier", TEXT, doc="carrier name; the `carrier` segment"),
     C("service_level", TEXT, doc="carrier service (standard, express, ...); the "
       "`service_level` segment"),
@@ -395,6 +405,9 @@ _add(Table("replenishment_recommendations", (
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
+# NOT NULL columns a source may lack as a whole: ("table", "column") -> default (None = empty)
+ABSENT_DEFAULTS: dict[tuple[str, str], object] = {
+    (t.name, c.name): c.absent[0] for t in TABLES.values() for c in t.columns if c.absent}
 
 
 # --- Rules as data (read by the contract, kpilib.contracts) ---------------------------------

@@ -75,13 +75,27 @@ def _rules(table: str) -> dict[str, list[str]]:
     return out
 
 
+def _absent_text(table: str, column: str) -> str:
+    """The *may be left out* rule of a column of ``schema.ABSENT_DEFAULTS``, in words."""
+    from kpilib import registry
+
+    default = schema.ABSENT_DEFAULTS[(table, column)]
+    ids = registry.requiring(f"{table}.{column}")
+    value = "left empty" if default is None else f"default `{default}`"
+    off = ", ".join(f"`{i}`" for i in ids) if ids else "none"
+    return f"*may be left out*: {value}; KPIs unavailable without it: {off}"
+
+
 def columns_markdown(tables: tuple[str, ...] = schema.TABLE_NAMES) -> str:
     """The column reference of ``tables`` as Markdown (one section per table)."""
     parts = ["# Columns of the kpilib data model\n",
              "Generated from `kpilib.schema`. **Required** tables: "
              f"{', '.join(schema.REQUIRED_TABLES)}; all others are optional. `NOT NULL` "
              "columns need a value in every row; other columns may be left empty or left "
-             "out of the file. Types:\n"]
+             "out of the file. A `NOT NULL` column marked *may be left out* is one a source "
+             "may honestly lack: when the file has no such column, it gets the stated "
+             "default, `import_report.json` notes it, and the KPIs named there report "
+             "`unavailable` (not recorded). Types:\n"]
     parts += [f"- **{SHORT_TYPE[t]}**: {TYPE_TEXT[t]}" for t in SHORT_TYPE]
     parts.append("")
     for name in tables:
@@ -99,6 +113,8 @@ def columns_markdown(tables: tuple[str, ...] = schema.TABLE_NAMES) -> str:
             if (name, col.name) in schema.PLANNED_COLUMNS:
                 allowed.append("plan/deadline: may lie in the future")
             allowed += rules.get(col.name, [])
+            if col.absent is not None:
+                allowed.append(_absent_text(name, col.name))
             parts.append(
                 f"| `{col.name}` | {SHORT_TYPE[col.dtype]} | {'yes' if col.required else ''} "
                 f"| {'; '.join(allowed)} | {col.references or ''} | {col.doc} |")

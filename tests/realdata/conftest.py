@@ -3,8 +3,10 @@
 The datasets are read from the folder named by the environment variable ``KPILIB_REAL_DATA``;
 when it is unset, from ``../shared/data/real`` next to the repository if that folder exists
 (CI has it). The folder holds ``olist-brazilian-ecommerce-sample15k/`` (the 15,000-order Olist
-sample these tests' expected numbers were worked out on) and ``uci-online-retail/`` (the
-complete UCI Online Retail data as ``online_retail_*.csv``). When a dataset is absent every
+sample these tests' expected numbers were worked out on), ``uci-online-retail/`` (the
+complete UCI Online Retail data as ``online_retail_*.csv``) and ``sample-superstore/``
+(Tableau's ``Sample - Superstore.csv``, imported with the shipped mapping file
+``kpilib/mappings/sample_superstore.yaml``). When a dataset is absent every
 test needing it is skipped with a reason saying so loudly; nothing else stands in for it.
 Each dataset is imported once, through the CLI (``kpilib import``), and read back with
 ``kpilib.load_dataset``, so the tests also cover writing and reloading.
@@ -35,12 +37,15 @@ def real_data_root() -> Path | None:
 REAL = real_data_root()
 OLIST_NAME = "olist-brazilian-ecommerce-sample15k"
 RETAIL_NAME = "uci-online-retail"
+SUPERSTORE_NAME = "sample-superstore"
+SUPERSTORE_MAPPING = REPO / "src" / "kpilib" / "mappings" / "sample_superstore.yaml"
 
 
 def _need(name: str) -> Path:
     if REAL is None:
         pytest.skip("REAL DATA MISSING: set KPILIB_REAL_DATA to a folder holding "
-                    f"{OLIST_NAME}/ and {RETAIL_NAME}/ (see README, 'Real data')")
+                    f"{OLIST_NAME}/, {RETAIL_NAME}/ and {SUPERSTORE_NAME}/ (see README, "
+                    "'Real data')")
     folder = REAL / name
     if not folder.is_dir():
         pytest.skip(f"REAL DATA MISSING: {folder} does not exist (KPILIB_REAL_DATA="
@@ -48,11 +53,11 @@ def _need(name: str) -> Path:
     return folder
 
 
-def _import(source: str, src: Path, out: Path) -> tuple:
+def _import(source: str, src: Path, out: Path, *options: str) -> tuple:
     import kpilib
     from kpilib.cli.main import app
 
-    result = CliRunner().invoke(app, ["import", source, str(src), "--out", str(out)],
+    result = CliRunner().invoke(app, ["import", source, str(src), "--out", str(out), *options],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     report = json.loads((out / "import_report.json").read_text())
@@ -70,6 +75,11 @@ def retail_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def superstore_dir() -> Path:
+    return _need(SUPERSTORE_NAME)
+
+
+@pytest.fixture(scope="session")
 def olist_import(olist_dir, tmp_path_factory):
     """(Dataset, import_report.json, CLI output) of `kpilib import olist` (with backtest)."""
     return _import("olist", olist_dir, tmp_path_factory.mktemp("olist_ds"))
@@ -79,6 +89,14 @@ def olist_import(olist_dir, tmp_path_factory):
 def retail_import(retail_dir, tmp_path_factory):
     """(Dataset, import_report.json, CLI output) of `kpilib import online-retail`."""
     return _import("online-retail", retail_dir, tmp_path_factory.mktemp("retail_ds"))
+
+
+@pytest.fixture(scope="session")
+def superstore_import(superstore_dir, tmp_path_factory):
+    """(Dataset, import_report.json, CLI output) of `kpilib import mapped
+    sample_superstore.yaml --src FOLDER` (no backtest: no forecast KPI is checked on it)."""
+    return _import("mapped", SUPERSTORE_MAPPING, tmp_path_factory.mktemp("superstore_ds"),
+                   "--src", str(superstore_dir), "--no-backtest")
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +117,13 @@ def retail_raw(retail_dir) -> pd.DataFrame:
     return pd.concat([pd.read_csv(f, dtype={"InvoiceNo": str, "StockCode": str,
                                             "CustomerID": str}) for f in files],
                      ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def superstore_raw(superstore_dir) -> pd.DataFrame:
+    """The raw Superstore order lines, order and ship dates parsed (DD/MM/YY, no time)."""
+    raw = pd.read_csv(superstore_dir / "Sample - Superstore.csv", encoding="utf-8-sig",
+                      dtype={"Row ID": str, "Postal Code": str})
+    for col in ("Order Date", "Ship Date"):
+        raw[col] = pd.to_datetime(raw[col], format="%d/%m/%y")
+    return raw

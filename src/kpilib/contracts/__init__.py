@@ -60,7 +60,16 @@ RULES: tuple[str, ...] = (
 _FILE_RULES = frozenset({"unreadable_file", "empty_file", "duplicate_table", "duplicate_column",
                          "near_miss_table"})
 
-__all__ = ["RULES", "Limits", "check_frames", "check_path", "validate"]
+__all__ = ["DEFAULTED", "RULES", "Limits", "check_frames", "check_path", "defaulted", "validate"]
+# frame.attrs key: the columns the source lacked, filled with their default by the contract
+DEFAULTED = "kpilib_defaulted"
+
+
+def defaulted(typed: Mapping[str, pd.DataFrame]) -> dict[str, object]:
+    """``{"table.column": default}`` of the columns ``check_frames`` filled because the
+    source lacked them (``schema.ABSENT_DEFAULTS``)."""
+    return {f"{name}.{col}": schema.ABSENT_DEFAULTS[(name, col)]
+            for name, frame in typed.items() for col in frame.attrs.get(DEFAULTED, ())}
 
 
 def check_frames(
@@ -113,6 +122,10 @@ def check_frames(
         problems += check_columns(name, frame, reported)
         typed[name] = finish_bools(name, frame)
     snap_ship_by(typed)
+    for name, frame in typed.items():
+        lacking = [c for t, c in schema.ABSENT_DEFAULTS if t == name and c not in raw[name]]
+        if lacking:
+            frame.attrs[DEFAULTED] = lacking
     from kpilib.contracts.relations import check_relations
 
     # a table with a table-level problem (e.g. empty_table) would make every reference to it

@@ -11,7 +11,9 @@ passes ``assume_tz``, in which case naive values are read as wall-clock times in
 a time skipped when clocks go forward is shifted forward) and converted to
 UTC. A column that mixes naive and offset values is reported on its naive rows the same way.
 
-Rules: ``missing_column`` (a required column is absent), ``wrong_type`` (a non-null value that
+Rules: ``missing_column`` (a required column is absent, unless ``schema`` lets a source lack
+it: then it is added holding its default, see :data:`kpilib.schema.ABSENT_DEFAULTS`),
+``wrong_type`` (a non-null value that
 does not parse: text in a numeric column, an infinite number, a non-integer in an int column, an
 unknown boolean, an unparseable timestamp or date, a date with a time of day),
 ``naive_timestamp``. An empty string counts as null, as an empty CSV cell does.
@@ -158,7 +160,12 @@ def coerce_table(
         raw = raw.loc[:, ~raw.columns.duplicated()]
     for col in table.columns:
         if col.name not in raw.columns:
-            if col.required:
+            if col.absent is not None:  # a source may lack it: filled with its default
+                reported[col.name] = np.ones(n, bool)
+                if col.absent[0] is not None:
+                    cols[col.name] = pd.Series(col.absent[0], index=raw.index, dtype=object)
+                    continue
+            elif col.required:
                 problems.append(problem(name, col.name, "missing_column",
                                         f"required column {col.name!r} ({col.dtype}) is absent"
                                         + did_you_mean(col.name, list(raw.columns)), n_rows=n))

@@ -65,7 +65,11 @@ def _describe(name: str, column: str | None, rule: str) -> str:
     col = schema.TABLES[name].column(column) if column in schema.TABLES[name].column_names \
         else None
     if rule == "null_in_required":
-        return f"required column {column!r} has empty values"
+        text = f"required column {column!r} has empty values"
+        if col is not None and col.absent is not None:
+            text += ("; if the source does not record it at all, leave the column out "
+                     f"(default: {col.absent[0]!r})")
+        return text
     if rule == "not_in_enum" and col is not None:
         return f"allowed: {list(col.enum or ())}"
     if rule == "negative_quantity":

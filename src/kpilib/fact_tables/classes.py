@@ -18,8 +18,9 @@ std(ddof=0) / mean``; mean 0 → ``N``; **X** if ``CV < 0.5``, **Y** if ``< 1.0`
 Readings chosen where the spec leaves room:
 - ``abc_basis="cogs"`` values shipped units at cost: customer ``ship`` movements
   (``−qty_delta × unit_cost``) when the ledger exists; otherwise required quantities of
-  order lines × ``products.unit_cost``; with no cost anywhere (no ledger, no products), at
-  selling price (the ``revenue`` basis), since ranking by value needs some value.
+  order lines × ``products.unit_cost``; with no cost anywhere (no ledger, and no products or
+  products without ``unit_cost``), at selling price (the ``revenue`` basis), since ranking by
+  value needs some value.
 - "Launch" is ``products.launch_date`` when known, else the SKU's first demand.
 - Classes are computed once, as of the evaluation time (``effective_from = as_of``), and used
   for every period of a result; classes valid at earlier times are not reconstructed.
@@ -75,7 +76,8 @@ def _consumption_value(ctx: Context, since: pd.Timestamp) -> pd.Series:
         ship = mv.loc[mv["movement_type"].eq("ship") & (mv["moved_at"] >= since)]
         return (-ship["qty_delta"] * ship["unit_cost"]).groupby(ship["sku"]).sum()
     products = ctx.table("products")
-    if products is None:  # no cost known anywhere: value at selling price (revenue basis)
+    if products is None or products["unit_cost"].isna().all():
+        # no cost known anywhere: value at selling price (revenue basis)
         return (lines["qty_ordered"] * lines["unit_price"]).groupby(lines["sku"]).sum()
     cost = products.set_index("sku")["unit_cost"]
     units = (lines["qty_ordered"] - lines["qty_cancelled_customer"]).groupby(lines["sku"]).sum()

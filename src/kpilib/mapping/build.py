@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from kpilib import schema
+from kpilib import registry, schema
 from kpilib.adapters.common import ImportResult, reject_by_contract
 from kpilib.errors import ParameterError
 from kpilib.mapping.expr import evaluate
@@ -160,8 +160,11 @@ def build(doc: Mapping[str, Any], reader: Reader, reject: bool = True) -> Import
     if result.delivery_events == "none":
         result.notes["shipments.delivered_at"] = (
             "delivery_events: none (the source has no delivery scan): the KPIs that need a "
-            "delivery (on-time delivery, in-full, OTIF, perfect order, open order age) report "
-            "unavailable")
+            "delivery report unavailable: "
+            + ", ".join(registry.requiring("capture:delivery_events")))
+    for table, column in schema.ABSENT_DEFAULTS:
+        if table in tables and column not in tables[table].columns:
+            result.notes[f"{table}.{column}"] = registry.absent_note(table, column)
     result.notes.update({str(k): str(v) for k, v in (doc.get("notes") or {}).items()})
     for table in schema.TABLE_NAMES:
         if table not in tables and not any(table in k for k in result.notes):

@@ -87,7 +87,9 @@ def _table(name: str, commented: bool) -> list[str]:
         enum = f"; one of {', '.join(col.enum)}" if col.enum else ""
         doc = f"; {col.doc}" if col.doc else ""
         value = EXAMPLES.get(col.name, "SOURCE_COLUMN")
-        out.append(f"  {p}    {col.name}: {value:<24} # {col.dtype}, required{enum}{doc}")
+        need = "required" if col.absent is None else (
+            f"required, or leave out (default {col.absent[0]!r})")
+        out.append(f"  {p}    {col.name}: {value:<24} # {col.dtype}, {need}{enum}{doc}")
     for col, value in EXTRA.get(name, {}).items():
         out.append(f"  {p}    {col}: {value}")
     return out

@@ -70,7 +70,7 @@ def _cycle_obs(ctx: Context) -> pd.DataFrame:
 @kpi("order_cycle_time_hours", code="A11", fact="orders",
      name="Order cycle time", domain="order", unit="hours",
      direction="lower", grain="order", kind="mean", tables=FLOW_TABLES, dims=ALL_DIMS,
-     params=("exclude_dwell", "cycle_end"))
+     params=("exclude_dwell", "cycle_end"), requires=("capture:delivery_events",))
 def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
     """ct = final_delivery_at - start_at, in hours; mean, p50, p90, n over orders delivered in P.
 
@@ -95,6 +95,8 @@ def order_cycle_time_hours(ctx: Context) -> pd.DataFrame:
     - ``exclude_dwell=True`` (net variant): ct - max(0, earliest_ship_at - start_at).
     - ``cycle_end="first_delivery"``: end = first delivery of any line; the population is
       orders with at least one delivery and the anchor moves to that first delivery.
+    - A source declared without delivery scans (``delivery_events: none``): unavailable,
+      since no order can be seen delivered.
 
     Notes
     -----

@@ -123,7 +123,7 @@ def split_shipment_rate(ctx: Context) -> pd.DataFrame:
 @kpi("split_node_rate", code="A14", fact="orders",
      name="Split-node rate", domain="order", unit="fraction",
      direction="lower", grain="order", kind="rate", tables=FLOW_TABLES, dims=A14_DIMS,
-     params=("exclude_customer_requested",))
+     params=("exclude_customer_requested",), requires=("shipments.node_id",))
 def split_node_rate(ctx: Context) -> pd.DataFrame:
     """|{o fully shipped in P : count(distinct node_id) > 1}| / |{o fully shipped in P}|.
 

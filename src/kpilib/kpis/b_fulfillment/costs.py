@@ -118,7 +118,7 @@ def _cost_obs(ctx: Context, freight: bool) -> pd.DataFrame:
      name="Cost per order", domain="fulfillment", unit="currency/order",
      direction="lower", grain="node-period", kind="ratio",
      tables=("orders", "order_lines", "fulfillment_costs", "shipments"), dims=B7_DIMS,
-     params=("include_transfers",))
+     params=("include_transfers",), requires=("shipments.node_id",))
 def cost_per_order(ctx: Context) -> pd.DataFrame:
     """cost_per_order = Σ fulfillment_costs.amount prorated to P at the node / |{order-node
     slices shipped in P at the node}| (outbound freight excluded).
@@ -138,7 +138,7 @@ def cost_per_order(ctx: Context) -> pd.DataFrame:
      domain="fulfillment", unit="currency/order", direction="lower", grain="node-period",
      kind="ratio", tables=("orders", "order_lines", "fulfillment_costs", "shipments"),
      dims=B7_DIMS, params=("include_transfers",),
-     requires=('shipments.parcel_cost',))
+     requires=("shipments.node_id", "shipments.parcel_cost"))
 def cost_per_order_incl_freight(ctx: Context) -> pd.DataFrame:
     """cost_per_order_incl_freight = (Σ prorated fulfillment costs + Σ shipments.parcel_cost
     of shipments confirmed in P at the node) / |{slices shipped in P at the node}|; freight
