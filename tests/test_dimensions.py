@@ -117,3 +117,100 @@ def test_undeclared_column_is_not_a_dimension(frames):
     plain = Dataset.from_frames(**frames)
     with pytest.raises(ParameterError, match="unknown segment dimension"):
         kpilib.compute(plain, kpis=["on_time_delivery_rate"], by=["market"])
+
+
+# -- filters on extra dimensions: the records of one value, as by= restricted to it ----------
+
+def _supports(kpi: str, host: str) -> bool:
+    return host in kpilib.list_kpis().set_index("id").loc[kpi, "dims"]
+
+
+def _one_segment(res: pd.DataFrame, dim: str, value: str) -> pd.DataFrame:
+    return res[res[dim] == value].drop(columns=dim).reset_index(drop=True)
+
+
+@pytest.mark.parametrize(("dim", "value", "host"), [("market", "north", "channel"),
+                                                    ("brand", "zenith", "product_class")])
+def test_filter_on_an_extra_dimension_is_its_segment(ds, by_market, dim, value, host):
+    by = by_market if dim == "market" else kpilib.compute(ds, by=[dim])
+    ids = [k for k in by["kpi"].unique() if _supports(k, host)]
+    got = kpilib.compute(ds, kpis=ids, filters={dim: value})
+    segment = _one_segment(by[by["kpi"].isin(ids)], dim, value)
+    has = got["kpi"].isin(segment["kpi"])
+    pd.testing.assert_frame_equal(got[has].reset_index(drop=True), segment, check_exact=True)
+    assert has.sum() >= 30
+    # a KPI without records of the value has no segment row, and an empty filtered one
+    assert (got.loc[~has, "status"] == "undefined").all() and (got.loc[~has, "n"] == 0).all()
+
+
+def test_filter_on_extra_dimension_with_a_cut_on_its_host(ds):
+    kpi = ["on_time_delivery_rate", "order_cycle_time_hours"]
+    both = kpilib.compute(ds, kpis=kpi, by=["channel", "market"], freq="W")
+    got = kpilib.compute(ds, kpis=kpi, by=["channel"], freq="W", filters={"market": "south"})
+    pd.testing.assert_frame_equal(got, _one_segment(both, "market", "south"), check_exact=True)
+    # and the other way round: cut by the extra dimension, filter on the host
+    got = kpilib.compute(ds, kpis=kpi, by=["market"], freq="W", filters={"channel": "web"})
+    expected = both[both["channel"] == "web"].drop(columns="channel").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_filters_on_two_tables_extra_dimensions(ds):
+    kpi = ["on_time_delivery_rate"]
+    by = kpilib.compute(ds, kpis=kpi, by=["market", "brand"])
+    got = kpilib.compute(ds, kpis=kpi, by=["brand"], filters={"market": ["north", "west"]})
+    sums = by[by["market"].isin(["north", "west"])].groupby("brand")[
+        ["numerator", "denominator"]].sum()
+    assert got.set_index("brand")[["numerator", "denominator"]].to_dict() == sums.to_dict()
+
+
+def test_unknown_extra_dimension_value_is_a_did_you_mean(ds):
+    with pytest.raises(ParameterError, match="'nroth' is not a market; did you mean 'north'"):
+        kpilib.compute(ds, kpis=["on_time_delivery_rate"], filters={"market": "nroth"})
+
+
+def test_kpi_without_the_host_cut_is_unavailable_under_the_filter(ds):
+    got = kpilib.compute(ds, kpis=["dock_to_stock_hours"], filters={"market": "north"})
+    assert got["status"].tolist() == ["unavailable"]
+    assert got["note"].tolist() == ["cannot be cut or filtered by market"]
+
+
+def test_drill_by_and_filtered_on_extra_dimensions(ds, by_market):
+    kpi = "on_time_delivery_rate"
+    row = by_market[(by_market["kpi"] == kpi) & (by_market["market"] == "west")].iloc[0]
+    rows = kpilib.drill(ds, kpi, segment={"market": "west"})
+    assert set(rows["market"]) == {"west"}
+    assert rows["denominator"].sum() == row["denominator"]
+    assert rows["numerator"].sum() == row["numerator"]
+    same = kpilib.drill(ds, kpi, filters={"market": "west"})
+    assert sorted(same["order_id"]) == sorted(rows["order_id"])
+
+
+def test_report_filtered_on_an_extra_dimension(ds, by_market):
+    from kpilib.reports.session import Report
+
+    kpi = "on_time_delivery_rate"
+    rep = Report(ds=ds, as_of=ds.data_as_of, freq=None, filters={"market": ["west"]})
+    got = rep.frame([kpi], bands=False)
+    expected = by_market[(by_market["kpi"] == kpi) & (by_market["market"] == "west")]
+    assert got[["numerator", "denominator"]].values.tolist() == \
+        expected[["numerator", "denominator"]].values.tolist()
+
+
+def test_explorer_cuts_and_drills_an_extra_dimension(ds, by_market):
+    from kpilib.reports.explorer import Explorer
+    from kpilib.reports.session import Report
+
+    kpi = "on_time_delivery_rate"
+    ex = Explorer(Report(ds=ds, as_of=ds.data_as_of, freq=None), domain="order")
+    assert "market" in ex.dims(kpi) and "brand" in ex.dims(kpi)
+    got = ex.values(kpi, by="market", freq=None)
+    expected = by_market[by_market["kpi"] == kpi]
+    assert got["market"].tolist() == expected["market"].tolist()
+    assert got["numerator"].tolist() == expected["numerator"].tolist()
+    west = expected.set_index("market").loc["west"]
+    rows = ex.records(kpi, by="market", freq=None, value="west", outcome="failed")
+    assert set(rows["market"]) == {"west"}
+    assert len(rows) == west["denominator"] - west["numerator"]
+    brand = ex.values(kpi, freq=None, filters={"brand": "acme"})
+    assert brand["numerator"].tolist() == kpilib.compute(
+        ds, kpis=[kpi], filters={"brand": "acme"})["numerator"].tolist()

@@ -22,9 +22,11 @@ partitions the ABC classes by it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kpilib.errors import ParameterError
@@ -32,6 +34,8 @@ from kpilib.errors import ParameterError
 HOSTS = {"orders": "channel", "products": "product_class"}
 SEP = "\x1f"
 UNKNOWN = "(unknown)"
+# host values of rows a filter on their table keeps / drops, and of none (no row matches)
+IN, OUT, NONE = SEP + "in", SEP + "out", SEP + "none"
 DECLARATION_FILE = "dataset.json"
 
 
@@ -107,57 +111,95 @@ def _labels(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), UNKNOWN).astype(str)
 
 
-def plan(ds, by: Iterable[str] | None) -> tuple[object, tuple[str, ...] | None, Callable]:
-    """(dataset, by for the engine, ``finish(result) -> result``) for a request ``by``.
+def matches(values: pd.Series, wanted: Iterable[str]) -> np.ndarray:
+    """Which of ``values`` are one of the filter values ``wanted`` (as text; null: none)."""
+    return (values.notna() & values.astype(str).isin(list(wanted))).to_numpy()
 
-    Without extra dimensions in ``by`` this is ``(ds, by, identity)``.
-    """
-    if by is None:
-        return ds, by, _same
-    by = (by,) if isinstance(by, str) else tuple(by)
-    declared = getattr(ds, "dimensions", {}) or {}
-    if not any(d in declared for d in by):
-        return ds, by, _same
-    groups: dict[str, list[str]] = {}
-    frames = {}
-    for table, host in HOSTS.items():
-        mine = [d for d in by if declared.get(d) == table]
-        if not mine:
-            continue
-        comps = ([host] if host in by else []) + mine
-        frame = ds.tables[table].copy(deep=False)
-        parts = [_labels(frame[c]) for c in comps]
-        joined = parts[0]
-        for p in parts[1:]:
-            joined = joined + SEP + p
-        frame[host] = joined.to_numpy(dtype=object)
-        frames[table] = frame
-        groups[host] = comps
-    engine_by = tuple(dict.fromkeys(
-        next((h for h, comps in groups.items() if d in comps), d) for d in by))
 
-    def finish(res: pd.DataFrame) -> pd.DataFrame:
-        res = res.copy()
-        for host, comps in groups.items():
-            if host not in res.columns:
+@dataclass(frozen=True)
+class Plan:
+    """How a request's extra dimensions ride on their hosts' columns, and come back.
+
+    ``by``: the requested cut; ``groups``: ``{host: requested dimensions its column holds}``
+    (the cut); ``named``: ``{host: requested dimensions, cut or filtered, it stands for}``."""
+
+    by: tuple[str, ...] = ()
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def split(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each host column split back into the dimensions it holds."""
+        if not self.groups:
+            return frame
+        out = frame.copy(deep=False)
+        for host, comps in self.groups.items():
+            if host not in out.columns:
                 continue
             k = len(comps)
-            split = res[host].astype(object).map(
+            parts = out[host].astype(object).map(
                 lambda v, k=k: v.split(SEP) if isinstance(v, str) and SEP in v else [v] * k)
             for i, c in enumerate(comps):
-                res[c] = split.map(lambda parts, i=i: parts[i])
-            if host not in by:
-                res = res.drop(columns=host)
-            if "note" in res.columns:
-                cut = res["note"].astype(str).str.startswith("cannot be cut by")
+                out[c] = parts.map(lambda p, i=i: p[i])
+            if host not in self.by:
+                out = out.drop(columns=host)
+        return out
+
+    def finish(self, res: pd.DataFrame) -> pd.DataFrame:
+        """A result of the engine as the request reads it: extra dimensions as columns in
+        ``by`` order, and notes naming them instead of their hosts."""
+        if not self.named:
+            return res
+        res = self.split(res)
+        if "note" in res.columns:
+            res = res.copy()
+            cut = res["note"].astype(str).str.startswith("cannot be cut")
+            for host, names in self.named.items():
                 res.loc[cut, "note"] = res.loc[cut, "note"].str.replace(
-                    host, ", ".join(comps), regex=False)
+                    rf"\b{host}\b", ", ".join(names), regex=True)
         front = [c for c in res.columns if c in ("kpi", "period")]
-        rest = [c for c in res.columns if c not in front and c not in by]
-        return res[[*front, *[d for d in by if d in res.columns], *rest]]
-
-    return ds.replace(**frames), engine_by, finish
+        rest = [c for c in res.columns if c not in front and c not in self.by]
+        return res[[*front, *[d for d in self.by if d in res.columns], *rest]]
 
 
-def _same(res: pd.DataFrame) -> pd.DataFrame:
-    return res
+def plan(ds, by: tuple[str, ...], filters: Mapping[str, tuple[str, ...]]
+         ) -> tuple[object, tuple[str, ...], dict[str, tuple[str, ...]], Plan]:
+    """(dataset, by and filters for the engine, :class:`Plan`) of a request.
+
+    Cut: the host column holds the tuple of the requested dimensions of its table (the host
+    first if asked). Filters on a table's dimensions (host or extra) keep its rows that match
+    them all: the others' host column reads :data:`OUT`, and the engine keeps the host values
+    of the matching rows (:data:`IN` when the table's dimensions are only filtered on).
+    Without extra dimensions this is ``(ds, by, filters, Plan(by))``.
+    """
+    declared = getattr(ds, "dimensions", {}) or {}
+    asked = tuple(dict.fromkeys((*by, *filters)))
+    if not any(d in declared for d in asked):
+        return ds, by, dict(filters), Plan(by)
+    groups: dict[str, tuple[str, ...]] = {}
+    named: dict[str, tuple[str, ...]] = {}
+    frames = {}
+    flt = dict(filters)
+    for table, host in HOSTS.items():
+        mine = [d for d in asked if declared.get(d) == table]
+        if not mine:
+            continue
+        comps = tuple(([host] if host in by else []) + [d for d in by if d in mine])
+        frame = ds.tables[table].copy(deep=False)
+        joined = pd.Series(IN, index=frame.index, dtype=object)
+        if comps:
+            joined = _labels(frame[comps[0]])
+            for c in comps[1:]:
+                joined = joined + SEP + _labels(frame[c])
+        conds = {d: flt.pop(d) for d in (host, *mine) if d in flt}
+        if conds:
+            hit = np.logical_and.reduce([matches(frame[d], v) for d, v in conds.items()])
+            joined = joined.where(hit, OUT)
+            flt[host] = tuple(sorted(set(joined[hit]))) or (NONE,)
+        frame[host] = joined.to_numpy(dtype=object)
+        frames[table] = frame
+        if comps:
+            groups[host] = comps
+        named[host] = tuple(d for d in asked if d == host or d in mine)
+    engine_by = tuple(dict.fromkeys(
+        next((h for h, comps in groups.items() if d in comps), d) for d in by))
+    return ds.replace(**frames), engine_by, flt, Plan(by, groups, named)

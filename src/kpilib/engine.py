@@ -44,18 +44,22 @@ def make_context(
     ``by`` is a dimension or a list of them; ``filters`` ``{dimension: value or [values]}``
     (see :mod:`kpilib.cuts`): its dimensions join ``ctx.by`` so the observations carry them,
     results are cut by ``ctx.group_by`` only, and a value unknown to the data is an error.
+    The dataset's extra dimensions ride on their hosts' columns (``ctx.cut``, a
+    :class:`kpilib.dimensions.Plan`, turns results back: ``ctx.cut.finish``).
     ``as_of`` must lie in [MIN_TIME, MAX_TIME) of the contract; with
     ``allow_future_as_of=False`` it must also not be after ``ds.data_as_of`` (a later
     evaluation time ages every open order into a future nobody has observed).
     """
     by = cuts.as_dims(by)
     flt = cuts.normalize(filters)
-    bad = [d for d in (*by, *flt) if d not in _known_dims()]
+    known = (*_known_dims(), *(getattr(ds, "dimensions", None) or {}))
+    bad = [d for d in (*by, *flt) if d not in known]
     if bad:
-        raise ParameterError(f"unknown segment dimension(s) {bad}; valid: {list(_known_dims())}")
+        raise ParameterError(f"unknown segment dimension(s) {bad}; valid: {list(known)}")
     if len(set(by)) != len(by):
         raise ParameterError(f"segment dimensions repeat: {list(by)}")
     cuts.check_values(ds, flt)
+    ds, by, flt, cut = dimensions.plan(ds, by, flt)
     periods.check_freq(freq)
     try:
         pd.Timestamp("2024-01-01", tz=tz)
@@ -72,7 +76,7 @@ def make_context(
     carried = (*by, *(d for d in flt if d not in by))
     return Context(ds=ds, as_of=as_of, by=carried, freq=freq, tz=tz, start=start, end=end,
                    params=registry.resolve_params(params), source=source, keys=id_keys,
-                   filters=flt, result_by=by)
+                   filters=flt, result_by=by, cut=cut)
 
 
 def check_as_of(as_of: pd.Timestamp, data_as_of: pd.Timestamp, allow_future: bool) -> None:
@@ -147,13 +151,12 @@ def compute(
         kpis = role_ids if kpis == "all" else [k for k in registry.resolve(kpis)
                                                if k in role_ids]
     ids = registry.resolve(kpis)
-    ds, by, finish = dimensions.plan(ds, by)
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
                        params=params, tz=tz, filters=filters,
                        allow_future_as_of=allow_future_as_of)
     seen: dict[str, set] = {}
     parts = [compute_one(registry.KPIS[i], ctx, seen) for i in ids]
-    cuts.check_values(ds, ctx.filters, seen)  # breakdowns: against the values observed
+    cuts.check_values(ds, cuts.normalize(filters), seen)  # breakdowns: the values observed
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=result_columns(ctx.group_by))
@@ -161,7 +164,7 @@ def compute(
     if note and len(out):
         old = out["note"].fillna("").astype(str)
         out["note"] = np.where(old == "", note, old + "; " + note)
-    return finish(out.reset_index(drop=True))
+    return ctx.cut.finish(out.reset_index(drop=True))
 
 
 def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None = None,

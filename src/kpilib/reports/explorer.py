@@ -146,7 +146,7 @@ class Explorer:
         if key not in self._values:
             kdef = registry.KPIS[kpi]
             obs = observations(kdef, ctx)
-            res = compute_one(kdef, ctx, obs=obs)
+            res = ctx.cut.finish(compute_one(kdef, ctx, obs=obs))
             if len(res) and res["value"].notna().any():
                 res = kpilib.apply_bands(res, self.rep.bands)
             self._values[key] = (res, obs, {})
