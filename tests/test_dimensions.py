@@ -30,12 +30,15 @@ def frames():
     orders.loc[orders.index[:5], "market"] = None  # null -> segment "(unknown)"
     products = frames["products"].copy()
     products["brand"] = rng.choice(["acme", "zenith"], len(products))
-    return {**frames, "orders": orders, "products": products}
+    nodes = frames["nodes"].copy()
+    nodes["region"] = ["east", "east", "west", "west"][:len(nodes)]
+    return {**frames, "orders": orders, "products": products, "nodes": nodes}
 
 
 @pytest.fixture(scope="module")
 def ds(frames):
-    return Dataset.from_frames(dimensions={"market": "orders", "brand": "products"}, **frames)
+    return Dataset.from_frames(dimensions={"market": "orders", "brand": "products",
+                                           "region": "nodes"}, **frames)
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +102,16 @@ def test_products_column_is_cut_like_product_class(frames, ds):
 def test_dataset_json_round_trip(ds, tmp_path):
     ds.to_parquet(tmp_path)
     doc = json.loads((tmp_path / "dataset.json").read_text())
-    assert doc == {"dimensions": {"orders": ["market"], "products": ["brand"]}}
-    assert kpilib.load_dataset(tmp_path).dimensions == {"market": "orders", "brand": "products"}
+    assert doc == {"dimensions": {"orders": ["market"], "products": ["brand"],
+                                  "nodes": ["region"]}}
+    assert kpilib.load_dataset(tmp_path).dimensions == {"market": "orders", "brand": "products",
+                                                        "region": "nodes"}
 
 
 @pytest.mark.parametrize(("dims", "message"), [
     ({"region": "orders"}, "orders.region is declared as a dimension but the column is absent"),
     ({"market": "order_lines"}, "table 'order_lines' cannot carry extra dimensions"),
+    ({"market": "suppliers"}, "table 'suppliers' cannot carry extra dimensions"),
     ({"currency": "orders"}, "orders.currency is a column of the data model"),
 ])
 def test_bad_declarations_are_clear_errors(frames, dims, message):
@@ -214,3 +220,54 @@ def test_explorer_cuts_and_drills_an_extra_dimension(ds, by_market):
     brand = ex.values(kpi, freq=None, filters={"brand": "acme"})
     assert brand["numerator"].tolist() == kpilib.compute(
         ds, kpis=[kpi], filters={"brand": "acme"})["numerator"].tolist()
+
+
+# -- a nodes column: a record goes to the value of its node -----------------------------------
+
+NODE_KPIS = ["on_time_shipment_rate", "units_picked_per_hour", "dock_to_stock_hours",
+             "inventory_unit_accuracy", "forecast_mad", "wave_units_open", "unit_fill_rate"]
+
+
+def test_nodes_column_is_its_nodes_value(frames, ds):
+    by_node = kpilib.compute(ds, kpis=NODE_KPIS, by=["node"], freq="W")
+    both = kpilib.compute(ds, kpis=NODE_KPIS, by=["node", "region"], freq="W")
+    region = frames["nodes"].set_index("node_id")["region"]
+    assert set(region) == {"east", "west"}
+    expected = by_node.assign(region=by_node["node"].map(region).fillna("(unknown)"))
+    expected = expected[both.columns]
+    pd.testing.assert_frame_equal(both, expected, check_exact=True)
+    assert (both["n"] > 0).sum() >= 40
+
+
+def test_nodes_column_pools_its_nodes_records(frames, ds):
+    # east holds two nodes: its records are theirs, each counted once (the sums add up)
+    kpi = ["on_time_shipment_rate", "dock_to_stock_hours"]
+    east = [n for n, r in frames["nodes"][["node_id", "region"]].values if r == "east"]
+    by = kpilib.compute(ds, kpis=kpi, by=["region"])
+    by_node = kpilib.compute(ds, kpis=kpi, by=["node"])
+    pooled = by_node[by_node["node"].isin(east)].groupby("kpi")[
+        ["numerator", "denominator", "n"]].sum()
+    got = by[by["region"] == "east"].set_index("kpi")[["numerator", "denominator", "n"]]
+    assert len(east) == 2 and len(got) == 2
+    pd.testing.assert_frame_equal(got.sort_index(), pooled, rtol=1e-12, check_dtype=False)
+    # filtered on a region: the same records, whatever else the cut is
+    kpi = ["on_time_shipment_rate", "unit_fill_rate"]  # cut by channel too
+    flt = kpilib.compute(ds, kpis=kpi, by=["channel"], filters={"region": "east"})
+    both = kpilib.compute(ds, kpis=kpi, by=["channel", "region"])
+    pd.testing.assert_frame_equal(flt, _one_segment(both, "region", "east"), check_exact=True)
+
+
+@pytest.mark.parametrize(("kpi", "note"), [
+    ("otif_rate", "its commit units count once at each node that shipped them, so it cannot "
+                  "be cut or filtered by region"),
+    ("order_cycle_time_hours", "its orders count once at each node that shipped them"),
+    ("warehouse_capacity_utilization_peak", "reduced per node, so it cannot be cut or "
+                                            "filtered by region"),
+    ("exception_open_count_daily_mean", "its denominator counts the days of each node"),
+    ("split_node_rate", None),
+])
+def test_nodes_column_is_refused_where_records_would_not_pool(ds, kpi, note):
+    for kw in ({"by": ["region"]}, {"filters": {"region": "west"}}):
+        got = kpilib.compute(ds, kpis=[kpi], **kw)
+        assert (got["status"] == "unavailable").all(), kw
+        assert got["note"].str.startswith(note or "cannot be cut").all(), got["note"].tolist()

@@ -31,8 +31,12 @@ import pandas as pd
 
 from kpilib.errors import ParameterError
 
-HOSTS = {"orders": "channel", "products": "product_class"}
+HOSTS = {"orders": "channel", "products": "product_class", "nodes": "node"}
+# tables whose host is their key: the records' host values are relabelled, not the table
+KEYED = {"nodes": "node_id"}
 SEP = "\x1f"
+# grains whose records split into per-node sub-units when cut by node (an order, a commit unit)
+SUB_UNIT_GRAINS = ("order", "commit unit")
 UNKNOWN = "(unknown)"
 # host values of rows a filter on their table keeps / drops, and of none (no row matches)
 IN, OUT, NONE = SEP + "in", SEP + "out", SEP + "none"
@@ -126,6 +130,45 @@ class Plan:
     by: tuple[str, ...] = ()
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    relabel: Mapping[str, tuple[pd.Series, bool]] = field(default_factory=dict)
+
+    def refuses(self, kdef) -> str | None:
+        """Why ``kdef`` cannot be cut or filtered by a relabelled host's dimensions (None
+        when it can): its observations are already reduced per host value, or several
+        records of one unit (an order's per-node sub-units) would meet in one segment."""
+        for host in self.relabel:
+            if host not in kdef.dims:
+                continue
+            names = ", ".join(d for d in self.named[host] if d != host)
+            if kdef.kind == "custom":
+                return f"reduced per {host}, so it cannot be cut or filtered by {names}"
+            if "daily snapshot" in kdef.grain:
+                return (f"its denominator counts the days of each {host}, so it cannot be cut "
+                        f"or filtered by {names}")
+            unit = kdef.grain.split(" (")[0]
+            if unit in SUB_UNIT_GRAINS:
+                return (f"its {unit}s count once at each {host} that shipped them, so it "
+                        f"cannot be cut or filtered by {names}")
+        return None
+
+    def derive(self, obs: pd.DataFrame) -> pd.DataFrame:
+        """Observations with each relabelled host column holding its requested tuple (or
+        :data:`IN` / :data:`OUT` under a filter), looked up from the record's host value."""
+        for host, (lookup, filtered) in self.relabel.items():
+            if host not in obs.columns:
+                continue
+            ids = obs[host]
+            out = ids.map(lookup)
+            gone = out.isna()
+            if gone.any():  # a host value the table lacks (or none): no filter matches it
+                comps = self.groups.get(host, ())
+                fill = pd.Series(OUT, index=ids.index) if filtered else _labels(
+                    ids if comps and comps[0] == host else pd.Series(np.nan, index=ids.index))
+                for _ in comps[1:] if not filtered else ():
+                    fill = fill + SEP + UNKNOWN
+                out = out.where(~gone, fill)
+            obs = obs.assign(**{host: out.to_numpy(dtype=object)})
+        return obs
 
     def split(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with each host column split back into the dimensions it holds."""
@@ -177,6 +220,7 @@ def plan(ds, by: tuple[str, ...], filters: Mapping[str, tuple[str, ...]]
         return ds, by, dict(filters), Plan(by)
     groups: dict[str, tuple[str, ...]] = {}
     named: dict[str, tuple[str, ...]] = {}
+    relabel: dict[str, tuple[pd.Series, bool]] = {}
     frames = {}
     flt = dict(filters)
     for table, host in HOSTS.items():
@@ -185,21 +229,27 @@ def plan(ds, by: tuple[str, ...], filters: Mapping[str, tuple[str, ...]]
             continue
         comps = tuple(([host] if host in by else []) + [d for d in by if d in mine])
         frame = ds.tables[table].copy(deep=False)
+        column = {host: KEYED.get(table, host)}
         joined = pd.Series(IN, index=frame.index, dtype=object)
         if comps:
-            joined = _labels(frame[comps[0]])
+            joined = _labels(frame[column.get(comps[0], comps[0])])
             for c in comps[1:]:
                 joined = joined + SEP + _labels(frame[c])
         conds = {d: flt.pop(d) for d in (host, *mine) if d in flt}
         if conds:
-            hit = np.logical_and.reduce([matches(frame[d], v) for d, v in conds.items()])
+            hit = np.logical_and.reduce([matches(frame[column.get(d, d)], v)
+                                         for d, v in conds.items()])
             joined = joined.where(hit, OUT)
             flt[host] = tuple(sorted(set(joined[hit]))) or (NONE,)
-        frame[host] = joined.to_numpy(dtype=object)
-        frames[table] = frame
+        if table in KEYED:
+            keyed = pd.Series(joined.to_numpy(dtype=object), index=frame[KEYED[table]])
+            relabel[host] = (keyed[~keyed.index.duplicated()], bool(conds))
+        else:
+            frame[host] = joined.to_numpy(dtype=object)
+            frames[table] = frame
         if comps:
             groups[host] = comps
         named[host] = tuple(d for d in asked if d == host or d in mine)
     engine_by = tuple(dict.fromkeys(
         next((h for h, comps in groups.items() if d in comps), d) for d in by))
-    return ds.replace(**frames), engine_by, flt, Plan(by, groups, named)
+    return ds.replace(**frames), engine_by, flt, Plan(by, groups, named, relabel)

@@ -196,6 +196,9 @@ def observations(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame | str:
     if unsupported:
         verb = "cut" if all(d in ctx.group_by for d in unsupported) else "cut or filtered"
         return f"cannot be {verb} by {', '.join(unsupported)}"
+    refused = ctx.cut.refuses(kdef) if ctx.cut is not None else None
+    if refused:
+        return refused
     pooled = [d for d, v in ctx.filters.items() if len(v) > 1 and d not in ctx.group_by]
     if kdef.kind == "custom" and pooled:
         return (f"reduced per {', '.join(pooled)} value, so several values cannot be pooled: "

@@ -33,7 +33,7 @@ ORDER_LEVEL_GRAINS = ("order", "commit unit")
 # Cuts whose definition changes the population, as the KPI's docstring says; the test below
 # also checks each of them really does not re-sum, so an entry cannot outlive its reason.
 # Extra dimensions (kpilib.dimensions) of the default sample, each cut like its host.
-EXTRA_DIMS = {"market": ("orders", "channel")}
+EXTRA_DIMS = {"market": ("orders", "channel"), "region": ("nodes", "node")}
 CUT_CHANGES_POPULATION = {
     ("sell_through_rate", "node"): "by node, transfers in count as receipts; company-wide not",
     ("sell_through_rate_receipts", "node"): "by node, transfers in count as receipts",
@@ -161,7 +161,9 @@ def _resum_cases():
         for dim in ("channel", "node", *EXTRA_DIMS):
             host = _host(dim)
             order_level = meta["grain"].startswith(ORDER_LEVEL_GRAINS)
-            if host in meta["dims"] and not (host == "node" and order_level):
+            # a daily mean's denominator counts each node's days: no cut by a node column
+            daily = dim in EXTRA_DIMS and host == "node" and "daily snapshot" in meta["grain"]
+            if host in meta["dims"] and not (host == "node" and order_level) and not daily:
                 cases.append((kpi, dim))
     return cases
 
