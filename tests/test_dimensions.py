@@ -271,3 +271,17 @@ def test_nodes_column_is_refused_where_records_would_not_pool(ds, kpi, note):
         got = kpilib.compute(ds, kpis=[kpi], **kw)
         assert (got["status"] == "unavailable").all(), kw
         assert got["note"].str.startswith(note or "cannot be cut").all(), got["note"].tolist()
+
+
+def test_facts_carry_extra_dimensions(frames, ds):
+    orders = kpilib.facts(ds, "orders", by=["market"])
+    assert "channel" not in orders.columns
+    market = frames["orders"].set_index("order_id")["market"].fillna("(unknown)")
+    assert (orders["market"] == orders["order_id"].map(market)).all()
+    both = kpilib.facts(ds, "orders", by=["channel", "market"])
+    channel = frames["orders"].set_index("order_id")["channel"]
+    assert (both["channel"] == both["order_id"].map(channel)).all()
+    slices = kpilib.facts(ds, "order_node_slices", by=["region"])
+    region = frames["nodes"].set_index("node_id")["region"]
+    assert (slices["region"] == slices["node"].map(region).fillna("(unknown)")).all()
+    assert slices["node"].isin(frames["nodes"]["node_id"]).any()

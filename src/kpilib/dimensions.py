@@ -1,22 +1,36 @@
-"""Extra segment dimensions: a dataset's own columns on ``orders`` or ``products``.
+"""Extra segment dimensions: a dataset's own columns on ``orders``, ``products`` or ``nodes``.
 
 A dataset declares them as ``{dimension: table}`` (``Dataset.dimensions``), from a
 ``dataset.json`` beside the tables (``{"dimensions": {"orders": ["market", "region"]}}``), the
-``dimensions=`` argument of the loaders, or a mapping file. Each one is cut exactly like the
-standard dimension of its table, its *host*: an ``orders`` column like ``channel`` (a record
-goes to the segment of its order), a ``products`` column like ``product_class`` (a record goes
-to the segment of its SKU).
+``dimensions=`` argument of the loaders, or a mapping file. Each one is cut and filtered
+exactly like the standard dimension of its table, its *host*: an ``orders`` column like
+``channel`` (a record goes to the segment of its order), a ``products`` column like
+``product_class`` (a record goes to the segment of its SKU), a ``nodes`` column like ``node``
+(a record goes to the segment of its node). They work wherever a dimension does: ``by=``,
+``filters=``, ``kpilib.drill`` segments, report filters and ``--per``, the explorer.
 
-Rule: computing by extra dimensions ``E`` of host ``h`` = computing by ``h`` on the dataset
-whose ``h`` column holds the tuple (``h`` if asked, then ``E``) of each row, and splitting that
-tuple back into columns. The KPIs therefore need no code of their own for extra dimensions,
-and a KPI that cannot be cut by ``h`` cannot be cut by them either (``unavailable``). A null
-value is the segment ``(unknown)``.
+Rule for ``orders`` and ``products``: computing by extra dimensions ``E`` of host ``h`` =
+computing by ``h`` on the dataset whose ``h`` column holds the tuple (``h`` if asked, then
+``E``) of each row, and splitting that tuple back into columns. Filters on a table's
+dimensions keep the table's rows matching them all: the others' ``h`` reads :data:`OUT`, and
+the engine filters ``h`` on the values of the matching rows (:data:`IN` when nothing of the
+table is cut). So the KPIs need no code of their own, a filter on ``market`` gives exactly the
+``market`` segment of ``by``, and a KPI that cannot be cut by ``h`` cannot be cut or filtered
+by ``E`` either (``unavailable``). A null value is the segment ``(unknown)`` and matches no
+filter.
 
-Not offered: columns of ``order_lines``, ``nodes`` or ``suppliers`` (there is no host to
-borrow: ``node`` is the node id itself, ``fulfillment_model`` drives pickup logic).
-With ``params={"abc_partition": "product_class"}`` a products dimension in ``by`` also
-partitions the ABC classes by it.
+``nodes``: ``node`` is the node id, which the tables join on, so the table is left alone and
+each record's ``node`` is relabelled by the same tuple rule before the engine buckets it
+(:meth:`Plan.derive`; a node the table lacks is ``(unknown)``). Records of several nodes then
+meet in one segment, which suits records each counted once, but not a KPI reduced per node
+(``kind="custom"``), an order or commit unit that counts once at each node that shipped it,
+or a daily mean whose denominator counts each node's days: those are ``unavailable`` with
+the reason (:meth:`Plan.refuses`).
+
+Not offered: columns of ``order_lines`` (no standard dimension is a line's own column to
+carry them) and of a suppliers table (the data model has none; ``supplier`` is the
+``products.supplier_id``). With ``params={"abc_partition": "product_class"}`` a products
+dimension in ``by`` also partitions the ABC classes by it.
 """
 
 from __future__ import annotations
@@ -184,6 +198,24 @@ class Plan:
             for i, c in enumerate(comps):
                 out[c] = parts.map(lambda p, i=i: p[i])
             if host not in self.by:
+                out = out.drop(columns=host)
+        return out
+
+    def columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A fact table's rows with the requested extra dimensions as columns: a host column
+        that carried them reads its own value again, or goes when it was not asked for (a
+        relabelled host, a key of its records, stays)."""
+        if not self.groups:
+            return frame
+        split = self.split(self.derive(frame))
+        out = frame.copy(deep=False)
+        for host, comps in self.groups.items():
+            if host not in out.columns:
+                continue
+            for c in comps:
+                if c != host or host not in self.relabel:
+                    out[c] = split[c].to_numpy()
+            if host not in self.by and host not in self.relabel:
                 out = out.drop(columns=host)
         return out
 

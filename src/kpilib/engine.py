@@ -132,7 +132,8 @@ def compute(
     role : if given (and ``kpis`` is "all"), only that role's KPIs (packaged roles.yaml).
     filters : ``{dimension: value or [values]}``, e.g. ``{"channel": ["web"], "node":
         "DC-2"}``: only the records of those segment values count (same attribution as
-        ``by``). A value the data does not have is an error naming the closest valid ones.
+        ``by``; the dataset's extra dimensions too). A value the data does not have is an
+        error naming the closest valid ones.
         A KPI that cannot be cut by a filtered dimension is ``unavailable``.
     allow_future_as_of : accept an ``as_of`` after ``ds.data_as_of``; every result row's
         ``note`` then says so. ``False`` refuses it (``ParameterError``), as the CLI does
@@ -247,7 +248,8 @@ def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
     missing = [t for t in FACTS[name].tables if not ctx.has(t)]
     if missing:
         raise ParameterError(f"fact table {name!r} needs table(s) absent here: {missing}")
-    return ctx.keys.decode(ctx.fact(name)).copy()
+    out = ctx.keys.decode(ctx.fact(name)).copy()
+    return ctx.cut.columns(out) if ctx.cut is not None else out
 
 
 def list_facts() -> pd.DataFrame:

@@ -31,7 +31,7 @@ sources:
   export:
     file: orders_export.csv    # relative to --src (default: this file's folder)
     # sep: ";"
-dimensions:                    # your own segment columns, cut like channel / product_class
+dimensions:                    # your own columns: cut like channel / product_class / node
   orders: [market]
 tables:
 """
