@@ -34,13 +34,17 @@ def frames():
     products["brand"] = rng.choice(["acme", "zenith"], len(products))
     nodes = frames["nodes"].copy()
     nodes["region"] = ["east", "east", "west", "west"][:len(nodes)]
-    return {**frames, "orders": orders, "products": products, "nodes": nodes}
+    lines = frames["order_lines"].copy()
+    lines["promo"] = rng.choice(["yes", "no"], len(lines))
+    lines.loc[lines.index[:3], "promo"] = None
+    return {**frames, "orders": orders, "products": products, "nodes": nodes,
+            "order_lines": lines}
 
 
 @pytest.fixture(scope="module")
 def ds(frames):
     return Dataset.from_frames(dimensions={"market": "orders", "brand": "products",
-                                           "region": "nodes"}, **frames)
+                                           "region": "nodes", "promo": "order_lines"}, **frames)
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +99,14 @@ def test_dataset_json_round_trip(ds, tmp_path):
     ds.to_parquet(tmp_path)
     doc = json.loads((tmp_path / "dataset.json").read_text())
     assert doc == {"dimensions": {"orders": ["market"], "products": ["brand"],
-                                  "nodes": ["region"]}}
-    assert kpilib.load_dataset(tmp_path).dimensions == {"market": "orders", "brand": "products",
-                                                        "region": "nodes"}
+                                  "nodes": ["region"], "order_lines": ["promo"]}}
+    assert kpilib.load_dataset(tmp_path).dimensions == {
+        "market": "orders", "brand": "products", "region": "nodes", "promo": "order_lines"}
 
 
 @pytest.mark.parametrize(("dims", "message"), [
     ({"region": "orders"}, "orders.region is declared as a dimension but the column is absent"),
-    ({"market": "order_lines"}, "table 'order_lines' cannot carry extra dimensions"),
+    ({"market": "shipments"}, "table 'shipments' cannot carry extra dimensions"),
     ({"currency": "orders"}, "orders.currency is a column of the data model"),
 ])
 def test_bad_declarations_are_clear_errors(frames, dims, message):
@@ -199,7 +203,8 @@ def test_explorer_cuts_and_drills_an_extra_dimension(ds, by_market):
 
     kpi = "on_time_delivery_rate"
     ex = Explorer(Report(ds=ds, as_of=ds.data_as_of, freq=None), domain="order")
-    assert "market" in ex.dims(kpi) and "brand" in ex.dims(kpi)
+    assert {"market", "brand", "region", "promo"} <= set(ex.dims(kpi))
+    assert "promo" not in ex.dims("dock_to_stock_hours")  # receipt lines: no channel
     got = ex.values(kpi, by="market", freq=None)
     expected = by_market[by_market["kpi"] == kpi]
     assert got["market"].tolist() == expected["market"].tolist()
@@ -276,3 +281,38 @@ def test_facts_carry_extra_dimensions(frames, ds):
     region = frames["nodes"].set_index("node_id")["region"]
     assert (slices["region"] == slices["node"].map(region).fillna("(unknown)")).all()
     assert slices["node"].isin(frames["nodes"]["node_id"]).any()
+    lines = kpilib.facts(ds, "order_lines", by=["promo"])
+    promo = frames["order_lines"].set_index("order_line_id")["promo"].fillna("(unknown)")
+    assert (lines["promo"] == lines["order_line_id"].map(promo)).all()
+
+
+# -- an order_lines column: a line record goes to its line's value ----------------------------
+
+LINE_KPIS = ["unit_fill_rate", "line_fill_rate", "backorder_age_hours", "return_processing_hours"]
+
+
+def test_lines_column_is_each_records_lines_value(frames, ds):
+    promo = frames["order_lines"].set_index("order_line_id")["promo"].fillna("(unknown)")
+    by = kpilib.compute(ds, kpis=LINE_KPIS, by=["promo"])
+    assert set(by["status"]) <= {"ok", "undefined"}
+    for kpi in ("unit_fill_rate", "line_fill_rate"):
+        rows = kpilib.drill(ds, kpi)
+        sums = rows.groupby(rows["order_line_id"].map(promo))[["numerator", "denominator"]].sum()
+        got = by[by["kpi"] == kpi].set_index("promo")[["numerator", "denominator"]]
+        pd.testing.assert_frame_equal(got.loc[sums.index], sums, check_names=False)
+        assert {"yes", "no"} <= set(sums.index)
+    flt = kpilib.compute(ds, kpis=LINE_KPIS, filters={"promo": "yes"})
+    pd.testing.assert_frame_equal(flt, _one_segment(by, "promo", "yes"), check_exact=True)
+    seg = kpilib.drill(ds, "unit_fill_rate", segment={"promo": "no"})
+    assert set(seg["order_line_id"].map(promo)) == {"no"}
+
+
+@pytest.mark.parametrize(("kpi", "grain"), [
+    ("otif_rate", "commit unit"), ("order_cycle_time_hours", "order"),
+    ("allocation_failures_per_sku_day", "SKU-node-day"), ("lines_picked_per_hour", "node-day")])
+def test_lines_column_is_refused_for_records_that_are_not_lines(ds, kpi, grain):
+    for kw in ({"by": ["promo"]}, {"filters": {"promo": "yes"}}):
+        got = kpilib.compute(ds, kpis=[kpi], **kw)
+        assert got["status"].tolist() == ["unavailable"], kw
+        assert got["note"].iloc[0] == (f"its records ({grain}) are not all order lines, so it "
+                                       "cannot be cut or filtered by promo")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import asof as asof_view
-from kpilib import cuts, dimensions, keys, periods, registry
+from kpilib import cuts, keys, periods, registry, segment_plan
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
@@ -45,7 +45,7 @@ def make_context(
     (see :mod:`kpilib.cuts`): its dimensions join ``ctx.by`` so the observations carry them,
     results are cut by ``ctx.group_by`` only, and a value unknown to the data is an error.
     The dataset's extra dimensions ride on their hosts' columns (``ctx.cut``, a
-    :class:`kpilib.dimensions.Plan`, turns results back: ``ctx.cut.finish``).
+    :class:`kpilib.segment_plan.Plan`, turns results back: ``ctx.cut.finish``).
     ``as_of`` must lie in [MIN_TIME, MAX_TIME) of the contract; with
     ``allow_future_as_of=False`` it must also not be after ``ds.data_as_of`` (a later
     evaluation time ages every open order into a future nobody has observed).
@@ -59,7 +59,7 @@ def make_context(
     if len(set(by)) != len(by):
         raise ParameterError(f"segment dimensions repeat: {list(by)}")
     cuts.check_values(ds, flt)
-    ds, by, flt, cut = dimensions.plan(ds, by, flt)
+    ds, by, flt, cut = segment_plan.plan(ds, by, flt)
     periods.check_freq(freq)
     try:
         pd.Timestamp("2024-01-01", tz=tz)
@@ -73,7 +73,7 @@ def make_context(
     check_as_of(as_of, data_as_of, allow_future_as_of)
     source, id_keys = keys.encode(ds)
     ds = asof_view.restrict(source, as_of) if as_of < data_as_of else source
-    carried = (*by, *(d for d in flt if d not in by))
+    carried = tuple(d for d in (*by, *(d for d in flt if d not in by)) if d not in cut.lines)
     return Context(ds=ds, as_of=as_of, by=carried, freq=freq, tz=tz, start=start, end=end,
                    params=registry.resolve_params(params), source=source, keys=id_keys,
                    filters=flt, result_by=by, cut=cut)
@@ -180,7 +180,8 @@ def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None
         return empty_result(kdef, ctx, "unavailable", obs)
     if seen is not None:
         for d in ctx.filters:
-            seen.setdefault(d, set()).update(str(v) for v in pd.unique(obs[d].dropna()))
+            if d in obs.columns:  # (a line column is read off the lines when bucketing)
+                seen.setdefault(d, set()).update(str(v) for v in pd.unique(obs[d].dropna()))
     return aggregate(obs, kdef, ctx)
 
 
@@ -197,14 +198,17 @@ def observations(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame | str:
     if unsupported:
         verb = "cut" if all(d in ctx.group_by for d in unsupported) else "cut or filtered"
         return f"cannot be {verb} by {', '.join(unsupported)}"
-    refused = ctx.cut.refuses(kdef) if ctx.cut is not None else None
+    refused = ctx.cut.refuses(kdef) or ctx.cut.refuses_lines(kdef) \
+        if ctx.cut is not None else None
     if refused:
         return refused
     pooled = [d for d, v in ctx.filters.items() if len(v) > 1 and d not in ctx.group_by]
     if kdef.kind == "custom" and pooled:
         return (f"reduced per {', '.join(pooled)} value, so several values cannot be pooled: "
                 f"filter on one value or cut by {', '.join(pooled)}")
-    return kdef.func(ctx)
+    obs = kdef.func(ctx)
+    refused = ctx.cut.refuses_lines(kdef, obs) if ctx.cut is not None else None
+    return refused or obs
 
 
 def recorded(ctx: Context, requirement: str) -> bool:
@@ -248,8 +252,8 @@ def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
     missing = [t for t in FACTS[name].tables if not ctx.has(t)]
     if missing:
         raise ParameterError(f"fact table {name!r} needs table(s) absent here: {missing}")
-    out = ctx.keys.decode(ctx.fact(name)).copy()
-    return ctx.cut.columns(out) if ctx.cut is not None else out
+    out = ctx.fact(name) if ctx.cut is None else ctx.cut.columns(ctx.fact(name), ctx.ds)
+    return ctx.keys.decode(out).copy()
 
 
 def list_facts() -> pd.DataFrame:
