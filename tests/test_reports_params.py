@@ -11,6 +11,7 @@ from builders import build_dataset
 from kpilib.errors import ParameterError
 from kpilib.reports.params import ReportParams, segment_values, validate_params
 from kpilib.reports.runner import inside, safe_name
+from kpilib.reports.suite import plan_jobs
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +207,12 @@ def test_extra_dimension_is_a_segment_filter_and_fanout(tmp_path, nb_dir):
     norm, ds = validate_params(params(tmp_path, nb_dir, per="market", segment_by="market"))
     assert norm.per == "market" and segment_values(ds, "market") == ["north", "south"]
     validate_params(params(tmp_path, nb_dir, filters={"market": ["north"]}))
+    with pytest.raises(ParameterError, match="market='nroth' matches no row of the data; "
+                                             "did you mean 'north'"):
+        validate_params(params(tmp_path, nb_dir, filters={"market": ["nroth"]}))
+    jobs = plan_jobs(norm, ds, tmp_path / "build")
+    assert {(j.segment, str(j.parameters["filters"])) for j in jobs} == {
+        ("north", "{'market': ['north']}"), ("south", "{'market': ['south']}")}
     with pytest.raises(ParameterError, match="segment_by='region'"):
         validate_params(params(tmp_path, nb_dir, segment_by="region"))
 

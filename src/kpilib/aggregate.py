@@ -155,6 +155,8 @@ def bucket(obs: pd.DataFrame, kdef: KpiDef, ctx: Context) -> Buckets:
     """The observations of one KPI that count in ``ctx`` (anchored in its window, passing its
     filters), each with its period and (period, segment) group: the one bucketing rule of
     results, shared by :func:`aggregate` and ``kpilib.drill``."""
+    if ctx.cut is not None and (ctx.cut.relabel or ctx.cut.lines):  # kpilib.segment_plan
+        obs = ctx.cut.derive(obs, ctx.ds)
     missing = [d for d in ctx.by if d not in obs.columns]
     if missing:
         raise TypeError(f"{kdef.id}: observations lack requested dimension(s) {missing}")

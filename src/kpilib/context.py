@@ -70,6 +70,8 @@ class Context:
     by : segment dimensions the observations carry, in order: those requested, then the
         filtered ones (``group_by`` is what results are cut by).
     filters : ``{dimension: (values...)}`` whose records alone count (:mod:`kpilib.cuts`).
+    cut : the requested cut when it has extra dimensions (:class:`kpilib.segment_plan.Plan`:
+        ``by`` and ``filters`` above are then its hosts'; ``cut.by`` is what was asked).
     freq, tz, start, end : period bucketing and the half-open anchor window.
     params : every option of the registry, defaults filled in.
     keys : decoder of the integer codes that stand for order, line and shipment ids in
@@ -89,6 +91,7 @@ class Context:
     cache_bytes: int | None = None  # None: the module's CACHE_BYTES
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     result_by: tuple[str, ...] | None = None  # None: the same as ``by``
+    cut: Any = None  # kpilib.segment_plan.Plan: the requested cut, from its hosts' columns
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _sizes: dict[str, int] = field(default_factory=dict, repr=False)
 

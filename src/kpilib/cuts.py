@@ -4,7 +4,8 @@
 - :func:`normalize`: ``{"channel": "web", "node": ["DC-1", "DC-2"]}`` becomes
   ``{"channel": ("web",), "node": ("DC-1", "DC-2")}``.
 - :func:`check_values`: every filter value must be a value of its dimension in the data
-  (:data:`SOURCES` says where each dimension's values live); an unknown one is a
+  (:data:`SOURCES` says where each dimension's values live, ``ds.dimensions`` where an extra
+  one's do); an unknown one is a
   ``ParameterError`` naming the closest valid values ("'wbe' is not a channel; did you mean
   'web'?"), so a typo never gives a silently empty result.
 - :func:`keep`: which observations a filter keeps. A filter keeps a KPI's records whose segment
@@ -93,13 +94,22 @@ def known_values(ds: Any, dim: str) -> set[str] | None:
     table holds them, or ``dim`` is a KPI-specific breakdown)."""
     if dim in FIXED:
         return set(FIXED[dim])
+    extra = getattr(ds, "dimensions", None) or {}
+    if dim in extra:  # a column of the dataset's own (kpilib.dimensions)
+        return _values(ds.tables.get(extra[dim]), dim) or set()
     if dim not in SOURCES:
         return None
     for table, column in [SOURCES[dim], *([FALLBACKS[dim]] if dim in FALLBACKS else [])]:
-        frame = ds.tables.get(table)
-        if frame is not None and column in frame.columns:
-            return {str(v) for v in pd.unique(frame[column].dropna())}
+        values = _values(ds.tables.get(table), column)
+        if values is not None:
+            return values
     return None
+
+
+def _values(frame: pd.DataFrame | None, column: str) -> set[str] | None:
+    if frame is None or column not in frame.columns:
+        return None
+    return {str(v) for v in pd.unique(frame[column].dropna())}
 
 
 def check_values(ds: Any, filters: Mapping[str, tuple[str, ...]],

@@ -1,37 +1,62 @@
-"""Extra segment dimensions: a dataset's own columns on ``orders`` or ``products``.
+"""Extra segment dimensions: a dataset's own columns on orders, products, nodes, order lines.
 
 A dataset declares them as ``{dimension: table}`` (``Dataset.dimensions``), from a
 ``dataset.json`` beside the tables (``{"dimensions": {"orders": ["market", "region"]}}``), the
-``dimensions=`` argument of the loaders, or a mapping file. Each one is cut exactly like the
-standard dimension of its table, its *host*: an ``orders`` column like ``channel`` (a record
-goes to the segment of its order), a ``products`` column like ``product_class`` (a record goes
-to the segment of its SKU).
+``dimensions=`` argument of the loaders, or a mapping file. Each one is cut and filtered
+exactly like the standard dimension of its table, its *host*: an ``orders`` column like
+``channel`` (a record goes to the segment of its order), a ``products`` column like
+``product_class`` (a record goes to the segment of its SKU), a ``nodes`` column like ``node``
+(a record goes to the segment of its node). They work wherever a dimension does: ``by=``,
+``filters=``, ``kpilib.drill`` segments, report filters and ``--per``, the explorer.
 
-Rule: computing by extra dimensions ``E`` of host ``h`` = computing by ``h`` on the dataset
-whose ``h`` column holds the tuple (``h`` if asked, then ``E``) of each row, and splitting that
-tuple back into columns. The KPIs therefore need no code of their own for extra dimensions,
-and a KPI that cannot be cut by ``h`` cannot be cut by them either (``unavailable``). A null
-value is the segment ``(unknown)``.
+Rule for ``orders`` and ``products``: computing by extra dimensions ``E`` of host ``h`` =
+computing by ``h`` on the dataset whose ``h`` column holds the tuple (``h`` if asked, then
+``E``) of each row, and splitting that tuple back into columns. Filters on a table's
+dimensions keep the table's rows matching them all: the others' ``h`` reads :data:`OUT`, and
+the engine filters ``h`` on the values of the matching rows (:data:`IN` when nothing of the
+table is cut). So the KPIs need no code of their own, a filter on ``market`` gives exactly the
+``market`` segment of ``by``, and a KPI that cannot be cut by ``h`` cannot be cut or filtered
+by ``E`` either (``unavailable``). A null value is the segment ``(unknown)`` and matches no
+filter.
 
-Not offered: columns of ``order_lines``, ``nodes`` or ``suppliers`` (there is no host to
-borrow: ``node`` is the node id itself, ``fulfillment_model`` drives pickup logic).
-With ``params={"abc_partition": "product_class"}`` a products dimension in ``by`` also
-partitions the ABC classes by it.
+``nodes``: ``node`` is the node id, which the tables join on, so the table is left alone and
+each record's ``node`` is relabelled by the same tuple rule before the engine buckets it
+(:meth:`kpilib.segment_plan.Plan.derive`; a node the table lacks is ``(unknown)``). Records
+of several nodes then meet in one segment, which suits records each counted once, but not a
+KPI reduced per node (``kind="custom"``), an order or commit unit that counts once at each
+node that shipped it, or a daily mean whose denominator counts each node's days: those are
+``unavailable`` with the reason (:meth:`kpilib.segment_plan.Plan.refuses`).
+
+``order_lines`` (no standard dimension is a line's own column): a record that is an order line
+or part of one (its observations carry ``order_line_id``) goes to its line's value, read off
+the line before the engine buckets it; a KPI whose records are orders, commit units or
+anything else is ``unavailable`` ("its records (order) are not order lines").
+
+Not offered: a suppliers table (the data model has none; ``supplier`` is
+``products.supplier_id``). With ``params={"abc_partition": "product_class"}`` a products
+dimension in ``by`` also partitions the ABC classes by it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from kpilib.errors import ParameterError
 
-HOSTS = {"orders": "channel", "products": "product_class"}
+HOSTS = {"orders": "channel", "products": "product_class", "nodes": "node"}
+# tables whose host is their key: the records' host values are relabelled, not the table
+KEYED = {"nodes": "node_id"}
 SEP = "\x1f"
+# grains whose records split into per-node sub-units when cut by node (an order, a commit unit)
+SUB_UNIT_GRAINS = ("order", "commit unit")
 UNKNOWN = "(unknown)"
+# host values of rows a filter on their table keeps / drops, and of none (no row matches)
+IN, OUT, NONE = SEP + "in", SEP + "out", SEP + "none"
+LINES = "order_lines"  # its columns are each line's own: no host (kpilib.segment_plan)
 DECLARATION_FILE = "dataset.json"
 
 
@@ -87,9 +112,9 @@ def check(dims: Mapping[str, str], tables: Mapping[str, pd.DataFrame]) -> dict[s
 
     problems = []
     for col, table in dims.items():
-        if table not in HOSTS:
+        if table not in HOSTS and table != LINES:
             problems.append(f"{col!r}: table {table!r} cannot carry extra dimensions; use "
-                            f"{sorted(HOSTS)}")
+                            f"{sorted([*HOSTS, LINES])}")
         elif col in registry.BREAKDOWN_DIMS or col in registry.STANDARD_DIMS:
             problems.append(f"{col!r} is already a dimension of kpilib; rename the column")
         elif col in schema.TABLES[table].column_names:
@@ -101,63 +126,3 @@ def check(dims: Mapping[str, str], tables: Mapping[str, pd.DataFrame]) -> dict[s
     if problems:
         raise ParameterError("invalid extra dimensions:\n  - " + "\n  - ".join(problems))
     return dict(dims)
-
-
-def _labels(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), UNKNOWN).astype(str)
-
-
-def plan(ds, by: Iterable[str] | None) -> tuple[object, tuple[str, ...] | None, Callable]:
-    """(dataset, by for the engine, ``finish(result) -> result``) for a request ``by``.
-
-    Without extra dimensions in ``by`` this is ``(ds, by, identity)``.
-    """
-    if by is None:
-        return ds, by, _same
-    by = (by,) if isinstance(by, str) else tuple(by)
-    declared = getattr(ds, "dimensions", {}) or {}
-    if not any(d in declared for d in by):
-        return ds, by, _same
-    groups: dict[str, list[str]] = {}
-    frames = {}
-    for table, host in HOSTS.items():
-        mine = [d for d in by if declared.get(d) == table]
-        if not mine:
-            continue
-        comps = ([host] if host in by else []) + mine
-        frame = ds.tables[table].copy(deep=False)
-        parts = [_labels(frame[c]) for c in comps]
-        joined = parts[0]
-        for p in parts[1:]:
-            joined = joined + SEP + p
-        frame[host] = joined.to_numpy(dtype=object)
-        frames[table] = frame
-        groups[host] = comps
-    engine_by = tuple(dict.fromkeys(
-        next((h for h, comps in groups.items() if d in comps), d) for d in by))
-
-    def finish(res: pd.DataFrame) -> pd.DataFrame:
-        res = res.copy()
-        for host, comps in groups.items():
-            if host not in res.columns:
-                continue
-            k = len(comps)
-            split = res[host].astype(object).map(
-                lambda v, k=k: v.split(SEP) if isinstance(v, str) and SEP in v else [v] * k)
-            for i, c in enumerate(comps):
-                res[c] = split.map(lambda parts, i=i: parts[i])
-            if host not in by:
-                res = res.drop(columns=host)
-            if "note" in res.columns:
-                cut = res["note"].astype(str).str.startswith("cannot be cut by")
-                res.loc[cut, "note"] = res.loc[cut, "note"].str.replace(
-                    host, ", ".join(comps), regex=False)
-        front = [c for c in res.columns if c in ("kpi", "period")]
-        rest = [c for c in res.columns if c not in front and c not in by]
-        return res[[*front, *[d for d in by if d in res.columns], *rest]]
-
-    return ds.replace(**frames), engine_by, finish
-
-
-def _same(res: pd.DataFrame) -> pd.DataFrame:
-    return res

@@ -74,10 +74,11 @@ def records(kdef: registry.KpiDef, ctx: Context, *, period: Any = None,
     if outcome not in OUTCOMES:
         raise ParameterError(f"outcome {outcome!r} is not one of {list(OUTCOMES)}")
     segment = {d: str(v) for d, v in (segment or {}).items()}
-    absent = [d for d in segment if d not in ctx.group_by]
+    dims = ctx.cut.by if ctx.cut is not None else ctx.group_by
+    absent = [d for d in segment if d not in dims]
     if absent:
         raise ParameterError(f"segment dimension(s) {absent} are not in the context's cut "
-                             f"{list(ctx.group_by)}")
+                             f"{list(dims)}")
     if outcome in ("failed", "passed") and (kdef.kind != "rate"
                                             or kdef.direction not in ("higher", "lower")):
         raise ParameterError(
@@ -85,7 +86,9 @@ def records(kdef: registry.KpiDef, ctx: Context, *, period: Any = None,
             "or fails it; use outcome='all' (each row has its numerator and denominator) or "
             "'excluded'")
     rows, gid, key_frame, _ = buckets if buckets is not None else bucketed(kdef, ctx)
-    keys = ["period", *ctx.group_by]
+    if ctx.cut is not None:  # extra dimensions: out of their hosts' columns
+        key_frame = ctx.cut.split(key_frame)
+    keys = ["period", *dims]
     wanted = np.ones(len(key_frame), dtype=bool)
     if period is not None:
         wanted &= _period_match(key_frame["period"], period, ctx)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import asof as asof_view
-from kpilib import cuts, dimensions, keys, periods, registry
+from kpilib import cuts, keys, periods, registry, segment_plan
 from kpilib.aggregate import aggregate, empty_result, result_columns
 from kpilib.context import FACTS, Context
 from kpilib.contracts.plausibility import MAX_TIME, MIN_TIME
@@ -44,18 +44,22 @@ def make_context(
     ``by`` is a dimension or a list of them; ``filters`` ``{dimension: value or [values]}``
     (see :mod:`kpilib.cuts`): its dimensions join ``ctx.by`` so the observations carry them,
     results are cut by ``ctx.group_by`` only, and a value unknown to the data is an error.
+    The dataset's extra dimensions ride on their hosts' columns (``ctx.cut``, a
+    :class:`kpilib.segment_plan.Plan`, turns results back: ``ctx.cut.finish``).
     ``as_of`` must lie in [MIN_TIME, MAX_TIME) of the contract; with
     ``allow_future_as_of=False`` it must also not be after ``ds.data_as_of`` (a later
     evaluation time ages every open order into a future nobody has observed).
     """
     by = cuts.as_dims(by)
     flt = cuts.normalize(filters)
-    bad = [d for d in (*by, *flt) if d not in _known_dims()]
+    known = (*_known_dims(), *(getattr(ds, "dimensions", None) or {}))
+    bad = [d for d in (*by, *flt) if d not in known]
     if bad:
-        raise ParameterError(f"unknown segment dimension(s) {bad}; valid: {list(_known_dims())}")
+        raise ParameterError(f"unknown segment dimension(s) {bad}; valid: {list(known)}")
     if len(set(by)) != len(by):
         raise ParameterError(f"segment dimensions repeat: {list(by)}")
     cuts.check_values(ds, flt)
+    ds, by, flt, cut = segment_plan.plan(ds, by, flt)
     periods.check_freq(freq)
     try:
         pd.Timestamp("2024-01-01", tz=tz)
@@ -69,10 +73,10 @@ def make_context(
     check_as_of(as_of, data_as_of, allow_future_as_of)
     source, id_keys = keys.encode(ds)
     ds = asof_view.restrict(source, as_of) if as_of < data_as_of else source
-    carried = (*by, *(d for d in flt if d not in by))
+    carried = tuple(d for d in (*by, *(d for d in flt if d not in by)) if d not in cut.lines)
     return Context(ds=ds, as_of=as_of, by=carried, freq=freq, tz=tz, start=start, end=end,
                    params=registry.resolve_params(params), source=source, keys=id_keys,
-                   filters=flt, result_by=by)
+                   filters=flt, result_by=by, cut=cut)
 
 
 def check_as_of(as_of: pd.Timestamp, data_as_of: pd.Timestamp, allow_future: bool) -> None:
@@ -128,7 +132,8 @@ def compute(
     role : if given (and ``kpis`` is "all"), only that role's KPIs (packaged roles.yaml).
     filters : ``{dimension: value or [values]}``, e.g. ``{"channel": ["web"], "node":
         "DC-2"}``: only the records of those segment values count (same attribution as
-        ``by``). A value the data does not have is an error naming the closest valid ones.
+        ``by``; the dataset's extra dimensions too). A value the data does not have is an
+        error naming the closest valid ones.
         A KPI that cannot be cut by a filtered dimension is ``unavailable``.
     allow_future_as_of : accept an ``as_of`` after ``ds.data_as_of``; every result row's
         ``note`` then says so. ``False`` refuses it (``ParameterError``), as the CLI does
@@ -147,13 +152,12 @@ def compute(
         kpis = role_ids if kpis == "all" else [k for k in registry.resolve(kpis)
                                                if k in role_ids]
     ids = registry.resolve(kpis)
-    ds, by, finish = dimensions.plan(ds, by)
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
                        params=params, tz=tz, filters=filters,
                        allow_future_as_of=allow_future_as_of)
     seen: dict[str, set] = {}
     parts = [compute_one(registry.KPIS[i], ctx, seen) for i in ids]
-    cuts.check_values(ds, ctx.filters, seen)  # breakdowns: against the values observed
+    cuts.check_values(ds, cuts.normalize(filters), seen)  # breakdowns: the values observed
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=result_columns(ctx.group_by))
@@ -161,7 +165,7 @@ def compute(
     if note and len(out):
         old = out["note"].fillna("").astype(str)
         out["note"] = np.where(old == "", note, old + "; " + note)
-    return finish(out.reset_index(drop=True))
+    return ctx.cut.finish(out.reset_index(drop=True))
 
 
 def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None = None,
@@ -176,7 +180,8 @@ def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None
         return empty_result(kdef, ctx, "unavailable", obs)
     if seen is not None:
         for d in ctx.filters:
-            seen.setdefault(d, set()).update(str(v) for v in pd.unique(obs[d].dropna()))
+            if d in obs.columns:  # (a line column is read off the lines when bucketing)
+                seen.setdefault(d, set()).update(str(v) for v in pd.unique(obs[d].dropna()))
     return aggregate(obs, kdef, ctx)
 
 
@@ -193,11 +198,17 @@ def observations(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame | str:
     if unsupported:
         verb = "cut" if all(d in ctx.group_by for d in unsupported) else "cut or filtered"
         return f"cannot be {verb} by {', '.join(unsupported)}"
+    refused = ctx.cut.refuses(kdef) or ctx.cut.refuses_lines(kdef) \
+        if ctx.cut is not None else None
+    if refused:
+        return refused
     pooled = [d for d, v in ctx.filters.items() if len(v) > 1 and d not in ctx.group_by]
     if kdef.kind == "custom" and pooled:
         return (f"reduced per {', '.join(pooled)} value, so several values cannot be pooled: "
                 f"filter on one value or cut by {', '.join(pooled)}")
-    return kdef.func(ctx)
+    obs = kdef.func(ctx)
+    refused = ctx.cut.refuses_lines(kdef, obs) if ctx.cut is not None else None
+    return refused or obs
 
 
 def recorded(ctx: Context, requirement: str) -> bool:
@@ -238,7 +249,8 @@ def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
     missing = [t for t in FACTS[name].tables if not ctx.has(t)]
     if missing:
         raise ParameterError(f"fact table {name!r} needs table(s) absent here: {missing}")
-    return ctx.keys.decode(ctx.fact(name)).copy()
+    out = ctx.fact(name) if ctx.cut is None else ctx.cut.columns(ctx.fact(name), ctx.ds)
+    return ctx.keys.decode(out).copy()
 
 
 def list_facts() -> pd.DataFrame:

@@ -5,7 +5,8 @@ registered.
 Data: the three synthetic scenarios at CI size (seeded). Per KPI: it computes on each scenario
 (no error, no unexpected ``unavailable``), the result contract holds (statuses, value =
 numerator / denominator, rates within [0, 1]), segments sum back to the total where the grain
-allows it, and the result is deterministic and independent of the row order of the input.
+allows it (by channel, by node and by an extra dimension declared on the data), and the
+result is deterministic and independent of the row order of the input.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ CODE = r"^[A-E][1-9][0-9]?$"
 ORDER_LEVEL_GRAINS = ("order", "commit unit")
 # Cuts whose definition changes the population, as the KPI's docstring says; the test below
 # also checks each of them really does not re-sum, so an entry cannot outlive its reason.
+# Extra dimensions (kpilib.dimensions) of the default sample, each cut like its host.
+EXTRA_DIMS = {"market": ("orders", "channel"), "region": ("nodes", "node")}
 CUT_CHANGES_POPULATION = {
     ("sell_through_rate", "node"): "by node, transfers in count as receipts; company-wide not",
     ("sell_through_rate_receipts", "node"): "by node, transfers in count as receipts",
@@ -55,7 +58,21 @@ def datasets() -> dict[str, kpilib.Dataset]:
     for scenario in SCENARIOS:
         frames, _truth = generate(scenario, seed=3, days=60, scale=0.05)
         out[scenario] = kpilib.Dataset.from_frames(**frames)
+    out["omnichannel"] = _with_extra_dims(out["omnichannel"])
     return out
+
+
+def _with_extra_dims(ds: kpilib.Dataset) -> kpilib.Dataset:
+    """``ds`` with a seeded column per :data:`EXTRA_DIMS` entry, declared as a dimension (the
+    other KPI checks then also show that an extra column changes no number)."""
+    rng = np.random.default_rng(5)
+    tables = dict(ds.tables)
+    for dim, (table, _host) in EXTRA_DIMS.items():
+        frame = tables[table].copy()
+        frame[dim] = rng.choice(["north", "south", "west"], len(frame))
+        tables[table] = frame
+    return kpilib.Dataset.from_frames(dimensions={d: t for d, (t, _) in EXTRA_DIMS.items()},
+                                      **tables)
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +87,15 @@ def results(datasets) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def by_dim(datasets) -> dict[str, pd.DataFrame]:
-    """The default sample cut by channel and by node (each KPI that supports the cut)."""
+    """The default sample cut by channel, by node and by each extra dimension (each KPI that
+    supports the cut: an extra dimension's is its host's)."""
     ds = datasets["omnichannel"]
-    return {d: kpilib.compute(ds, [k for k in IDS if d in KPIS.loc[k, "dims"]], by=[d])
-            for d in ("channel", "node")}
+    return {d: kpilib.compute(ds, [k for k in IDS if _host(d) in KPIS.loc[k, "dims"]], by=[d])
+            for d in ("channel", "node", *EXTRA_DIMS)}
+
+
+def _host(dim: str) -> str:
+    return EXTRA_DIMS[dim][1] if dim in EXTRA_DIMS else dim
 
 
 def rows_of(res: pd.DataFrame, kpi: str) -> pd.DataFrame:
@@ -136,9 +158,12 @@ def _resum_cases():
         meta = KPIS.loc[kpi]
         if meta["kind"] == "custom":
             continue  # already-reduced rows (peak of a period, tracking signal...)
-        for dim in ("channel", "node"):
+        for dim in ("channel", "node", *EXTRA_DIMS):
+            host = _host(dim)
             order_level = meta["grain"].startswith(ORDER_LEVEL_GRAINS)
-            if dim in meta["dims"] and not (dim == "node" and order_level):
+            # a daily mean's denominator counts each node's days: no cut by a node column
+            daily = dim in EXTRA_DIMS and host == "node" and "daily snapshot" in meta["grain"]
+            if host in meta["dims"] and not (host == "node" and order_level) and not daily:
                 cases.append((kpi, dim))
     return cases
 
@@ -150,7 +175,7 @@ def test_segments_sum_back_to_the_total(results, by_dim, kpi, dim):
     assert len(seg) >= 1
     sums = {col: seg[col].sum() == pytest.approx(total[col], rel=1e-9, abs=1e-9)
             for col in _additive_columns(kpi)}
-    if (kpi, dim) in CUT_CHANGES_POPULATION:
+    if (kpi, _host(dim)) in CUT_CHANGES_POPULATION:
         assert not all(sums.values()), f"{kpi} by {dim} re-sums: drop its exception"
         return
     assert all(sums.values()), {c: ok for c, ok in sums.items() if not ok}

@@ -46,7 +46,7 @@ sources:
   #   join: [export, status]   #   columns of the second's rows of that key); `how: left`
   #   key: Order ID            #   keeps rows without a match, else they are counted under
   #   unmatched: no_status     #   `unmatched` in import_report.json
-dimensions:                    # your own segment columns, cut like channel / product_class
+dimensions:                    # your own columns: cut like channel / product_class / node
   orders: [market]
 tables:
 """

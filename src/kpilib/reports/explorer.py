@@ -86,13 +86,15 @@ class Explorer:
 
     def dims(self, kpi: str) -> list[str]:
         """Dimensions ``kpi`` can be cut and filtered by: its own, then the dataset's extra
-        dimensions whose host table's dimension it supports."""
-        from kpilib.dimensions import HOSTS
+        dimensions whose host table's dimension it supports (``channel`` for an order_lines
+        column; the values then say when its records are not lines)."""
+        from kpilib.dimensions import HOSTS, LINES
 
         own = list(registry.KPIS[kpi].dims)
         extra = getattr(self.rep.ds, "dimensions", None) or {}
+        hosts = {**HOSTS, LINES: "channel"}
         return own + [d for d in segment_dims(self.rep.ds)
-                      if d in extra and HOSTS.get(extra[d]) in own]
+                      if d in extra and hosts.get(extra[d]) in own]
 
     # -- cached engine work -------------------------------------------------------------
     def context(self, by: str | None, freq: str | None, filters: dict | None) -> Any:
@@ -146,7 +148,7 @@ class Explorer:
         if key not in self._values:
             kdef = registry.KPIS[kpi]
             obs = observations(kdef, ctx)
-            res = compute_one(kdef, ctx, obs=obs)
+            res = ctx.cut.finish(compute_one(kdef, ctx, obs=obs))
             if len(res) and res["value"].notna().any():
                 res = kpilib.apply_bands(res, self.rep.bands)
             self._values[key] = (res, obs, {})

@@ -217,7 +217,7 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
     problems += out_dir_problems(p.out_dir)
     if ds is not None:
         problems += filter_problems(p.filters, {d: segment_values(ds, d) for d in p.filters
-                                                if d in SEGMENT_DIMS})
+                                                if d in dims})
     nb_dir = Path(p.notebook_dir) if p.notebook_dir else default_notebook_dir()
     names = p.notebooks or list(REPORT_NOTEBOOKS)
     missing = [n for n in names if not (nb_dir / f"{Path(n).stem}.ipynb").is_file()]
@@ -265,11 +265,4 @@ def segment_values(ds: Any, dim: str) -> list[str]:
     dimension's fixed values in their order)."""
     if dim in cuts.FIXED:
         return list(cuts.FIXED[dim])
-    extra = getattr(ds, "dimensions", None) or {}
-    if dim in extra:
-        frame = getattr(ds, extra[dim], None)
-        values = set() if frame is None or dim not in frame else {
-            str(v) for v in frame[dim].dropna().unique()}
-    else:
-        values = cuts.known_values(ds, dim) or set()
-    return sorted(values)
+    return sorted(cuts.known_values(ds, dim) or set())
