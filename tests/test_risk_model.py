@@ -71,3 +71,40 @@ def test_hgb_variant(ds):
 def test_unknown_model_kind(ds):
     with pytest.raises(ValueError, match="logit"):
         run(ds, kind="svm", verbose=False)
+
+
+@pytest.mark.parametrize("hours_before_end", [2, 24 * 7])
+def test_queue_from_open_orders_features_equals_queue_from_every_order(ds, monkeypatch,
+                                                                       hours_before_end):
+    # the queue computes release features for the open orders only; it must equal, value
+    # for value, the queue cut from the features of every released order (the former path)
+    from kpilib.risk import features as feats
+    from kpilib.risk import model as risk_model
+
+    as_of = ds.data_as_of - pd.Timedelta(hours=hours_before_end)
+    model, _ = run(ds, verbose=False)
+    new = risk_model.action_queue(model, ds, as_of, top=10**6)
+
+    def every_order_then_cut(ds, select=None):
+        full = feats.release_features(ds)
+        return full[select(full).to_numpy()]
+
+    monkeypatch.setattr(risk_model, "release_features", every_order_then_cut)
+    old = risk_model.action_queue(model, ds, as_of, top=10**6)
+    assert len(old) >= 3  # 16 open orders two hours before the end, 3 a week before
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+
+
+def test_selected_release_features_are_the_rows_of_the_full_frame(ds):
+    from kpilib.risk.features import release_features
+
+    full = release_features(ds)
+    def some(f):  # ids ending in 0, 3 or 6: about three in ten orders
+        return f["order_id"].str[-1].isin(list("036"))
+
+    part = release_features(ds, select=some)
+    assert 0 < len(part) < len(full)
+    pd.testing.assert_frame_equal(part, full[some(full)].reset_index(drop=True),
+                                  check_exact=True)
+    none = release_features(ds, select=lambda f: f["order_id"] == "")
+    assert none.empty and list(none.columns) == list(full.columns)

@@ -31,6 +31,7 @@ when the last such line completed (on time); still open before its deadline = un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -180,14 +181,12 @@ def _order_history(ds: Any, base: pd.DataFrame) -> pd.DataFrame:
                ["order_id", "event_type", "event_at", "qty", "qty_confirmed"]]
     e = e.merge(base[["order_id", "release_at"]], on="order_id")
     e = e[e["event_at"] <= e["release_at"]]
-    e = e.assign(failed=(e["event_type"] == "allocation_attempt")
-                 & (e["qty_confirmed"].fillna(0) < e["qty"].fillna(0)))
-    counts = e.groupby("order_id").agg(
-        alloc_attempts=("event_type", lambda s: (s == "allocation_attempt").sum()),
-        alloc_failures=("failed", "sum"),
-        holds=("event_type", lambda s: (s == "hold_placed").sum()),
-        backorders=("event_type", lambda s: (s == "backordered").sum()),
-    )
+    attempt = e["event_type"] == "allocation_attempt"
+    e = e.assign(alloc_attempts=attempt,
+                 alloc_failures=attempt & (e["qty_confirmed"].fillna(0) < e["qty"].fillna(0)),
+                 holds=e["event_type"] == "hold_placed",
+                 backorders=e["event_type"] == "backordered")
+    counts = e.groupby("order_id")[list(out.columns)].sum()
     got = base[["order_id"]].join(counts, on="order_id").drop(columns="order_id")
     return got.fillna(0.0).astype(float)
 
@@ -215,8 +214,14 @@ def slice_completion(ds: Any, lines: pd.DataFrame, rel: pd.DataFrame) -> pd.Data
     return sl
 
 
-def release_features(ds: Any) -> pd.DataFrame:
-    """One row per released order: ids, ``release_at``, ``deadline`` and the feature columns."""
+def release_features(ds: Any, select: Callable[[pd.DataFrame], pd.Series] | None = None
+                     ) -> pd.DataFrame:
+    """One row per released order: ids, ``release_at``, ``deadline`` and the feature columns.
+
+    ``select`` (a boolean mask over the rows of ``order_id``, ``release_at``, ``deadline``,
+    ``cancelled_at``) keeps only those orders before the costly features are computed; every
+    feature of an order reads the whole dataset, so the kept rows equal the same rows of the
+    full frame (e.g. the open orders scored by the action queue)."""
     orders = _population_orders(ds)
     rel = releases(ds)
     first = rel.drop_duplicates("order_id", keep="first")
@@ -233,6 +238,8 @@ def release_features(ds: Any) -> pd.DataFrame:
     base = base.join(agg, on="order_id")
     base = base[base["deadline"].notna()].sort_values(["release_at", "order_id"], kind="stable")
     base = base.reset_index(drop=True)
+    if select is not None:
+        base = base[select(base).to_numpy(bool)].reset_index(drop=True)
     promised = base.set_index("order_id")["promised"]
     hours = pd.Timedelta(hours=1)
     base["promised_lead_hours"] = (base["order_id"].map(promised) - base["created_at"]) / hours

@@ -198,13 +198,15 @@ def action_queue(model: RiskModel, ds: Any, as_of: Any = None, top: int = 50) ->
     """Open orders at ``as_of`` (released, not cancelled, outcome not known, deadline ahead),
     ranked by risk, with the reasons that weigh most."""
     as_of = pd.Timestamp(ds.data_as_of if as_of is None else as_of)
-    feats = release_features(ds)
-    out = ship_outcomes(ds).set_index("order_id")
-    known_at = feats["order_id"].map(out["known_at"])
-    cancelled = feats["cancelled_at"].notna() & (feats["cancelled_at"] <= as_of)
-    open_ = (feats["release_at"] <= as_of) & ~cancelled & (feats["deadline"] > as_of) & ~(
-        known_at.notna() & (known_at <= as_of))
-    q = feats[open_].copy()
+    known = ship_outcomes(ds).set_index("order_id")["known_at"]
+
+    def open_(feats: pd.DataFrame) -> pd.Series:
+        known_at = feats["order_id"].map(known)
+        cancelled = feats["cancelled_at"].notna() & (feats["cancelled_at"] <= as_of)
+        return (feats["release_at"] <= as_of) & ~cancelled & (feats["deadline"] > as_of) & ~(
+            known_at.notna() & (known_at <= as_of))
+
+    q = release_features(ds, select=open_)
     if q.empty:
         return q.assign(risk=pd.Series(dtype=float), reasons=pd.Series(dtype=object))
     q["risk"] = model.predict(q)
