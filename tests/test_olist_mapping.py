@@ -4,14 +4,9 @@ an order without items, an item without its order), expected tables worked out b
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-import kpilib
-from kpilib.cli.main import app
+from cli_import import imported_folder
 
 ORDERS = """\
 order_id,customer_id,order_status,order_purchase_timestamp,order_approved_at,\
@@ -42,15 +37,8 @@ def utc(text: str) -> pd.Timestamp:
 
 @pytest.fixture()
 def imported(tmp_path):
-    src = tmp_path / "olist"
-    src.mkdir()
-    (src / "olist_orders_dataset.csv").write_text(ORDERS)
-    (src / "olist_order_items_dataset.csv").write_text(ITEMS)
-    out = tmp_path / "ds"
-    res = CliRunner().invoke(app, ["import", "olist", str(src), "--out", str(out),
-                                   "--no-backtest"], env={"COLUMNS": "200"})
-    assert res.exit_code == 0, res.output
-    return kpilib.load_dataset(out), json.loads((out / "import_report.json").read_text())
+    return imported_folder("olist", {"olist_orders_dataset.csv": ORDERS,
+                                     "olist_order_items_dataset.csv": ITEMS}, tmp_path)
 
 
 def test_orders_amounts_and_cancellations(imported):

@@ -3,13 +3,11 @@ monthly files, every rule of the mapping met once, expected tables worked out by
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
+from cli_import import imported_folder
 from typer.testing import CliRunner
 
-import kpilib
 from kpilib.cli.main import app
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
@@ -32,15 +30,8 @@ A555162,B,Adjust bad debt,1,2011-06-02 10:00,-11062.06,,United Kingdom
 
 @pytest.fixture()
 def imported(tmp_path):
-    src = tmp_path / "retail"
-    src.mkdir()
-    (src / "online_retail_2011-06.csv").write_text(JUNE)  # written first, read second
-    (src / "online_retail_2011-01.csv").write_text(JANUARY)
-    out = tmp_path / "ds"
-    res = CliRunner().invoke(app, ["import", "online-retail", str(src), "--out", str(out),
-                                   "--no-backtest"], env={"COLUMNS": "200"})
-    assert res.exit_code == 0, res.output
-    return kpilib.load_dataset(out), json.loads((out / "import_report.json").read_text())
+    return imported_folder("online-retail", {  # June written first, read second
+        "online_retail_2011-06.csv": JUNE, "online_retail_2011-01.csv": JANUARY}, tmp_path)
 
 
 def test_orders_one_per_regular_invoice_sorted_with_amounts_and_channel(imported):
