@@ -192,7 +192,7 @@ def test_future_as_of_refused_when_asked_and_noted_otherwise():
                        allow_future_as_of=False)
     with pytest.raises(ParameterError, match="1900-2200"):
         kpilib.compute(ds, ["perfect_order_rate"], as_of="2300-01-01")
-    res = kpilib.compute(ds, ["perfect_order_rate"], as_of="2024-02-01")
+    res = kpilib.compute(ds, ["perfect_order_rate"], as_of="2024-02-01", allow_future_as_of=True)
     assert res["note"].str.contains("after the data's end").all()
     inside = kpilib.compute(ds, ["perfect_order_rate"], as_of=ds.data_as_of,
                             allow_future_as_of=False)
@@ -241,7 +241,7 @@ def test_delivered_without_scan_is_counted_lost_with_a_scan_is_an_error():
     # delivered, delivered_at empty: a missing delivery scan, accepted; the delivery KPIs leave
     # the unit out and count it (n 0, excluded missing_delivery_scan 1)
     ds = _one_shipment(delivery_status="delivered")
-    row = compute_one(ds, "on_time_delivery_rate", "2024-03-01T00:00Z")
+    row = compute_one(ds, "on_time_delivery_rate", "2024-03-01T00:00Z", allow_future_as_of=True)
     assert row["n"] == 0 and excluded(row) == {"missing_delivery_scan": 1}
     # lost with a delivery scan cannot be true: status_contradiction on delivered_at
     with pytest.raises(DataContractError) as info:

@@ -46,10 +46,12 @@ class NoRecordsError(KpiLibError):
 def drill(ds: Any, kpi: str, *, period: Any = None, freq: str | None = None,
           segment: Mapping[str, Any] | None = None, as_of: Any = None,
           params: dict[str, Any] | None = None, outcome: str = "all",
-          filters: Mapping[str, Any] | None = None) -> pd.DataFrame:
+          filters: Mapping[str, Any] | None = None,
+          allow_future_as_of: bool = False) -> pd.DataFrame:
     """The records behind ``compute(ds, kpi, by=list(segment), freq=freq, ...)`` for one
     ``period`` (any time inside it; None = every period) and one ``segment``
     (``{dimension: value}``, ``"(unknown)"`` for records without the attribute; None = all).
+    ``as_of`` after the data's end needs ``allow_future_as_of=True``, as in ``compute``.
 
     ``outcome`` is ``"all"`` (the population), ``"failed"``, ``"passed"`` or ``"excluded"``
     (left out, with the reason in ``excluded``). Rows are sorted oldest anchor first.
@@ -61,7 +63,7 @@ def drill(ds: Any, kpi: str, *, period: Any = None, freq: str | None = None,
         raise ParameterError(f"drill takes one KPI id, not {kpi!r} ({len(ids)} KPIs)")
     kdef = registry.KPIS[kpi]
     ctx = make_context(ds, by=list(segment or {}), freq=freq, as_of=as_of, params=params,
-                       filters=filters)
+                       filters=filters, allow_future_as_of=allow_future_as_of)
     return records(kdef, ctx, period=period, segment=segment, outcome=outcome)
 
 

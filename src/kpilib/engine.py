@@ -37,7 +37,7 @@ def make_context(
     params: dict[str, Any] | None = None,
     tz: str = "UTC",
     filters: Mapping[str, Any] | None = None,
-    allow_future_as_of: bool = True,
+    allow_future_as_of: bool = False,
 ) -> Context:
     """Validate arguments and build the evaluation context (restricting data to ``as_of``).
 
@@ -46,9 +46,9 @@ def make_context(
     results are cut by ``ctx.group_by`` only, and a value unknown to the data is an error.
     The dataset's extra dimensions ride on their hosts' columns (``ctx.cut``, a
     :class:`kpilib.segment_plan.Plan`, turns results back: ``ctx.cut.finish``).
-    ``as_of`` must lie in [MIN_TIME, MAX_TIME) of the contract; with
-    ``allow_future_as_of=False`` it must also not be after ``ds.data_as_of`` (a later
-    evaluation time ages every open order into a future nobody has observed).
+    ``as_of`` must lie in [MIN_TIME, MAX_TIME) of the contract and, unless
+    ``allow_future_as_of``, not after ``ds.data_as_of`` (a later evaluation time ages every
+    open order into a future nobody has observed).
     """
     by = cuts.as_dims(by)
     flt = cuts.normalize(filters)
@@ -111,7 +111,7 @@ def compute(
     tz: str = "UTC",
     role: str | None = None,
     filters: Mapping[str, Any] | None = None,
-    allow_future_as_of: bool = True,
+    allow_future_as_of: bool = False,
 ) -> pd.DataFrame:
     """Compute KPIs as one tidy DataFrame, one row per (kpi, period, segment) (api.md).
 
@@ -136,9 +136,9 @@ def compute(
         error naming the closest valid ones.
         A KPI that cannot be cut by a filtered dimension is ``unavailable``.
     allow_future_as_of : accept an ``as_of`` after ``ds.data_as_of``; every result row's
-        ``note`` then says so. ``False`` refuses it (``ParameterError``), as the CLI does
-        unless ``--allow-future-as-of``. (Tests evaluate small fixtures after their last
-        event, hence the permissive library default.)
+        ``note`` then says so. By default (``False``) such an ``as_of`` raises
+        ``ParameterError`` naming the data's end, as the CLI does without
+        ``--allow-future-as-of``. An ``as_of`` equal to the data's end is always accepted.
 
     Returns
     -------
@@ -236,16 +236,19 @@ def recorded(ctx: Context, requirement: str) -> bool:
 
 
 def facts(ds, name: str, as_of=None, params: dict[str, Any] | None = None,
-          by: str | Iterable[str] | None = None) -> pd.DataFrame:
+          by: str | Iterable[str] | None = None, *,
+          allow_future_as_of: bool = False) -> pd.DataFrame:
     """The entity-level fact table ``name`` (one row per order, line, shipment...).
 
     These are the records behind the KPIs, for drill-down. ``by`` adds segment columns where
-    the fact supports them. Call ``kpilib.list_facts()`` for the names.
+    the fact supports them; ``as_of`` and ``allow_future_as_of`` are those of ``compute``.
+    Call ``kpilib.list_facts()`` for the names.
     """
     registry.load_all()
     if name not in FACTS:
         raise ParameterError(f"unknown fact table {name!r}; known: {sorted(FACTS)}")
-    ctx = make_context(ds, as_of=as_of, params=params, by=by)
+    ctx = make_context(ds, as_of=as_of, params=params, by=by,
+                       allow_future_as_of=allow_future_as_of)
     missing = [t for t in FACTS[name].tables if not ctx.has(t)]
     if missing:
         raise ParameterError(f"fact table {name!r} needs table(s) absent here: {missing}")

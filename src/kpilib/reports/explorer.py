@@ -107,7 +107,8 @@ class Explorer:
             self._contexts.move_to_end(key)
             return self._contexts[key]
         ctx = make_context(self.rep.ds, by=by, freq=freq, start=self.rep.start,
-                           end=self.rep.end, as_of=self.rep.as_of, filters=flt)
+                           end=self.rep.end, as_of=self.rep.as_of, filters=flt,
+                           allow_future_as_of=self.rep.allow_future_as_of)
         self._contexts[key] = ctx
         while len(self._contexts) > CONTEXTS_KEPT:
             old, _ = self._contexts.popitem(last=False)

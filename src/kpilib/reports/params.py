@@ -73,6 +73,7 @@ class ReportParams:
             "thresholds": self.thresholds,
             "kpis": list(self.kpis) if self.kpis else None,
             "targets": self.targets,
+            "allow_future_as_of": self.allow_future_as_of,
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -72,7 +72,8 @@ def _drill(rep: Any, kpi: str, period: Any, segment: dict[str, str] | None, outc
     key = ("drill-context", dims)
     if key not in rep._cache:
         rep._cache[key] = make_context(rep.ds, by=list(dims), freq=rep.freq, as_of=rep.as_of,
-                                       filters=rep.filters)
+                                       filters=rep.filters,
+                                       allow_future_as_of=rep.allow_future_as_of)
     return records(registry.KPIS[kpi], rep._cache[key], period=period, segment=segment,
                    outcome=outcome)
 

@@ -67,6 +67,7 @@ class Report:
     kpis: list[str] | None = None
     targets: dict = field(default_factory=dict)
     currency: str = ""
+    allow_future_as_of: bool = False  # as_of after the data's end (the KPIs' notes say so)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -74,10 +75,11 @@ class Report:
              freq: str | None = "W", segment_by: str | None = "channel",
              filters: dict[str, Any] | None = None, role: str | None = None,
              thresholds: Any = None, kpis: Sequence[str] | None = None,
-             targets: Any = "benchmarks") -> Report:
+             targets: Any = "benchmarks", allow_future_as_of: bool = False) -> Report:
         """Load ``data_path`` through the data contract and bind the parameters.
 
         ``targets``: ``"benchmarks"`` (published industry figures), a YAML path, or None.
+        ``allow_future_as_of``: accept an ``as_of`` after the data's end (as ``compute``).
         """
         from kpilib.bands.targets import load_targets
         from kpilib.reports.units import currency_of
@@ -86,7 +88,8 @@ class Report:
         return cls(ds=ds, as_of=resolve_as_of(ds, as_of), freq=freq, start=start, end=end,
                    segment_by=segment_by or None, filters=dict(filters or {}), role=role,
                    bands=views.load_bands(thresholds), kpis=list(kpis) if kpis else None,
-                   targets=load_targets(targets), currency=currency_of(ds))
+                   targets=load_targets(targets), currency=currency_of(ds),
+                   allow_future_as_of=bool(allow_future_as_of))
 
     # -- text ---------------------------------------------------------------------------
     def context_line(self) -> str:
@@ -132,7 +135,8 @@ class Report:
         if todo:
             res = views.kpi_frame(
                 self.ds, todo, freq=freq, start=self.start, end=self.end, as_of=self.as_of,
-                by=by, filters=self.filters, bands=self.bands if bands else False)
+                by=by, filters=self.filters, bands=self.bands if bands else False,
+                allow_future_as_of=self.allow_future_as_of)
             for k in todo:
                 cached[k] = res[res["kpi"] == k] if len(res) else res
         parts = [cached[k] for k in dict.fromkeys(ids) if len(cached[k])]
@@ -266,7 +270,8 @@ class Report:
         import kpilib
 
         try:
-            return kpilib.facts(self.ds, name, as_of=self.as_of)
+            return kpilib.facts(self.ds, name, as_of=self.as_of,
+                                allow_future_as_of=self.allow_future_as_of)
         except Exception as err:  # noqa: BLE001 - a missing fact is a note, not a failure
             print(f"Note: facts {name!r} unavailable ({type(err).__name__}: {err}).")
             return None

@@ -2,9 +2,9 @@
 
 Reads the notebook's parameters by name from the namespace (``data_path``, ``as_of``,
 ``start``, ``end``, ``freq``, ``segment_by``, ``filters``, ``role``, ``thresholds``, ``kpis``,
-``targets``; missing ones take their defaults), silences library warnings, applies the chart
-style, opens the ``Report`` and shows the report's CSS and its context line. Replaces the setup
-cell each notebook used to copy.
+``targets``, ``allow_future_as_of``; missing ones take their defaults), silences library
+warnings, applies the chart style, opens the ``Report`` and shows the report's CSS and its
+context line. Replaces the setup cell each notebook used to copy.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from kpilib.reports.session import Report, esc, html
 
 PARAMETERS = ("as_of", "start", "end", "freq", "segment_by", "filters", "role", "thresholds",
-              "kpis", "targets")
+              "kpis", "targets", "allow_future_as_of")
 
 
 def open_report(namespace: Mapping[str, Any]) -> Report:

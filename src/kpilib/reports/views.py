@@ -55,11 +55,13 @@ def load_bands(thresholds: Any = None) -> Any:
 def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: Any = None,
               end: Any = None, as_of: Any = None, by: str | Sequence[str] = (),
               filters: dict[str, Any] | None = None, bands: Any = None,
-              params: dict[str, Any] | None = None) -> pd.DataFrame:
+              params: dict[str, Any] | None = None,
+              allow_future_as_of: bool = False) -> pd.DataFrame:
     """Computed (and banded unless ``bands is False``) results for the registered ``kpis``.
 
     ``by`` is a dimension or a list of them; filters ``{dim: value or [values]}`` keep the
-    records of those segment values (``kpilib.compute(filters=...)``).
+    records of those segment values (``kpilib.compute(filters=...)``); ``allow_future_as_of``
+    is ``compute``'s.
     """
     import kpilib
 
@@ -68,7 +70,8 @@ def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: An
     if not ids:
         return pd.DataFrame(columns=["kpi", "period", *by, "value", "status", "unit"])
     res = kpilib.compute(ds, ids, by=by or None, freq=freq, start=start, end=end, as_of=as_of,
-                         params=params or {}, filters=filters or None)
+                         params=params or {}, filters=filters or None,
+                         allow_future_as_of=allow_future_as_of)
     if bands is not False and len(res):
         # the running period (not ended at as_of) gets status "partial": no band, no alert
         res = kpilib.apply_bands(res, bands if bands is not None else load_bands(),

@@ -14,7 +14,7 @@ from kpi_results import pick as one
 import kpilib
 from kpilib.errors import ParameterError
 
-AS_OF = "2024-03-15T00:00Z"
+AS_OF = "2024-03-15T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 # --- A11 order_cycle_time_hours --------------------------------------------------------------
@@ -42,7 +42,8 @@ def cycle_ds():
 
 
 def test_cycle_time_mean_percentiles_and_pending():
-    res = kpilib.compute(cycle_ds(), ["order_cycle_time_hours"], as_of=AS_OF)
+    res = kpilib.compute(cycle_ds(), ["order_cycle_time_hours"], as_of=AS_OF,
+                         allow_future_as_of=True)
     r = one(res, "order_cycle_time_hours")
     # O1: start = authorized 01-01 02:00, final delivery 01-03 02:00 -> 48 h
     # O2: start = created 01-02 00:00 (no authorization), delivered 01-02 12:00 -> 12 h
@@ -63,7 +64,7 @@ def test_cycle_time_as_of_hides_later_delivery():
 
 def test_cycle_time_by_carrier_uses_sub_units():
     res = kpilib.compute(cycle_ds(), ["order_cycle_time_hours"], by=["carrier"], freq="D",
-                         as_of=AS_OF)
+                         as_of=AS_OF, allow_future_as_of=True)
     got = res[res["n"] > 0].set_index(["period", "carrier"])["value"]
     # carrier A: O1's L1 (delivered 01-02 02:00 -> 24 h) and O2 (12 h), both anchored 01-02
     # carrier B: O1's L2 (01-03 02:00 -> 48 h)
@@ -75,8 +76,9 @@ def test_cycle_time_by_carrier_uses_sub_units():
 
 def test_cycle_time_by_channel_sums_back():
     ds = cycle_ds()
-    seg = kpilib.compute(ds, ["order_cycle_time_hours"], by=["channel"], as_of=AS_OF)
-    tot = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+    seg = kpilib.compute(ds, ["order_cycle_time_hours"], by=["channel"], as_of=AS_OF,
+                         allow_future_as_of=True)
+    tot = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF, allow_future_as_of=True),
               "order_cycle_time_hours")
     assert seg["numerator"].sum() == tot["numerator"] and seg["n"].sum() == tot["n"]
 
@@ -102,7 +104,7 @@ def test_cycle_time_exclusions_are_counted():
                         for s, o in (("S1", "OK"), ("S2", "SCAN"), ("S3", "TEST"),
                                      ("S4", "NEG"))],
         nodes=NODES)
-    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF, allow_future_as_of=True),
             "order_cycle_time_hours")
     # only OK counts: 01-01 00:00 -> 01-02 00:00 = 24 h. NEG: 01-03 - authorized 01-05 < 0
     assert r["n"] == 1 and r["value"] == pytest.approx(24.0)
@@ -126,7 +128,7 @@ def test_cycle_time_merchant_cancelled_line_and_lost_shipment():
                         {"shipment_id": "S2", "order_line_id": "L3"},
                         {"shipment_id": "S3", "order_line_id": "L4"}],
         nodes=NODES)
-    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF, allow_future_as_of=True),
             "order_cycle_time_hours")
     # O1: L2 fully merchant-cancelled, measured to L1's delivery: 24 h
     # O2: 1 of 2 units merchant-cancelled, the remaining unit delivered 01-04: 72 h
@@ -146,7 +148,7 @@ def test_cycle_time_store_pickup_uses_ready_event():
         shipments=[ship("S1", "O2", "2024-01-01T01:00Z", "2024-01-01T05:00Z", node="P1")],
         shipment_lines=[{"shipment_id": "S1", "order_line_id": "L2"}],
         nodes=NODES)
-    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF, allow_future_as_of=True),
             "order_cycle_time_hours")
     # O1: order-level ready event at 06:00 -> 6 h
     # O2: pickup line; the ship-to-store scan (05:00) is not the delivery, ready at 10:00
@@ -169,13 +171,14 @@ def test_cycle_time_pickup_ready_on_the_kit_line_delivers_its_components():
         shipments=[ship("S1", "O2", "2024-01-01T01:00Z", "2024-01-02T00:00Z")],
         shipment_lines=[{"shipment_id": "S1", "order_line_id": "L9"}],
         nodes=NODES)
-    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF, allow_future_as_of=True),
             "order_cycle_time_hours")
     # O1: the kit line's event makes C1 ready at 04:00; C2 is ready at its own, later event
     # (latest ready event of the line or its kit line): the order completes at 09:00 -> 9 h
     # O2: shipped and delivered the next midnight -> 24 h; mean (9 + 24) / 2 = 16.5
     assert r["n"] == 2 and r["value"] == pytest.approx(16.5)
-    lines = kpilib.facts(ds, "order_flow_lines", as_of=AS_OF).set_index("order_line_id")
+    lines = kpilib.facts(ds, "order_flow_lines", as_of=AS_OF,
+                         allow_future_as_of=True).set_index("order_line_id")
     assert lines.loc["C1", "delivered_first_at"] == pd.Timestamp("2024-01-01T04:00Z")
     assert lines.loc["C2", "delivered_first_at"] == pd.Timestamp("2024-01-01T04:00Z")
     assert lines.loc["C2", "delivered_last_at"] == pd.Timestamp("2024-01-01T09:00Z")
@@ -199,23 +202,25 @@ def test_cycle_time_net_and_first_delivery_variants():
                         for i, s in enumerate(("S1", "S2", "S3", "S4", "S5"), start=1)],
         nodes=NODES)
     kpi = ["order_cycle_time_hours"]
-    gross = one(kpilib.compute(ds, kpi, as_of=AS_OF), kpi[0])
+    gross = one(kpilib.compute(ds, kpi, as_of=AS_OF, allow_future_as_of=True), kpi[0])
     # PRE 01-01 -> 01-06 = 120 h; TWO 01-01 -> 01-04 = 72 h; HALF not complete (pending)
     assert gross["n"] == 2 and gross["value"] == pytest.approx(96.0)
-    net = one(kpilib.compute(ds, kpi, as_of=AS_OF, params={"exclude_dwell": True}), kpi[0])
+    net = one(kpilib.compute(ds, kpi, as_of=AS_OF, params={"exclude_dwell": True},
+                             allow_future_as_of=True), kpi[0])
     # PRE dwell = 01-05 - 01-01 = 96 h -> 24 h; TWO has no earliest_ship_at -> 72 h
     assert net["value"] == pytest.approx(48.0)
-    first = one(kpilib.compute(ds, kpi, as_of=AS_OF, params={"cycle_end": "first_delivery"}),
+    first = one(kpilib.compute(ds, kpi, as_of=AS_OF, params={"cycle_end": "first_delivery"},
+                               allow_future_as_of=True),
                 kpi[0])
     # PRE 120 h, TWO first delivery 01-02 = 24 h, HALF first delivery 01-03 = 48 h
     assert first["n"] == 3 and first["value"] == pytest.approx(64.0)
     with pytest.raises(ParameterError, match="cycle_end"):
-        kpilib.compute(ds, kpi, as_of=AS_OF, params={"cycle_end": "last"})
+        kpilib.compute(ds, kpi, as_of=AS_OF, params={"cycle_end": "last"}, allow_future_as_of=True)
 
 
 def test_cycle_time_unavailable_without_shipments():
     ds = build_dataset(orders=[{"order_id": "O1"}])
-    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF),
+    r = one(kpilib.compute(ds, ["order_cycle_time_hours"], as_of=AS_OF, allow_future_as_of=True),
             "order_cycle_time_hours")
     assert r["status"] == "unavailable" and "shipments" in r["note"]
 
@@ -240,7 +245,8 @@ def open_ds():
 
 
 def test_open_order_age_at_as_of():
-    r = one(kpilib.compute(open_ds(), ["open_order_age_hours"], as_of="2024-01-10T00:00Z"),
+    r = one(kpilib.compute(open_ds(), ["open_order_age_hours"], as_of="2024-01-10T00:00Z",
+                           allow_future_as_of=True),
             "open_order_age_hours")
     # open at 01-10: O1 (since authorization 01-01 12:00: 8.5 d = 204 h), O4 (24 h);
     # O2 delivered, O3 cancelled; T is a test order (excluded, counted)
@@ -251,7 +257,7 @@ def test_open_order_age_at_as_of():
 
 def test_open_order_age_daily_snapshots():
     res = kpilib.compute(open_ds(), ["open_order_age_hours"], freq="D", start="2024-01-05",
-                         end="2024-01-08", as_of="2024-01-10T00:00Z")
+                         end="2024-01-08", as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     got = res.set_index("period")
     day = lambda d: pd.Timestamp(d, tz="UTC")  # noqa: E731
     # snapshot at the end of 01-05 (= 01-06 00:00): O1 108 h, O2 24 h (delivered 01-06 12:00)
@@ -266,7 +272,8 @@ def test_open_order_age_authorization_known_only_after_it_happens():
     ds = build_with_empty(NO_SHIPMENTS, orders=[{"order_id": "O1",
                                                  "created_at": "2024-01-06T00:00Z",
                                                  "authorized_at": "2024-01-07T06:00Z"}])
-    res = kpilib.compute(ds, ["open_order_age_hours"], freq="D", as_of="2024-01-08T00:00Z")
+    res = kpilib.compute(ds, ["open_order_age_hours"], freq="D", as_of="2024-01-08T00:00Z",
+                         allow_future_as_of=True)
     got = res.set_index("period")["value"]
     # end of 01-06 (01-07 00:00): not yet authorized -> from creation: 24 h
     # end of 01-07 (01-08 00:00): authorized 01-07 06:00 -> 18 h
@@ -276,7 +283,8 @@ def test_open_order_age_authorization_known_only_after_it_happens():
 
 def test_open_order_age_by_channel():
     res = kpilib.compute(open_ds(), ["open_order_age_hours"], by=["channel"], freq="D",
-                         start="2024-01-05", end="2024-01-06", as_of="2024-01-10T00:00Z")
+                         start="2024-01-05", end="2024-01-06", as_of="2024-01-10T00:00Z",
+                         allow_future_as_of=True)
     res = res[res["period"] == pd.Timestamp("2024-01-05", tz="UTC")]
     got = res.set_index("channel")["value"]
     assert got["web"] == pytest.approx(108.0) and got["app"] == pytest.approx(24.0)
@@ -326,7 +334,7 @@ A13 = ["cancellation_rate_pre_ship", "merchant_cancellation_rate_pre_ship"]
 
 
 def test_cancellation_rate_headline_and_merchant_variant():
-    res = kpilib.compute(cancel_ds(), A13, as_of=AS_OF)
+    res = kpilib.compute(cancel_ds(), A13, as_of=AS_OF, allow_future_as_of=True)
     r = one(res, "cancellation_rate_pre_ship")
     # valid cohort: PRE, POST, SHIP, MER, SYS, PART = 6 (FRAUD, DUP, TEST excluded)
     # cancelled before any shipment: PRE, MER, SYS = 3 (POST was cancelled after shipping,
@@ -341,7 +349,7 @@ def test_cancellation_rate_headline_and_merchant_variant():
 
 def test_cancellation_breakdown_by_initiator():
     res = kpilib.compute(cancel_ds(), ["cancellation_rate_pre_ship"], by=["cancel_initiator"],
-                         as_of=AS_OF)
+                         as_of=AS_OF, allow_future_as_of=True)
     got = res.set_index("cancel_initiator")
     # every segment over the valid cohort (6); numerators per initiator
     assert got["denominator"].tolist() == [6.0] * 5
@@ -353,7 +361,8 @@ def test_cancellation_breakdown_by_initiator():
 
 
 def test_cancellation_by_assigned_node_sub_units():
-    res = kpilib.compute(cancel_ds(), ["cancellation_rate_pre_ship"], by=["node"], as_of=AS_OF)
+    res = kpilib.compute(cancel_ds(), ["cancellation_rate_pre_ship"], by=["node"], as_of=AS_OF,
+                         allow_future_as_of=True)
     got = res.set_index("node")
     # N1: PRE (its N1 line), POST, SHIP, MER, SYS, PART -> 3 of 6; N2: PRE -> 1 of 1
     assert (got.loc["N1", "numerator"], got.loc["N1", "denominator"]) == (3, 6)
@@ -368,7 +377,8 @@ def test_cancellation_preliminary_until_cohort_settles():
                               {"order_id": "CXL", "created_at": "2024-01-10T00:00Z",
                                "cancelled_at": "2024-01-10T01:00Z",
                                "cancel_initiator": "customer"}])
-    res = kpilib.compute(ds, ["cancellation_rate_pre_ship"], freq="D", as_of="2024-02-01T00:00Z")
+    res = kpilib.compute(ds, ["cancellation_rate_pre_ship"], freq="D", as_of="2024-02-01T00:00Z",
+                         allow_future_as_of=True)
     got = res.set_index("period")["status"]
     # OPEN: neither shipped nor cancelled, 27 days old at as_of -> preliminary
     assert got[pd.Timestamp("2024-01-05", tz="UTC")] == "preliminary"
@@ -387,7 +397,8 @@ def test_cancellation_later_than_as_of_is_not_known():
 
 
 def test_cancellation_unit_rate():
-    res = kpilib.compute(cancel_ds(), ["cancellation_unit_rate_pre_ship"], as_of=AS_OF)
+    res = kpilib.compute(cancel_ds(), ["cancellation_unit_rate_pre_ship"], as_of=AS_OF,
+                         allow_future_as_of=True)
     r = one(res, "cancellation_unit_rate_pre_ship")
     # sold lines of valid orders: LPRE 2 + LPRE2 1 (order cancelled pre-ship -> all 3 units),
     # LPOST 1 (cancelled after shipping, no line cancellations -> 0), LSHIP 1 -> 0,
@@ -401,8 +412,8 @@ def test_cancellation_unit_rate():
 
 def test_cancellation_by_channel_sums_back():
     ds = cancel_ds()
-    seg = kpilib.compute(ds, A13, by=["channel"], as_of=AS_OF)
-    tot = kpilib.compute(ds, A13, as_of=AS_OF)
+    seg = kpilib.compute(ds, A13, by=["channel"], as_of=AS_OF, allow_future_as_of=True)
+    tot = kpilib.compute(ds, A13, as_of=AS_OF, allow_future_as_of=True)
     for k in A13:
         assert seg[seg["kpi"] == k]["numerator"].sum() == one(tot, k)["numerator"]
 
@@ -412,7 +423,7 @@ def test_cancellation_by_channel_sums_back():
 
 def test_cancellation_unit_rate_by_assigned_node():
     res = kpilib.compute(cancel_ds(), ["cancellation_unit_rate_pre_ship"], by=["node"],
-                         as_of=AS_OF)
+                         as_of=AS_OF, allow_future_as_of=True)
     n1 = one(res, "cancellation_unit_rate_pre_ship", node="N1")
     # N1 lines: LPRE 2 of 2 (pre-ship order cancel), LPOST 0/1, LSHIP 0/1, LMER 1/1,
     # LSYS 1/1, LPART 2/4 -> 6 / 10;  N2: LPRE2 1/1

@@ -15,11 +15,11 @@ from kpi_results import compute_one, excluded
 import kpilib
 from kpilib import schema
 
-AS_OF = "2024-02-01T00:00Z"
+AS_OF = "2024-02-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 def build(**tables):
@@ -75,7 +75,8 @@ def test_order_fill_rate_cases_and_anchors():
     # O7 backordered, unshipped -> failure; O8 test -> excluded.  1 of {O1,O2,O3,O5,O7} = 0.2
     assert (row["numerator"], row["denominator"], row["n"]) == (1, 5, 5)
     assert excluded(row) == {"customer_cancel": 1, "is_test": 1}
-    daily = kpilib.compute(ds, ["order_fill_rate"], as_of=AS_OF, freq="D").set_index("period")
+    daily = kpilib.compute(ds, ["order_fill_rate"], as_of=AS_OF, freq="D",
+                           allow_future_as_of=True).set_index("period")
     day = {d: daily.loc[pd.Timestamp(d, tz="UTC")] for d in ("2024-01-01", "2024-01-02",
                                                               "2024-01-04")}
     # anchors: O7 at its backorder 01-01 03:00; O1, O3 first ship 01-02, O5 cancel 01-02 12:00;
@@ -93,12 +94,14 @@ def test_order_fill_by_node_is_judged_per_slice():
              ship("S2", "L2", node_id="N2", created="2024-01-04T00:00Z",
                   shipped="2024-01-05T00:00Z")]
     ds = make(None, lines, ships, [bo("L2", "2024-01-02T00:00Z")], nodes=nodes)
-    out = kpilib.compute(ds, ["order_fill_rate"], as_of=AS_OF, by=["node"]).set_index("node")
+    out = kpilib.compute(ds, ["order_fill_rate"], as_of=AS_OF, by=["node"],
+                         allow_future_as_of=True).set_index("node")
     # planned two-node split: N1 slice complete (1/1); N2 slice backordered (0/1)
     assert out.loc["N1", "value"] == 1.0 and out.loc["N2", "value"] == 0.0
     # the order as a whole is not complete -> 0/1 (not the sum of slices)
     assert one(ds, "order_fill_rate")["value"] == 0.0
-    fm = kpilib.compute(ds, ["order_fill_rate"], as_of=AS_OF, by=["fulfillment_model"])
+    fm = kpilib.compute(ds, ["order_fill_rate"], as_of=AS_OF, by=["fulfillment_model"],
+                        allow_future_as_of=True)
     assert dict(zip(fm["fulfillment_model"], fm["value"], strict=True)) == {"owned_dc": 1.0,
                                                                            "3pl": 0.0}
 
@@ -123,7 +126,7 @@ def test_line_and_unit_fill():
     # units: (2 + 1 + 0) / (2 + 2 + 1) = 3/5
     assert one(ds, "unit_fill_rate")["value"] == pytest.approx(0.6)
     # L4 anchored at its cancellation 01-02 00:00, L1/L2 at first ship 01-02 00:00
-    daily = kpilib.compute(ds, ["line_fill_rate"], as_of=AS_OF, freq="D")
+    daily = kpilib.compute(ds, ["line_fill_rate"], as_of=AS_OF, freq="D", allow_future_as_of=True)
     assert daily.loc[daily["n"] > 0, "period"].tolist() == [pd.Timestamp("2024-01-02",
                                                                          tz="UTC")]
 
@@ -147,7 +150,8 @@ def test_backorder_rate_with_pre_orders():
     # L4 shipped on its ship date -> not; L5 ship date still ahead -> not; L6 excluded.
     assert (row["numerator"], row["denominator"], row["status"]) == (2, 5, "ok")
     assert excluded(row) == {"customer_cancel": 1}
-    f = kpilib.facts(ds, "order_lines", as_of=AS_OF).set_index("order_line_id")
+    f = kpilib.facts(ds, "order_lines", as_of=AS_OF,
+                     allow_future_as_of=True).set_index("order_line_id")
     assert f.loc["L3", "bo_start_at"] == pd.Timestamp("2024-01-05", tz="UTC")
     # 9 days after creation lines may still backorder -> preliminary (14-day rule)
     assert one(ds, "backorder_rate", as_of="2024-01-10T00:00Z")["status"] == "preliminary"
@@ -184,7 +188,8 @@ def test_backorder_age_and_open_units_at_as_of():
 def test_backorder_snapshots_at_each_day_end():
     ds = _snapshot_ds()
     res = kpilib.compute(ds, ["backorder_age_hours", "backorder_units_open"],
-                         as_of="2024-01-07T00:00Z", start="2024-01-02T00:00Z", freq="D")
+                         as_of="2024-01-07T00:00Z", start="2024-01-02T00:00Z", freq="D",
+                         allow_future_as_of=True)
     got = {(r.kpi, str(r.period.date())): r.value for r in res.itertuples()}
     # day 01-02, snapshot 01-03 00:00: L1 24 h, L2 0 h (backordered at that instant), L3 24 h
     assert got[("backorder_age_hours", "2024-01-02")] == pytest.approx(16.0)
@@ -227,7 +232,8 @@ def test_kit_parent_filled_through_components():
                   shipped="2024-01-03T06:00Z")]
     ds = make([{"order_id": "O1"}, {"order_id": "O2"}], lines, ships,
               [bo("C3", "2024-01-02T00:00Z", "O2")])
-    f = kpilib.facts(ds, "order_lines", as_of=AS_OF).set_index("order_line_id")
+    f = kpilib.facts(ds, "order_lines", as_of=AS_OF,
+                     allow_future_as_of=True).set_index("order_line_id")
     # components leave the A-domain; K1 first fill = min(1/1, 2/2) = 1 kit
     assert sorted(f.index) == ["K1", "K2"] and f.loc["K1", "first_fill_qty"] == 1.0
     # K2's component was backordered before it shipped -> K2 not filled first time: 1/2

@@ -10,7 +10,7 @@ from kpi_results import pick as one
 
 import kpilib
 
-AS_OF = "2024-03-15T00:00Z"
+AS_OF = "2024-03-15T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"}]
 A16 = ["exception_rate", "exceptions_per_100_orders"]
 
@@ -48,7 +48,7 @@ def a16_ds(delivered: bool = True):
 
 
 def test_exception_rate_and_per_100():
-    res = kpilib.compute(a16_ds(), A16, as_of=AS_OF)
+    res = kpilib.compute(a16_ds(), A16, as_of=AS_OF, allow_future_as_of=True)
     r = one(res, "exception_rate")
     # cohort O1..O4 (T is a test order, excluded). O1: 1 actionable exception; O2: only an
     # informational one (no); O3: 2; O4: none. The inbound exception has no order.
@@ -63,19 +63,22 @@ def test_exception_rate_and_per_100():
 def test_exception_rate_preliminary_until_terminal_or_30_days():
     ds = a16_ds(delivered=False)
     # as_of 01-20: orders in transit and 19 days old -> preliminary
-    r = one(kpilib.compute(ds, ["exception_rate"], as_of="2024-01-20T00:00Z"), "exception_rate")
+    r = one(kpilib.compute(ds, ["exception_rate"], as_of="2024-01-20T00:00Z",
+                           allow_future_as_of=True), "exception_rate")
     assert r["status"] == "preliminary" and r["value"] == 0.5
     # as_of 02-01: 31 days old -> final even though not delivered
-    r = one(kpilib.compute(ds, ["exception_rate"], as_of="2024-02-01T00:00Z"), "exception_rate")
+    r = one(kpilib.compute(ds, ["exception_rate"], as_of="2024-02-01T00:00Z",
+                           allow_future_as_of=True), "exception_rate")
     assert r["status"] == "ok"
     # delivered on 01-03: terminal -> final at 01-20 already
-    r = one(kpilib.compute(a16_ds(), ["exception_rate"], as_of="2024-01-20T00:00Z"),
+    r = one(kpilib.compute(a16_ds(), ["exception_rate"], as_of="2024-01-20T00:00Z",
+                           allow_future_as_of=True),
             "exception_rate")
     assert r["status"] == "ok"
 
 
 def test_exception_rate_by_type_shares_the_cohort():
-    res = kpilib.compute(a16_ds(), A16, by=["exception_type"], as_of=AS_OF)
+    res = kpilib.compute(a16_ds(), A16, by=["exception_type"], as_of=AS_OF, allow_future_as_of=True)
     a = one(res, "exception_rate", exception_type="address")
     assert (a["numerator"], a["denominator"]) == (2, 4)             # O1, O3
     b = one(res, "exception_rate", exception_type="payment")
@@ -87,7 +90,8 @@ def test_exception_rate_by_type_shares_the_cohort():
 
 
 def test_exception_rate_by_node_uses_the_line_of_the_exception():
-    res = kpilib.compute(a16_ds(), ["exception_rate"], by=["node"], as_of=AS_OF)
+    res = kpilib.compute(a16_ds(), ["exception_rate"], by=["node"], as_of=AS_OF,
+                         allow_future_as_of=True)
     n1, n2 = one(res, "exception_rate", node="N1"), one(res, "exception_rate", node="N2")
     # N1 sub-units: O1 (exception), O2, O3's L3 (order-level 'address' exception), O4 -> 2/4
     # N2 sub-units: O3's L3b (line-level 'payment' + order-level 'address') -> 1/1
@@ -96,7 +100,8 @@ def test_exception_rate_by_node_uses_the_line_of_the_exception():
 
 
 def test_exception_rate_by_channel_sums_back_and_by_day():
-    res = kpilib.compute(a16_ds(), ["exception_rate"], by=["channel"], as_of=AS_OF)
+    res = kpilib.compute(a16_ds(), ["exception_rate"], by=["channel"], as_of=AS_OF,
+                         allow_future_as_of=True)
     assert one(res, "exception_rate", channel="web")["value"] == 0.5        # O1 of O1, O2
     assert one(res, "exception_rate", channel="app")["value"] == 0.5        # O3 of O3, O4
     assert res["numerator"].sum() == 2 and res["denominator"].sum() == 4
@@ -107,7 +112,7 @@ def test_exception_rate_by_channel_sums_back_and_by_day():
 
 def test_exception_rate_unavailable_without_exceptions_table():
     ds = build_dataset(orders=[{"order_id": "O1"}])
-    r = one(kpilib.compute(ds, A16, as_of=AS_OF), "exception_rate")
+    r = one(kpilib.compute(ds, A16, as_of=AS_OF, allow_future_as_of=True), "exception_rate")
     assert r["status"] == "unavailable" and "exceptions" in r["note"]
 
 

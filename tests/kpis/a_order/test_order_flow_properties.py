@@ -11,7 +11,7 @@ from kpi_results import pick as one
 
 import kpilib
 
-AS_OF = "2024-03-15T00:00Z"
+AS_OF = "2024-03-15T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 # --- invariants (hypothesis) -----------------------------------------------------------------
@@ -76,8 +76,9 @@ def test_channel_cut_sums_back_and_test_or_fraud_orders_change_nothing():
            st.sampled_from([None, "fraud"]))
     def check(draw_orders, extra_channel, extra_kind):
         ds = _random_ds(draw_orders)
-        tot = kpilib.compute(ds, PROPERTY_KPIS, as_of=AS_OF)
-        seg = kpilib.compute(ds, PROPERTY_KPIS, by=["channel"], as_of=AS_OF)
+        tot = kpilib.compute(ds, PROPERTY_KPIS, as_of=AS_OF, allow_future_as_of=True)
+        seg = kpilib.compute(ds, PROPERTY_KPIS, by=["channel"], as_of=AS_OF,
+                             allow_future_as_of=True)
         for k in PROPERTY_KPIS:
             t = one(tot, k)
             s = seg[seg["kpi"] == k]
@@ -90,7 +91,7 @@ def test_channel_cut_sums_back_and_test_or_fraud_orders_change_nothing():
                 check_ratio(t)
         # one more test order (None) or fraud-cancelled order: values unchanged
         more = kpilib.compute(_random_ds(draw_orders, [(extra_channel, extra_kind)]),
-                              PROPERTY_KPIS, as_of=AS_OF)
+                              PROPERTY_KPIS, as_of=AS_OF, allow_future_as_of=True)
         cols = ["numerator", "denominator", "n", "status"]
         assert more[cols].equals(tot[cols])
 
@@ -112,7 +113,8 @@ def test_cycle_time_kit_components_complete_the_sold_line():
         shipment_lines=[{"shipment_id": "S1", "order_line_id": "C1"},
                         {"shipment_id": "S2", "order_line_id": "C2"}],
         nodes=NODES)
-    res = kpilib.compute(ds, ["order_cycle_time_hours"], by=["product_class"], as_of=AS_OF)
+    res = kpilib.compute(ds, ["order_cycle_time_hours"], by=["product_class"], as_of=AS_OF,
+                         allow_future_as_of=True)
     # the kit is delivered when both components are: 01-03 -> 48 h; segmented by the sold
     # line's product_class ("bundles"), not by the components'
     r = one(res, "order_cycle_time_hours")
@@ -133,10 +135,12 @@ def test_open_order_age_ignores_orders_with_nothing_left_to_deliver():
                      {"order_line_id": "L3", "order_id": "O2", "assigned_node_id": "N2"}],
         nodes=NODES)
     as_of = "2024-01-02T00:00Z"
-    r = one(kpilib.compute(ds, ["open_order_age_hours"], as_of=as_of), "open_order_age_hours")
+    r = one(kpilib.compute(ds, ["open_order_age_hours"], as_of=as_of,
+                           allow_future_as_of=True), "open_order_age_hours")
     # whole orders: O1 and O2 (L3 open) both wait 24 h
     assert r["n"] == 2 and r["value"] == pytest.approx(24.0)
-    by = kpilib.compute(ds, ["open_order_age_hours"], as_of=as_of, by=["node"]).set_index("node")
+    by = kpilib.compute(ds, ["open_order_age_hours"], as_of=as_of, by=["node"],
+                        allow_future_as_of=True).set_index("node")
     # N1: O1 only (O2's N1 slice has nothing left to deliver: not open); N2: O2's L3, 24 h
     assert by.loc["N1", "n"] == 1 and by.loc["N1", "value"] == pytest.approx(24.0)
     assert by.loc["N2", "n"] == 1 and by.loc["N2", "value"] == pytest.approx(24.0)

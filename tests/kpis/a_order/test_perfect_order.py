@@ -16,11 +16,11 @@ from kpi_results import compute_one, excluded
 import kpilib
 from kpilib import schema
 
-AS_OF = "2024-03-01T00:00Z"
+AS_OF = "2024-03-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 A = ["perfect_order_rate", "in_full_rate", "on_time_delivery_rate",
@@ -143,7 +143,7 @@ def test_commit_units_and_customer_reschedule():
     ships = [ship("S1", "L1"), ship("S2", "L2", at="2024-01-05T00:00Z"),
              ship("S3", "L3", at="2024-01-11T00:00Z")]
     ds = make(None, lines, ships)
-    units = kpilib.facts(ds, "commit_units", as_of=AS_OF)
+    units = kpilib.facts(ds, "commit_units", as_of=AS_OF, allow_future_as_of=True)
     assert len(units) == 2
     assert list(units["due_at"]) == [pd.Timestamp("2024-01-06", tz="UTC"),
                                      pd.Timestamp("2024-01-10", tz="UTC")]
@@ -177,7 +177,8 @@ def test_date_promise_ends_at_local_midnight_of_ship_to_zone():
     ds = make(orders, lines, ships)
     assert one(ds, "on_time_delivery_rate")["value"] == 0.5
     # the anchor D_u lies on Jan 4 in New York -> daily bucket Jan 4 (NY) holds both units
-    out = kpilib.compute(ds, ["on_time_delivery_rate"], as_of=AS_OF, freq="D", tz=ny)
+    out = kpilib.compute(ds, ["on_time_delivery_rate"], as_of=AS_OF, freq="D", tz=ny,
+                         allow_future_as_of=True)
     hit = out.loc[out["n"] > 0]
     assert len(hit) == 1 and hit.iloc[0]["period"] == pd.Timestamp("2024-01-04", tz=ny)
     assert hit.iloc[0]["n"] == 2
@@ -360,7 +361,8 @@ def test_delivered_cohort_anchor():
              ship("S2", "L2", order="O2", status="in_transit")]        # still open
     ds = make(orders, lines, ships)
     p = {"cohort": "delivered"}
-    out = kpilib.compute(ds, ["on_time_delivery_rate"], as_of=AS_OF, freq="D", params=p)
+    out = kpilib.compute(ds, ["on_time_delivery_rate"], as_of=AS_OF, freq="D", params=p,
+                         allow_future_as_of=True)
     hit = out.loc[out["n"] > 0]
     # only O1, anchored at its delivery day 01-09 (open O2 invisible) -> 0/1
     assert len(hit) == 1 and hit.iloc[0]["period"] == pd.Timestamp("2024-01-09", tz="UTC")
@@ -379,7 +381,7 @@ def test_kit_parent_judged_at_parent_line():
     ds = make([{"order_id": "O1"}, {"order_id": "O2"}], lines, ships, products=products,
               returns=[{"order_id": "O2", "order_line_id": "L1",
                         "return_reason": "changed_mind"}])
-    f = kpilib.facts(ds, "commit_unit_lines", as_of=AS_OF)
+    f = kpilib.facts(ds, "commit_unit_lines", as_of=AS_OF, allow_future_as_of=True)
     # components leave the A-domain: K1 and L1 only; K1 delivered = min(1/1, 1/2) = 0.5 kit
     assert sorted(f["order_line_id"]) == ["K1", "L1"]
     assert f.set_index("order_line_id").loc["K1", "d"] == 0.5
@@ -399,7 +401,8 @@ def test_sub_unit_by_product_class_shoes():
               products=products, returns=[{"order_line_id": "L1", "sku": "SHOE",
                                            "return_reason": "changed_mind"}])
     out = kpilib.compute(ds, ["in_full_rate", "on_time_delivery_rate"], as_of=AS_OF,
-                         by=["product_class"]).set_index(["kpi", "product_class"])
+                         by=["product_class"],
+                         allow_future_as_of=True).set_index(["kpi", "product_class"])
     # in full: shoe sub-units O1 (1/1) and O2 (1/1) -> Shoes 2/2; shirt of O1 1 of 2 -> 0/1
     assert out.loc[("in_full_rate", "Shoes"), "value"] == 1.0
     assert out.loc[("in_full_rate", "Apparel"), "value"] == 0.0
@@ -409,7 +412,8 @@ def test_sub_unit_by_product_class_shoes():
     # at D -> 0/1
     assert out.loc[("on_time_delivery_rate", "Shoes"), "value"] == 0.5
     assert out.loc[("on_time_delivery_rate", "Apparel"), "value"] == 0.0
-    by_ch = kpilib.compute(ds, ["in_full_rate"], as_of=AS_OF, by=["channel"]).set_index(
+    by_ch = kpilib.compute(ds, ["in_full_rate"], as_of=AS_OF, by=["channel"],
+                           allow_future_as_of=True).set_index(
         "channel")
     assert by_ch.loc["web", "value"] == 0.0 and by_ch.loc["mkt", "value"] == 1.0
 

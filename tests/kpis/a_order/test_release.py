@@ -10,11 +10,11 @@ from kpi_results import compute_one, excluded
 
 import kpilib
 
-AS_OF = "2024-01-10T00:00Z"
+AS_OF = "2024-01-10T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 def release(order_id, at, node="N1", **kw):
@@ -86,13 +86,15 @@ def test_release_time_by_node_uses_each_slice_release():
         order_events=[release("O1", "2024-01-01T02:00Z", "N1"),
                       release("O1", "2024-01-01T07:00Z", "N2")],
         nodes=[{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"}])
-    res = kpilib.compute(ds, ["order_release_time_hours"], by=["node"], as_of=AS_OF)
+    res = kpilib.compute(ds, ["order_release_time_hours"], by=["node"], as_of=AS_OF,
+                         allow_future_as_of=True)
     got = res.set_index("node")["value"]
     assert got["N1"] == pytest.approx(2.0) and got["N2"] == pytest.approx(7.0)
     # unsegmented: two slices, (2 + 7) / 2 = 4.5
     assert one(ds, "order_release_time_hours")["value"] == pytest.approx(4.5)
     fm = kpilib.compute(ds, ["order_release_time_hours"], by=["fulfillment_model"],
-                        as_of=AS_OF).set_index("fulfillment_model")["value"]
+                        as_of=AS_OF,
+                        allow_future_as_of=True).set_index("fulfillment_model")["value"]
     assert fm["owned_dc"] == pytest.approx(2.0) and fm["3pl"] == pytest.approx(7.0)
 
 
@@ -134,7 +136,8 @@ def test_unreleased_order_age_snapshot_at_as_of_and_daily():
     # at 01-03 00:00 only O1 waits: 48 h (O2 released, O3 cancelled, O4 is a test order)
     assert row["value"] == pytest.approx(48.0) and row["n"] == 1
     assert excluded(row) == {"is_test": 1}
-    daily = kpilib.compute(ds, ["unreleased_order_age_hours"], freq="D", as_of=as_of)
+    daily = kpilib.compute(ds, ["unreleased_order_age_hours"], freq="D", as_of=as_of,
+                           allow_future_as_of=True)
     v = daily.set_index("period")["value"]
     # snapshot at end of 01-01 (01-02 00:00): O1 24 h, O2 12 h, O3 24 h -> 60 / 3 = 20
     assert v[pd.Timestamp("2024-01-01", tz="UTC")] == pytest.approx(20.0)

@@ -13,7 +13,7 @@ from kpi_results import pick as one
 
 import kpilib
 
-AS_OF = "2024-03-15T00:00Z"
+AS_OF = "2024-03-15T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 # --- A14 split_shipment_rate, split_node_rate, shipments_per_order ---------------------------
@@ -65,7 +65,7 @@ A14 = ["split_shipment_rate", "split_node_rate", "shipments_per_order",
 
 
 def test_split_rates_default_commit_units():
-    res = kpilib.compute(split_ds(), A14, as_of=AS_OF)
+    res = kpilib.compute(split_ds(), A14, as_of=AS_OF, allow_future_as_of=True)
     # fully shipped: SPLIT, ONE, CU, NODES, MER (F2 merchant-cancelled; F1's 2 units in one
     # shipment = multi-package, not a split); OPEN has D2 unshipped -> pending; TEST excluded
     s = one(res, "split_shipment_rate")
@@ -84,14 +84,14 @@ def test_split_rates_default_commit_units():
 
 def test_split_rate_on_whole_orders():
     res = kpilib.compute(split_ds(), ["split_shipment_rate"], as_of=AS_OF,
-                         params={"exclude_customer_requested": False})
+                         params={"exclude_customer_requested": False}, allow_future_as_of=True)
     r = one(res, "split_shipment_rate")
     assert (r["numerator"], r["denominator"]) == (3, 5)         # SPLIT, CU, NODES
 
 
 def test_split_anchor_is_last_ship_confirm():
     res = kpilib.compute(split_ds(), ["split_shipment_rate"], freq="W", as_of=AS_OF,
-                         start="2024-01-01", end="2024-01-15")
+                         start="2024-01-01", end="2024-01-15", allow_future_as_of=True)
     got = res.set_index("period")
     # SPLIT becomes fully shipped on 01-09 (week of 01-08); the rest on 01-02/01-03
     assert (got.iloc[0]["numerator"], got.iloc[0]["denominator"]) == (1, 4)   # NODES
@@ -100,7 +100,7 @@ def test_split_anchor_is_last_ship_confirm():
 
 def test_split_by_fulfillment_model_evaluates_sub_units():
     res = kpilib.compute(split_ds(), ["split_shipment_rate", "split_node_rate"],
-                         by=["fulfillment_model"], as_of=AS_OF)
+                         by=["fulfillment_model"], as_of=AS_OF, allow_future_as_of=True)
     r = one(res, "split_shipment_rate", fulfillment_model="owned_dc")
     # owned_dc sub-units: SPLIT (both lines from N1: split), ONE, CU, MER, NODES' E1 (alone)
     # and OPEN's D1: D2 (never shipped, no node) is in the "(unknown)" sub-unit, so the
@@ -157,7 +157,7 @@ A15 = ["order_touch_count", "touchless_order_rate"]
 
 
 def test_touch_count_and_touchless_rate():
-    res = kpilib.compute(touch_ds(), A15, as_of=AS_OF)
+    res = kpilib.compute(touch_ds(), A15, as_of=AS_OF, allow_future_as_of=True)
     # terminal orders: T2 (delivered; user manual_touch + manual_allocation = 2; customer
     # edit, system correction and hold_placed are not touches), T0 (0), UC (user cancel =
     # manual_cancel: 1), CC (customer cancel: 0), AFTER (touch after delivery: 0).
@@ -172,7 +172,7 @@ def test_touch_count_and_touchless_rate():
 
 def test_touch_anchor_is_terminal_time():
     res = kpilib.compute(touch_ds(), ["touchless_order_rate"], freq="D", as_of=AS_OF,
-                         start="2024-01-01", end="2024-01-04")
+                         start="2024-01-01", end="2024-01-04", allow_future_as_of=True)
     got = res.set_index("period")["denominator"]
     # cancelled UC, CC on 01-01; T2, T0 delivered 01-02; AFTER delivered 01-03
     assert got.tolist() == [2.0, 2.0, 1.0]
@@ -180,7 +180,7 @@ def test_touch_anchor_is_terminal_time():
 
 def test_touch_by_node_counts_line_touches_in_their_sub_unit():
     res = kpilib.compute(touch_ds(), ["order_touch_count"], by=["node"], freq="D",
-                         as_of=AS_OF, start="2024-01-02", end="2024-01-03")
+                         as_of=AS_OF, start="2024-01-02", end="2024-01-03", allow_future_as_of=True)
     got = res.set_index("node")["value"]
     # 01-02: T2 sub-unit at N1 (L1): order-level manual_touch = 1; T0 at N1: 0 -> mean 0.5
     # T2 sub-unit at N2 (L1b): manual_touch + manual_allocation on L1b = 2
@@ -189,7 +189,8 @@ def test_touch_by_node_counts_line_touches_in_their_sub_unit():
 
 def test_touch_unavailable_without_events():
     ds = build_with_empty(NO_SHIPMENTS, orders=[{"order_id": "O1"}])
-    r = one(kpilib.compute(ds, ["touchless_order_rate"], as_of=AS_OF), "touchless_order_rate")
+    r = one(kpilib.compute(ds, ["touchless_order_rate"], as_of=AS_OF,
+                           allow_future_as_of=True), "touchless_order_rate")
     assert r["status"] == "unavailable" and "order_events" in r["note"]
     assert np.isnan(r["value"])
 
@@ -197,7 +198,7 @@ def test_touch_unavailable_without_events():
 def test_shipments_per_order_and_multi_unit_by_fulfillment_model():
     res = kpilib.compute(split_ds(), ["shipments_per_order", "multi_unit_order_share"],
                          by=["fulfillment_model"], freq="D", as_of=AS_OF,
-                         start="2024-01-01", end="2024-01-10")
+                         start="2024-01-01", end="2024-01-10", allow_future_as_of=True)
     own = res[(res["fulfillment_model"] == "owned_dc") & (res["n"] > 0)]
     # owned_dc sub-units (shipments, units): SPLIT (2, 2) on 01-09; ONE (1, 1), CU (2, 2),
     # MER (1, 2), NODES' E1 (1, 1), OPEN's D1 (1, 1) on 01-02 / 01-03
@@ -209,8 +210,8 @@ def test_shipments_per_order_and_multi_unit_by_fulfillment_model():
 
 def test_touchless_by_channel_sums_back():
     ds = touch_ds()
-    seg = kpilib.compute(ds, A15, by=["channel"], as_of=AS_OF)
-    tot = kpilib.compute(ds, A15, as_of=AS_OF)
+    seg = kpilib.compute(ds, A15, by=["channel"], as_of=AS_OF, allow_future_as_of=True)
+    tot = kpilib.compute(ds, A15, as_of=AS_OF, allow_future_as_of=True)
     for k in A15:
         assert seg[seg["kpi"] == k]["numerator"].sum() == one(tot, k)["numerator"]
         assert seg[seg["kpi"] == k]["denominator"].sum() == one(tot, k)["denominator"]

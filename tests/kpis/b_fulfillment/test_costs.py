@@ -11,11 +11,11 @@ from kpi_results import compute_one, excluded
 import kpilib
 from kpilib.errors import DataContractError
 
-AS_OF = "2024-04-30T00:00Z"
+AS_OF = "2024-04-30T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 JAN = pd.Timestamp("2024-01-01", tz="UTC")
@@ -48,7 +48,8 @@ def test_cost_per_order_prorates_cost_periods_by_day():
     ships = [ship("S1", "O1", "2024-01-20T10:00Z"), ship("S2", "O2", "2024-01-25T10:00Z"),
              ship("S3", "O3", "2024-02-03T10:00Z")]
     ds = _cost_ds(costs, ships)
-    res = kpilib.compute(ds, ["cost_per_order"], freq="M", as_of="2024-02-29T00:00Z")
+    res = kpilib.compute(ds, ["cost_per_order"], freq="M", as_of="2024-02-29T00:00Z",
+                         allow_future_as_of=True)
     v = res.set_index("period")
     assert v.loc[JAN, "value"] == pytest.approx(80.0)       # 160 / 2 slices
     assert v.loc[JAN, "numerator"] == pytest.approx(160.0)
@@ -91,11 +92,12 @@ def test_cost_per_order_zero_shipped_is_undefined_by_node():
              {"node_id": "N2", "period_start": "2024-01-01", "period_end": "2024-01-31",
               "amount": 62.0}]
     ds = _cost_ds(costs, [ship("S1", "O1", "2024-01-05T00:00Z", node="N1")])
-    res = kpilib.compute(ds, ["cost_per_order"], by=["node"], as_of=AS_OF).set_index("node")
+    res = kpilib.compute(ds, ["cost_per_order"], by=["node"], as_of=AS_OF,
+                         allow_future_as_of=True).set_index("node")
     assert res.loc["N1", "value"] == pytest.approx(31.0)
     assert res.loc["N2", "status"] == "undefined" and np.isnan(res.loc["N2", "value"])
     by_model = kpilib.compute(ds, ["cost_per_order"], by=["fulfillment_model"],
-                              as_of=AS_OF).set_index("fulfillment_model")
+                              as_of=AS_OF, allow_future_as_of=True).set_index("fulfillment_model")
     assert by_model.loc["owned_dc", "value"] == pytest.approx(31.0)
 
 
@@ -108,7 +110,8 @@ def test_cost_per_order_by_channel_allocates_by_slice_count():
              ship("S3", "O3", "2024-01-05T00:00Z", cost=7.0)]
     ds = _cost_ds(costs, ships, orders=orders)
     res = kpilib.compute(ds, ["cost_per_order", "cost_per_order_incl_freight"],
-                         by=["channel"], as_of=AS_OF).set_index(["kpi", "channel"])
+                         by=["channel"], as_of=AS_OF,
+                         allow_future_as_of=True).set_index(["kpi", "channel"])
     # web gets 2/3 of 300 = 200 over 2 slices, mkt 100 over 1: both 100 per order
     assert res.loc[("cost_per_order", "web"), "numerator"] == pytest.approx(200.0)
     assert res.loc[("cost_per_order", "mkt"), "value"] == pytest.approx(100.0)
@@ -181,14 +184,14 @@ def test_parcel_cost_share_replacement_costs_without_revenue():
     assert row["value"] == pytest.approx(0.15)
     assert row["numerator"] == 15 and row["denominator"] == 100 and row["status"] == "ok"
     by_car = kpilib.compute(ds, ["parcel_cost_pct_revenue"], by=["carrier"],
-                            as_of=AS_OF).set_index("carrier")["value"]
+                            as_of=AS_OF, allow_future_as_of=True).set_index("carrier")["value"]
     assert by_car["DHL"] == pytest.approx(6 / 50) and by_car["UPS"] == pytest.approx(9 / 50)
 
 
 def test_parcel_cost_by_product_class_allocates_cost_by_units():
     ds = _parcel_ds(SHIPS)
     res = kpilib.compute(ds, ["parcel_cost_pct_revenue"], by=["product_class"],
-                         as_of=AS_OF).set_index("product_class")
+                         as_of=AS_OF, allow_future_as_of=True).set_index("product_class")
     # S1: 3 units, 2 shoes (cost 4, revenue 40) and 1 toy (cost 2, revenue 10);
     # shoes: (4 + 5 + 4) / (40 + 50 + 0) = 13/90; toys 2/10
     assert res.loc["shoes", "value"] == pytest.approx(13 / 90)

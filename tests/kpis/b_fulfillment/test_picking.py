@@ -10,11 +10,11 @@ from kpi_results import compute_one, excluded
 
 import kpilib
 
-AS_OF = "2024-02-01T00:00Z"
+AS_OF = "2024-02-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 DAY1 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -92,7 +92,8 @@ def test_picking_accuracy_preliminary_open_tasks_and_weekly_anchor():
                     task("T2", "L1", picked="2024-01-08T10:00Z"),  # last pick: next week
                     task("T3", "L2", picked="2024-01-03T10:00Z"),
                     task("T4", "L3", picked=None)])               # open: pending
-    res = kpilib.compute(ds, ["line_picking_accuracy"], freq="W", as_of="2024-01-10T00:00Z")
+    res = kpilib.compute(ds, ["line_picking_accuracy"], freq="W", as_of="2024-01-10T00:00Z",
+                         allow_future_as_of=True)
     n = res.set_index("period")["n"]
     # L2 in the week of 01-01, L1 (anchor = last pick 01-08) in the week of 01-08; L3 pending
     assert n[DAY1] == 1 and n[pd.Timestamp("2024-01-08", tz="UTC")] == 1
@@ -111,13 +112,15 @@ def test_picking_accuracy_by_picker_and_product_class():
         pick_tasks=[task("T1", "L1", sku="A", picker_id="P1"),
                     task("T2", "L1", sku="A", picker_id="P2", **ERR),
                     task("T3", "L2", sku="B", picker_id="P1")])
-    by_picker = kpilib.compute(ds, ["line_picking_accuracy"], by=["picker"], as_of=AS_OF)
+    by_picker = kpilib.compute(ds, ["line_picking_accuracy"], by=["picker"], as_of=AS_OF,
+                               allow_future_as_of=True)
     v = by_picker.set_index("picker")
     # P1 sub-lines: (L1, P1) ok, (L2, P1) ok -> 1.0; P2: (L1, P2) error -> 0.0
     assert v.loc["P1", "value"] == 1.0 and v.loc["P1", "denominator"] == 2
     assert v.loc["P2", "value"] == 0.0
     by_class = kpilib.compute(ds, ["order_picking_accuracy"], by=["product_class"],
-                              as_of=AS_OF).set_index("product_class")["value"]
+                              as_of=AS_OF,
+                              allow_future_as_of=True).set_index("product_class")["value"]
     # shoe sub-slice has the error, toy sub-slice is clean
     assert by_class["shoes"] == 0.0 and by_class["toys"] == 1.0
     assert one(ds, "order_picking_accuracy")["value"] == 0.0   # whole slice has an error
@@ -157,10 +160,12 @@ def test_lines_and_units_picked_per_hour():
     assert excluded(row) == {"is_test": 1}
     units = one(ds, "units_picked_per_hour")
     assert units["value"] == 1.0            # (1 + 2 + 3) / 6
-    by_node = kpilib.compute(ds, ["lines_picked_per_hour"], by=["node"], as_of=AS_OF)
+    by_node = kpilib.compute(ds, ["lines_picked_per_hour"], by=["node"], as_of=AS_OF,
+                             allow_future_as_of=True)
     v = by_node.set_index("node")["value"]
     assert v["N1"] == 0.5 and v["N2"] == 0.5    # 2 / 4 and 1 / 2
-    daily = kpilib.compute(ds, ["lines_picked_per_hour"], freq="D", as_of="2024-01-03T00:00Z")
+    daily = kpilib.compute(ds, ["lines_picked_per_hour"], freq="D", as_of="2024-01-03T00:00Z",
+                           allow_future_as_of=True)
     d = daily.set_index("period")
     assert d.loc[DAY1, "value"] == 0.5 and d.loc[DAY2, "value"] == 0.5
 
@@ -187,7 +192,7 @@ def test_lines_picked_per_hour_by_picker_matches_worker():
                     task("T3", "L1", picker_id="P2", picked="2024-01-01T11:00Z")],
         labor_hours=labor)
     v = kpilib.compute(ds, ["lines_picked_per_hour"], by=["picker"],
-                       as_of=AS_OF).set_index("picker")["value"]
+                       as_of=AS_OF, allow_future_as_of=True).set_index("picker")["value"]
     assert v["P1"] == 1.0 and v["P2"] == 0.25     # 2 / 2 and 1 / 4
 
 

@@ -8,11 +8,11 @@ from kpi_results import compute_one, excluded
 
 import kpilib
 
-AS_OF = "2024-02-01T00:00Z"
+AS_OF = "2024-02-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 DAY1 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -44,7 +44,7 @@ def test_dock_to_stock_fallback_crossdock_and_pending():
     assert row["value"] == 3.0 and row["n"] == 2 and row["p50"] == 3.0
     assert excluded(row) == {"crossdock": 1, "fallback_received_at": 1}
     by_sup = kpilib.compute(ds, ["dock_to_stock_hours"], by=["supplier"],
-                            as_of=AS_OF).set_index("supplier")["value"]
+                            as_of=AS_OF, allow_future_as_of=True).set_index("supplier")["value"]
     # R1 has its own supplier SUP1; R2 falls back to the product's primary supplier SUP9
     assert by_sup["SUP1"] == 4.0 and by_sup["SUP9"] == 2.0
 
@@ -66,7 +66,8 @@ def test_open_receipt_age_snapshots():
     row = one(ds, "open_receipt_age_hours", as_of="2024-01-02T20:00Z")
     # only R4 open: 01-02 20:00 - dock arrival 01-01 20:00 = 24 h
     assert row["value"] == 24.0 and row["n"] == 1
-    daily = kpilib.compute(ds, ["open_receipt_age_hours"], freq="D", as_of="2024-01-02T20:00Z")
+    daily = kpilib.compute(ds, ["open_receipt_age_hours"], freq="D", as_of="2024-01-02T20:00Z",
+                           allow_future_as_of=True)
     v = daily.set_index("period")["value"]
     # end of 01-01 (01-02 00:00): R4 open for 4 h; 01-02 snapshot capped at as_of: 24 h
     assert v[DAY1] == 4.0 and v[DAY2] == 24.0

@@ -11,11 +11,11 @@ from kpi_results import compute_one, excluded
 
 import kpilib
 
-AS_OF = "2024-02-01T00:00Z"
+AS_OF = "2024-02-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 def ret(rid, order="O1", line="L1", **kw):
@@ -97,17 +97,19 @@ def test_return_refund_as_of_keeps_an_in_transit_refund_pre_receipt():
 def test_return_kpis_by_segment():
     ds = _ds(RETURNS)
     by_reason = kpilib.compute(ds, ["return_processing_hours"], by=["return_reason"],
-                               as_of=AS_OF).set_index("return_reason")["value"]
+                               as_of=AS_OF,
+                               allow_future_as_of=True).set_index("return_reason")["value"]
     assert by_reason["changed_mind"] == 24.0 and by_reason["damaged"] == 72.0
     by_ch = kpilib.compute(ds, ["return_processing_hours"], by=["channel"],
-                           as_of=AS_OF).set_index("channel")["value"]
+                           as_of=AS_OF, allow_future_as_of=True).set_index("channel")["value"]
     assert by_ch["web"] == 24.0 and by_ch["mkt"] == 72.0
     by_class = kpilib.compute(ds, ["pre_receipt_refund_share"], by=["product_class"],
-                              as_of=AS_OF).set_index("product_class")["value"]
+                              as_of=AS_OF,
+                              allow_future_as_of=True).set_index("product_class")["value"]
     # shoes: R1 (no), R3 (yes) -> 0.5; toys: R2 (yes) -> 1.0
     assert by_class["shoes"] == 0.5 and by_class["toys"] == 1.0
     by_disp = kpilib.compute(ds, ["return_processing_hours"], by=["disposition"],
-                             as_of=AS_OF).set_index("disposition")["value"]
+                             as_of=AS_OF, allow_future_as_of=True).set_index("disposition")["value"]
     assert by_disp["restock"] == 24.0 and by_disp["scrap"] == 72.0
 
 

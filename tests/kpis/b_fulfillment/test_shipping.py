@@ -11,11 +11,11 @@ from kpi_results import compute_one, excluded
 
 import kpilib
 
-AS_OF = "2024-01-10T00:00Z"
+AS_OF = "2024-01-10T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 def check_ratio(row):
@@ -140,13 +140,15 @@ def test_on_time_shipment_customer_population_and_segments():
     # O1 on time, O2 late, O6 on time: 2/3; O3, O4, O5 excluded by reason
     assert row["value"] == pytest.approx(2 / 3)
     assert excluded(row) == {"transfer_order": 1, "is_test": 1, "replacement_order": 1}
-    by_ch = kpilib.compute(ds, ["on_time_shipment_rate"], by=["channel"], as_of=AS_OF)
+    by_ch = kpilib.compute(ds, ["on_time_shipment_rate"], by=["channel"], as_of=AS_OF,
+                           allow_future_as_of=True)
     v = by_ch.set_index("channel")["value"]
     assert v["web"] == 1.0 and v["mkt"] == 0.5
     # re-summing channel numerators and denominators gives the total
     assert by_ch["numerator"].sum() == row["numerator"]
     assert by_ch["denominator"].sum() == row["denominator"]
-    by_car = kpilib.compute(ds, ["on_time_shipment_rate"], by=["carrier"], as_of=AS_OF)
+    by_car = kpilib.compute(ds, ["on_time_shipment_rate"], by=["carrier"], as_of=AS_OF,
+                            allow_future_as_of=True)
     c = by_car.set_index("carrier")["value"]
     assert c["DHL"] == 1.0 and c["UPS"] == 0.5
 
@@ -162,7 +164,8 @@ def test_on_time_shipment_weekly_anchor_is_deadline_and_no_deadline_is_out():
         shipment_lines=[{"shipment_id": "S1", "order_line_id": "L1"},
                         {"shipment_id": "S2", "order_line_id": "L2"}],
         nodes=[{"node_id": "N1"}])
-    res = kpilib.compute(ds, ["on_time_shipment_rate"], freq="W", as_of=AS_OF)
+    res = kpilib.compute(ds, ["on_time_shipment_rate"], freq="W", as_of=AS_OF,
+                         allow_future_as_of=True)
     # deadlines 01-03 (week of 01-01) and 01-09 (week of 01-08); O3 has no deadline
     assert list(res["denominator"]) == [1.0, 1.0] and list(res["value"]) == [1.0, 1.0]
     assert list(res["period"]) == [pd.Timestamp("2024-01-01", tz="UTC"),
@@ -232,11 +235,13 @@ def test_dock_to_ship_by_node_and_channel():
                         {"shipment_id": "S2", "order_line_id": "L2"},
                         {"shipment_id": "S3", "order_line_id": "L3"}],
         nodes=[{"node_id": "N1"}, {"node_id": "N2"}])
-    by_node = kpilib.compute(ds, ["dock_to_ship_hours"], by=["node"], as_of=AS_OF)
+    by_node = kpilib.compute(ds, ["dock_to_ship_hours"], by=["node"], as_of=AS_OF,
+                             allow_future_as_of=True)
     v = by_node.set_index("node")["value"]
     # N1 slices: O1 2 h, O2 4 h -> 3; N2: O1 10 h
     assert v["N1"] == pytest.approx(3.0) and v["N2"] == pytest.approx(10.0)
-    by_ch = kpilib.compute(ds, ["dock_to_ship_hours"], by=["channel"], as_of=AS_OF)
+    by_ch = kpilib.compute(ds, ["dock_to_ship_hours"], by=["channel"], as_of=AS_OF,
+                           allow_future_as_of=True)
     c = by_ch.set_index("channel")["value"]
     assert c["web"] == pytest.approx(6.0) and c["mkt"] == pytest.approx(4.0)
 
@@ -282,7 +287,8 @@ def test_on_time_shipment_invariants(specs):
     else:
         assert total["status"] == "undefined"
     # channel is an order attribute: its segments re-sum to the total
-    by_ch = kpilib.compute(ds, ["on_time_shipment_rate"], by=["channel"], as_of=AS_OF)
+    by_ch = kpilib.compute(ds, ["on_time_shipment_rate"], by=["channel"], as_of=AS_OF,
+                           allow_future_as_of=True)
     assert by_ch["numerator"].sum() == total["numerator"]
     assert by_ch["denominator"].sum() == total["denominator"]
     assert excluded(total)["transfer_order"] == 1

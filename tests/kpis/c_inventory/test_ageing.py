@@ -9,7 +9,7 @@ from builders import build_dataset
 import kpilib
 from kpilib.fact_tables.fifo import age_layers, fifo_layers, fifo_layers_at
 
-AS_OF = pd.Timestamp("2024-03-01T12:00Z")
+AS_OF = pd.Timestamp("2024-03-01T12:00Z")  # after the fixtures' data ends (allow_future_as_of)
 
 
 def mv(rows):
@@ -109,13 +109,15 @@ def _ds():
 
 def test_age_kpis_by_node():
     res = kpilib.compute(_ds(), ["inventory_age_buckets", "average_inventory_age_days",
-                                 "aged_inventory_share_90p"], by=["node"], as_of=AS_OF)
+                                 "aged_inventory_share_90p"], by=["node"], as_of=AS_OF,
+                                 allow_future_as_of=True)
     r = res.set_index(["kpi", "node"])
     assert r.loc[("inventory_age_buckets", "N1"), "value"] == 8
     # N3: 5 units aged 60 d (01-01 -> 03-01) and 1 unit aged 29 d: (300 + 29) / 6
     assert r.loc[("average_inventory_age_days", "N3"), "value"] == pytest.approx(329 / 6)
     assert r.loc[("aged_inventory_share_90p", "N3"), "value"] == 0.0
-    by_bucket = kpilib.compute(_ds(), ["inventory_age_buckets"], by=["age_bucket"], as_of=AS_OF)
+    by_bucket = kpilib.compute(_ds(), ["inventory_age_buckets"], by=["age_bucket"], as_of=AS_OF,
+                               allow_future_as_of=True)
     # N1 8 + N2 1 + N3 1 units of 02-01 (29 d) = 10 in 0-30; N3's 5 units (60 d) in 31-60
     assert by_bucket.set_index("age_bucket")["value"].to_dict() == {"0-30": 10, "31-60": 5}
 
@@ -126,7 +128,8 @@ def test_aged_share_counts_value_beyond_the_last_bound():
     rows["moved_at"] = rows["moved_at"].dt.strftime("%Y-%m-%dT%H:%MZ")
     ds = build_dataset(inventory_movements=rows.to_dict("records"), nodes=[{"node_id": "N1"}],
                        orders=[{"order_id": "O1"}])
-    row = kpilib.compute(ds, ["aged_inventory_share_90p"], as_of=AS_OF).iloc[0]
+    row = kpilib.compute(ds, ["aged_inventory_share_90p"], as_of=AS_OF,
+                         allow_future_as_of=True).iloc[0]
     assert row["value"] == pytest.approx(20 / 80)
 
 
@@ -156,12 +159,14 @@ def test_inventory_age_value_by_bucket_and_weekly():
     rows["moved_at"] = rows["moved_at"].dt.strftime("%Y-%m-%dT%H:%MZ")
     ds = build_dataset(inventory_movements=rows.to_dict("records"), nodes=[{"node_id": "N1"}],
                        orders=[{"order_id": "O1"}])
-    total = kpilib.compute(ds, ["inventory_age_value"], as_of=AS_OF).iloc[0]
+    total = kpilib.compute(ds, ["inventory_age_value"], as_of=AS_OF,
+                           allow_future_as_of=True).iloc[0]
     assert total["value"] == pytest.approx(70.0) and total["n"] == 2   # 2 layers left
-    by = kpilib.compute(ds, ["inventory_age_value"], by=["age_bucket"], as_of=AS_OF)
+    by = kpilib.compute(ds, ["inventory_age_value"], by=["age_bucket"], as_of=AS_OF,
+                        allow_future_as_of=True)
     assert by.set_index("age_bucket")["value"].to_dict() == {"0-30": 60.0, "91+": 10.0}
     # weekly snapshots: the week of 02-12 (snapshot at its end, 02-19 00:00) holds only the
     # 4 old units (20); the week of 02-19 (end 02-26) holds 70 after the ship of 02-25
     weekly = kpilib.compute(ds, ["inventory_age_value"], freq="W", as_of=AS_OF,
-                            start="2024-02-12", end="2024-02-26")
+                            start="2024-02-12", end="2024-02-26", allow_future_as_of=True)
     assert weekly["value"].tolist() == [20.0, 70.0]

@@ -50,7 +50,7 @@ def test_sku_classes_fact_from_order_lines():
     products = [{"sku": s, "launch_date": "2023-01-01"} for s in ("SKU1", "SKU2", "SKU3")]
     ds = build_dataset(orders=orders, order_lines=lines, products=products)
     f = kpilib.facts(ds, "sku_classes", as_of="2024-12-31T12:00Z",
-                     params={"abc_basis": "revenue"}).set_index("sku")
+                     params={"abc_basis": "revenue"}, allow_future_as_of=True).set_index("sku")
     assert f["abc_class"].to_dict() == {"SKU1": "A", "SKU2": "B", "SKU3": "C"}
     assert bool(f.loc["SKU3", "no_demand"]) and not f.loc["SKU1", "no_demand"]
     # XYZ over the 12 complete months Dec-2023..Nov-2024 (December 2024 is not complete):

@@ -7,7 +7,7 @@ from builders import build_dataset
 
 import kpilib
 
-AS_OF = "2024-03-01T00:00Z"
+AS_OF = "2024-03-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def _counts_ds():
@@ -31,7 +31,7 @@ def _counts_ds():
 def test_location_accuracy_first_counts_only():
     res = kpilib.compute(_counts_ds(), ["inventory_count_accuracy_by_location",
                                         "sku_location_accuracy", "inventory_unit_accuracy"],
-                         as_of=AS_OF).set_index("kpi")
+                         as_of=AS_OF, allow_future_as_of=True).set_index("kpi")
     # events A1 (bad), A2 (ok), A3 (bad), A4 (ok) -> 2/4
     assert res.loc["inventory_count_accuracy_by_location", "value"] == 0.5
     assert res.loc["inventory_count_accuracy_by_location", "denominator"] == 4
@@ -43,11 +43,12 @@ def test_location_accuracy_first_counts_only():
 
 def test_location_accuracy_sub_unit_by_product_class_and_tolerance():
     res = kpilib.compute(_counts_ds(), ["inventory_count_accuracy_by_location"],
-                         by=["product_class"], as_of=AS_OF).set_index("product_class")
+                         by=["product_class"], as_of=AS_OF,
+                         allow_future_as_of=True).set_index("product_class")
     # shoes rows: A1/SKU1 ok, A2 ok, A4 ok -> 3/3; bags rows: A1/SKU2 bad, A3 bad -> 0/2
     assert res.loc["shoes", "value"] == 1.0 and res.loc["bags", "value"] == 0.0
     tol = kpilib.compute(_counts_ds(), ["inventory_count_accuracy_by_location"], as_of=AS_OF,
-                         params={"count_tol_units": 1}).iloc[0]
+                         params={"count_tol_units": 1}, allow_future_as_of=True).iloc[0]
     # with ±1 unit allowed, A1 (off by 1) becomes accurate: 3/4
     assert tol["value"] == 0.75
 
@@ -56,7 +57,8 @@ def test_unit_accuracy_undefined_when_system_is_zero():
     ds = build_dataset(inventory_counts=[{"count_id": "C1", "sku": "SKU1", "node_id": "N1",
                                           "qty_system_at_count": 0, "qty_counted": 2}],
                        nodes=[{"node_id": "N1"}])
-    row = kpilib.compute(ds, ["inventory_unit_accuracy"], as_of=AS_OF).iloc[0]
+    row = kpilib.compute(ds, ["inventory_unit_accuracy"], as_of=AS_OF,
+                         allow_future_as_of=True).iloc[0]
     assert row["status"] == "undefined"
 
 

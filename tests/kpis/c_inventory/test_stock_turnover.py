@@ -16,7 +16,7 @@ from builders import build_dataset
 
 import kpilib
 
-AS_OF = "2024-01-08T00:00Z"
+AS_OF = "2024-01-08T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 SKU1_ON_HAND = [20, 15, 15, 10, 10, 0, 10]
 
 
@@ -49,14 +49,15 @@ def _ds(extra_moves=(), extra_snaps=(), **tables):
 
 def test_turnover_family():
     res = kpilib.compute(_ds(), ["inventory_turnover", "inventory_turnover_annualized",
-                                 "unit_turnover"], as_of=AS_OF).set_index("kpi")
+                                 "unit_turnover"], as_of=AS_OF,
+                                 allow_future_as_of=True).set_index("kpi")
     # COGS = 20 units x 2 = 40. Daily average value over the 7 snapshot days, all SKUs:
     # SKU1 2*80/7, SKU3 2*5*7/7 = 10, SKU4 2*4/7 -> 160/7 + 10 + 8/7 = 238/7
     assert res.loc["inventory_turnover", "value"] == pytest.approx(40 / (238 / 7))
     assert res.loc["inventory_turnover_annualized", "value"] == pytest.approx(
         40 / (238 / 7) * 365 / 7)
     by_sku = kpilib.compute(_ds(), ["inventory_turnover", "unit_turnover"], by=["sku"],
-                            as_of=AS_OF).set_index(["kpi", "sku"])
+                            as_of=AS_OF, allow_future_as_of=True).set_index(["kpi", "sku"])
     # SKU1 alone: 40 / (160/7) = 1.75; units 20 / (80/7) = 1.75
     assert by_sku.loc[("inventory_turnover", "SKU1"), "value"] == pytest.approx(1.75)
     assert by_sku.loc[("unit_turnover", "SKU1"), "value"] == pytest.approx(1.75)
@@ -65,7 +66,8 @@ def test_turnover_family():
 
 
 def test_days_of_supply_backward():
-    res = kpilib.compute(_ds(), ["days_of_supply"], by=["sku"], as_of=AS_OF).set_index("sku")
+    res = kpilib.compute(_ds(), ["days_of_supply"], by=["sku"], as_of=AS_OF,
+                         allow_future_as_of=True).set_index("sku")
     # SKU1: available 10 on 01-07; demand 20 units in the last 28 days -> 20/28 per day
     # DOS = 10 / (20/28) = 14 days
     assert res.loc["SKU1", "value"] == pytest.approx(14.0)
@@ -74,7 +76,7 @@ def test_days_of_supply_backward():
     assert json.loads(res.loc["SKU3", "excluded"]) == {"no_demand": 1}
     # SKU4: qty 0 but no demand either -> 0 / 0 -> undefined
     assert res.loc["SKU4", "status"] == "undefined"
-    total = kpilib.compute(_ds(), ["days_of_supply"], as_of=AS_OF).iloc[0]
+    total = kpilib.compute(_ds(), ["days_of_supply"], as_of=AS_OF, allow_future_as_of=True).iloc[0]
     # roll-up leaves no-demand SKU3 out (value-weighted): (10*2) / (20/28*2) = 14
     assert total["value"] == pytest.approx(14.0)
 
@@ -82,7 +84,7 @@ def test_days_of_supply_backward():
 def test_days_of_supply_negative_stock_means_backlog():
     snaps = [{**_snap(8, "SKU1", -2), "qty_available": -2}]
     res = kpilib.compute(_ds(extra_snaps=snaps), ["days_of_supply"], by=["sku"],
-                         as_of="2024-01-09T00:00Z").set_index("sku")
+                         as_of="2024-01-09T00:00Z", allow_future_as_of=True).set_index("sku")
     # -2 / (20/28) = -2.8 days of backlog
     assert res.loc["SKU1", "value"] == pytest.approx(-2.8)
 
@@ -91,7 +93,7 @@ def test_sell_through_with_opening_stock_by_week():
     moves = [_mv("M6", 9, "ship", -4)]
     snaps = [_snap(8, "SKU1", 10), _snap(9, "SKU1", 6), _snap(10, "SKU1", 6)]
     res = kpilib.compute(_ds(moves, snaps), ["sell_through_rate", "sell_through_rate_receipts"],
-                         by=["sku"], freq="W", as_of="2024-01-11T00:00Z")
+                         by=["sku"], freq="W", as_of="2024-01-11T00:00Z", allow_future_as_of=True)
     sku1 = res[res["sku"] == "SKU1"]
     sku1 = sku1.set_index(["kpi", sku1["period"].dt.strftime("%m-%d")])
     # week 01-01 starts on the dataset's first snapshot day: no snapshot before it, so the
@@ -112,7 +114,7 @@ def test_sell_through_with_opening_stock_by_week():
 def test_stockouts():
     ids = ["stockout_rate", "stockout_events", "mean_stockout_duration_days",
            "stockout_frequency_per_30_days"]
-    res = kpilib.compute(_ds(), ids, by=["sku"], as_of=AS_OF)
+    res = kpilib.compute(_ds(), ids, by=["sku"], as_of=AS_OF, allow_future_as_of=True)
     r = res.set_index(["kpi", "sku"])
     # SKU1: 7 active days, out of stock on 01-06 only -> 1/7, 1 event, 1 day each
     assert r.loc[("stockout_rate", "SKU1"), "value"] == pytest.approx(1 / 7)
@@ -131,7 +133,7 @@ def test_stockouts():
 
 def test_available_to_promise():
     res = kpilib.compute(_ds(), ["available_to_promise", "available_to_promise_with_inbound"],
-                         as_of=AS_OF).set_index("kpi")
+                         as_of=AS_OF, allow_future_as_of=True).set_index("kpi")
     # latest snapshots: SKU1 10 (on order 7), SKU3 5, SKU4 0 (01-05), SKU2 0 -> 15; +7 -> 22
     assert res.loc["available_to_promise", "value"] == 15
     assert res.loc["available_to_promise_with_inbound", "value"] == 22

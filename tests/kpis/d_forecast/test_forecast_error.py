@@ -18,7 +18,7 @@ from builders import build_dataset
 
 import kpilib
 
-AS_OF = "2024-01-25T00:00Z"
+AS_OF = "2024-01-25T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def _ds():
@@ -54,12 +54,12 @@ def _ds():
 
 @pytest.fixture(scope="module")
 def res():
-    out = kpilib.compute(_ds(), "forecast", as_of=AS_OF)
+    out = kpilib.compute(_ds(), "forecast", as_of=AS_OF, allow_future_as_of=True)
     return out.set_index("kpi")
 
 
 def test_cells_pick_latest_eligible_forecast_and_first_allocation_node():
-    cells = kpilib.facts(_ds(), "forecast_cells", as_of=AS_OF)
+    cells = kpilib.facts(_ds(), "forecast_cells", as_of=AS_OF, allow_future_as_of=True)
     sku1 = cells[cells["sku"] == "SKU1"]
     sku1 = sku1.set_index(sku1["target_start"].dt.strftime("%m-%d"))
     assert sku1["forecast"].to_dict() == {"01-01": 8, "01-08": 4, "01-15": 6, "01-22": 7}
@@ -97,13 +97,14 @@ def test_tracking_signal_needs_k_periods(res):
 
 def test_missing_forecast_as_zero_brings_cell_in():
     out = kpilib.compute(_ds(), ["forecast_wape"], as_of=AS_OF,
-                         params={"missing_forecast_as_zero": True}).iloc[0]
+                         params={"missing_forecast_as_zero": True}, allow_future_as_of=True).iloc[0]
     # SKU2 cell joins with F=0, A=3, |e|=3: WAPE = (7+3)/(15+3) = 10/18
     assert out["value"] == pytest.approx(10 / 18)
 
 
 def test_bias_by_product_class():
-    out = kpilib.compute(_ds(), ["forecast_bias_ratio"], by=["product_class"], as_of=AS_OF)
+    out = kpilib.compute(_ds(), ["forecast_bias_ratio"], by=["product_class"], as_of=AS_OF,
+                         allow_future_as_of=True)
     out = out.set_index("product_class")
     assert out.loc["beauty", "value"] == pytest.approx(0.2)
     # home: its only cell has no forecast -> empty population -> undefined
@@ -124,16 +125,16 @@ def test_tracking_signal_value_over_window():
                    "qty_forecast": 10})
     ds = build_dataset(orders=orders, order_lines=lines, forecasts=fc, nodes=[{"node_id": "N1"}])
     row = kpilib.compute(ds, ["tracking_signal"], as_of="2024-02-12T00:00Z",
-                         params={"ts_window": 6}).iloc[0]
+                         params={"ts_window": 6}, allow_future_as_of=True).iloc[0]
     # Σe = 9, MAD = 11/6 -> TS = 9 / (11/6) = 54/11 = 4.909 (beyond +4: under-forecasting)
     assert row["value"] == pytest.approx(54 / 11)
     assert row["numerator"] == pytest.approx(9) and row["n"] == 6
     # a window of 4 (< 5) can never breach ±4: insufficient by rule
     row = kpilib.compute(ds, ["tracking_signal"], as_of="2024-02-12T00:00Z",
-                         params={"ts_window": 4}).iloc[0]
+                         params={"ts_window": 4}, allow_future_as_of=True).iloc[0]
     assert row["status"] == "insufficient_data"
     weekly = kpilib.compute(ds, ["tracking_signal"], freq="W", as_of="2024-02-12T00:00Z",
-                            params={"ts_window": 6})
+                            params={"ts_window": 6}, allow_future_as_of=True)
     # snapshots at each week end: only the week of 02-05 (ends 02-12) and the current week
     # (snapshot capped at as_of 02-12) see six ended weeks
     status = weekly.set_index(weekly["period"].dt.strftime("%m-%d"))["status"]
@@ -167,10 +168,11 @@ def test_tracking_signal_of_a_segment_uses_its_per_period_errors():
     ds = build_dataset(orders=orders, order_lines=lines, forecasts=fc, products=products,
                        nodes=[{"node_id": "N1"}])
     by_class = kpilib.compute(ds, ["tracking_signal"], by=["product_class"],
-                              as_of="2024-02-12T00:00Z", params={"ts_window": 6}).iloc[0]
+                              as_of="2024-02-12T00:00Z", params={"ts_window": 6},
+                              allow_future_as_of=True).iloc[0]
     assert by_class["value"] == pytest.approx(6.0)
     by_sku = kpilib.compute(ds, ["tracking_signal"], by=["sku"], as_of="2024-02-12T00:00Z",
-                            params={"ts_window": 6}).set_index("sku")
+                            params={"ts_window": 6}, allow_future_as_of=True).set_index("sku")
     # per SKU: SKU1 Σe = 12, MAD 2 -> +6; SKU2 Σe = -6, MAD 1 -> -6
     assert by_sku.loc["SKU1", "value"] == pytest.approx(6.0)
     assert by_sku.loc["SKU2", "value"] == pytest.approx(-6.0)

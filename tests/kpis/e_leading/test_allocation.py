@@ -11,7 +11,7 @@ from kpi_results import pick as one
 
 import kpilib
 
-AS_OF = "2024-03-15T00:00Z"
+AS_OF = "2024-03-15T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 NODES = [{"node_id": "N1"}, {"node_id": "N2", "fulfillment_model": "3pl"}]
 E2 = ["allocation_failure_rate", "allocation_attempt_failure_rate"]
 
@@ -69,7 +69,7 @@ def e2_ds():
 
 
 def test_allocation_failure_rates():
-    res = kpilib.compute(e2_ds(), E2, as_of=AS_OF)
+    res = kpilib.compute(e2_ds(), E2, as_of=AS_OF, allow_future_as_of=True)
     first = one(res, "allocation_failure_rate")
     # first attempts: L1 ok, L2 failed (partial), L3 ok, L4 failed (E5), L5 failed (fraud
     # order kept); LT is a test order -> 3 of 5
@@ -93,7 +93,7 @@ def test_allocation_anchor_is_attempt_time():
 
 
 def test_allocation_by_attempted_node_and_product_class():
-    res = kpilib.compute(e2_ds(), E2, by=["node"], as_of=AS_OF)
+    res = kpilib.compute(e2_ds(), E2, by=["node"], as_of=AS_OF, allow_future_as_of=True)
     # first attempts by attempted node: N1 L1 ok, L2 failed, L3 ok, L5 failed -> 2/4;
     # N2: L4 (E5) failed -> 1/1. Attempts: N2 has E3 ok and E5 failed -> 1/2
     n1 = one(res, "allocation_failure_rate", node="N1")
@@ -101,7 +101,7 @@ def test_allocation_by_attempted_node_and_product_class():
     assert one(res, "allocation_failure_rate", node="N2")["value"] == 1.0
     assert one(res, "allocation_attempt_failure_rate", node="N2")["value"] == 0.5
     pc = kpilib.compute(e2_ds(), ["allocation_failure_rate"], by=["product_class"],
-                        as_of=AS_OF)
+                        as_of=AS_OF, allow_future_as_of=True)
     # shoes (sku A): L1 ok, L3 ok, L5 failed -> 1/3; hats (B): L2, L4 failed -> 2/2
     assert one(pc, "allocation_failure_rate", product_class="shoes")["value"] == \
         pytest.approx(1 / 3)
@@ -109,7 +109,8 @@ def test_allocation_by_attempted_node_and_product_class():
 
 
 def test_allocation_by_channel_sums_back():
-    seg = kpilib.compute(e2_ds(), ["allocation_failure_rate"], by=["channel"], as_of=AS_OF)
+    seg = kpilib.compute(e2_ds(), ["allocation_failure_rate"], by=["channel"], as_of=AS_OF,
+                         allow_future_as_of=True)
     # web: L1 ok, L2 failed, L5 failed -> 2/3; app: L3 ok, L4 failed -> 1/2
     assert one(seg, "allocation_failure_rate", channel="web")["value"] == pytest.approx(2 / 3)
     assert one(seg, "allocation_failure_rate", channel="app")["value"] == 0.5
@@ -118,19 +119,21 @@ def test_allocation_by_channel_sums_back():
 
 def test_allocation_unavailable_without_events():
     ds = build_dataset(orders=[{"order_id": "O1"}])
-    r = one(kpilib.compute(ds, E2, as_of=AS_OF), "allocation_failure_rate")
+    r = one(kpilib.compute(ds, E2, as_of=AS_OF, allow_future_as_of=True), "allocation_failure_rate")
     assert r["status"] == "unavailable" and "order_events" in r["note"]
 
 
 def test_allocation_failures_per_sku_day():
-    res = kpilib.compute(e2_ds(), ["allocation_failures_per_sku_day"], as_of=AS_OF)
+    res = kpilib.compute(e2_ds(), ["allocation_failures_per_sku_day"], as_of=AS_OF,
+                         allow_future_as_of=True)
     r = one(res, "allocation_failures_per_sku_day")
     # cells (sku, attempted node, day) with attempts: (A,N1,01-01) E1 E4 E7; (B,N1,01-01) E2
     # E6; (B,N2,01-02) E3; (B,N2,01-01) E5 -> 4 cells; failures E2, E5, E7 -> 3 / 4
     # (the test order's E8 is excluded)
     assert (r["numerator"], r["denominator"]) == (3, 4) and r["n"] == 4
     assert json.loads(r["excluded"]) == {"is_test": 1}
-    by = kpilib.compute(e2_ds(), ["allocation_failures_per_sku_day"], by=["sku"], as_of=AS_OF)
+    by = kpilib.compute(e2_ds(), ["allocation_failures_per_sku_day"], by=["sku"], as_of=AS_OF,
+                        allow_future_as_of=True)
     # A: 1 failure (E7) in 1 cell; B: 2 failures (E2, E5) in 3 cells
     assert one(by, "allocation_failures_per_sku_day", sku="A")["value"] == 1.0
     assert one(by, "allocation_failures_per_sku_day", sku="B")["value"] == pytest.approx(2 / 3)

@@ -49,7 +49,7 @@ def e1_ds():
 
 
 def test_queue_snapshot_at_as_of():
-    res = kpilib.compute(e1_ds(), E1, as_of="2024-01-10T00:00Z")
+    res = kpilib.compute(e1_ds(), E1, as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     age = one(res, "exception_queue_age_hours")
     # open at 01-10 00:00: A (10 h), B (30 h); C resolved, D informational, E resolved,
     # F belongs to a test order (excluded, counted)
@@ -65,7 +65,8 @@ def test_queue_snapshot_at_as_of():
 
 
 def test_queue_daily_snapshots_and_auto_resolved():
-    res = kpilib.compute(e1_ds(), E1, freq="D", start="2024-01-08", as_of="2024-01-10T00:00Z")
+    res = kpilib.compute(e1_ds(), E1, freq="D", start="2024-01-08", as_of="2024-01-10T00:00Z",
+                         allow_future_as_of=True)
     age = res[res["kpi"] == "exception_queue_age_hours"].set_index("period")
     # end of 01-08 (01-09 00:00): B 6 h, C 4 h (E open 2 min but auto-resolved: excluded;
     # F, of a test order, opened exactly at 01-09 00:00: open, excluded)
@@ -79,7 +80,7 @@ def test_queue_daily_snapshots_and_auto_resolved():
     assert cnt[day("2024-01-08")] == 2 and cnt[day("2024-01-09")] == 2
     keep = kpilib.compute(e1_ds(), ["exception_queue_age_hours"], freq="D",
                           start="2024-01-08", end="2024-01-09", as_of="2024-01-10T00:00Z",
-                          params={"min_age_minutes": 0})
+                          params={"min_age_minutes": 0}, allow_future_as_of=True)
     row = keep.set_index("period").loc[day("2024-01-08")]
     # with min_age_minutes=0, E (2 min = 1/30 h) stays: (6 + 4 + 1/30) / 3
     assert row["n"] == 3 and row["value"] == pytest.approx((10 + 1 / 30) / 3)
@@ -87,13 +88,13 @@ def test_queue_daily_snapshots_and_auto_resolved():
 
 def test_queue_empty_snapshot_counts_zero_but_age_is_undefined():
     res = kpilib.compute(e1_ds(), E1, freq="D", start="2024-01-07", end="2024-01-08",
-                         as_of="2024-01-10T00:00Z")
+                         as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     first = res[res["period"] == day("2024-01-07")].set_index("kpi")
     # end of 01-07 (01-08 00:00): nothing opened yet (D is informational)
     assert first.loc["exception_queue_age_hours", "status"] == "undefined"
     assert np.isnan(first.loc["exception_open_count", "value"])      # no history at all
     later = kpilib.compute(e1_ds(), ["exception_open_count"], by=["exception_type"],
-                           as_of="2024-01-10T00:00Z")
+                           as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     # payment: C was opened (history) but is resolved -> an empty queue reads 0, status ok
     pay = one(later, "exception_open_count", exception_type="payment")
     assert pay["value"] == 0 and pay["status"] == "ok"
@@ -103,25 +104,25 @@ def test_queue_empty_snapshot_counts_zero_but_age_is_undefined():
 def test_queue_sla_mapping_and_segments():
     res = kpilib.compute(e1_ds(), ["exception_share_over_sla"], by=["exception_type"],
                          as_of="2024-01-10T00:00Z",
-                         params={"sla_hours": {"address": 8.0}})
+                         params={"sla_hours": {"address": 8.0}}, allow_future_as_of=True)
     # address SLA 8 h: A is 10 h old -> over; inbound default 24 h: B 30 h -> over
     assert one(res, "exception_share_over_sla", exception_type="address")["value"] == 1.0
     assert one(res, "exception_share_over_sla", exception_type="inbound")["value"] == 1.0
     by_channel = kpilib.compute(e1_ds(), ["exception_queue_age_hours"], by=["channel"],
                                 freq="D", start="2024-01-09", end="2024-01-10",
-                                as_of="2024-01-10T00:00Z")
+                                as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     got = by_channel[by_channel["period"] == day("2024-01-09")].set_index("channel")["value"]
     # web: A (order O1) 10 h; B has no order -> "(unknown)" 30 h
     assert got["web"] == pytest.approx(10.0) and got["(unknown)"] == pytest.approx(30.0)
     sev = kpilib.compute(e1_ds(), ["exception_open_count"], by=["severity", "node"],
-                         as_of="2024-01-10T00:00Z")
+                         as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     assert one(sev, "exception_open_count", severity="high", node="N1")["value"] == 1
     assert one(sev, "exception_open_count", severity="low", node="N2")["value"] == 1
 
 
 def test_queue_age_buckets():
     res = kpilib.compute(e1_ds(), ["exception_open_count"], by=["age_bucket"],
-                         as_of="2024-01-10T00:00Z")
+                         as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     got = res.set_index("age_bucket")["value"]
     # A 10 h -> [4,24); B 30 h -> [24,72); the other buckets are empty (0, shared population)
     assert got.to_dict() == {"[0,4)": 0, "[24,72)": 1, "[4,24)": 1, "[72,inf)": 0}
@@ -130,7 +131,8 @@ def test_queue_age_buckets():
 
 def test_share_over_sla_daily():
     res = kpilib.compute(e1_ds(), ["exception_share_over_sla"], freq="D", start="2024-01-08",
-                         end="2024-01-09T12:00Z", as_of="2024-01-10T00:00Z")
+                         end="2024-01-09T12:00Z", as_of="2024-01-10T00:00Z",
+                         allow_future_as_of=True)
     got = res.set_index("period")
     # end of 01-08 (01-09 00:00): B 6 h, C 4 h -> 0 of 2 over 24 h
     assert (got.loc[day("2024-01-08"), "numerator"], got.loc[day("2024-01-08"), "denominator"]) \
@@ -141,7 +143,8 @@ def test_share_over_sla_daily():
 
 def test_open_count_mean_of_daily_counts():
     res = kpilib.compute(e1_ds(), ["exception_open_count_daily_mean"], freq="W",
-                         start="2024-01-07", end="2024-01-10", as_of="2024-01-10T00:00Z")
+                         start="2024-01-07", end="2024-01-10", as_of="2024-01-10T00:00Z",
+                         allow_future_as_of=True)
     got = res.set_index("period")
     # days 01-07, 01-08, 01-09 (end exclusive). End-of-day open counts: 01-07 (01-08 00:00):
     # 0; 01-08 (01-09 00:00): B, C = 2 (E auto-resolved, F test); 01-09 (01-10 00:00): A, B
@@ -151,7 +154,7 @@ def test_open_count_mean_of_daily_counts():
     assert (got.iloc[1]["numerator"], got.iloc[1]["denominator"]) == (4, 2)
     one_value = kpilib.compute(e1_ds(), ["exception_open_count_daily_mean"], by=["channel"],
                                start="2024-01-08", end="2024-01-10",
-                               as_of="2024-01-10T00:00Z")
+                               as_of="2024-01-10T00:00Z", allow_future_as_of=True)
     web = one(one_value, "exception_open_count_daily_mean", channel="web")
     # web (O1): 01-08 end: C = 1; 01-09 end: A = 1 -> 2 / 2 days
     assert (web["numerator"], web["denominator"]) == (2, 2)

@@ -9,7 +9,7 @@ from builders import build_dataset
 
 import kpilib
 
-AS_OF = "2024-03-01T00:00Z"
+AS_OF = "2024-03-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def _rec(rid, rec, decision=None, ordered=None, decided="2024-01-05T00:00Z",
@@ -35,11 +35,12 @@ def test_replenishment_outcomes_and_rates():
     ds = build_dataset(replenishment_recommendations=recs, nodes=[{"node_id": "N1"}],
                        orders=[{"order_id": "O1"}])
     res = kpilib.compute(ds, ["replenishment_acceptance_rate", "replenishment_accepted_any_rate"],
-                         as_of=AS_OF).set_index("kpi")
+                         as_of=AS_OF, allow_future_as_of=True).set_index("kpi")
     # cohort R1-R7 = 7; accepted_as_is R1, R3, R7 = 3; any = 3 + modified R2 = 4
     assert res.loc["replenishment_acceptance_rate", "value"] == pytest.approx(3 / 7)
     assert res.loc["replenishment_accepted_any_rate", "value"] == pytest.approx(4 / 7)
     assert json.loads(res.loc["replenishment_acceptance_rate", "excluded"]) == {"superseded": 1}
-    split = kpilib.compute(ds, ["replenishment_acceptance_rate"], by=["outcome"], as_of=AS_OF)
+    split = kpilib.compute(ds, ["replenishment_acceptance_rate"], by=["outcome"], as_of=AS_OF,
+                           allow_future_as_of=True)
     assert split.set_index("outcome")["n"].to_dict() == {
         "accepted_as_is": 3, "expired": 2, "modified": 1, "rejected": 1}

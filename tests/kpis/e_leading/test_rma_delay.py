@@ -11,7 +11,7 @@ from kpi_results import pick as one
 
 import kpilib
 
-AS_OF = "2024-03-15T00:00Z"
+AS_OF = "2024-03-15T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 E5 = ["rma_decision_delay_hours", "auto_decision_share"]
 
 
@@ -55,7 +55,7 @@ def e5_ds():
 
 
 def test_rma_decision_delay_and_auto_share():
-    res = kpilib.compute(e5_ds(), E5, as_of="2024-01-08T00:00Z")
+    res = kpilib.compute(e5_ds(), E5, as_of="2024-01-08T00:00Z", allow_future_as_of=True)
     d = one(res, "rma_decision_delay_hours")
     # decided, kept: 30 s (1/120 h), 24 h, 60 s (1/60 h)
     x = [1 / 120, 24.0, 1 / 60]
@@ -69,18 +69,19 @@ def test_rma_decision_delay_and_auto_share():
 
 def test_rma_delay_anchor_is_decision_and_segments():
     res = kpilib.compute(e5_ds(), ["rma_decision_delay_hours"], freq="D",
-                         as_of="2024-01-08T00:00Z", start="2024-01-05", end="2024-01-07")
+                         as_of="2024-01-08T00:00Z", start="2024-01-05", end="2024-01-07",
+                         allow_future_as_of=True)
     got = res.set_index("period")
     # decided 01-05: L1 (30 s); 01-06: L2 (24 h) and L3 (60 s)
     assert got.loc[day("2024-01-05"), "n"] == 1
     assert got.loc[day("2024-01-06"), "value"] == pytest.approx((24 + 1 / 60) / 2)
     by = kpilib.compute(e5_ds(), ["auto_decision_share"], by=["channel"],
-                        as_of="2024-01-08T00:00Z")
+                        as_of="2024-01-08T00:00Z", allow_future_as_of=True)
     assert one(by, "auto_decision_share", channel="web")["value"] == 0.5   # L1 of L1, L2
     assert one(by, "auto_decision_share", channel="app")["value"] == 1.0   # L3
     rr = kpilib.compute(e5_ds(), ["rma_decision_delay_hours"], by=["return_reason"],
                         freq="D", as_of="2024-01-08T00:00Z", start="2024-01-05",
-                        end="2024-01-06")
+                        end="2024-01-06", allow_future_as_of=True)
     dmg = rr[(rr["return_reason"] == "damaged") & (rr["period"] == day("2024-01-05"))]
     assert dmg.iloc[0]["value"] == pytest.approx(1 / 120)
 
@@ -93,12 +94,13 @@ def test_rma_decision_after_as_of_is_pending():
 
 
 def test_open_rma_age_snapshots():
-    res = kpilib.compute(e5_ds(), ["open_rma_age_hours"], as_of="2024-01-08T00:00Z")
+    res = kpilib.compute(e5_ds(), ["open_rma_age_hours"], as_of="2024-01-08T00:00Z",
+                         allow_future_as_of=True)
     r = one(res, "open_rma_age_hours")
     # at 01-08 00:00 only the 01-06 12:00 request is undecided: 36 h
     assert r["n"] == 1 and r["value"] == pytest.approx(36.0)
     daily = kpilib.compute(e5_ds(), ["open_rma_age_hours"], freq="D", start="2024-01-04",
-                           as_of="2024-01-08T00:00Z")
+                           as_of="2024-01-08T00:00Z", allow_future_as_of=True)
     got = daily.set_index("period")
     # end of 01-04 (01-05 00:00): the four requests of 01-05 00:00 exist: L1, L2 open (0 h),
     # the withdrawn one and the test order's excluded (counted)
@@ -122,7 +124,7 @@ def test_open_rma_age_excludes_withdrawn_while_waiting():
     # at 01-06 the withdrawal (01-07) is not known yet: both wait -> (24 + 12) / 2
     assert r["value"] == pytest.approx(18.0) and r["n"] == 2
     res = kpilib.compute(ds, ["open_rma_age_hours"], freq="D", start="2024-01-05",
-                         end="2024-01-06", as_of="2024-01-08T00:00Z")
+                         end="2024-01-06", as_of="2024-01-08T00:00Z", allow_future_as_of=True)
     r = one(res[res["period"] == day("2024-01-05")], "open_rma_age_hours")
     # seen from 01-08, the first request was withdrawn: excluded (counted) at 01-06 00:00
     assert r["n"] == 1 and r["value"] == pytest.approx(12.0)
@@ -131,13 +133,14 @@ def test_open_rma_age_excludes_withdrawn_while_waiting():
 
 def test_rma_unavailable_without_returns():
     ds = build_dataset(orders=[{"order_id": "O1"}])
-    r = one(kpilib.compute(ds, ["open_rma_age_hours"], as_of=AS_OF), "open_rma_age_hours")
+    r = one(kpilib.compute(ds, ["open_rma_age_hours"], as_of=AS_OF,
+                           allow_future_as_of=True), "open_rma_age_hours")
     assert r["status"] == "unavailable" and "returns" in r["note"]
 
 
 def test_open_rma_age_by_channel():
     res = kpilib.compute(e5_ds(), ["open_rma_age_hours"], by=["channel"],
-                         as_of="2024-01-07T00:00Z")
+                         as_of="2024-01-07T00:00Z", allow_future_as_of=True)
     # at 01-07 00:00 only O2's (app) 01-06 12:00 request waits: 12 h; web has none open
     assert one(res, "open_rma_age_hours", channel="app")["value"] == pytest.approx(12.0)
     assert set(res["channel"]) == {"app"}

@@ -11,11 +11,11 @@ from kpi_results import compute_one
 
 import kpilib
 
-AS_OF = "2024-02-01T00:00Z"
+AS_OF = "2024-02-01T00:00Z"  # after the fixtures' data ends (allow_future_as_of)
 
 
 def one(ds, kpi, as_of=AS_OF, **kw):
-    return compute_one(ds, kpi, as_of, **kw)
+    return compute_one(ds, kpi, as_of, allow_future_as_of=True, **kw)
 
 
 DAY1 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -72,7 +72,8 @@ def test_wave_backlog_snapshot_at_as_of():
 
 def test_wave_backlog_planned_rate_fallback_risk_and_late():
     ds = _wave_ds()
-    res = kpilib.compute(ds, E4, as_of="2024-01-01T13:00Z").set_index("kpi")
+    res = kpilib.compute(ds, E4, as_of="2024-01-01T13:00Z",
+                         allow_future_as_of=True).set_index("kpi")
     # at 13:00: W1 holds T2; UNWAVED empty (T3 picked); no pick in (12:00, 13:00]
     # -> planned rate 2 lines/h -> 0.5 h; finish 13:30 > cutoff 12:00: at risk, and late
     assert res.loc["wave_backlog", "value"] == 1.0
@@ -85,7 +86,8 @@ def test_wave_backlog_zero_rate_is_at_risk_and_excluded_from_hours():
     w = ds.waves.copy()
     w["planned_lines_per_hour"] = np.nan
     ds = ds.replace(waves=w)
-    res = kpilib.compute(ds, E4, as_of="2024-01-01T11:30Z").set_index("kpi")
+    res = kpilib.compute(ds, E4, as_of="2024-01-01T11:30Z",
+                         allow_future_as_of=True).set_index("kpi")
     # no pick in (10:30, 11:30], no planned rate: rate 0 -> W1 (1 open line) at risk,
     # its hours undefined (excluded), not late yet (11:30 < 12:00)
     assert res.loc["waves_at_risk", "value"] == 1.0 and res.loc["waves_late", "value"] == 0.0
@@ -96,7 +98,8 @@ def test_wave_backlog_zero_rate_is_at_risk_and_excluded_from_hours():
 
 def test_wave_backlog_daily_snapshots_and_channel_split():
     ds = _wave_ds()
-    daily = kpilib.compute(ds, ["wave_backlog"], freq="D", as_of="2024-01-02T12:00Z")
+    daily = kpilib.compute(ds, ["wave_backlog"], freq="D", as_of="2024-01-02T12:00Z",
+                           allow_future_as_of=True)
     v = daily.set_index("period")["value"]
     # end of 01-01 (01-02 00:00): W1 still holds T2 -> 1; 01-02 12:00: still 1
     assert v[DAY1] == 1.0 and v[DAY2] == 1.0
@@ -120,7 +123,8 @@ def test_wave_backlog_needs_waves_and_no_open_wave_reads_zero():
     # empty -> 0 lines (a measurement), n = 0 open-wave records
     row = one(ds, "wave_backlog", as_of="2024-01-01T11:30Z")
     assert row["value"] == 0.0 and row["status"] == "ok" and row["n"] == 0
-    by_node = kpilib.compute(ds, ["waves_late"], by=["node"], as_of="2024-01-01T11:30Z")
+    by_node = kpilib.compute(ds, ["waves_late"], by=["node"], as_of="2024-01-01T11:30Z",
+                             allow_future_as_of=True)
     assert list(by_node["node"]) == ["N1"] and list(by_node["value"]) == [0.0]
     ds2 = build_dataset(orders=[{"order_id": "O1"}], nodes=[{"node_id": "N1"}],
                         pick_tasks=[task("T1", "L1")])
@@ -152,7 +156,8 @@ def test_wave_backlog_unwaved_bucket_holds_released_lines_without_tasks():
     # 08:00: L2 released at 07:00, its task only comes with W1 at 09:00 -> UNWAVED holds
     # 1 line of 3 units; the test order's line is left out; W0 closed
     assert row["value"] == 3.0 and row["n"] == 1
-    later = kpilib.compute(ds, ["wave_backlog"], as_of="2024-01-02T09:30Z").iloc[0]
+    later = kpilib.compute(ds, ["wave_backlog"], as_of="2024-01-02T09:30Z",
+                           allow_future_as_of=True).iloc[0]
     # 09:30: the line now sits in W1 (1 open line), no longer in UNWAVED
     assert later["value"] == 1.0 and later["n"] == 1
 
