@@ -147,7 +147,8 @@ def test_delivery_events_none_makes_delivery_kpis_unavailable(tmp_path):
     # cycle time ends at the delivery: with no scan it is unavailable, not 0 orders delivered
     for kpi_id in ("on_time_delivery_rate", "order_cycle_time_hours"):
         assert status[kpi_id] == "unavailable"
-        assert res.loc[kpi_id, "note"] == "not recorded in this data: capture:delivery_events"
+        assert res.loc[kpi_id, "note"] == (
+            "not recorded in this data: delivery scans (delivery_events: none)")
     assert status["on_time_shipment_rate"] != "unavailable"  # ship KPIs still computed
     (tmp_path / "m.yaml").write_text(text)  # delivered_at still mapped: contradiction
     with pytest.raises(ParameterError, match="delivery_events: none, yet tables.shipments maps"):

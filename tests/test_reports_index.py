@@ -209,3 +209,11 @@ def test_a_card_the_segment_cannot_cut_says_so():
                          "note": ["cannot be cut or filtered by channel", ""]})
     cards = badges(head)
     assert [c["state"] for c in cards] == ["cannot be cut by channel", "normal"]
+
+
+def test_an_index_with_nothing_judged_says_so():
+    blank = [{"segment": "Central", "records": {"headline": [
+        {"kpi": "a", "name": "A", "display": "54.5%", "band": "insufficient_data"}]}}]
+    page = render_index(manifest(), blank, [manifest()])
+    assert "No headline value could be judged in the last complete period." in page
+    assert "none of the 0" not in page

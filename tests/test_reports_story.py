@@ -117,3 +117,9 @@ def test_calm_totals_still_name_the_open_segment_alerts_on_the_first_screen():
     assert "2 segment alerts open (1 critical)" in page
     assert "Order cycle time in channel web" in page
     assert "Allocation failure rate in channel b2b" in page
+
+
+def test_a_summary_with_nothing_judged_does_not_say_nothing_needs_action():
+    _, head = _head(VALUES)
+    page = render.summary(head.assign(band="insufficient_data"), freq="W", context="")
+    assert "No headline KPI could be judged in" in page and "Nothing needs action" not in page

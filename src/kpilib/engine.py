@@ -185,6 +185,10 @@ def compute_one(kdef: registry.KpiDef, ctx: Context, seen: dict[str, set] | None
     return aggregate(obs, kdef, ctx)
 
 
+# Requirements that are not a table column, in the words a reader of the note needs.
+REQUIREMENT_WORDS = {"capture:delivery_events": "delivery scans (delivery_events: none)"}
+
+
 def observations(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame | str:
     """The KPI's observations in ``ctx``, or a sentence saying why it has none here."""
     missing = [t for t in kdef.required_tables if not ctx.has(t)]
@@ -193,7 +197,8 @@ def observations(kdef: registry.KpiDef, ctx: Context) -> pd.DataFrame | str:
     unrecorded = [r for r in kdef.requires
                   if not ctx.memo(f"_recorded:{r}", lambda r=r: recorded(ctx, r))]
     if unrecorded:
-        return f"not recorded in this data: {', '.join(unrecorded)}"
+        return ("not recorded in this data: "
+                + ", ".join(REQUIREMENT_WORDS.get(r, r) for r in unrecorded))
     unsupported = [d for d in ctx.by if d not in kdef.dims]
     if unsupported:
         verb = "cut" if all(d in ctx.group_by for d in unsupported) else "cut or filtered"

@@ -132,7 +132,8 @@ def test_kpis_without_source_data_say_unavailable(superstore_import):
     assert (res["status"] == "unavailable").all()
     assert res["value"].isna().all()
     for kpi_id in DELIVERY_KPIS:
-        assert res.loc[kpi_id, "note"] == "not recorded in this data: capture:delivery_events"
+        assert res.loc[kpi_id, "note"] == (
+            "not recorded in this data: delivery scans (delivery_events: none)")
     assert res.loc["cancellation_rate_pre_ship", "note"].endswith("orders.cancelled_at")
     # one shipment per order from one node nobody named: no split across nodes is measured
     assert res.loc["split_node_rate", "note"] == "not recorded in this data: shipments.node_id"

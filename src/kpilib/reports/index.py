@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from kpilib.reports.story import JUDGED
+
 BAND_COLOURS = {
     "normal": ("#1b7f3b", "#e6f4ea"),
     "stressed": ("#8a5a00", "#fff4d6"),
@@ -134,8 +136,6 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
             '<p class="meta">Why, who owns it and what to do: the executive summary.</p>')
 
 
-JUDGED = ("normal", "stressed", "critical")
-
 
 def state_detail(state: str, band: str) -> str:
     """What the band story adds to the chip's band word: ``recovering: 1 of 2 periods back
@@ -157,7 +157,8 @@ def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
                   for _, i in items) - uncut
     unjudged = len(items) - judged - missing - uncut
     line = (f"Nothing needs action: none of the {judged} judged headline value"
-            f"{'s' if judged != 1 else ''} is stressed or critical in the last complete period.")
+            f"{'s' if judged != 1 else ''} is stressed or critical in the last complete period."
+            if judged else "No headline value could be judged in the last complete period.")
     if unjudged:
         line += (f" {unjudged} of {len(items)} could not be judged (too few complete periods "
                  "or too small a denominator): their cards are grey.")

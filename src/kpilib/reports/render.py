@@ -26,6 +26,7 @@ import pandas as pd
 from markupsafe import escape
 
 from kpilib.reports.findings import Finding, headline_period, period_label, short_period
+from kpilib.reports.story import JUDGED
 
 CHIPS = {"critical": "critical", "stressed": "stressed", "normal": "normal"}
 
@@ -135,12 +136,12 @@ def summary(head: pd.DataFrame, *, freq: str | None, context: str,
     title = (f"{len(actions)} KPI{'s need' if len(actions) != 1 else ' needs'} action in {when}"
              + (f" ({n_crit} critical)" if n_crit else "")) if actions else (
         f"No headline total needs action in {when}; {seg_part}" if n_seg else
-        f"Nothing needs action in {when}")
+        f"Nothing needs action in {when}" if head["band"].isin(JUDGED).any() else
+        f"No headline KPI could be judged in {when}")
     return _env().get_template("summary.html.j2").render(
         headline=title, actions=actions, period=when, total=len(head),
         segment_alerts=list(segment_alerts),
-        unjudged=int((head["value"].notna()
-                      & ~head["band"].isin(["normal", "stressed", "critical"])).sum()),
+        unjudged=int((head["value"].notna() & ~head["band"].isin(JUDGED)).sum()),
         unavailable=int(head["value"].isna().sum()),
         off_target=[{"name": r["name"], "display": r["display"],
                      "target_note": r["target_note"]} for _, r in off.iterrows()],

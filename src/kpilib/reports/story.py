@@ -27,6 +27,7 @@ from kpilib.bands.targets import Target, gap
 from kpilib.reports import units
 
 BAD = ("stressed", "critical")
+JUDGED = ("normal", *BAD)  # bands that are a judgement (else: no band)
 
 
 @dataclass(frozen=True)
