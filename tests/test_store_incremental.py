@@ -62,3 +62,27 @@ def test_snapshot_and_rolling_kpis_are_not_local():
     assert not incremental.is_local(k["open_order_age_hours"])  # snapshot
     assert not incremental.is_local(k["tracking_signal"])  # rolling window
     assert not incremental.is_local(k["inventory_turnover"])  # stock days
+
+
+def test_restriction_is_derived_once_from_the_first_recomputed_period(monkeypatch):
+    """History 4-17 Mar 2024, lookback 3 days, change on Sat 16 Mar 12:00: since - lookback =
+    Wed 13 Mar, so P0 is the week of Mon 11 Mar. The data is restricted to orders active from
+    P0 - ANCHOR_SLACK (2 days) = Sat 9 Mar, not from P0 - lookback again (Fri 8 Mar), and the
+    result still equals a full compute."""
+    from store_helpers import scenario_dataset
+
+    import kpilib
+
+    ds = scenario_dataset("omnichannel")
+    ids = ["cancellation_rate_pre_ship", "order_cycle_time_hours"]
+    old = kpilib.compute(ds, ids, by=["channel"], freq="W")
+    cutoffs = []
+    real = incremental.restrict
+    monkeypatch.setattr(incremental, "restrict",
+                        lambda d, cutoff: cutoffs.append(cutoff) or real(d, cutoff))
+    out, plan = incremental.recompute_set(ds, ids, ("channel",), "W", None, old,
+                                          pd.Timestamp("2024-03-16 12:00", tz="UTC"),
+                                          pd.Timedelta(days=3))
+    assert plan.start == pd.Timestamp("2024-03-11", tz="UTC") and plan.local == ids
+    assert cutoffs == [pd.Timestamp("2024-03-09", tz="UTC")]
+    pd.testing.assert_frame_equal(out, old, check_exact=True)

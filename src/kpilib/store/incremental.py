@@ -17,10 +17,13 @@ validated data after it. It finds ``since``, the earliest time the batch can aff
 depends only on records anchored in that period: rates, ratios, means and sums over order,
 line, shipment, pick, receipt, return, RMA, count, replenishment and allocation records) are
 computed with ``start=P0`` on the data *restricted* to what can be anchored from ``P0`` on
-(orders with a timestamp at or after ``P0 - lookback``, with all their rows; every other
+(orders with a timestamp at or after ``P0 - ANCHOR_SLACK``, with all their rows; every other
 table whole), and their rows from ``P0`` on replace the stored ones; rows before ``P0`` are
-kept. The period grid crosses every segment seen in either part, so a segment seen only
-before ``P0`` still gets its empty cells after it, as in a full recompute.
+kept. The lookback is applied once, to ``since``; the restriction only needs the slack of
+anchors that lie after every stored time of their order (a date promise's deadline is the end
+of its local calendar day, less than one day after the stored date). The period grid crosses
+every segment seen in either part, so a segment seen only before ``P0`` still gets its empty
+cells after it, as in a full recompute.
 
 **Not period-local**, always recomputed in full on the whole merged data: snapshot KPIs
 (open orders, backorders, unreleased slices, open receipts, returns, RMAs, exceptions, waves,
@@ -48,6 +51,7 @@ from kpilib.aggregate import result_columns
 from kpilib.context import Context
 
 LOOKBACK = pd.Timedelta(days=61)
+ANCHOR_SLACK = pd.Timedelta(days=2)
 NON_LOCAL_FACTS = {"forecast_cells", "stock_days", "inventory_layers"}
 NON_LOCAL_KPIS = {"cost_per_order", "cost_per_order_incl_freight"}
 GLOBAL_DIMS = {"abc_class", "xyz_class"}
@@ -243,7 +247,7 @@ def recompute_set(ds, kpis, by: tuple[str, ...], freq: str | None, params: dict 
     pl = plan(ids, by, freq, since, old, ds.dimensions)
     parts: dict[str, pd.DataFrame] = {}
     if pl.local:
-        sub = restrict(ds, pl.start - lookback)
+        sub = restrict(ds, pl.start - ANCHOR_SLACK)
         new = _compute_local(sub, ds, pl.local, by, freq, params, pl.start)
         for k in pl.local:
             rows = new[new["kpi"] == k]
