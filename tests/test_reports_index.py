@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from kpilib.reports.export import external_urls, neutralise_urls
-from kpilib.reports.index import render_index, state_detail
+from kpilib.reports.index import render_index
 from kpilib.reports.manifest import run_status
+from kpilib.reports.story import state_detail
 
 EVIL = '<script>alert(1)</script>'
 

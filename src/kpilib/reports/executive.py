@@ -78,11 +78,16 @@ def _segment_alerts(rep: Any, seg: pd.DataFrame | None) -> list[dict[str, str]]:
     out = []
     for band in ("critical", "stressed"):
         for _, a in rep.alerts(seg, band=band).iterrows():
-            where = str(a.get("segment") or "").replace("=", " ").replace("_", " ")
-            if where:
+            where = _where(a)
+            if where != "all":
                 out.append({"name": rep.titles.get(a["kpi"], a["kpi"]), "where": where,
                             "band": band})
     return out
+
+
+def _where(alert: pd.Series) -> str:
+    """An alert's segment in words: ``channel web`` for ``channel=web``, ``all`` for the total."""
+    return str(alert.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
 
 
 def findings(rep: Any, head: pd.DataFrame) -> None:
@@ -119,7 +124,7 @@ def alerts(rep: Any, *frames: pd.DataFrame | None,
     files = alert_links(rep, found) if len(found) else {}
     rows, listed = [], []
     for _, a in found.iterrows():
-        seg = str(a.get("segment") or "").replace("=", " ").replace("_", " ") or "all"
+        seg = _where(a)
         listed.append({"name": rep.titles.get(a["kpi"], a["kpi"]), "where": seg,
                        "band": a["band"]})
         rows.append(_alert_row(rep.titles.get(a["kpi"], a["kpi"]), seg, _value(rep, a),

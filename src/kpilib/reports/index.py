@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from kpilib.reports.story import JUDGED
+from kpilib.reports.story import JUDGED, state_detail
 
 BAND_COLOURS = {
     "normal": ("#1b7f3b", "#e6f4ea"),
@@ -108,13 +108,11 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
     bad = sorted(((s, i) for s, i in items if i.get("band") in ("critical", "stressed")),
                  key=lambda si: si[1]["band"] != "critical")
     if not bad:
-        line = nothing_needs_action(items)
         segs = [a for rec in records for a in (rec.get("records") or {}).get("open_alerts") or []
                 if a.get("where") not in (None, "", "all")]
+        line = nothing_needs_action(items, totals_only=bool(segs))
         if segs:
             crit = sum(a.get("band") == "critical" for a in segs)
-            line = line.replace("Nothing needs action: none", "No headline total needs action: "
-                                "none", 1)
             line += (f" But {len(segs)} segment alert{'s are' if len(segs) != 1 else ' is'} open"
                      + (f" ({crit} critical)" if crit else "") + ": "
                      + "; ".join(f"{a.get('name')} in {a.get('where')} ({a.get('band')})"
@@ -137,17 +135,8 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
 
 
 
-def state_detail(state: str, band: str) -> str:
-    """What the band story adds to the chip's band word: ``recovering: 1 of 2 periods back
-    within limits`` of ``critical, recovering: ...``, ``peak season, within peak limits`` of
-    ``stressed (peak season, within peak limits)``; "" when it adds nothing."""
-    if not state.startswith(band):
-        return state
-    rest = state[len(band):].strip().lstrip(",").strip()
-    return rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
-
-
-def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
+def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]], totals_only: bool = False
+                         ) -> str:
     """The all-clear line, which also counts the headline values that could not be judged
     (no band: too few complete periods or too small a denominator), so "nothing needs action"
     never hides that most cards were never judged."""
@@ -156,7 +145,8 @@ def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]]) -> str:
     missing = sum(i.get("band") not in JUDGED and i.get("display") == "n/a"
                   for _, i in items) - uncut
     unjudged = len(items) - judged - missing - uncut
-    line = (f"Nothing needs action: none of the {judged} judged headline value"
+    line = (f"{'No headline total' if totals_only else 'Nothing'} needs action: none of the "
+            f"{judged} judged headline value"
             f"{'s' if judged != 1 else ''} is stressed or critical in the last complete period."
             if judged else "No headline value could be judged in the last complete period.")
     if unjudged:

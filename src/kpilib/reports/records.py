@@ -57,7 +57,7 @@ def records_dir() -> Path | None:
 def is_tail(kpi: str) -> bool:
     """A duration judged on its p90 (lower is better, in hours or days): no single record
     fails it, so its records are the slow tail instead."""
-    kdef = registry.KPIS[kpi]
+    kdef = registry.KPIS[registry.resolve(kpi)[0]]
     return kdef.kind == "mean" and kdef.direction == "lower" and kdef.unit in ("hours", "days")
 
 

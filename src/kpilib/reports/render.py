@@ -26,7 +26,7 @@ import pandas as pd
 from markupsafe import escape
 
 from kpilib.reports.findings import Finding, headline_period, period_label, short_period
-from kpilib.reports.story import JUDGED
+from kpilib.reports.story import JUDGED, state_detail
 
 CHIPS = {"critical": "critical", "stressed": "stressed", "normal": "normal"}
 
@@ -66,11 +66,7 @@ def _band_word(r: pd.Series) -> str:
 
 def _state_rest(r: pd.Series) -> str:
     """The state after its band word: ``recovering: ...`` or ``peak season, within peak limits``."""
-    state = _state(r)
-    rest = state[len(_band_word(r)):].strip()
-    if rest.startswith("(") and rest.endswith(")"):
-        return rest[1:-1]
-    return rest.removeprefix(",").strip()
+    return state_detail(_state(r), _band_word(r))
 
 
 def _story_note(r: pd.Series) -> str:

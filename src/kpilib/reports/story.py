@@ -30,6 +30,16 @@ BAD = ("stressed", "critical")
 JUDGED = ("normal", *BAD)  # bands that are a judgement (else: no band)
 
 
+def state_detail(state: str, band: str) -> str:
+    """What a band story adds to its band word: ``recovering: 1 of 2 periods back within
+    limits`` of ``critical, recovering: ...``, ``peak season, within peak limits`` of
+    ``stressed (peak season, within peak limits)``; "" when it adds nothing."""
+    if not state.startswith(band):
+        return state
+    rest = state[len(band):].strip().removeprefix(",").strip()
+    return rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
+
+
 @dataclass(frozen=True)
 class Story:
     state: str
