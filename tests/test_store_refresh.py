@@ -167,3 +167,24 @@ def test_results_of_an_unmaintained_cut_is_a_clear_error(tmp_path, small):
         open_store(st).results(["cancellation_rate_pre_ship"], by=["node"], freq="D")
     cfg = json.loads((st / "store.json").read_text())
     assert cfg["sets"][0]["by"] == [] and cfg["sets"][0]["freq"] == "D"
+
+
+def test_the_store_keeps_the_dataset_declarations_across_batches(tmp_path):
+    """A source declared without delivery scans (``dataset.json`` in its first batch) stays so
+    in every later batch and in ``Store.dataset()``: its delivery KPIs are unavailable, as
+    ``compute`` on the declared dataset says, instead of being computed from absent scans."""
+    ds = scenario_dataset("omnichannel")
+    declared = kpilib.Dataset.from_frames(delivery_events="none", **ds.tables)
+    paths = daily_batches(ds, tmp_path / "batches")
+    (paths[0] / "dataset.json").write_text(json.dumps({"delivery_events": "none"}))
+    kpis = ["on_time_delivery_rate", "order_cycle_time_hours", "on_time_shipment_rate"]
+    create(tmp_path / "st", [{"kpis": kpis, "by": [], "freq": "W"}],
+           early_warning={"enabled": False})
+    for p in paths:  # only the first batch carries the declaration
+        refresh(tmp_path / "st", p)
+    store = open_store(tmp_path / "st")
+    assert store.dataset().delivery_events == "none"
+    got = store.results(kpis, by=[], freq="W")
+    pd.testing.assert_frame_equal(got, kpilib.compute(declared, kpis, freq="W"),
+                                  check_exact=True)
+    assert set(got.loc[got["kpi"] == "on_time_delivery_rate", "status"]) == {"unavailable"}

@@ -165,17 +165,27 @@ class Dataset:
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        for name, frame in self._tables.items():
-            lacking = [k.split(".", 1)[1] for k in self.defaulted if k.split(".")[0] == name]
-            frame.drop(columns=lacking).to_parquet(out / f"{name}.parquet", index=False)
+        for name in self._tables:
+            self.stored_frame(name).to_parquet(out / f"{name}.parquet", index=False)
+        self.write_declaration(out)
+        return out
+
+    def stored_frame(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as it is written to disk: without the columns the source lacked
+        (:attr:`defaulted`), so that reading it back fills and marks them again."""
+        lacking = [k.split(".", 1)[1] for k in self.defaulted if k.split(".")[0] == name]
+        return self._tables[name].drop(columns=lacking)
+
+    def write_declaration(self, folder: str | Path) -> None:
+        """Write ``folder/dataset.json`` (extra dimensions, ``delivery_events``) when the
+        dataset declares anything; ``load_dataset`` and the store read it back."""
         if self._dimensions or self.delivery_events != "scan":
             from kpilib.dimensions import DECLARATION_FILE, to_tables
 
             doc = {"dimensions": to_tables(self._dimensions)}
             if self.delivery_events != "scan":
                 doc["delivery_events"] = self.delivery_events
-            (out / DECLARATION_FILE).write_text(json.dumps(doc, indent=2) + "\n")
-        return out
+            (Path(folder) / DECLARATION_FILE).write_text(json.dumps(doc, indent=2) + "\n")
 
 
 def _table_property(name: str) -> property:

@@ -77,11 +77,23 @@ class RefreshSummary:
                 f"outbox {self.pending_outbox}; {total:.1f} s")
 
 
-def _validate(merged: dict[str, pd.DataFrame], batch_id: str):
+def declared(batch: Path, previous: Path | None) -> dict[str, Any]:
+    """The dataset's declarations (extra dimensions, ``delivery_events``): the batch's own
+    ``dataset.json`` when it has one, else those the store kept from earlier batches."""
+    from kpilib.dimensions import DECLARATION_FILE, read_declaration, read_events
+
+    folder = batch if (batch / DECLARATION_FILE).is_file() else (
+        previous / "tables" if previous is not None else None)
+    if folder is None:
+        return {}
+    return {"dimensions": read_declaration(folder), "delivery_events": read_events(folder)}
+
+
+def _validate(merged: dict[str, pd.DataFrame], batch_id: str, settings: dict[str, Any]):
     from kpilib.dataset import Dataset
 
     try:
-        return Dataset.from_frames(**merged)
+        return Dataset.from_frames(**settings, **merged)
     except DataContractError as err:
         raise BatchRejected(batch_id, list(err.problems or [err])) from err
 
@@ -89,12 +101,13 @@ def _validate(merged: dict[str, pd.DataFrame], batch_id: str):
 def _write_tables(building: Path, ds, previous: Path | None, touched: set[str]) -> None:
     out = building / "tables"
     out.mkdir()
-    for name, frame in ds.tables.items():
+    for name in ds.tables:
         old = previous / "tables" / f"{name}.parquet" if previous else None
         if old is not None and name not in touched and old.exists():
             gen.link_or_copy(old, out / f"{name}.parquet")
         else:
-            frame.to_parquet(out / f"{name}.parquet", index=False)
+            ds.stored_frame(name).to_parquet(out / f"{name}.parquet", index=False)
+    ds.write_declaration(out)
 
 
 def compute_sets(store: Store, ds, run_id: str, fingerprint: str, engine: Engine | None = None,
@@ -166,7 +179,7 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
     snapshot = batches.is_snapshot(batch) or cur is None
     stored = store.tables() if cur and not snapshot else {}
     merged = batches.merge(stored, frames, snapshot)
-    ds = _validate(merged, batch_id)
+    ds = _validate(merged, batch_id, declared(batch, store.dir if cur else None))
     t_valid = time.perf_counter()
     fingerprint = ds.fingerprint()
     rows = {n: len(f) for n, f in frames.items() if len(f)}

@@ -94,10 +94,13 @@ class Store:
         return {p.stem: pd.read_parquet(p) for p in sorted((self.dir / "tables").glob("*.parquet"))}
 
     def dataset(self):
-        """The stored tables as a :class:`~kpilib.dataset.Dataset` (validated when stored)."""
+        """The stored tables as a :class:`~kpilib.dataset.Dataset` (validated when stored),
+        with the declarations (extra dimensions, ``delivery_events``) stored beside them."""
         from kpilib.dataset import Dataset
+        from kpilib.dimensions import read_declaration, read_events
 
-        return Dataset(self.tables())
+        folder = self.dir / "tables"
+        return Dataset(self.tables(), read_declaration(folder), read_events(folder))
 
     def find_set(self, kpis: str | list[str], by, freq) -> tuple[ResultSet, list[str]]:
         """The maintained set holding ``kpis`` for (by, freq), and the resolved KPI ids."""
