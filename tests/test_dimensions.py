@@ -316,3 +316,15 @@ def test_lines_column_is_refused_for_records_that_are_not_lines(ds, kpi, grain):
         assert got["status"].tolist() == ["unavailable"], kw
         assert got["note"].iloc[0] == (f"its records ({grain}) are not all order lines, so it "
                                        "cannot be cut or filtered by promo")
+
+
+def test_a_dimension_value_holding_the_internal_separator_is_a_clear_error(frames):
+    # segment labels join host and extra values with U+001F and split them back: a value that
+    # holds it would be split into two segments, so the declaration names the rows instead
+    orders = frames["orders"].copy()
+    orders.loc[orders.index[7], "market"] = "north\x1fsouth"
+    with pytest.raises(ParameterError) as err:
+        Dataset.from_frames(dimensions={"market": "orders"}, **{**frames, "orders": orders})
+    text = str(err.value)
+    assert "orders.market: 1 value(s) contain the control character U+001F" in text
+    assert "'north\\x1fsouth'" in text and "row(s) [7]" in text

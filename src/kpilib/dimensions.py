@@ -105,6 +105,21 @@ def to_tables(dims: Mapping[str, str]) -> dict[str, list[str]]:
     return out
 
 
+def _separator_values(frame: pd.DataFrame, table: str, columns: list[str | None]) -> list[str]:
+    """One problem per column whose values hold :data:`SEP` (segment labels join a host value
+    and extra values with it and split them back, so such a value would become two)."""
+    out = []
+    for c in dict.fromkeys(c for c in columns if c and c in frame.columns):
+        hit = frame[c].astype(str).str.contains(SEP, regex=False) & frame[c].notna()
+        if hit.any():
+            rows = list(frame.index[hit][:3])
+            examples = [str(v) for v in frame.loc[hit, c].head(3)]
+            out.append(f"{table}.{c}: {int(hit.sum())} value(s) contain the control character "
+                       f"U+001F, which kpilib uses to join segment labels (row(s) {rows}, "
+                       f"e.g. {examples}); remove it from the values")
+    return out
+
+
 def check(dims: Mapping[str, str], tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """Validated ``{dimension: table}``: a host table, a non-schema column present there, a
     name that is not already a dimension. Raises :class:`ParameterError` naming the problem."""
@@ -123,6 +138,9 @@ def check(dims: Mapping[str, str], tables: Mapping[str, pd.DataFrame]) -> dict[s
             problems.append(f"{table}.{col} is declared as a dimension but the column is absent")
         elif SEP in col:
             problems.append(f"{col!r}: a dimension name cannot contain the unit separator")
+        else:
+            problems += _separator_values(tables[table], table,
+                                          [col, HOSTS.get(table), KEYED.get(table)])
     if problems:
         raise ParameterError("invalid extra dimensions:\n  - " + "\n  - ".join(problems))
     return dict(dims)
