@@ -12,6 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp
+SPARK_STAMP := $(VENV)/.spark-stamp
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 PIP_VERSION ?= 26.3
 
@@ -33,7 +34,7 @@ REPORTS_ARGS ?=
 # Fails with a clear message unless $(1) is a Python >= 3.11 interpreter.
 check_python = command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found; kpilib needs Python >= 3.11 (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }; $(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: kpilib needs Python >= 3.11, but '$(1)' is $$($(1) -V 2>&1) (make PYTHON=/path/to/python3.11 ...)." >&2; exit 1; }
 
-.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks docs lock bench clean distclean browser
+.PHONY: help venv data reports test lint test-python test-notebooks format lab notebooks docs lock bench clean distclean browser spark java
 
 help: ## Show this list of targets
 	@echo "kpilib make targets (quickstart: 'make reports', 'make test'):"
@@ -82,7 +83,33 @@ reports: $(STAMP) $(SAMPLE) ## Build the venv and sample if missing, run the HTM
 	fi; \
 	exit $$rc
 
-test: browser lint test-python test-notebooks ## Build/update the venv, lint with ruff, run the whole pytest suite (+ nbval on notebooks/)
+test: browser spark lint ## Build/update the venv (+ the [spark] extra), lint with ruff, run the whole pytest suite (+ nbval on notebooks/)
+	@KPILIB_REQUIRE_SPARK=1 $(MAKE) test-python
+	@$(MAKE) test-notebooks
+
+# The [spark] extra (pyspark, requirements-spark.lock; about 1 min to download and build) and
+# Java, for the test that runs the SQL facts on local PySpark (tests/test_sql_spark.py). Not in
+# `make venv`: only the tests and cluster users need it. Under `make test` that test fails
+# instead of skipping (KPILIB_REQUIRE_SPARK=1).
+spark: $(SPARK_STAMP) java ## Install the [spark] extra (pyspark, requirements-spark.lock) into .venv, and Java
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	@echo "Installing the [spark] extra (requirements-spark.lock) into $(VENV) ..."
+	@$(PIP) install --quiet -r requirements-spark.lock
+	@touch $@
+
+java: ## Make sure a Java runtime (for PySpark) is installed; as root with apt-get, install it
+	@if command -v java >/dev/null 2>&1; then \
+	  exit 0; \
+	elif [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Java with apt-get (openjdk-17-jre-headless, for the PySpark test) ..."; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; } \
+	    || { echo "error: apt-get could not install Java; install it by hand (apt-get install openjdk-17-jre-headless) and run make test again." >&2; exit 1; }; \
+	else \
+	  echo "error: make test needs Java for the PySpark test; install it (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless) and run make test again." >&2; \
+	  exit 1; \
+	fi
 
 # The browser test of the HTML reports needs Debian's chromium (the one system prerequisite).
 # As root with apt-get it is installed here; otherwise make stops and says what to install.
