@@ -39,7 +39,7 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
         elif col.dtype == INT:
             s = s.astype("Int64")
         elif col.dtype == BOOL:
-            s = s.fillna(False).astype(bool)
+            s = pd.Series(np.where(s.notna(), s, False).astype(bool), index=s.index)  # null = False
         elif col.dtype == DATE:
             s = pd.to_datetime(s).astype("datetime64[ns]")
         elif col.dtype == TS:
