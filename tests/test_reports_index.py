@@ -130,7 +130,7 @@ def test_the_page_opens_with_what_needs_action():
          "state": "critical, recovering: 1 of 2 periods back within limits"}]}}]
     page = render_index(manifest(), records, [manifest()])
     head = page[page.index("Needs action"):page.index("Headline KPIs")]
-    assert "Needs action: 2 KPIs (1 critical)" in head
+    assert "Needs action: 2 headline KPIs (1 critical)" in head
     assert head.index("<b>C</b>") < head.index("<b>A</b>")  # critical first
     assert "<b>B</b>" not in head and "channel web" in head and "recovering" in head
     calm = [{"segment": None, "records": {"headline": [

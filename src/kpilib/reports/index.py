@@ -128,7 +128,7 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
                     f'{esc(i.get("display", ""))}{where}'
                     + (f' <span class="meta">({state})</span>' if state else "") + "</li>")
     n = sum(i["band"] == "critical" for _, i in bad)
-    return (f"<h2>Needs action: {len(bad)} KPI{'s' if len(bad) != 1 else ''}"
+    return (f"<h2>Needs action: {len(bad)} headline KPI{'s' if len(bad) != 1 else ''}"
             f"{f' ({n} critical)' if n else ''}</h2>"
             '<ul class="attention">' + "".join(rows) + "</ul>"
             '<p class="meta">Why, who owns it and what to do: the executive summary.</p>')
