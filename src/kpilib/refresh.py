@@ -199,7 +199,7 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
             banded = {rs.name: store.banded(rs.name) for rs in store.sets}
         else:
             since = None if snapshot else incremental.touched_since(
-                stored, ds.tables, sorted(frames), pd.Timestamp(manifest["data_as_of"]))
+                stored, ds.tables, sorted(frames), pd.Timestamp(manifest["data_as_of"]), frames)
             banded = compute_sets(store, ds, batch_id, fingerprint, engine, since)
             (building / "results").mkdir()
             for name, frame in banded.items():
