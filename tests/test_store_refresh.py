@@ -101,6 +101,20 @@ def test_upsert_and_delete_by_primary_key():
     assert out["channel"].tolist() == ["web", "app", "web"]
 
 
+def test_upsert_by_a_key_holding_a_date():
+    """inventory_snapshots is keyed by (snapshot_date, node_id, sku): the batch's row for
+    (2 Mar, n1, A) replaces the stored one, (3 Mar, n1, A) is new, (1 Mar, n1, A) is kept."""
+    days = pd.to_datetime(["2024-03-01", "2024-03-02"])
+    stored = pd.DataFrame({"snapshot_date": days, "node_id": ["n1", "n1"], "sku": ["A", "A"],
+                           "qty_on_hand": [5.0, 6.0]})
+    batch = pd.DataFrame({"snapshot_date": pd.to_datetime(["2024-03-03", "2024-03-02"]),
+                          "node_id": ["n1", "n1"], "sku": ["A", "A"], "qty_on_hand": [8.0, 7.0],
+                          DELETED: [False, False]})
+    out = upsert(stored, batch, "inventory_snapshots")
+    assert out["snapshot_date"].dt.day.tolist() == [1, 2, 3]
+    assert out["qty_on_hand"].tolist() == [5.0, 7.0, 8.0]
+
+
 def test_batch_with_changed_order_matches_compute(tmp_path, small):
     """A batch cancelling one order (changed row) gives the same numbers as compute on the
     data edited the same way."""
