@@ -87,6 +87,20 @@ def test_touched_since_through_the_batch_keys():
     assert got == pd.Timestamp("2024-03-06", tz="UTC")
 
 
+def test_row_times_span_timestamps_and_dates():
+    """A forecast for the week of 5 Mar (a date: midnight UTC) made 4 Mar 22:00 in Berlin
+    (21:00 UTC): earliest 4 Mar 21:00, latest 5 Mar 00:00; a row with no time: NaT."""
+    frame = pd.DataFrame({
+        "target_period_start": pd.to_datetime(["2024-03-05", None]),
+        "forecast_made_at": pd.to_datetime(["2024-03-04 22:00", None]).tz_localize(
+            "Europe/Berlin"),
+    })
+    early, late = incremental._times(frame, "forecasts"), incremental._latest(frame, "forecasts")
+    assert early.iloc[0] == pd.Timestamp("2024-03-04 21:00", tz="UTC")
+    assert late.iloc[0] == pd.Timestamp("2024-03-05", tz="UTC")
+    assert early.isna().iloc[1] and late.isna().iloc[1]
+
+
 def test_snapshot_and_rolling_kpis_are_not_local():
     registry.load_all()
     k = registry.KPIS

@@ -3,8 +3,9 @@
 A refresh knows the stored results (computed on the data before the batch) and the merged,
 validated data after it. It finds ``since``, the earliest time the batch can affect:
 
-- every row that differs between the stored and the merged table (added, changed or deleted,
-  compared by a hash of the whole row), its earliest timestamp or date;
+- every row that differs between the stored and the merged table (added, changed or deleted:
+  rows whose key the batch carries compared by a hash of the whole row, the others by
+  position in their typed columns), its earliest timestamp or date;
 - for such a row of an order (order lines, events, exceptions, shipments and their lines,
   pick tasks, returns), the creation time of its order (order KPIs anchor on the order);
 - the previous ``data_as_of``: records anchored between the old and the new data end enter
@@ -73,17 +74,23 @@ def is_local(kdef: registry.KpiDef) -> bool:
                 or kdef.id in NON_LOCAL_KPIS)
 
 
+def _row_times(frame: pd.DataFrame, table: str, reduce=np.fmin) -> pd.Series:
+    """Earliest (``reduce=np.fmax``: latest) timestamp or date of each row, UTC (dates at
+    midnight), NaT when the row has none."""
+    cols = [c.name for c in schema.TABLES[table].columns
+            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
+    out = np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]")
+    for c in cols:
+        s = frame[c] if pd.api.types.is_datetime64_any_dtype(frame[c]) else pd.to_datetime(
+            frame[c])
+        # .values: an aware column's UTC instants, a naive one's own; NaT only where all are
+        out = reduce(out, np.asarray(s.values).astype("datetime64[ns]", copy=False))
+    return pd.Series(out, index=frame.index).dt.tz_localize("UTC")
+
+
 def _times(frame: pd.DataFrame, table: str) -> pd.Series:
     """Earliest timestamp or date of each row (UTC; dates at midnight), NaT when none."""
-    cols = [c for c in schema.TABLES[table].columns
-            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
-    if not cols or frame.empty:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    parts = []
-    for c in cols:
-        s = pd.to_datetime(frame[c.name])
-        parts.append(s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC"))
-    return pd.concat(parts, axis=1).min(axis=1)
+    return _row_times(frame, table, np.fmin)
 
 
 def _changed(old: pd.DataFrame | None, new: pd.DataFrame | None) -> list[pd.DataFrame]:
@@ -213,15 +220,7 @@ def restrict(ds, cutoff: pd.Timestamp):
 
 def _latest(frame: pd.DataFrame, table: str) -> pd.Series:
     """Latest timestamp or date of each row (UTC), NaT when none."""
-    cols = [c.name for c in schema.TABLES[table].columns
-            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
-    if not cols or frame.empty:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    parts = []
-    for c in cols:
-        s = pd.to_datetime(frame[c])
-        parts.append(s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC"))
-    return pd.concat(parts, axis=1).max(axis=1)
+    return _row_times(frame, table, np.fmax)
 
 
 def plan(ids: list[str], by: tuple[str, ...], freq: str | None, since: pd.Timestamp | None,
