@@ -55,6 +55,52 @@ def test_touched_since_takes_the_order_creation_of_a_changed_child_row():
     assert same == pd.Timestamp("2024-03-10", tz="UTC")
 
 
+def test_touched_since_through_the_batch_keys():
+    """Stored orders o1 (1 Mar), o2 (5 Mar), o3 (7 Mar); the batch deletes o2 and adds o4
+    (9 Mar); validation moved o3's cancellation time from 8 Mar to 6 Mar (a row the batch does not
+    carry). Through the keys: o2 (deleted, 5 Mar), o4 (9 Mar) and o3 (6 Mar, found by
+    position) changed, o1 did not: since = 5 Mar, as hashing every row finds."""
+    ts = lambda *d: pd.to_datetime(list(d), utc=True)  # noqa: E731
+    old = pd.DataFrame({"order_id": ["o1", "o2", "o3"],
+                        "created_at": ts("2024-03-01", "2024-03-05", "2024-03-07"),
+                        "cancelled_at": ts("2024-03-09", "2024-03-09", "2024-03-08")})
+    new = pd.DataFrame({"order_id": ["o1", "o3", "o4"],
+                        "created_at": ts("2024-03-01", "2024-03-07", "2024-03-09"),
+                        "cancelled_at": ts("2024-03-09", "2024-03-06", "2024-03-12")})
+    batch = pd.DataFrame({"order_id": ["o2", "o4"], "_deleted": [True, False]})
+    as_of = pd.Timestamp("2024-03-10", tz="UTC")
+    args = {"orders": old}, {"orders": new}, ["orders"], as_of
+    assert incremental.touched_since(*args, {"orders": batch}) == pd.Timestamp("2024-03-05",
+                                                                               tz="UTC")
+    assert incremental.touched_since(*args) == pd.Timestamp("2024-03-05", tz="UTC")
+    # without the deletion and o3's move, only o4 (9 Mar) changed...
+    keep = new.assign(cancelled_at=ts("2024-03-09", "2024-03-08", "2024-03-12"))
+    only_new = {"orders": pd.concat([old, keep.iloc[[2]]], ignore_index=True)}
+    got = incremental.touched_since({"orders": old}, only_new, ["orders"], as_of,
+                                    {"orders": batch.iloc[[1]]})
+    assert got == pd.Timestamp("2024-03-09", tz="UTC")
+    # ...and o3 moved to 6 Mar is found although the batch does not carry it
+    moved = only_new["orders"].assign(cancelled_at=ts("2024-03-09", "2024-03-09",
+                                                              "2024-03-06", "2024-03-12"))
+    got = incremental.touched_since({"orders": old}, {"orders": moved}, ["orders"], as_of,
+                                    {"orders": batch.iloc[[1]]})
+    assert got == pd.Timestamp("2024-03-06", tz="UTC")
+
+
+def test_row_times_span_timestamps_and_dates():
+    """A forecast for the week of 5 Mar (a date: midnight UTC) made 4 Mar 22:00 in Berlin
+    (21:00 UTC): earliest 4 Mar 21:00, latest 5 Mar 00:00; a row with no time: NaT."""
+    frame = pd.DataFrame({
+        "target_period_start": pd.to_datetime(["2024-03-05", None]),
+        "forecast_made_at": pd.to_datetime(["2024-03-04 22:00", None]).tz_localize(
+            "Europe/Berlin"),
+    })
+    early, late = incremental._times(frame, "forecasts"), incremental._latest(frame, "forecasts")
+    assert early.iloc[0] == pd.Timestamp("2024-03-04 21:00", tz="UTC")
+    assert late.iloc[0] == pd.Timestamp("2024-03-05", tz="UTC")
+    assert early.isna().iloc[1] and late.isna().iloc[1]
+
+
 def test_snapshot_and_rolling_kpis_are_not_local():
     registry.load_all()
     k = registry.KPIS

@@ -30,10 +30,18 @@ def test_daily_replay_equals_full_recompute(tmp_path, scenario, monkeypatch):
     before the start of a 14-day history, which means a full recompute). That is exact on
     this data: no record of a 14-day history gets older than the shortest window that moves
     with as_of alone (14 days), which is what the default lookback covers in general."""
-    plans = []
-    real_plan = incremental.plan
+    plans, sinces = [], []
+    real_plan, real_since = incremental.plan, incremental.touched_since
     monkeypatch.setattr(incremental, "plan", lambda *a, **k: plans.append(
         real_plan(*a, **k)) or plans[-1])
+
+    def since_both_ways(old, new, tables, old_as_of, batch=None):
+        """The since-value found through the batch's keys and by hashing every row."""
+        sinces.append((real_since(old, new, tables, old_as_of, batch),
+                       real_since(old, new, tables, old_as_of)))
+        return sinces[-1][0]
+
+    monkeypatch.setattr(incremental, "touched_since", since_both_ways)
     ds = scenario_dataset(scenario)
     paths = daily_batches(ds, tmp_path / "batches")
     assert len(paths) >= 5  # snapshot at day 10, daily batches, the final batch
@@ -47,6 +55,8 @@ def test_daily_replay_equals_full_recompute(tmp_path, scenario, monkeypatch):
     assert any(p.local for p in plans) or scenario != "omnichannel"
     # a day that changes no row records the batch and keeps the results
     assert set(statuses) <= {"applied", "unchanged"} and statuses[0] == "applied"
+    # finding the changed rows through the batch keys reaches back exactly as far as hashing
+    assert sinces and all(by_key == hashed for by_key, hashed in sinces)
     last_applied = [p.name for p, s in zip(paths, statuses, strict=True) if s == "applied"][-1]
     store = open_store(tmp_path / "st")
     expected = kpilib.compute(ds, "all", by=["channel"], freq="W")
@@ -89,6 +99,20 @@ def test_upsert_and_delete_by_primary_key():
     out = upsert(stored, batch, "orders")
     assert out["order_id"].tolist() == ["a", "b", "d"]
     assert out["channel"].tolist() == ["web", "app", "web"]
+
+
+def test_upsert_by_a_key_holding_a_date():
+    """inventory_snapshots is keyed by (snapshot_date, node_id, sku): the batch's row for
+    (2 Mar, n1, A) replaces the stored one, (3 Mar, n1, A) is new, (1 Mar, n1, A) is kept."""
+    days = pd.to_datetime(["2024-03-01", "2024-03-02"])
+    stored = pd.DataFrame({"snapshot_date": days, "node_id": ["n1", "n1"], "sku": ["A", "A"],
+                           "qty_on_hand": [5.0, 6.0]})
+    batch = pd.DataFrame({"snapshot_date": pd.to_datetime(["2024-03-03", "2024-03-02"]),
+                          "node_id": ["n1", "n1"], "sku": ["A", "A"], "qty_on_hand": [8.0, 7.0],
+                          DELETED: [False, False]})
+    out = upsert(stored, batch, "inventory_snapshots")
+    assert out["snapshot_date"].dt.day.tolist() == [1, 2, 3]
+    assert out["qty_on_hand"].tolist() == [5.0, 7.0, 8.0]
 
 
 def test_batch_with_changed_order_matches_compute(tmp_path, small):

@@ -178,10 +178,13 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
         raise BatchRejected(batch_id, problems)
     snapshot = batches.is_snapshot(batch) or cur is None
     stored = store.tables() if cur and not snapshot else {}
+    t_read = time.perf_counter()
     merged = batches.merge(stored, frames, snapshot)
+    t_merge = time.perf_counter()
     ds = _validate(merged, batch_id, declared(batch, store.dir if cur else None))
     t_valid = time.perf_counter()
     fingerprint = ds.fingerprint()
+    t_print = time.perf_counter()
     rows = {n: len(f) for n, f in frames.items() if len(f)}
     summary = RefreshSummary(batch_id, "applied", data_as_of=str(ds.data_as_of), rows=rows)
     if cur and fingerprint == manifest.get("fingerprint"):
@@ -190,7 +193,7 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
     try:
         previous = store.dir if cur else None
         _write_tables(building, ds, previous, set(frames) if not snapshot else set(ds.tables))
-        t_tables = time.perf_counter()
+        t_tables = t_since = time.perf_counter()
         if summary.status == "unchanged":
             for sub in ("results",):
                 os.mkdir(building / sub)
@@ -199,7 +202,8 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
             banded = {rs.name: store.banded(rs.name) for rs in store.sets}
         else:
             since = None if snapshot else incremental.touched_since(
-                stored, ds.tables, sorted(frames), pd.Timestamp(manifest["data_as_of"]))
+                stored, ds.tables, sorted(frames), pd.Timestamp(manifest["data_as_of"]), frames)
+            t_since = time.perf_counter()
             banded = compute_sets(store, ds, batch_id, fingerprint, engine, since)
             (building / "results").mkdir()
             for name, frame in banded.items():
@@ -220,8 +224,10 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
     t_commit = time.perf_counter()
     summary.delivered, summary.pending_outbox = alerts_flow.deliver(store)
     live.write(store)
-    summary.seconds = {"validate": t_valid - t0, "tables": t_tables - t_valid,
-                       "compute": t_compute - t_tables, "alerts": t_alerts - t_compute,
+    summary.seconds = {"read": t_read - t0, "merge": t_merge - t_read,
+                       "validate": t_valid - t_merge, "fingerprint": t_print - t_valid,
+                       "tables": t_tables - t_print, "since": t_since - t_tables,
+                       "compute": t_compute - t_since, "alerts": t_alerts - t_compute,
                        "commit": t_commit - t_alerts,
                        "deliver": time.perf_counter() - t_commit}
     log.info(summary.line())

@@ -3,8 +3,9 @@
 A refresh knows the stored results (computed on the data before the batch) and the merged,
 validated data after it. It finds ``since``, the earliest time the batch can affect:
 
-- every row that differs between the stored and the merged table (added, changed or deleted,
-  compared by a hash of the whole row), its earliest timestamp or date;
+- every row that differs between the stored and the merged table (added, changed or deleted:
+  rows whose key the batch carries compared by a hash of the whole row, the others by
+  position in their typed columns), its earliest timestamp or date;
 - for such a row of an order (order lines, events, exceptions, shipments and their lines,
   pick tasks, returns), the creation time of its order (order KPIs anchor on the order);
 - the previous ``data_as_of``: records anchored between the old and the new data end enter
@@ -73,17 +74,23 @@ def is_local(kdef: registry.KpiDef) -> bool:
                 or kdef.id in NON_LOCAL_KPIS)
 
 
+def _row_times(frame: pd.DataFrame, table: str, reduce=np.fmin) -> pd.Series:
+    """Earliest (``reduce=np.fmax``: latest) timestamp or date of each row, UTC (dates at
+    midnight), NaT when the row has none."""
+    cols = [c.name for c in schema.TABLES[table].columns
+            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
+    out = np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]")
+    for c in cols:
+        s = frame[c] if pd.api.types.is_datetime64_any_dtype(frame[c]) else pd.to_datetime(
+            frame[c])
+        # .values: an aware column's UTC instants, a naive one's own; NaT only where all are
+        out = reduce(out, np.asarray(s.values).astype("datetime64[ns]", copy=False))
+    return pd.Series(out, index=frame.index).dt.tz_localize("UTC")
+
+
 def _times(frame: pd.DataFrame, table: str) -> pd.Series:
     """Earliest timestamp or date of each row (UTC; dates at midnight), NaT when none."""
-    cols = [c for c in schema.TABLES[table].columns
-            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
-    if not cols or frame.empty:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    parts = []
-    for c in cols:
-        s = pd.to_datetime(frame[c.name])
-        parts.append(s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC"))
-    return pd.concat(parts, axis=1).min(axis=1)
+    return _row_times(frame, table, np.fmin)
 
 
 def _changed(old: pd.DataFrame | None, new: pd.DataFrame | None) -> list[pd.DataFrame]:
@@ -98,14 +105,64 @@ def _changed(old: pd.DataFrame | None, new: pd.DataFrame | None) -> list[pd.Data
     return [old[~np.isin(ho, hn)], new[~np.isin(hn, ho)]]
 
 
+def _in_keys(frame: pd.DataFrame, keys: list[str], batch: pd.DataFrame) -> np.ndarray:
+    """Mask of ``frame``'s rows whose primary key ``keys`` is among the ``batch`` rows' keys."""
+    m = np.ones(len(frame), bool)
+    for k in keys:  # each key column on its own first: cheap, and exact for a one-column key
+        m &= frame[k].isin(batch[k]).to_numpy()
+    if len(keys) > 1 and m.any():
+        cand = pd.MultiIndex.from_frame(frame.loc[m, keys].astype(object))
+        m[m] = cand.isin(pd.MultiIndex.from_frame(batch[keys].astype(object)))
+    return m
+
+
+def _differs(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
+    """Per position, whether rows ``old`` and ``new`` (aligned) differ in a typed column
+    (timestamps, dates, numbers, flags: the columns validation can rewrite)."""
+    out = np.zeros(len(old), bool)
+    for c in old.columns:
+        a, b = old[c], new[c]
+        if a.dtype == object or pd.api.types.is_string_dtype(a.dtype):
+            continue
+        if a.dtype != b.dtype:
+            return np.ones(len(old), bool)
+        a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+        out |= ~(a.eq(b) | (a.isna() & b.isna())).to_numpy(bool)
+    return out
+
+
+def _changed_by_key(old: pd.DataFrame | None, new: pd.DataFrame | None,
+                    batch: pd.DataFrame, table: str) -> list[pd.DataFrame]:
+    """The rows :func:`_changed` finds, found through the batch's primary keys: rows whose key
+    the batch carries are compared whole; every other row was kept by the upsert in place and
+    in order, so it is compared by position, in the typed columns only."""
+    keys = list(schema.TABLES[table].primary_key)
+    if (old is None or new is None or not keys or set(old.columns) != set(new.columns)
+            or not set(keys) <= set(batch.columns)):
+        return _changed(old, new)
+    new = new[list(old.columns)] if list(new.columns) != list(old.columns) else new
+    mo, mn = _in_keys(old, keys, batch), _in_keys(new, keys, batch)
+    if (~mo).sum() != (~mn).sum():
+        return _changed(old, new)
+    rest_old, rest_new = old[~mo], new[~mn]
+    moved = _differs(rest_old, rest_new)
+    return [*_changed(old[mo], new[mn]), rest_old[moved], rest_new[moved]]
+
+
 def touched_since(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
-                  tables: list[str], old_as_of: pd.Timestamp) -> pd.Timestamp:
+                  tables: list[str], old_as_of: pd.Timestamp,
+                  batch: dict[str, pd.DataFrame] | None = None) -> pd.Timestamp:
     """The earliest time the change from ``old`` to ``new`` in ``tables`` can affect (see
-    module docstring), before the lookback."""
+    module docstring), before the lookback. With ``batch`` (the batch tables that turned
+    ``old`` into ``new``), a keyed table's changed rows are found through the batch's keys
+    instead of hashing every stored row; the result is the same."""
     times = [pd.Series([pd.Timestamp(old_as_of).tz_convert("UTC")])]
     order_ids, line_ids, shipment_ids = [], [], []
     for name in tables:
-        for rows in _changed(old.get(name), new.get(name)):
+        pair = old.get(name), new.get(name)
+        found = (_changed(*pair) if batch is None or name not in batch
+                 else _changed_by_key(*pair, batch[name], name))
+        for rows in found:
             times.append(_times(rows, name))
             if "order_id" in rows.columns:
                 order_ids.append(rows["order_id"])
@@ -163,15 +220,7 @@ def restrict(ds, cutoff: pd.Timestamp):
 
 def _latest(frame: pd.DataFrame, table: str) -> pd.Series:
     """Latest timestamp or date of each row (UTC), NaT when none."""
-    cols = [c.name for c in schema.TABLES[table].columns
-            if c.dtype in (schema.TS, schema.DATE) and c.name in frame.columns]
-    if not cols or frame.empty:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    parts = []
-    for c in cols:
-        s = pd.to_datetime(frame[c])
-        parts.append(s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC"))
-    return pd.concat(parts, axis=1).max(axis=1)
+    return _row_times(frame, table, np.fmax)
 
 
 def plan(ids: list[str], by: tuple[str, ...], freq: str | None, since: pd.Timestamp | None,
