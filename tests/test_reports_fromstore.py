@@ -154,3 +154,61 @@ def test_a_dataset_that_is_not_the_generations_own_is_refused(store1):
         source.dataset(other)
     manifest = json.loads((source.store.dir / "manifest.json").read_text())
     assert source.fingerprint == manifest["fingerprint"]
+
+
+NOTEBOOK = (
+    "from kpilib.reports.setup import open_report\n"
+    "rep = open_report(globals())\n"
+    f"res = rep.frame({[KPIS[0], EXTRA]!r})\n"
+    "import os\n"
+    "print('generation', rep.source.generation, sorted(set(res['kpi'])))\n"
+    "print('pinned', os.environ['KPILIB_STORE_PIN'])"
+)
+
+
+def test_a_run_from_the_store_pins_logs_and_links_the_live_page(store1, tmp_path):
+    from test_reports_pipeline import write_notebook
+
+    from kpilib.reports import ReportParams, run_reports
+
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    write_notebook(nb / "probe.ipynb", NOTEBOOK)
+    params = ReportParams(data_path=str(store1), out_dir=str(tmp_path / "out"), store=True,
+                          notebooks=["probe"], notebook_dir=str(nb), jobs=1, targets=None)
+    outcome = run_reports(params)
+    assert outcome.status == "ok", outcome.results[0].error
+    gen = open_store(store1).generation
+    text = (outcome.run_dir / "probe.ipynb").read_text()
+    assert f"generation {gen} " in text and f'\\"generation\\": \\"{gen}\\"' in text
+    assert outcome.notes == [fromstore.run_log(fromstore.StoreSource.open(store1), [
+        {"store": {"read": 1, "computed": {"total, weekly": [EXTRA]}}}])]
+    manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+    assert manifest["store"]["generation"] == gen and manifest["store"]["log"] == outcome.notes[0]
+    live = (tmp_path / "out" / "live.html").read_text()
+    assert f"generation {gen}" in live
+    assert 'href="../live.html"' in (outcome.run_dir / "index.html").read_text()
+
+
+def test_store_flag_on_a_plain_data_folder_is_a_parameter_error(tmp_path, store1):
+    from kpilib.reports import ReportParams
+    from kpilib.reports.params import validate_params
+
+    data = open_store(store1).dataset().to_parquet(tmp_path / "data")
+    with pytest.raises(kpilib.ParameterError, match="is not a KPI store .no store.json"):
+        validate_params(ReportParams(data_path=str(data), out_dir=str(tmp_path / "o"),
+                                     store=True))
+
+
+def test_the_live_pages_are_rewritten_after_every_batch(tmp_path, replay):
+    """The store's live.html and the one beside the report runs (``reports_dir``) name the
+    batch just applied, after each batch."""
+    _, batches = replay
+    st, runs = tmp_path / "st", tmp_path / "reports"
+    create(st, SETS, early_warning={"enabled": False}, reports_dir=str(runs))
+    for b in batches[:2]:
+        refresh(st, b)
+        gen = open_store(st).generation
+        for page in (st / "live.html", runs / "live.html"):
+            text = page.read_text()
+            assert f"last batch <b>{b.name}</b>" in text and f"generation {gen}" in text
