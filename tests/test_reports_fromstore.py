@@ -212,3 +212,17 @@ def test_the_live_pages_are_rewritten_after_every_batch(tmp_path, replay):
         for page in (st / "live.html", runs / "live.html"):
             text = page.read_text()
             assert f"last batch <b>{b.name}</b>" in text and f"generation {gen}" in text
+
+
+def test_a_set_added_by_hand_before_any_batch_is_computed_meanwhile(store1, tmp_path, shown):
+    import shutil
+
+    st = shutil.copytree(store1, tmp_path / "st")
+    cfg = json.loads((st / "store.json").read_text())
+    cfg["sets"].append({"name": "by_node", "kpis": KPIS, "by": ["node"], "freq": "W"})
+    (st / "store.json").write_text(json.dumps(cfg))
+    rep = _open(st)
+    got = rep.frame(KPIS, by=["node"], bands=False)
+    pd.testing.assert_frame_equal(got, kpilib.compute(rep.ds, KPIS, by=["node"], freq="W"),
+                                  check_exact=True)
+    assert rep.source.computed == {"by node, weekly": KPIS}

@@ -8,7 +8,8 @@ manifest and result rows carry, else the report stops with an error.
 
 A KPI result is read from the store when a maintained set covers it: the set holds the KPI
 for the same ``by`` and ``freq``, the report is neither filtered nor limited by ``start`` /
-``end``, its ``as_of`` is the data's end and the store computes with the default ``params``.
+``end``, its ``as_of`` is the data's end and the store computes with the default ``params``
+(a set added to ``store.json`` after the generation was written holds nothing yet).
 The stored rows are then ``compute``'s own (the store's guarantee for each generation) and are
 banded here exactly as computed ones are (``views.band``: the report's band configuration,
 the running period ``partial``). The store's own band columns are not used: a refresh bands
@@ -90,10 +91,12 @@ class StoreSource:
                 or self.store.config.get("params")
                 or pd.Timestamp(rep.as_of) != self.data_as_of):
             return {}
+        sets = [rs for rs in self.store.sets if rs.by == tuple(by) and rs.freq == freq
+                and (self.store.dir / "results" / f"{rs.name}.parquet").is_file()]
         out = {}
         for k in ids:
-            for rs in self.store.sets:
-                if rs.by == tuple(by) and rs.freq == freq and k in rs.kpis:
+            for rs in sets:
+                if k in rs.kpis:
                     out[k] = rs
                     break
         return out
