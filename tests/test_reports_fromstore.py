@@ -160,6 +160,7 @@ NOTEBOOK = (
     "from kpilib.reports.setup import open_report\n"
     "rep = open_report(globals())\n"
     f"res = rep.frame({[KPIS[0], EXTRA]!r})\n"
+    f"rep.frame({KPIS!r})\n"
     "import os\n"
     "print('generation', rep.source.generation, sorted(set(res['kpi'])))\n"
     "print('pinned', os.environ['KPILIB_STORE_PIN'])"
@@ -182,7 +183,7 @@ def test_a_run_from_the_store_pins_logs_and_links_the_live_page(store1, tmp_path
     text = (outcome.run_dir / "probe.ipynb").read_text()
     assert f"generation {gen} " in text and f'\\"generation\\": \\"{gen}\\"' in text
     assert outcome.notes == [fromstore.run_log(fromstore.StoreSource.open(store1), [
-        {"store": {"read": 1, "computed": {"total, weekly": [EXTRA]}}}])]
+        {"store": {"read": 3, "computed": {"total, weekly": [EXTRA]}}}])]
     manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
     assert manifest["store"]["generation"] == gen and manifest["store"]["log"] == outcome.notes[0]
     live = (tmp_path / "out" / "live.html").read_text()
@@ -226,3 +227,19 @@ def test_a_set_added_by_hand_before_any_batch_is_computed_meanwhile(store1, tmp_
     pd.testing.assert_frame_equal(got, kpilib.compute(rep.ds, KPIS, by=["node"], freq="W"),
                                   check_exact=True)
     assert rep.source.computed == {"by node, weekly": KPIS}
+
+
+def test_cli_takes_data_or_store_not_both(tmp_path, store1, caplog):
+    from typer.testing import CliRunner
+
+    from kpilib.cli.main import app
+
+    runner = CliRunner()
+    both = runner.invoke(app, ["reports", "run", "--data", str(store1), "--store", str(store1),
+                               "--out", str(tmp_path / "r")])
+    assert both.exit_code == 2 and "give --data or --store, not both" in both.output
+    plain = runner.invoke(app, ["reports", "schedule", "--cron", "0 6 * * 1", "--store",
+                                str(tmp_path), "--out", str(tmp_path / "r")])
+    assert plain.exit_code == 2 and "is not a KPI store (no store.json)" in caplog.text
+    assert "kpilib watch --store st --inbox inbox --once" in runner.invoke(
+        app, ["reports", "run", "--help"], terminal_width=200).output

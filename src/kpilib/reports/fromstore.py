@@ -130,9 +130,9 @@ class StoreSource:
             res = self.stored(sets[name], part)
             out.append((part, views.band(res, rep.ds, bands=rep.bands if bands else False,
                                          as_of=rep.as_of, freq=freq)))
-        first = not self.read
+        before = len(self.read)
         self.read.update(f"{k} ({cut_label(by, freq)})" for k in cover)
-        if first and self.read:
+        if len(self.read) > before:
             self.record()
         return out
 
