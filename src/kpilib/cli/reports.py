@@ -28,6 +28,26 @@ _TARGETS_HELP = (
 )
 
 
+_DATA_HELP = "Dataset folder (contract); default data/sample. A KPI store folder works too."
+_STORE_HELP = (
+    "Run off a KPI store (the folder `kpilib refresh --init` creates and `kpilib refresh` / "
+    "`kpilib watch` keep current) instead of --data: the reports use the data of the store's "
+    "current generation, fixed for the whole run, and read every KPI result the store "
+    "maintains for the report's cut (same KPIs, --freq and segment, as of the data's end, no "
+    "--filter/--start/--end/--per) instead of computing it; the rest is computed as with "
+    "--data and the run log names it. The numbers are the same either way. The index links "
+    "the store's live page (live.html, written beside the runs)."
+)
+def _source(data: Path | None, store: Path | None) -> tuple[Path, bool]:
+    """The folder the reports read (``--data`` or ``--store``, not both) and whether it must
+    be a KPI store."""
+    if data is not None and store is not None:
+        raise typer.BadParameter("give --data or --store, not both", param_hint="--store")
+    if store is not None:
+        return store, True
+    return data if data is not None else Path("data/sample"), False
+
+
 def _filters(values: list[str] | None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for item in values or []:
@@ -57,6 +77,7 @@ def _params(
     keep,
     allow_future_as_of=False,
     targets=None,
+    store=False,
 ):
     from kpilib.reports.params import ReportParams, default_config
 
@@ -85,6 +106,7 @@ def _params(
         keep=keep,
         allow_future_as_of=allow_future_as_of,
         targets=targets,
+        store=store,
     )
 
 
@@ -134,6 +156,8 @@ def run_once(params, quiet: bool = False) -> int:
     out = Path(params.out_dir)
     report = errors if outcome.status != "ok" else console
     report.print(f"run {outcome.run_id}: {outcome.status}", markup=False)
+    for line in outcome.notes:
+        console.print(f"  {line}", markup=False, highlight=False)
     for r in outcome.results:
         line = f"  {r.status:6s} {r.duration_s:6.1f} s  {r.notebook}"
         line += f" [{r.segment}]" if r.segment is not None else ""
@@ -155,9 +179,8 @@ def run_once(params, quiet: bool = False) -> int:
 
 @reports_app.command("run")
 def run_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Dataset folder (contract).")] = Path(
-        "data/sample"
-    ),
+    data: Annotated[Path | None, typer.Option("--data", help=_DATA_HELP)] = None,
+    store: Annotated[Path | None, typer.Option("--store", help=_STORE_HELP)] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder for runs + latest.")] = Path(
         "reports"
     ),
@@ -212,7 +235,12 @@ def run_cmd(
 
     Exit codes: 0 all reports ok; 1 some or all reports failed (see index.html); 2 bad
     parameters or another run in progress (nothing started, nothing published).
+
+    Examples: `kpilib reports run --data data/sample --out reports`; off a KPI store kept by
+    a watcher: `kpilib watch --store st --inbox inbox --once && kpilib reports run --store st
+    --out reports`.
     """
+    data, from_store = _source(data, store)
     params = _params(
         data,
         out,
@@ -232,6 +260,7 @@ def run_cmd(
         keep,
         allow_future_as_of,
         targets,
+        store=from_store,
     )
     raise typer.Exit(run_once(params, quiet=quiet))
 
@@ -239,7 +268,8 @@ def run_cmd(
 @reports_app.command("schedule")
 def schedule_cmd(
     cron: Annotated[str, typer.Option("--cron", help='Crontab expression, e.g. "0 6 * * 1".')],
-    data: Annotated[Path, typer.Option("--data")] = Path("data/sample"),
+    data: Annotated[Path | None, typer.Option("--data", help=_DATA_HELP)] = None,
+    store: Annotated[Path | None, typer.Option("--store", help=_STORE_HELP)] = None,
     out: Annotated[Path, typer.Option("--out")] = Path("reports"),
     per: Annotated[str | None, typer.Option("--per")] = None,
     role: Annotated[str | None, typer.Option("--role")] = None,
@@ -262,9 +292,15 @@ def schedule_cmd(
     Every parameter (data folder, segment, role, notebooks, output folder, time zone, a cron
     expression that can fire) is checked before waiting: exit code 2 names each problem.
     A file lock in <out> keeps runs from overlapping (a run still going when the next is due
-    is skipped and logged); the last --keep runs are retained.
+    is skipped and logged); the last --keep runs are retained. With --store each run reads
+    the store's generation current at its start.
+
+    Example: `kpilib reports schedule --cron "0 6 * * *" --store st --out reports` beside a
+    running `kpilib watch --store st --inbox inbox`.
     """
     from kpilib.reports.schedule import serve
+
+    data, from_store = _source(data, store)
 
     params = _params(
         data,
@@ -284,6 +320,7 @@ def schedule_cmd(
         jobs,
         keep,
         targets=targets,
+        store=from_store,
     )
     raise typer.Exit(serve(cron, params, timezone=timezone, run_now=run_now))
 

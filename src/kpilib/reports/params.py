@@ -1,8 +1,9 @@
 """Report-run parameters, checked before any kernel starts.
 
 Rule: a run starts only when every parameter is valid: the data folder exists and loads through the
-data contract, ``as_of`` lies inside the data (``[first order created_at, data_as_of]``; later only
-with ``allow_future_as_of``), ``start < end``, the segment and fan-out dimensions are known, the
+data contract (or is a KPI store with data: its current generation, ``reports.fromstore``),
+``as_of`` lies inside the data (``[first order created_at, data_as_of]``; later only with
+``allow_future_as_of``), ``start < end``, the segment and fan-out dimensions are known, the
 role is known (from ``config/roles.yaml`` in the working directory when present, else the packaged
 roles), every KPI id (in ``kpis`` and in ``thresholds``) is registered, the band configuration
 exists, the targets are a preset or a valid targets file, the notebooks exist, the output folder can
@@ -58,6 +59,7 @@ class ReportParams:
     jobs: int | None = None
     keep: int = 10
     allow_future_as_of: bool = False  # as_of after the data's end (the KPIs' notes say so)
+    store: bool = False  # data_path must be a KPI store folder (`--store`; reports.fromstore)
 
     def notebook_parameters(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
         """The parameters cell values (declared in every report notebook)."""
@@ -152,16 +154,21 @@ def validate_params(p: ReportParams, load: Any = None) -> tuple[ReportParams, An
     ParameterError
         naming every problem found, before any notebook kernel is started.
     """
+    from kpilib.reports.fromstore import StoreLoader, is_store
+
     problems: list[str] = []
     data = Path(p.data_path)
     ds = None
     if not data.exists():
         problems.append(f"data path {p.data_path!r} does not exist")
+    elif p.store and not is_store(data):
+        problems.append(f"{p.data_path!r} is not a KPI store (no store.json); create one with "
+                        "`kpilib refresh --store DIR --init --data FIRST_BATCH`")
     else:
         if load is None:
             import kpilib
 
-            load = kpilib.load_dataset
+            load = StoreLoader() if is_store(data) else kpilib.load_dataset
         try:
             ds = load(str(data))
         except DataContractError as err:

@@ -47,6 +47,8 @@ def run_job(params: ReportParams, runner: Callable[[ReportParams], Any] | None =
         log.error("not started: %s", err)
         return "invalid"
     log.info("run %s: %s (%s)", outcome.run_id, outcome.status, outcome.run_dir)
+    for line in getattr(outcome, "notes", ()):
+        log.info("run %s: %s", outcome.run_id, line)
     return outcome.status
 
 

@@ -5,6 +5,8 @@ calls ``show(ids)`` (compute + band, show the headline table as HTML, return bot
 ``show_by_segment(ids)`` (the same cut by ``segment_by``: KPIs down, segment values across) and
 ``trends(frame, ids)`` (control charts). The executive summary calls ``summary(head)``.
 Everything shown is deterministic text (no paths, no timings), so nbval can compare it.
+When ``data_path`` is a KPI store, ``results`` reads what the store holds instead of computing
+it (``reports.fromstore``); what is shown is the same.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ def resolve_as_of(ds: Any, as_of: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def load(data_path: str) -> Any:
+def load(data_path: str, source: Any = None) -> Any:
     """``kpilib.load_dataset(data_path)``, or the copy a report run already validated.
 
     ``kpilib reports run`` validates the data once and shares it as a pickle named by
     ``KPILIB_DATASET_CACHE`` for the folder ``KPILIB_DATASET_CACHE_FOR``; any other path (or
-    no such variable, e.g. in JupyterLab) loads through the data contract as usual.
+    no such variable, e.g. in JupyterLab) loads through the data contract as usual. With a
+    KPI store's ``source`` (``fromstore.StoreSource``) the dataset is its generation's, its
+    fingerprint checked.
     """
     import os
     import pickle
@@ -45,10 +49,11 @@ def load(data_path: str) -> Any:
     if cache and target and Path(cache).is_file() and (
             Path(data_path).resolve() == Path(target).resolve()):
         with open(cache, "rb") as fh:
-            return pickle.load(fh)
+            ds = pickle.load(fh)
+        return source.dataset(ds) if source is not None else ds
     import kpilib
 
-    return kpilib.load_dataset(data_path)
+    return source.dataset() if source is not None else kpilib.load_dataset(data_path)
 
 
 @dataclass
@@ -68,6 +73,7 @@ class Report:
     targets: dict = field(default_factory=dict)
     currency: str = ""
     allow_future_as_of: bool = False  # as_of after the data's end (the KPIs' notes say so)
+    source: Any = None  # a KPI store's generation the results are read from (fromstore)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -78,15 +84,20 @@ class Report:
              targets: Any = "benchmarks", allow_future_as_of: bool = False) -> Report:
         """Load ``data_path`` through the data contract and bind the parameters.
 
+        ``data_path`` may be a KPI store folder: the dataset and every result the store holds
+        for the report's cut come from one generation of it (``reports.fromstore``).
         ``targets``: ``"benchmarks"`` (published industry figures), a YAML path, or None.
         ``allow_future_as_of``: accept an ``as_of`` after the data's end (as ``compute``).
         """
         from kpilib.bands.targets import load_targets
+        from kpilib.reports import fromstore
         from kpilib.reports.units import currency_of
 
-        ds = load(data_path)
-        return cls(ds=ds, as_of=resolve_as_of(ds, as_of), freq=freq, start=start, end=end,
-                   segment_by=segment_by or None, filters=dict(filters or {}), role=role,
+        source = fromstore.StoreSource.open(data_path) if fromstore.is_store(data_path) else None
+        ds = load(data_path, source)
+        return cls(ds=ds, source=source, as_of=resolve_as_of(ds, as_of), freq=freq,
+                   start=start, end=end, segment_by=segment_by or None,
+                   filters=dict(filters or {}), role=role,
                    bands=views.load_bands(thresholds), kpis=list(kpis) if kpis else None,
                    targets=load_targets(targets), currency=currency_of(ds),
                    allow_future_as_of=bool(allow_future_as_of))
@@ -122,7 +133,9 @@ class Report:
     # -- numbers ------------------------------------------------------------------------
     def frame(self, ids: Sequence[str], *, by: str | Sequence[str] = (), freq: Any = "default",
               bands: bool = True) -> pd.DataFrame:
-        """``views.kpi_frame`` with this report's parameters, cached per (by, freq, bands).
+        """Banded (``bands``) results of ``ids`` with this report's parameters (``results``:
+        from the KPI store when it holds them, else ``views.kpi_frame``), cached per
+        (by, freq, bands).
 
         KPIs computed together share their fact tables (one engine context), so a notebook
         that calls ``prefetch`` with all its ids first pays for each fact table once.
@@ -132,17 +145,29 @@ class Report:
         key = (by, freq, bool(bands))
         cached = self._cache.setdefault(key, {})
         todo = [k for k in dict.fromkeys(ids) if k not in cached]
-        if todo:
-            res = views.kpi_frame(
-                self.ds, todo, freq=freq, start=self.start, end=self.end, as_of=self.as_of,
-                by=by, filters=self.filters, bands=self.bands if bands else False,
-                allow_future_as_of=self.allow_future_as_of)
-            for k in todo:
+        for part, res in self.results(todo, by, freq, bool(bands)) if todo else []:
+            for k in part:
                 cached[k] = res[res["kpi"] == k] if len(res) else res
         parts = [cached[k] for k in dict.fromkeys(ids) if len(cached[k])]
         if not parts:
             return views.kpi_frame(self.ds, [], by=by)
         return pd.concat(parts, ignore_index=True)
+
+    def results(self, ids: list[str], by: tuple[str, ...], freq: Any, bands: bool
+                ) -> list[tuple[list[str], pd.DataFrame]]:
+        """``(ids, frame)`` parts: read from the KPI store for the ids it holds for this cut
+        (``fromstore``), computed with ``views.kpi_frame`` for the rest (all without a store)."""
+        parts = self.source.results(self, ids, by, freq, bands) if self.source else []
+        done = {k for part, _ in parts for k in part}
+        rest = [k for k in ids if k not in done]
+        if rest:
+            parts.append((rest, views.kpi_frame(
+                self.ds, rest, freq=freq, start=self.start, end=self.end, as_of=self.as_of,
+                by=by, filters=self.filters, bands=self.bands if bands else False,
+                allow_future_as_of=self.allow_future_as_of)))
+            if self.source:
+                self.source.note_computed(rest, by, freq)
+        return parts
 
     def prefetch(self, ids: Sequence[str], *, segments: bool = True) -> None:
         """Compute ``ids`` in one engine call (shared facts) for later ``show``/``frame``;

@@ -6,6 +6,11 @@ execute in parallel with progress (``runner``) -> write ``manifest.json`` (``man
 ``index.html`` (``index``) into the temporary build folder -> rename it into place -> switch
 ``latest`` unless every notebook failed -> apply retention (``publish``).
 
+From a KPI store (``data_path`` is a store folder, ``reports.fromstore``): the store's current
+generation is pinned for every notebook of the run, the results it holds are read instead of
+computed, the run log (``RunOutcome.notes``) and the manifest name the generation and what was
+computed, and the store's live page is written beside the runs, where the index links it.
+
 Exit rule: ``RunOutcome.exit_code`` is 0 when every notebook succeeded, 1 otherwise. Errors
 before any kernel starts (``ParameterError``, ``RunLockedError``) are raised and publish nothing.
 """
@@ -19,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kpilib.reports import fromstore, publish
 from kpilib.reports import index as index_mod
 from kpilib.reports import manifest as manifest_mod
-from kpilib.reports import publish
 from kpilib.reports.params import ReportParams, segment_values, validate_params
 from kpilib.reports.runner import Job, JobResult, inside, kernel_env, run_jobs, safe_name
 from kpilib.reports.segments import plan_segments
@@ -37,6 +42,7 @@ class RunOutcome:
     latest_moved: bool
     results: list[JobResult] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # run-log lines (e.g. what a store lacked)
 
     @property
     def exit_code(self) -> int:
@@ -119,7 +125,10 @@ def run_reports(
     load : dataset loader (default ``kpilib.load_dataset``).
     progress : called as ``progress(message, done, total)`` after planning and after each job.
     """
+    if load is None and fromstore.is_store(params.data_path):
+        load = fromstore.StoreLoader()  # keeps the store's generation for the notebooks
     p, ds = validate_params(params, load=load)
+    source = getattr(load, "source", None)
     out = Path(p.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with publish.RunLock(out):
@@ -148,6 +157,8 @@ def run_reports(
 
             env = kernel_env(build)
             env.update(share_dataset(ds, p.data_path, build / ".kernels"))
+            if source is not None:
+                env.update(source.pin_env())
             results = run_jobs(jobs, p.jobs or 1, env, _on_done)
             shutil.rmtree(build / ".kernels", ignore_errors=True)
             res_dicts = [r.to_dict() for r in results]
@@ -155,6 +166,7 @@ def run_reports(
                 run_id, started.isoformat(), datetime.now(UTC).isoformat(), p.to_dict(),
                 _data_info(p, ds), res_dicts, build)
             manifest["skipped_segments"] = skipped
+            notes = _store_notes(source, results, manifest, out)
             manifest_mod.write_manifest(manifest, build)
             index_mod.write_index(build, manifest, res_dicts, _history(out, manifest))
         except BaseException:
@@ -168,4 +180,20 @@ def run_reports(
         if moved:
             publish.switch_latest(out, run_id)
         deleted = publish.apply_retention(out, p.keep)
-    return RunOutcome(run_id, run_dir, manifest["status"], moved, results, deleted)
+    return RunOutcome(run_id, run_dir, manifest["status"], moved, results, deleted, notes)
+
+
+def _store_notes(source: Any, results: list[JobResult], manifest: dict[str, Any],
+                 out: Path) -> list[str]:
+    """For a run from a KPI store: the run-log line (``fromstore.run_log``), the store's
+    generation in the manifest, and its live page beside the runs (the index links it)."""
+    if source is None:
+        return []
+    from kpilib.store import live
+
+    line = fromstore.run_log(source, [r.records for r in results])
+    manifest["store"] = {"path": str(source.store.root), "generation": source.generation,
+                         "fingerprint": source.fingerprint,
+                         "data_as_of": source.data_as_of.isoformat(), "log": line}
+    live.write(source.store, out)
+    return [line]

@@ -2,7 +2,7 @@
 
 - ``kpi_frame``: ``kpilib.compute`` for the registered ids among those asked, with the report
   ``filters`` (``compute(filters=...)``: the spec's segment attribution rules hold, an
-  unknown value is an error), then banded.
+  unknown value is an error), then banded (``band``).
 - ``headline``: per KPI, the last *complete* period (its end <= ``as_of``) and the one before,
   with ``change = value - previous`` and the band of the last period.
 - ``print_table``: a fixed-width text table of selected columns, for nbval-checked cells.
@@ -72,11 +72,18 @@ def kpi_frame(ds: Any, kpis: Sequence[str], *, freq: str | None = "W", start: An
     res = kpilib.compute(ds, ids, by=by or None, freq=freq, start=start, end=end, as_of=as_of,
                          params=params or {}, filters=filters or None,
                          allow_future_as_of=allow_future_as_of)
-    if bands is not False and len(res):
-        # the running period (not ended at as_of) gets status "partial": no band, no alert
-        res = kpilib.apply_bands(res, bands if bands is not None else load_bands(),
-                                 as_of=as_of if as_of is not None else ds.data_as_of, freq=freq)
-    return res
+    return band(res, ds, bands=bands, as_of=as_of, freq=freq)
+
+
+def band(res: pd.DataFrame, ds: Any, *, bands: Any, as_of: Any, freq: str | None
+         ) -> pd.DataFrame:
+    """``apply_bands`` of ``compute`` results as the reports band them (``bands is False``:
+    unchanged); the running period (not ended at ``as_of``) gets status "partial": no band,
+    no alert."""
+    if bands is False or not len(res):
+        return res
+    return apply_bands(res, bands if bands is not None else load_bands(),
+                       as_of=as_of if as_of is not None else ds.data_as_of, freq=freq)
 
 
 def complete_periods(results: pd.DataFrame, freq: str | None, as_of: Any) -> pd.DataFrame:

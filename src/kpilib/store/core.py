@@ -59,8 +59,9 @@ def make_sets(specs: list[dict[str, Any]]) -> list[ResultSet]:
 class Store:
     """A KPI store folder opened for reading (see module docstring)."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, generation: str | None = None) -> None:
         self.root = Path(root)
+        self.pinned = generation
         cfg = self.root / CONFIG
         if not cfg.is_file():
             raise FileNotFoundError(f"not a kpilib store (no {CONFIG}): {self.root}; "
@@ -72,16 +73,30 @@ class Store:
     # generations ---------------------------------------------------------------------------
     @property
     def generation(self) -> str | None:
-        """Name of the current generation (None before the first refresh)."""
-        return gen.current_name(self.root)
+        """Name of the current generation (None before the first refresh), or of the pinned
+        one (see ``pin``)."""
+        return self.pinned or gen.current_name(self.root)
 
     @property
     def dir(self) -> Path:
-        """Folder of the current generation."""
+        """Folder of the current (or pinned) generation."""
         name = self.generation
         if name is None:
             raise FileNotFoundError(f"store {self.root} has no data yet")
-        return gen.generation_dir(self.root, name)
+        folder = gen.generation_dir(self.root, name)
+        if self.pinned and not folder.is_dir():
+            raise FileNotFoundError(
+                f"generation {name} of store {self.root} is gone (a store keeps its last "
+                "generations only): it was replaced while it was being read; run again")
+        return folder
+
+    def pin(self) -> Store:
+        """This store fixed at its current generation: every later read (tables, results,
+        manifest) comes from that generation, whatever refreshes commit meanwhile."""
+        name = self.generation
+        if name is None:
+            raise FileNotFoundError(f"store {self.root} has no data yet")
+        return Store(self.root, name)
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -141,9 +156,9 @@ class Store:
         return self.dir / "alerts"
 
 
-def open_store(root: str | Path) -> Store:
-    """Open the KPI store in folder ``root``."""
-    return Store(root)
+def open_store(root: str | Path, generation: str | None = None) -> Store:
+    """Open the KPI store in folder ``root`` (at ``generation`` when given: see ``Store.pin``)."""
+    return Store(root, generation)
 
 
 def create(root: str | Path, sets: list[dict[str, Any]], **options: Any) -> Store:

@@ -4,7 +4,8 @@ Shows the last batch, data as of, generation, the open alerts and the top 20 of 
 early-warning queue. Static HTML (inline CSS, no script, no external URL; every value goes
 through ``html.escape``), rewritten atomically after every batch: ``<store>/live.html``, and
 ``<reports_dir>/live.html`` beside the report runs when the store's ``reports_dir`` is set
-(the report index links to ``../live.html``).
+(the report index links to ``../live.html``). A report run from the store (``kpilib reports
+run --store``) also writes it beside its runs, for the generation the run read.
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write(store: Store) -> list[Path]:
-    """Rewrite ``live.html`` in the store (and in ``reports_dir`` when configured)."""
+def write(store: Store, *folders: Path) -> list[Path]:
+    """Rewrite ``live.html`` in the store (and in ``reports_dir`` when configured), or, given
+    ``folders``, in those only (a report run from the store writes it beside its runs)."""
     text = render(store)
-    paths = [store.root / "live.html"]
-    if store.config.get("reports_dir"):
+    paths = [Path(f) / "live.html" for f in folders] or [store.root / "live.html"]
+    if store.config.get("reports_dir") and not folders:
         paths.append(Path(store.config["reports_dir"]) / "live.html")
     for p in paths:
         _write_atomic(p, text)
