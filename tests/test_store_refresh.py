@@ -135,6 +135,29 @@ def test_batch_with_changed_order_matches_compute(tmp_path, small):
                                   kpilib.compute(edited, kp, freq="D"), check_exact=True)
 
 
+def test_the_running_period_is_never_judged_in_the_store(tmp_path, small):
+    """The week still running at the data's end is judged as the reports judge it: band
+    insufficient_data, signal status_partial, not alertable (so it raises no alert); the stored
+    band columns equal apply_bands at the data's end, the result columns stay compute's."""
+    root, ds = small
+    kp = ["order_cycle_time_hours", "cancellation_rate_pre_ship"]
+    create(tmp_path / "st", [{"kpis": kp, "by": [], "freq": "W"}],
+           early_warning={"enabled": False})
+    refresh(tmp_path / "st", root / "full")
+    store = open_store(tmp_path / "st")
+    banded = store.results(kp, freq="W", banded=True)
+    last = banded["period"] == banded["period"].max()
+    assert ds.data_as_of < banded["period"].max() + pd.Timedelta(days=7)  # still running
+    assert set(banded.loc[last, "band"]) == {"insufficient_data"}
+    assert set(banded.loc[last, "signals"]) == {"status_partial"}
+    assert not banded.loc[last, "alertable"].any()
+    computed = kpilib.compute(ds, kp, freq="W")
+    expected = kpilib.apply_bands(computed, as_of=ds.data_as_of, freq="W")
+    bands = [c for c in expected.columns if c not in computed.columns]
+    pd.testing.assert_frame_equal(banded[bands], expected[bands], check_exact=True)
+    pd.testing.assert_frame_equal(store.results(kp, freq="W"), computed, check_exact=True)
+
+
 def test_bad_batch_is_rejected_whole_and_store_unchanged(tmp_path, small):
     """A batch whose order lines point at an unknown order is rejected with the rule named;
     the pointer, the generation and the results stay as they were."""

@@ -132,7 +132,12 @@ def compute_sets(store: Store, ds, run_id: str, fingerprint: str, engine: Engine
                       plan.start, len(plan.full))
         else:
             res = engine(ds, list(rs.kpis), by=list(rs.by), freq=rs.freq, params=params)
-        banded = apply_bands(res, store.config.get("bands"))
+        # the running period (not ended at the data's end) is never judged, as in the
+        # reports and `kpilib alerts`: band insufficient_data, signal status_partial, not
+        # alertable; status and note stay compute's, so the stored rows are compute's
+        banded = apply_bands(res, store.config.get("bands"), as_of=ds.data_as_of,
+                             freq=rs.freq)
+        banded[["status", "note"]] = res[["status", "note"]]
         banded[TRACE_COLUMNS[0]] = run_id
         banded[TRACE_COLUMNS[1]] = fingerprint
         out[rs.name] = banded
