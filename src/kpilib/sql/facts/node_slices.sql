@@ -7,13 +7,6 @@
 WITH width AS (
   SELECT COALESCE(MAX(width), 1) AS width FROM node_codes
 ),
-shipped AS (
-  SELECT sl.order_line_id, SUM(sl.qty_shipped) AS qty
-  FROM shipment_lines AS sl
-  JOIN shipments AS s ON s.shipment_id = sl.shipment_id
-  WHERE s.shipped_at IS NOT NULL
-  GROUP BY sl.order_line_id
-),
 line_slices AS (
   SELECT
     l.key,
@@ -27,7 +20,7 @@ line_slices AS (
                   - COALESCE(s.qty, 0.0) <= 1e-9
              THEN 1 ELSE 0 END) = 1 AS lines_done
   FROM slice_lines AS l
-  LEFT JOIN shipped AS s ON s.order_line_id = l.order_line_id
+  LEFT JOIN line_shipped AS s ON s.order_line_id = l.order_line_id
   GROUP BY l.key
 ),
 ship_rows AS (

@@ -1,5 +1,6 @@
 -- One row per requirement line (an order line that is not a kit line: a kit's components
--- stand in for it): required, shipped and delivered quantities and times.
+-- stand in for it): required (remaining) quantity scaled by its kit's remaining fraction (the
+-- line-level facts' r and cm are line_required's), shipped and delivered quantities and times.
 -- Store pickup: a line with a ready_for_pickup time (line_ready: its own, its kit line's or
 -- its order's) or at a pickup_in_store node is delivered at its ready time, never by a scan.
 WITH kit_frac AS (
