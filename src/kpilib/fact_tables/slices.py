@@ -5,6 +5,9 @@ node (``segments.latest_shipment_of_line``). Kit parents are left out: warehouse
 component lines, and a kit parent and its components share the node anyway. Shipments
 belong to the slice of their ``(order_id, node_id)``; a node that shipped part of an order but
 holds none of its lines after re-sourcing still forms a slice (with no lines).
+The slices, with their line, shipment and release figures, are the SQL definitions
+``kpilib/sql/facts/slice_lines.sql`` and ``node_slices.sql``; hold hours and the order's
+attributes are added here.
 
 One row per ``(order_id, node)`` with:
 
