@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from builders import build_dataset
+from builders import build_dataset, ship
 
 import kpilib
 from kpilib.engine import make_context, recorded
@@ -138,3 +138,32 @@ def test_fake_orders_are_the_populations_first_three_reasons_over_the_whole_sour
     assert fake.tolist() == ["O1"]
     assert not recorded(ctx, "orders.channel=store")
     assert recorded(ctx, "orders.channel=web")
+
+
+def test_required_quantities_of_lines_raise_cancellations_to_the_unshipped_rest():
+    # O1 cancelled by the customer: L1 (3 ordered, 0.5 merchant-cancelled, 1 shipped on a
+    # confirmed shipment, 1 on an unconfirmed one) -> customer-cancelled max(0, 3-0.5-1) =
+    # 1.5, r = 1.5. O2 cancelled by the system: L2 (2 ordered, 1 customer-cancelled) ->
+    # cm = max(0, 2-1-0) = 1. O3 is not cancelled: L3 keeps r = 2 - 0.5, cm = 0.
+    ds = build_dataset(
+        orders=[{"order_id": "O1", "cancelled_at": "2024-01-03T00:00Z",
+                 "cancel_initiator": "customer"},
+                {"order_id": "O2", "cancelled_at": "2024-01-03T00:00Z",
+                 "cancel_initiator": "system"},
+                {"order_id": "O3"}],
+        order_lines=[{"order_line_id": "L1", "order_id": "O1", "qty_ordered": 3.0,
+                      "qty_cancelled_merchant": 0.5},
+                     {"order_line_id": "L2", "order_id": "O2", "qty_ordered": 2.0,
+                      "qty_cancelled_customer": 1.0},
+                     {"order_line_id": "L3", "order_id": "O3", "qty_ordered": 2.0,
+                      "qty_cancelled_customer": 0.5}],
+        shipments=[ship("S1", "O1", "2024-01-02T00:00Z"),
+                   {"shipment_id": "S2", "order_id": "O1"}],
+        shipment_lines=[{"shipment_id": "S1", "order_line_id": "L1"},
+                        {"shipment_id": "S2", "order_line_id": "L1"}])
+    ctx = make_context(ds)
+    req = run.frame(ctx, "line_required")
+    assert req["r"].tolist() == [1.5, 1.0, 1.5]
+    assert req["cm"].tolist() == [0.5, 1.0, 0.0]
+    base = line_base.lines(ctx)
+    assert base["r"].tolist() == [1.5, 1.0, 1.5] and base["cm"].tolist() == [0.5, 1.0, 0.0]

@@ -6,8 +6,8 @@ join far faster than text ids on a million orders).
 - :func:`lines` - one row per order line (row ``i`` = ``order_lines`` row ``i``) with ``li``,
   the order position ``oi``, the evaluated line ``ei`` (itself, or its kit parent), required
   quantity ``r = qty_ordered - qty_cancelled_customer`` and merchant-cancelled ``cm`` (a
-  full-order cancellation raises them to the unshipped rest, by initiator), the order's
-  attributes and population exclusion.
+  full-order cancellation raises them to the unshipped rest, by initiator; SQL definition
+  ``kpilib/sql/facts/line_required.sql``), the order's attributes and population exclusion.
 - :func:`shipment_rows` - shipment lines joined to their shipment, with ``li``.
 - :func:`rollup_kits` - kit parents are judged at the parent line: when the parent has
   no delivery records of its own, each quantity of the parent is ``min_c(q_c / ratio_c)`` over
@@ -53,21 +53,10 @@ def _build_lines(ctx: Context) -> pd.DataFrame:
     pop = order_population(ctx)          # one row per order, in orders' row order
     out["channel"] = pop["channel"].to_numpy()[oi]
     out["exclusion"] = pop["exclusion"].to_numpy()[oi]
-    sr = shipment_rows(ctx)
-    m = sr["shipped_at"].notna().to_numpy()
-    shp = np.bincount(sr["li"].to_numpy()[m], weights=sr["qty_shipped"].to_numpy()[m],
-                      minlength=n)[:n]
+    req = run.frame(ctx, "line_required")     # r, cm: SQL, one row per line in row order
+    out["r"] = req["r"].to_numpy()
+    out["cm"] = req["cm"].to_numpy()
     qty = out["qty_ordered"].to_numpy(float)
-    cc = out["qty_cancelled_customer"].to_numpy(float)
-    cm = out["qty_cancelled_merchant"].to_numpy(float)
-    full = out["cancelled_at"].notna().to_numpy()
-    by_customer = full & out["cancel_initiator"].eq("customer").to_numpy()
-    by_merchant = full & out["cancel_initiator"].isin(["merchant", "system"]).to_numpy()
-    # a full-order cancellation cancels whatever had not shipped (cancellation taxonomy)
-    cc = np.where(by_customer, np.maximum(cc, qty - cm - shp), cc)
-    cm = np.where(by_merchant, np.maximum(cm, qty - cc - shp), cm)
-    out["r"] = np.clip(qty - cc, 0.0, None)
-    out["cm"] = np.clip(cm, 0.0, None)
     parent = positions(ctx, out["parent_line_id"])
     out["is_component"] = parent >= 0
     ei = np.where(parent >= 0, parent, np.arange(n))

@@ -1,13 +1,9 @@
 -- One row per requirement line (an order line that is not a kit line: a kit's components
--- stand in for it): required, shipped and delivered quantities and times.
+-- stand in for it): required (remaining) quantity scaled by its kit's remaining fraction (the
+-- line-level facts' r and cm are line_required's), shipped and delivered quantities and times.
 -- Store pickup: a line with a ready_for_pickup time (line_ready: its own, its kit line's or
 -- its order's) or at a pickup_in_store node is delivered at its ready time, never by a scan.
-WITH kit AS (
-  SELECT DISTINCT parent_line_id AS line_id
-  FROM order_lines
-  WHERE parent_line_id IS NOT NULL
-),
-kit_frac AS (
+WITH kit_frac AS (
   SELECT
     l.order_line_id,
     CASE
@@ -17,7 +13,7 @@ kit_frac AS (
       ELSE 0.0
     END AS frac
   FROM order_lines AS l
-  JOIN kit ON kit.line_id = l.order_line_id
+  JOIN kit_parents AS kit ON kit.line_id = l.order_line_id
 ),
 req AS (
   SELECT
@@ -30,7 +26,7 @@ req AS (
       * COALESCE(kf.frac, 1.0) AS required,
     CAST(COALESCE(l.parent_line_id, l.order_line_id) AS DOUBLE) AS top_line_id
   FROM order_lines AS l
-  LEFT JOIN kit ON kit.line_id = l.order_line_id
+  LEFT JOIN kit_parents AS kit ON kit.line_id = l.order_line_id
   LEFT JOIN kit_frac AS kf ON kf.order_line_id = l.parent_line_id
   WHERE kit.line_id IS NULL
 ),
