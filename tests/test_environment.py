@@ -114,7 +114,7 @@ def test_environment_yml_python_matches_the_project():
 
 
 def test_every_direct_dependency_is_pinned_at_an_admitted_version():
-    # the [spark] extra is pinned in its own lock (pyspark is ~500 MB: `make spark`, not `make venv`)
+    # the [spark] extra is pinned in its own lock (pyspark, ~500 MB: `make spark`, not `make venv`)
     main, spark = lock_pins(), lock_pins(ROOT / "requirements-spark.lock")
     assert not main.keys() & spark.keys(), "a package is pinned in both locks"
     problems = []
