@@ -25,7 +25,7 @@ from test_contract_bad_inputs import FRAME_CASES
 
 import kpilib
 from kpilib import contracts, schema
-from kpilib.contracts import RULES, fast
+from kpilib.contracts import RULES, fast, fast_rules
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.io import read_table_file
 from kpilib.synth import generate
@@ -187,3 +187,14 @@ def test_loaded_dataset_is_the_full_contracts(scenario, fmt, tmp_path, monkeypat
     for name, frame in want.tables.items():
         assert_frame_equal(got.tables[name], frame, check_exact=True, obj=name)
     assert got.fingerprint() == want.fingerprint()
+
+
+def test_a_repeated_one_column_key_is_counted_by_the_key_query(typed, tmp_path):
+    # a one-column key counts rows - distinct keys; here every event id appears twice
+    events = pd.concat([typed["order_events"]] * 2, ignore_index=True)  # each event twice
+    assert _typed_parquet({**typed, "order_events": events}, tmp_path / "dup")
+    raw = fast._read(tmp_path / "dup")
+    tables = {n: fast._as_nanoseconds(fast._schema_columns(n, t)) for n, t in raw.items()}
+    key_query = fast_rules.column_queries("order_events")[-1]
+    assert fast_rules.first_breach(tables) == key_query
+    assert fast.load_clean(tmp_path / "dup") is None

@@ -70,7 +70,11 @@ def column_queries(name: str) -> list[str]:
     if breaches:
         out.append(f"SELECT count(*) FROM v_{name} WHERE " + " OR ".join(
             f"coalesce({b}, false)" for b in breaches))
-    if table.primary_key:
+    if len(table.primary_key) == 1:
+        # more rows than distinct non-null keys: a repeated key, or a null one (which the
+        # null rule counts too); a third faster than grouping for 5.8M text keys
+        out.append(f'SELECT count(*) - count(DISTINCT "{table.primary_key[0]}") FROM v_{name}')
+    elif table.primary_key:
         key = ", ".join(f'"{k}"' for k in table.primary_key)
         out.append(f"SELECT count(*) FROM (SELECT {key} FROM v_{name} GROUP BY ALL "
                    "HAVING count(*) > 1)")
