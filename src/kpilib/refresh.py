@@ -159,8 +159,8 @@ def refresh(root: str | Path, batch: str | Path, *, batch_id: str | None = None,
 
 
 def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
+    from kpilib.reports import live
     from kpilib.store import alerting as alerts_flow
-    from kpilib.store import live
 
     t0 = time.perf_counter()
     store = open_store(root)

@@ -262,7 +262,7 @@ def render_index(manifest: dict[str, Any], records: list[dict[str, Any]],
     manifest : this run's manifest (``manifest.build_manifest``).
     records : job results as dicts (``segment``, ``records``), for the headline badges.
     history : manifests of the runs to list (this one included).
-    live : link ``../live.html`` (a KPI store's live page beside the runs, kpilib.store.live).
+    live : link ``../live.html`` (a KPI store's live page beside the runs, kpilib.reports.live).
     """
     p = manifest["parameters"]
     data = manifest.get("data", {})

@@ -189,7 +189,7 @@ def _store_notes(source: Any, results: list[JobResult], manifest: dict[str, Any]
     generation in the manifest, and its live page beside the runs (the index links it)."""
     if source is None:
         return []
-    from kpilib.store import live
+    from kpilib.reports import live
 
     line = fromstore.run_log(source, [r.records for r in results])
     manifest["store"] = {"path": str(source.store.root), "generation": source.generation,
