@@ -21,7 +21,7 @@ SAMPLE_ARGS ?= --scenario omnichannel --seed 42 --start 2024-01-01 --days 365
 REPORTS := reports
 
 LINT_PATHS = $(wildcard src tests benchmarks notebooks tools)
-PYTEST_ARGS ?= --durations=10
+PYTEST_ARGS ?= --durations=25
 PYTEST_XDIST ?= -n auto
 NOTEBOOKS = $(wildcard notebooks/*.ipynb)
 REPORT_NOTEBOOKS = $(wildcard notebooks/0*.ipynb)
