@@ -28,3 +28,13 @@ def test_init_then_reject_a_bad_batch(tmp_path):
     assert open_store(st).manifest["batches"] == ["full"]
     res = runner.invoke(app, ["refresh", "--store", str(tmp_path / "nope"), "--data", str(bad)])
     assert res.exit_code == 2 and "not a kpilib store" in res.output
+
+
+def test_each_by_of_init_is_one_maintained_set():
+    """--by none --by channel,node: the totals and one set cut by channel and node."""
+    from kpilib.cli.refresh import set_specs
+
+    assert set_specs("order_cycle_time_hours", ["none", "channel,node"], "W") == [
+        {"kpis": ["order_cycle_time_hours"], "by": [], "freq": "W"},
+        {"kpis": ["order_cycle_time_hours"], "by": ["channel", "node"], "freq": "W"}]
+    assert set_specs("all", [""], "none") == [{"kpis": "all", "by": [], "freq": None}]

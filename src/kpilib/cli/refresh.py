@@ -13,7 +13,9 @@ HELP = "\n\n".join((
     "queue, written as generations: a refresh builds a new one and swaps a pointer, so a "
     "crash or a rejected batch leaves the previous one intact.",
     "Create one with --init: `kpilib refresh --store st --init --data data/sample --kpis all "
-    "--by channel --freq W` (--data is the first full dataset; --webhook URL sends alerts; "
+    "--by none --by channel --freq W` (--data is the first full dataset; each --by is one "
+    "maintained set, its segment dims comma-separated, `none` for the totals: the two above "
+    "cover a report run's headline and segment tables; --webhook URL sends alerts; "
     "--reports DIR also writes DIR/live.html beside the report runs).",
     "Apply a batch: `kpilib refresh --store st --data batch/`. A batch is a folder of "
     "<table>.parquet/.csv files with new and changed rows (each replaces the stored row with "
@@ -27,7 +29,15 @@ HELP = "\n\n".join((
 ))
 
 
-def run(store: Path, data: Path, init: bool, kpis: str, by: str, freq: str,
+def set_specs(kpis: str, by: list[str], freq: str) -> list[dict]:
+    """One maintained set per ``--by`` value (dims comma-separated; ``none`` or empty = totals)."""
+    selection = kpis if kpis in ("all",) else kpis.split(",")
+    return [{"kpis": selection,
+             "by": [] if b.strip() in ("", "none") else [d for d in b.split(",") if d],
+             "freq": None if freq in ("", "none") else freq} for b in by]
+
+
+def run(store: Path, data: Path, init: bool, kpis: str, by: list[str], freq: str,
         webhook: str | None, reports: Path | None, batch_id: str | None) -> int:
     """Execute the command; return the exit code."""
     from rich.console import Console
@@ -45,9 +55,7 @@ def run(store: Path, data: Path, init: bool, kpis: str, by: str, freq: str,
             options = {"webhook": webhook} if webhook else {}
             if reports is not None:
                 options["reports_dir"] = str(reports.resolve())
-            create(store, [{"kpis": kpis if kpis in ("all",) else kpis.split(","),
-                            "by": [b for b in by.split(",") if b],
-                            "freq": None if freq in ("", "none") else freq}], **options)
+            create(store, set_specs(kpis, by, freq), **options)
             console.print(f"created store {store}")
         with console.status(f"refreshing {store} with {data.name} ..."):
             summary = refresh(store, data, batch_id=batch_id)
@@ -72,8 +80,9 @@ def register(app: typer.Typer) -> None:
         init: Annotated[bool, typer.Option("--init", help="Create the store first.")] = False,
         kpis: Annotated[str, typer.Option(
             help="With --init: KPI ids (comma-separated), a domain, or all.")] = "all",
-        by: Annotated[str, typer.Option(help="With --init: segment dims, comma-separated.")
-                      ] = "channel",
+        by: Annotated[list[str] | None, typer.Option(
+            help="With --init: one maintained set's segment dims, comma-separated, or none "
+                 "for the totals; repeat for more sets (default: channel).")] = None,
         freq: Annotated[str, typer.Option(help="With --init: D, W, M, Q or none.")] = "W",
         webhook: Annotated[str | None, typer.Option(
             help="With --init: URL alerts are POSTed to.")] = None,
@@ -82,4 +91,5 @@ def register(app: typer.Typer) -> None:
         batch_id: Annotated[str | None, typer.Option(
             "--batch-id", help="Name of this batch (default: the folder name).")] = None,
     ) -> None:
-        raise typer.Exit(run(store, data, init, kpis, by, freq, webhook, reports, batch_id))
+        raise typer.Exit(run(store, data, init, kpis, by or ["channel"], freq, webhook, reports,
+                             batch_id))
