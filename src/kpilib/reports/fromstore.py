@@ -31,7 +31,7 @@ import pandas as pd
 from kpilib import registry
 from kpilib.aggregate import result_columns
 from kpilib.errors import ParameterError
-from kpilib.store.core import CONFIG, ResultSet, Store
+from kpilib.store.core import CONFIG, ResultSet, Store, kpi_rows
 
 PIN_ENV = "KPILIB_STORE_PIN"  # {"root": ..., "generation": ...} set by `kpilib reports run`
 FREQ_WORDS = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", None: "whole-range"}
@@ -111,9 +111,7 @@ class StoreSource:
                     f"store {self.store.root} generation {self.generation}: set {rs.name} "
                     f"holds rows of data {sorted(stamps)}, not of {self.fingerprint}")
             self._frames[rs.name] = frame
-        frame = self._frames[rs.name]
-        parts = [frame[frame["kpi"] == k] for k in ids]
-        return pd.concat(parts, ignore_index=True)[result_columns(rs.by)]
+        return kpi_rows(self._frames[rs.name], ids)[result_columns(rs.by)]
 
     def results(self, rep: Any, ids: Sequence[str], by: tuple[str, ...], freq: str | None,
                 bands: bool) -> list[tuple[list[str], pd.DataFrame]]:

@@ -139,9 +139,7 @@ class Store:
         ``banded=True`` keeps the band columns and the run id / fingerprint of each row.
         """
         rs, ids = self.find_set(kpis, by, freq)
-        frame = self.banded(rs.name)
-        parts = [frame[frame["kpi"] == k] for k in ids]
-        out = pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
+        out = kpi_rows(self.banded(rs.name), ids)
         if not banded:
             out = out[result_columns(rs.by)]
         return out.reset_index(drop=True)
@@ -154,6 +152,12 @@ class Store:
     def alert_dir(self) -> Path:
         """The current generation's alert store folder (for ``kpilib.alerts.AlertStore``)."""
         return self.dir / "alerts"
+
+
+def kpi_rows(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """The rows of a stored result frame for KPIs ``ids``, KPI by KPI in that order."""
+    parts = [frame[frame["kpi"] == k] for k in ids]
+    return pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
 
 
 def open_store(root: str | Path, generation: str | None = None) -> Store:
