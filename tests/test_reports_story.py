@@ -123,3 +123,15 @@ def test_a_summary_with_nothing_judged_does_not_say_nothing_needs_action():
     _, head = _head(VALUES)
     page = render.summary(head.assign(band="insufficient_data"), freq="W", context="")
     assert "No headline KPI could be judged in" in page and "Nothing needs action" not in page
+
+
+def test_the_usual_level_is_quoted_once():
+    # Days of supply 25.4 d against a centre line of 34.2 d, two run rules at once
+    row = pd.Series({"signals": "rule2_2of3_beyond_2sigma;rule4_run_8", "unit": "d",
+                     "value": 25.4, "cl": 34.2})
+    assert story.why(row) == ("recent periods well below the usual level (34.2 d); "
+                              "8 periods in a row below the usual level")
+    alone = pd.Series({"signals": "rule4_run_8", "unit": "d", "value": 40.0, "cl": 34.2})
+    assert story.why(alone) == "8 periods in a row above the usual level (34.2 d)"
+    no_centre = pd.Series({"signals": "rule4_run_8", "unit": "d", "value": 40.0})
+    assert story.why(no_centre) == "8 periods in a row above the usual level"

@@ -118,21 +118,25 @@ def _attention_section(manifest: dict[str, Any], records: list[dict[str, Any]]) 
                      + "; ".join(f"{a.get('name')} in {a.get('where')} ({a.get('band')})"
                                  for a in segs) + ".")
         return f'<p class="attention">{esc(line)}</p>'
-    rows = []
-    for seg, i in bad:
-        fg, bg = BAND_COLOURS[i["band"]]
-        where = f" · {esc(per)} {esc(seg)}" if seg is not None else ""
-        state = esc(state_detail(str(i.get("state") or i["band"]), i["band"]))
-        rows.append(f'<li><span class="chip" style="color:{fg};background:{bg}">'
-                    f'{esc(i["band"])}</span> <b>{esc(i.get("name") or i.get("kpi"))}</b> '
-                    f'{esc(i.get("display", ""))}{where}'
-                    + (f' <span class="meta">({state})</span>' if state else "") + "</li>")
+    rows = [_band_row(i, per, seg) for seg, i in bad]
     n = sum(i["band"] == "critical" for _, i in bad)
     return (f"<h2>Needs action: {len(bad)} headline KPI{'s' if len(bad) != 1 else ''}"
             f"{f' ({n} critical)' if n else ''}</h2>"
             '<ul class="attention">' + "".join(rows) + "</ul>"
             '<p class="meta">Why, who owns it and what to do: the executive summary.</p>')
 
+
+
+def _band_row(item: dict[str, Any], per: str, seg: Any, after: str = "") -> str:
+    """One ``<li>``: band chip, KPI name in bold, value, segment, state detail, then ``after``
+    (trusted HTML)."""
+    fg, bg = BAND_COLOURS[item["band"]]
+    where = f" · {esc(per)} {esc(seg)}" if seg is not None else ""
+    state = esc(state_detail(str(item.get("state") or item["band"]), item["band"]))
+    return (f'<li><span class="chip" style="color:{fg};background:{bg}">'
+            f'{esc(item["band"])}</span> <b>{esc(item.get("name") or item.get("kpi"))}</b> '
+            f'{esc(item.get("display", ""))}{where}'
+            + (f' <span class="meta">({state})</span>' if state else "") + after + "</li>")
 
 
 def nothing_needs_action(items: list[tuple[Any, dict[str, Any]]], totals_only: bool = False
@@ -180,16 +184,15 @@ def detail_bands(records: list[dict[str, Any]]) -> list[tuple[Any, str, dict[str
 
 
 def _detail_line(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    """One line naming the stressed/critical KPIs outside the headline, with their report."""
+    """A short list of the stressed/critical KPIs outside the headline, each with its report."""
     rows = detail_bands(records)
     if not rows:
         return ""
     per = str(manifest["parameters"].get("per") or "").replace("_", " ")
-    parts = [f"{r.get('name')} {r.get('display')} ({r.get('band')}"
-             + (f", {per} {seg}" if seg is not None else "") + f"; {report})"
-             for seg, report, r in rows]
-    return ('<p class="attention">Also outside the headline, in the detailed reports: '
-            + esc("; ".join(parts)) + ".</p>")
+    items = [_band_row(r, per, seg, f' <span class="meta">· {esc(report)}</span>')
+             for seg, report, r in rows if r.get("band") in BAND_COLOURS]
+    return ("<h3>Also stressed or critical, outside the headline (detailed reports)</h3>"
+            '<ul class="attention">' + "".join(items) + "</ul>")
 
 
 def _badges_section(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:

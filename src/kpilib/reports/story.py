@@ -64,6 +64,7 @@ def why(row: pd.Series, currency: str = "") -> str:
     value, cl = row.get("band_value", row.get("value")), row.get("cl", np.nan)
     rel = "below" if pd.notna(cl) and pd.notna(value) and value < cl else "above"
     usual = f" ({units.fmt(cl, unit, currency)})" if pd.notna(cl) else ""
+    level = "the usual level\0"  # the usual level's value is said once, at its first mention
     tag = window_tag(row.get("signals"))
     words, short = KINDS.get(tag[0], ("window", "window")) if tag else ("", "")
     parts = []
@@ -72,9 +73,9 @@ def why(row: pd.Series, currency: str = "") -> str:
             parts.append("outside its usual range" + _limits_text(row, unit, currency))
         elif s in ("rule2_2of3_beyond_2sigma", "rule3_4of5_beyond_1sigma",
                    "pchart_beyond_2sigma"):
-            parts.append(f"recent periods well {rel} the usual level{usual}")
+            parts.append(f"recent periods well {rel} {level}")
         elif s.startswith("rule4_run_"):
-            parts.append(f"{s.rsplit('_', 1)[1]} periods in a row {rel} the usual level{usual}")
+            parts.append(f"{s.rsplit('_', 1)[1]} periods in a row {rel} {level}")
         elif s == "mr_above_ucl":
             parts.append("an unusually large jump from the period before")
         elif s.startswith("fixed_critical") or s.startswith("fixed_stressed"):
@@ -83,7 +84,7 @@ def why(row: pd.Series, currency: str = "") -> str:
             parts.append(f"outside the range of its past {words} periods")
         elif s.startswith("window_fixed_"):
             parts.append(f"{'below' if s.endswith('low') else 'above'} its {short} threshold")
-    return "; ".join(dict.fromkeys(parts[:2]))
+    return "; ".join(dict.fromkeys(parts[:2])).replace("\0", usual, 1).replace("\0", "")
 
 
 def _held(series: pd.DataFrame) -> int:
