@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pytest
 from builders import build_dataset, build_frames
@@ -9,6 +11,7 @@ from pandas.testing import assert_frame_equal
 
 import kpilib
 from kpilib import schema
+from kpilib.dataset import table_digest
 
 
 @pytest.fixture
@@ -105,6 +108,36 @@ def test_fingerprint_is_stable_across_row_order_and_changes_with_data(small):
     changed.loc[0, "qty_ordered"] = 3.0
     assert small.replace(order_lines=changed).fingerprint() != small.fingerprint()
     assert small.replace(shipment_lines=None).fingerprint() != small.fingerprint()
+
+
+def test_fingerprint_is_sha256_of_the_sorted_table_digests(small):
+    """fingerprint = sha256 of the per-table digests joined in table-name order; a change in
+    one table changes that table's digest only, another row order changes none."""
+    digests = {n: table_digest(n, f) for n, f in small.tables.items()}
+    joined = "".join(digests[n] for n in sorted(digests))
+    assert small.table_digests() == digests
+    assert small.fingerprint() == hashlib.sha256(joined.encode()).hexdigest()
+    changed = small.order_lines.copy()
+    changed.loc[1, "qty_ordered"] = 4.0
+    after = small.replace(order_lines=changed)
+    assert after.fingerprint() != small.fingerprint()
+    assert {n for n, d in after.table_digests().items() if d != digests[n]} == {"order_lines"}
+    reordered = small.replace(order_lines=small.order_lines.iloc[::-1].reset_index(drop=True))
+    assert reordered.table_digests() == digests
+
+
+def test_replace_rehashes_only_the_swapped_tables(small, monkeypatch):
+    """Digests are computed once per table; a Dataset from ``replace`` keeps those of the
+    tables it did not swap."""
+    small.fingerprint()
+    hashed = []
+    real = kpilib.dataset.table_digest
+    monkeypatch.setattr(kpilib.dataset, "table_digest",
+                        lambda name, frame: hashed.append(name) or real(name, frame))
+    small.fingerprint()
+    assert hashed == []
+    small.replace(orders=small.orders.iloc[::-1].reset_index(drop=True)).fingerprint()
+    assert hashed == ["orders"]
 
 
 def test_fingerprint_is_deterministic_across_builds():

@@ -28,7 +28,7 @@ import pandas as pd
 from kpilib import schema
 from kpilib.errors import DataContractError
 
-__all__ = ["Dataset", "raise_if_problems"]
+__all__ = ["Dataset", "raise_if_problems", "table_digest"]
 
 
 def raise_if_problems(problems: list[DataContractError]) -> None:
@@ -36,6 +36,26 @@ def raise_if_problems(problems: list[DataContractError]) -> None:
         first = problems[0]
         raise DataContractError(first.table, first.column, first.rule, first.n_rows,
                                 first.examples, first.detail, problems=problems)
+
+
+def table_digest(name: str, frame: pd.DataFrame) -> str:
+    """sha256 (hex) of table ``name``'s canonical content: columns by name, rows sorted.
+
+    Rows are sorted by the primary key (by all schema columns for key-less tables), so the
+    same rows in another order give the same digest; the name, row count, every column's
+    name and dtype, and every value enter it.
+    """
+    h = hashlib.sha256()
+    table = schema.TABLES[name]
+    keys = list(table.primary_key) or list(table.column_names)
+    cols = sorted(frame.columns)
+    canon = frame.sort_values(keys, kind="mergesort", na_position="first")[cols]
+    h.update(f"table:{name};rows:{len(canon)};".encode())
+    for col in cols:
+        h.update(f"col:{col}:{canon[col].dtype};".encode())
+    hashes = pd.util.hash_pandas_object(canon.reset_index(drop=True), index=False)
+    h.update(np.ascontiguousarray(hashes.to_numpy(np.uint64)).tobytes())
+    return h.hexdigest()
 
 
 class Dataset:
@@ -53,6 +73,7 @@ class Dataset:
 
         self._tables = {n: tables[n] for n in schema.TABLE_NAMES if tables.get(n) is not None}
         self._as_of: pd.Timestamp | None = None
+        self._digests: dict[str, str] = {}  # table_digest per table, filled on demand
         self._dimensions = dict(dimensions or {})
         self.delivery_events = delivery_events  # "none": no delivery scans (delivery KPIs n/a)
         # {"table.column": default} the source lacked (not recorded: KPIs requiring it n/a)
@@ -89,8 +110,10 @@ class Dataset:
             raise ValueError(f"unknown table(s) {unknown}; tables are {list(schema.TABLE_NAMES)}")
         merged = {**self._tables, **frames}
         kept = {n: f for n, f in merged.items() if f is not None}
-        return Dataset(kept, self._dimensions, self.delivery_events,
-                       {k: v for k, v in self.defaulted.items() if k.split(".")[0] in kept})
+        out = Dataset(kept, self._dimensions, self.delivery_events,
+                      {k: v for k, v in self.defaulted.items() if k.split(".")[0] in kept})
+        out.seed_digests({n: d for n, d in self._digests.items() if n not in frames})
+        return out
 
     # access -------------------------------------------------------------------------------
     @property
@@ -135,25 +158,34 @@ class Dataset:
         return self._as_of
 
     def fingerprint(self) -> str:
-        """sha256 of the canonical content: tables by name, columns by name, rows sorted.
+        """sha256 over the per-table digests (:func:`table_digest`) in sorted table order.
 
-        Rows are sorted by the primary key (by all schema columns for key-less tables), so the
-        same data in another row order gives the same hash; any changed value, column or table
-        changes it.
+        The same data in another row order gives the same hash; any changed value, column or
+        table changes it. Per-table digests are cached (see :meth:`table_digests`), so a
+        Dataset derived from another one re-hashes only the tables that differ.
         """
-        h = hashlib.sha256()
-        for name in sorted(self._tables):
-            frame = self._tables[name]
-            table = schema.TABLES[name]
-            keys = list(table.primary_key) or list(table.column_names)
-            cols = sorted(frame.columns)
-            canon = frame.sort_values(keys, kind="mergesort", na_position="first")[cols]
-            h.update(f"table:{name};rows:{len(canon)};".encode())
-            for col in cols:
-                h.update(f"col:{col}:{canon[col].dtype};".encode())
-            hashes = pd.util.hash_pandas_object(canon.reset_index(drop=True), index=False)
-            h.update(np.ascontiguousarray(hashes.to_numpy(np.uint64)).tobytes())
-        return h.hexdigest()
+        digests = self.table_digests()
+        return hashlib.sha256("".join(digests[n] for n in sorted(digests)).encode()).hexdigest()
+
+    def table_digests(self) -> dict[str, str]:
+        """``{table: table_digest(table, frame)}`` of the present tables, computed once each.
+
+        A Dataset never swaps a table (``replace`` builds a new one) and its frames are not
+        modified in place, so a digest, once known, stays right.
+        """
+        for name, frame in self._tables.items():
+            if name not in self._digests:
+                self._digests[name] = table_digest(name, frame)
+        return {n: self._digests[n] for n in self._tables}
+
+    def seed_digests(self, digests: Mapping[str, str]) -> None:
+        """Take ``digests`` (``{table: table_digest}``) as known for the present tables named.
+
+        Internal, for code that knows a table equals one already hashed (a store refresh
+        reuses the previous generation's digest of a table the batch did not touch); a wrong
+        digest makes a wrong fingerprint, so only pass digests of equal data.
+        """
+        self._digests.update({n: d for n, d in digests.items() if n in self._tables})
 
     # output -------------------------------------------------------------------------------
     def to_parquet(self, path: str | Path) -> Path:

@@ -13,7 +13,8 @@ rolling windows, forecasts, stock days) in full; every series is then re-banded 
 store equals a fresh ``compute`` exactly (``tests/test_store_refresh.py`` replays the three
 scenarios). A snapshot batch, a store without results and a custom ``engine`` recompute
 everything. Skipped outright: a batch already applied (same batch id), and a batch that
-leaves the data fingerprint unchanged.
+leaves the data fingerprint unchanged. The manifest keeps each table's digest
+(``table_digests``), so a batch hashes only the tables it has a file for.
 Idempotent: a batch id already in the manifest is skipped.
 """
 
@@ -188,6 +189,9 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
     t_merge = time.perf_counter()
     ds = _validate(merged, batch_id, declared(batch, store.dir if cur else None))
     t_valid = time.perf_counter()
+    if not snapshot:  # a table the batch has no file for is the stored one: reuse its digest
+        known = manifest.get("table_digests") or {}  # absent in stores of older versions
+        ds.seed_digests({n: d for n, d in known.items() if n not in frames})
     fingerprint = ds.fingerprint()
     t_print = time.perf_counter()
     rows = {n: len(f) for n, f in frames.items() if len(f)}
@@ -218,7 +222,8 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
         summary.alerts, summary.early_warning = flow.counts, flow.early_warning
         t_alerts = time.perf_counter()
         gen.write_json(building / "manifest.json", {
-            "run_id": batch_id, "fingerprint": fingerprint, "data_as_of": str(ds.data_as_of),
+            "run_id": batch_id, "fingerprint": fingerprint, "table_digests": ds.table_digests(),
+            "data_as_of": str(ds.data_as_of),
             "batches": [*manifest["batches"], batch_id], "snapshot": snapshot,
             "rows_changed": rows, "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
             "alerts": flow.counts, "early_warning": flow.early_warning})

@@ -9,7 +9,8 @@ A store keeps, per generation (see :mod:`kpilib.store.generations`):
 - ``alerts/state.json``: the alert store's state (open alerts, outbox), ``alerts/runs`` links
   to the shared ``<store>/alert_runs`` folder of per-run alert records;
 - ``early_warning.parquet``: the early-warning queue of open work;
-- ``manifest.json``: run id, fingerprint, data as of, the batches applied so far, timings.
+- ``manifest.json``: run id, fingerprint (and ``table_digests``, the per-table digests it is
+  made of), data as of, the batches applied so far, timings.
 
 The maintained sets, written once to ``store.json`` at creation, are
 ``[{"name", "kpis", "by", "freq"}]`` (KPI ids resolved when the store is created).
