@@ -4,6 +4,7 @@ covered results are not computed, and one report never mixes two generations."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -154,6 +155,20 @@ def test_a_dataset_that_is_not_the_generations_own_is_refused(store1):
         source.dataset(other)
     manifest = json.loads((source.store.dir / "manifest.json").read_text())
     assert source.fingerprint == manifest["fingerprint"]
+
+
+def test_a_store_written_before_table_digests_says_how_to_renew_it(store1, tmp_path):
+    legacy = tmp_path / "legacy"
+    shutil.copytree(store1, legacy)
+    source = fromstore.StoreSource.open(legacy)
+    path = source.store.dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("table_digests")
+    manifest["fingerprint"] = "0" * 64  # what the earlier whole-data hash gave, say
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(kpilib.ParameterError, match="written by an earlier kpilib") as err:
+        fromstore.StoreSource.open(legacy).dataset()
+    assert f"kpilib refresh --store {legacy} --data BATCH" in str(err.value)
 
 
 NOTEBOOK = (

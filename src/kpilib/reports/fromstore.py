@@ -55,6 +55,7 @@ class StoreSource:
         manifest = self.store.manifest
         self.generation = self.store.generation
         self.fingerprint = str(manifest["fingerprint"])
+        self.legacy = "table_digests" not in manifest  # written before per-table digests
         self.data_as_of = pd.Timestamp(manifest["data_as_of"])
         self.read: set[str] = set()
         self.computed: dict[str, list[str]] = {}  # cut label -> KPI ids
@@ -77,6 +78,13 @@ class StoreSource:
         """The generation's dataset (or ``ds``, a copy of it), its fingerprint checked."""
         ds = self.store.dataset() if ds is None else ds
         found = ds.fingerprint()
+        if found != self.fingerprint and self.legacy:
+            raise ParameterError(
+                f"store {self.store.root} generation {self.generation} was written by an "
+                "earlier kpilib, whose data fingerprint is computed differently (its manifest "
+                "has no table_digests): apply the next batch (`kpilib refresh --store "
+                f"{self.store.root} --data BATCH`), which records the fingerprint anew, or "
+                "create the store again with --init")
         if found != self.fingerprint:
             raise ParameterError(
                 f"store {self.store.root} generation {self.generation}: its results were "
