@@ -132,3 +132,26 @@ def test_restriction_is_derived_once_from_the_first_recomputed_period(monkeypatc
     assert plan.start == pd.Timestamp("2024-03-11", tz="UTC") and plan.local == ids
     assert cutoffs == [pd.Timestamp("2024-03-09", tz="UTC")]
     pd.testing.assert_frame_equal(out, old, check_exact=True)
+
+
+def test_merge_all_fills_each_kpi_on_its_own_grid_with_its_own_unit():
+    """Two KPIs merged at once from week 2 on. Cancellation (fraction): b2b seen in week 1
+    only, so week 2 gets an empty b2b cell. Touch count (a unit of its own, not "fraction"):
+    web only, so it gets no b2b cell, and a filled cell never takes the other KPI's unit."""
+    registry.load_all()
+    w1, w2 = "2024-03-04", "2024-03-11"
+    touch = registry.KPIS["order_touch_count"]
+
+    def other(period: str, n: int) -> dict:
+        return {**_rows(period, "web", n, 2.0), "kpi": touch.id, "unit": touch.unit}
+
+    old = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25), other(w1, 3)])
+    new = pd.DataFrame([_rows(w2, "web", 5, 0.2), other(w2, 1)])
+    ids = ["cancellation_rate_pre_ship", touch.id]
+    out = incremental.merge_all(old, new, ids, ("channel",), pd.Timestamp(w2, tz="UTC"))
+    assert list(out) == ids
+    pd.testing.assert_frame_equal(out[ids[0]], pd.DataFrame(
+        [_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25), _rows(w2, "b2b", 0, 0),
+         _rows(w2, "web", 5, 0.2)]), check_exact=True)
+    pd.testing.assert_frame_equal(out[touch.id], pd.DataFrame([other(w1, 3), other(w2, 1)]),
+                                  check_exact=True)

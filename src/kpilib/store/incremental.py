@@ -249,24 +249,37 @@ def merge(old: pd.DataFrame, new: pd.DataFrame, kdef: registry.KpiDef, by: tuple
           start: pd.Timestamp) -> pd.DataFrame:
     """Stored rows of one KPI before ``start`` plus recomputed rows from it on, on the grid of
     every segment seen in either (empty cells as ``aggregate`` makes them)."""
+    return merge_all(old, new, [kdef.id], by, start)[kdef.id]
+
+
+def merge_all(old: pd.DataFrame, new: pd.DataFrame, ids: list[str], by: tuple[str, ...],
+              start: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """:func:`merge` of every KPI in ``ids`` at once (one grid, one sort), per KPI id."""
     cols = result_columns(by)
-    before = old[old["period"] < start]
-    after = new[new["period"] >= start]
+    before = old[old["kpi"].isin(ids) & (old["period"] < start)]
+    after = new[new["kpi"].isin(ids) & (new["period"] >= start)]
+    pieces = [before, after]
     if by:
-        seen = pd.concat([before.loc[~_is_filler(before), list(by)], after[list(by)]])
+        seg = ["kpi", *by]
+        seen = pd.concat([before.loc[~_is_filler(before), seg], after[seg]])
         segs = seen.drop_duplicates()
-        grid = after[["period"]].drop_duplicates().merge(segs, how="cross")
-        have = after[["period", *by]]
+        grid = after[["kpi", "period"]].drop_duplicates().merge(segs, on="kpi")
+        have = after[["kpi", "period", *by]]
         missing = grid.merge(have, how="left", indicator=True)
-        missing = missing.loc[missing["_merge"] == "left_only", ["period", *by]]
+        missing = missing.loc[missing["_merge"] == "left_only", ["kpi", "period", *by]]
         if len(missing):
-            fill = missing.assign(kpi=kdef.id, value=np.nan, numerator=0.0, denominator=0.0,
-                                  n=0, p50=np.nan, p90=np.nan, status="undefined",
-                                  unit=kdef.unit, excluded="", note="")
-            after = pd.concat([after, fill[cols]], ignore_index=True)
-    out = pd.concat([before, after], ignore_index=True)[cols]
-    keys = ["period", *by]
-    return out.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+            units = missing["kpi"].map({k: registry.KPIS[k].unit for k in ids})
+            fill = missing.assign(value=np.nan, numerator=0.0, denominator=0.0, n=0,
+                                  p50=np.nan, p90=np.nan, status="undefined", unit=units,
+                                  excluded="", note="")
+            pieces.append(fill[cols])
+    out = pd.concat(pieces, ignore_index=True)[cols]
+    order = pd.Series(pd.Categorical(out["kpi"], categories=ids).codes, index=out.index)
+    keys = ["_order", "period", *by]
+    out = out.assign(_order=order).sort_values(keys, kind="stable", na_position="first")
+    parts = {k: g.drop(columns="_order").reset_index(drop=True)
+             for k, g in out.groupby("_order", sort=False)}
+    return {k: parts.get(i, out.iloc[:0][cols]) for i, k in enumerate(ids)}
 
 
 def _compute_local(sub, full, ids: list[str], by: tuple[str, ...], freq: str,
@@ -298,13 +311,10 @@ def recompute_set(ds, kpis, by: tuple[str, ...], freq: str | None, params: dict 
     if pl.local:
         sub = restrict(ds, pl.start - ANCHOR_SLACK)
         new = _compute_local(sub, ds, pl.local, by, freq, params, pl.start)
-        for k in pl.local:
-            rows = new[new["kpi"] == k]
-            if rows["period"].isna().any():  # unavailable on the subset: compute it whole
-                pl.full.append(k)
-                continue
-            parts[k] = merge(old[old["kpi"] == k], rows, registry.KPIS[k], by, pl.start)
-        pl.local = [k for k in pl.local if k in parts]
+        gone = set(new.loc[new["period"].isna(), "kpi"])  # unavailable on the subset
+        pl.full += [k for k in pl.local if k in gone]  # computed whole below
+        pl.local = [k for k in pl.local if k not in gone]
+        parts.update(merge_all(old, new, pl.local, by, pl.start))
     if pl.full:
         res = compute(ds, pl.full, by=list(by), freq=freq, params=params)
         for k in pl.full:
