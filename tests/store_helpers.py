@@ -19,6 +19,13 @@ def scenario_dataset(scenario: str, seed: int = 3, days: int = DAYS):
     return kpilib.Dataset.from_frames(**frames)
 
 
+def short_snapshot(root: Path):
+    """``(root, ds)``: a 14-day omnichannel run written as snapshot batch ``root/full``."""
+    ds = scenario_dataset("omnichannel", days=14)
+    write_batch(root / "full", ds.tables, snapshot=True)
+    return root, ds
+
+
 def daily_batches(ds, folder: Path, first_day: int = 10) -> list[Path]:
     """Batch folders: the view at day ``first_day`` as a snapshot, then one batch per day,
     then the final batch with the rest (see ``kpilib.store.replay``)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from store_helpers import scenario_dataset
+from store_helpers import short_snapshot
 
 import kpilib
 from kpilib.loading import load_dataset
@@ -18,10 +18,7 @@ from kpilib.store.replay import write_batch
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """A snapshot batch folder of a short omnichannel run, plus the dataset."""
-    root = tmp_path_factory.mktemp("fp")
-    ds = scenario_dataset("omnichannel", days=14)
-    write_batch(root / "full", ds.tables, snapshot=True)
-    return root, ds
+    return short_snapshot(tmp_path_factory.mktemp("fp"))
 
 
 @pytest.fixture

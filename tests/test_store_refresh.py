@@ -8,7 +8,7 @@ import os
 
 import pandas as pd
 import pytest
-from store_helpers import daily_batches, scenario_dataset
+from store_helpers import daily_batches, scenario_dataset, short_snapshot
 
 import kpilib
 from kpilib.refresh import BatchRejected, refresh
@@ -79,10 +79,7 @@ def test_daily_replay_equals_full_recompute(tmp_path, scenario, monkeypatch):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """A store after the snapshot batch of a short omnichannel run, plus the dataset."""
-    root = tmp_path_factory.mktemp("small")
-    ds = scenario_dataset("omnichannel", days=14)
-    write_batch(root / "full", ds.tables, snapshot=True)
-    return root, ds
+    return short_snapshot(tmp_path_factory.mktemp("small"))
 
 
 def _store(tmp_path, small, kpis=("order_cycle_time_hours", "cancellation_rate_pre_ship")):
