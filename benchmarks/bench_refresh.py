@@ -66,9 +66,19 @@ def main() -> None:
     p.add_argument("--by", default="channel")
     p.add_argument("--freq", default="W")
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--workdir", default=None, help="default: a temporary folder")
+    p.add_argument("--workdir", default=None,
+                   help="keep the stores and batches here (default: a temporary folder, "
+                        "removed at the end)")
     args = p.parse_args()
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench_refresh_"))
+    if args.workdir:
+        run(args, Path(args.workdir))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench_refresh_") as tmp:
+        run(args, Path(tmp))
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Time the full recompute, the hourly batch and landing -> alert, working in `work`."""
     t = time.perf_counter()
     frames, _ = generate(scenario="omnichannel", seed=args.seed, days=args.days,
                          scale=args.scale)
