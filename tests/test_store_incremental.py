@@ -125,7 +125,8 @@ def test_restriction_is_derived_once_from_the_first_recomputed_period(monkeypatc
     cutoffs = []
     real = incremental.restrict
     monkeypatch.setattr(incremental, "restrict",
-                        lambda d, cutoff: cutoffs.append(cutoff) or real(d, cutoff))
+                        lambda d, cutoff, extra=None: cutoffs.append(cutoff)
+                        or real(d, cutoff, extra))
     out, plan = incremental.recompute_set(ds, ids, ("channel",), "W", None, old,
                                           pd.Timestamp("2024-03-16 12:00", tz="UTC"),
                                           pd.Timedelta(days=3))
