@@ -32,9 +32,10 @@ refresh saw open at its last snapshot point (:mod:`kpilib.store.snapshots`, whic
 that is exact); without those stored orders they are recomputed in full.
 
 **Not period-local**, always recomputed in full on the whole merged data: other snapshot
-KPIs (open receipts, waves, FIFO ageing, available to promise, days of supply: their value
-at a period end depends on every record open then, however old), custom reductions (capacity utilisation, tracking
-signal: rolling windows), forecast KPIs (cells in the forecast's own periods, demand of
+KPIs (open receipts, waves, FIFO ageing, available to promise, days of supply, open
+exception counts: their value at a period end depends on every record open then, however
+old), custom reductions (capacity utilisation, tracking signal: rolling windows), forecast
+KPIs (cells in the forecast's own periods, demand of
 every order), stock-day KPIs (turnover and sell-through average stock over the period,
 stockout runs span periods), cost per order (cost periods of their own), every KPI when the
 set has no ``freq`` (one period: the whole history) or is cut by ``abc_class`` /

@@ -1,9 +1,10 @@
 """Order snapshot KPIs in a batch refresh: recompute the periods from ``P0`` on, on a subset.
 
 An **order snapshot** KPI (open orders, backorders, unreleased slices, open exceptions,
-returns and RMAs: a value at each period end ``t``, over records open at ``t``) reads only the
-rows of orders (orders, their lines, events, exceptions, shipments and their lines, returns),
-so a record's state is a function of its own order's rows. With ``since`` and ``P0`` of
+returns and RMAs: a value at each period end ``t`` over the records open at ``t`` and nothing
+else, :data:`OPEN_RECORDS`) reads only the rows of orders (orders, their lines, events,
+exceptions, shipments and their lines, returns), so a record's state is a function of its
+own order's rows. With ``since`` and ``P0`` of
 :mod:`kpilib.store.incremental` (``P0 <= since`` less the lookback) and ``c = P0 -
 ANCHOR_SLACK``, a refresh recomputes such a KPI with ``start=P0`` on the orders active from
 ``c`` on (``incremental.restrict``) **plus** the orders the previous refresh saw open at its
@@ -40,11 +41,20 @@ from kpilib.context import Context
 
 ORDER_ROWS = frozenset({"orders", "order_lines", "order_events", "exceptions", "shipments",
                         "shipment_lines", "returns"})
+# Snapshot KPIs whose observations at t are the records open at t and nothing else (read in
+# their code). Not: exception_open_count (its denominator counts every exception opened by
+# t, closed or not), exception_open_count_daily_mean (a day row for every segment with an
+# exception in the whole history).
+OPEN_RECORDS = frozenset({
+    "backorder_age_hours", "backorder_units_open", "open_order_age_hours",
+    "unreleased_order_age_hours", "open_return_age_hours", "open_rma_age_hours",
+    "exception_queue_age_hours", "exception_share_over_sla"})
 
 
 def is_order_snapshot(kdef: registry.KpiDef) -> bool:
-    """Whether ``kdef`` is a snapshot KPI over records of orders only (see module doc)."""
-    return (kdef.snapshot and kdef.kind != "custom" and bool(kdef.required_tables)
+    """Whether ``kdef`` is a snapshot KPI over the open records of orders only (see module
+    doc): its value at ``t`` counts only the records open at ``t``."""
+    return (kdef.snapshot and kdef.id in OPEN_RECORDS and bool(kdef.required_tables)
             and set(kdef.required_tables) <= ORDER_ROWS)
 
 
