@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import registry
-from kpilib.store import incremental
+from kpilib.store import incremental, merging
 
 
 def _rows(period: str, channel: str, n: int, value: float) -> dict:
@@ -29,7 +29,7 @@ def test_merge_keeps_old_periods_and_fills_segments_seen_only_before():
                         _rows(w2, "b2b", 0, 0), _rows(w2, "web", 4, 0.5)])
     new = pd.DataFrame([_rows(w2, "web", 5, 0.2), _rows(w3, "web", 1, 1.0)])
     kdef = registry.KPIS["cancellation_rate_pre_ship"]
-    out = incremental.merge(old, new, kdef, ("channel",), pd.Timestamp(w2, tz="UTC"))
+    out = merging.merge(old, new, kdef, ("channel",), pd.Timestamp(w2, tz="UTC"))
     expected = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25),
                              _rows(w2, "b2b", 0, 0), _rows(w2, "web", 5, 0.2),
                              _rows(w3, "b2b", 0, 0), _rows(w3, "web", 1, 1.0)])
@@ -149,7 +149,7 @@ def test_merge_all_fills_each_kpi_on_its_own_grid_with_its_own_unit():
     old = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25), other(w1, 3)])
     new = pd.DataFrame([_rows(w2, "web", 5, 0.2), other(w2, 1)])
     ids = ["cancellation_rate_pre_ship", touch.id]
-    out = incremental.merge_all(old, new, ids, ("channel",), pd.Timestamp(w2, tz="UTC"))
+    out = merging.merge_all(old, new, ids, ("channel",), pd.Timestamp(w2, tz="UTC"))
     assert list(out) == ids
     pd.testing.assert_frame_equal(out[ids[0]], pd.DataFrame(
         [_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25), _rows(w2, "b2b", 0, 0),

@@ -11,7 +11,7 @@ import kpilib
 from kpilib import registry
 from kpilib.context import Context
 from kpilib.refresh import refresh
-from kpilib.store import create, incremental, open_store, snapshots
+from kpilib.store import create, incremental, merging, open_store, snapshots
 from kpilib.store.replay import write_batch
 
 SNAP = ["open_order_age_hours", "backorder_age_hours", "unreleased_order_age_hours"]
@@ -39,7 +39,7 @@ def test_merge_leaves_no_empty_cells_of_a_segment_gone_since():
                         _row(k1, W2, "b2b", 1), _row(k1, W2, "web", 3),
                         _row(k2, W1, "b2b", 0), _row(k2, W2, "b2b", 1)])
     new = pd.DataFrame([_row(k1, W2, "web", 4), _row(k2, W2, np.nan, 0)])
-    out = incremental.merge_all(old, new, [k1, k2], ("channel",), pd.Timestamp(W2, tz="UTC"))
+    out = merging.merge_all(old, new, [k1, k2], ("channel",), pd.Timestamp(W2, tz="UTC"))
     pd.testing.assert_frame_equal(out[k1], pd.DataFrame([_row(k1, W1, "web", 2),
                                                          _row(k1, W2, "web", 4)]))
     empty = pd.DataFrame([_row(k2, W1, np.nan, 0), _row(k2, W2, np.nan, 0)])
