@@ -156,3 +156,27 @@ def test_merge_all_fills_each_kpi_on_its_own_grid_with_its_own_unit():
          _rows(w2, "web", 5, 0.2)]), check_exact=True)
     pd.testing.assert_frame_equal(out[touch.id], pd.DataFrame([other(w1, 3), other(w2, 1)]),
                                   check_exact=True)
+
+
+def test_a_changed_node_or_timeless_product_reaches_every_period():
+    """A node row has no time: changing its fulfillment model re-attributes every period, so
+    the batch reaches back to MIN_TIME (a whole recompute). A product with a launch date
+    reaches back to that date only; without dates, to MIN_TIME."""
+    from kpilib.contracts.plausibility import MIN_TIME
+
+    as_of = pd.Timestamp("2024-03-10", tz="UTC")
+    nodes = pd.DataFrame({"node_id": ["n1"], "fulfillment_model": ["dc"]})
+    since = incremental.touched_since({"nodes": nodes},
+                                      {"nodes": nodes.assign(fulfillment_model="store")},
+                                      ["nodes"], as_of)
+    assert since == MIN_TIME
+    products = pd.DataFrame({"sku": ["A", "B"], "product_class": ["x", "x"],
+                             "launch_date": pd.to_datetime(["2024-02-01", None]),
+                             "discontinue_date": pd.to_datetime([None, None])})
+    a_only = products.assign(product_class=["y", "x"])
+    got = incremental.touched_since({"products": products}, {"products": a_only}, ["products"],
+                                    as_of)
+    assert got == pd.Timestamp("2024-02-01", tz="UTC")
+    both = products.assign(product_class="y")
+    assert incremental.touched_since({"products": products}, {"products": both}, ["products"],
+                                     as_of) == MIN_TIME

@@ -8,6 +8,9 @@ validated data after it. It finds ``since``, the earliest time the batch can aff
   position in their typed columns), its earliest timestamp or date;
 - for such a row of an order (order lines, events, exceptions, shipments and their lines,
   pick tasks, returns), the creation time of its order (order KPIs anchor on the order);
+- for such a row of no order and without any time (a node, a product without launch or
+  discontinue date: segment attributes of every period), the earliest time there is
+  (``MIN_TIME``), so every KPI is recomputed whole;
 - the previous ``data_as_of``: records anchored between the old and the new data end enter
   the window now;
 - minus ``lookback`` (default 61 days): KPIs whose records change with ``as_of`` alone (a
@@ -54,6 +57,7 @@ import pandas as pd
 
 from kpilib import periods, registry, schema
 from kpilib.context import Context
+from kpilib.contracts.plausibility import MIN_TIME
 from kpilib.store import snapshots
 from kpilib.store.merging import merge_all
 
@@ -174,6 +178,9 @@ def touched_since(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
                  else _changed_by_key(*pair, batch[name], name))
         for rows in found:
             times.append(_times(rows, name))
+            linked = "order_id" in rows.columns or name in ("pick_tasks", "shipment_lines")
+            if not linked and times[-1].isna().any():  # a node, a product: every period
+                times.append(pd.Series([MIN_TIME]))
             if "order_id" in rows.columns:
                 order_ids.append(rows["order_id"])
             if name in ("pick_tasks", "shipment_lines"):
