@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kpilib import registry
-from kpilib.store import incremental
+from kpilib.store import incremental, merging
 
 
 def _rows(period: str, channel: str, n: int, value: float) -> dict:
@@ -29,7 +29,7 @@ def test_merge_keeps_old_periods_and_fills_segments_seen_only_before():
                         _rows(w2, "b2b", 0, 0), _rows(w2, "web", 4, 0.5)])
     new = pd.DataFrame([_rows(w2, "web", 5, 0.2), _rows(w3, "web", 1, 1.0)])
     kdef = registry.KPIS["cancellation_rate_pre_ship"]
-    out = incremental.merge(old, new, kdef, ("channel",), pd.Timestamp(w2, tz="UTC"))
+    out = merging.merge(old, new, kdef, ("channel",), pd.Timestamp(w2, tz="UTC"))
     expected = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25),
                              _rows(w2, "b2b", 0, 0), _rows(w2, "web", 5, 0.2),
                              _rows(w3, "b2b", 0, 0), _rows(w3, "web", 1, 1.0)])
@@ -125,7 +125,8 @@ def test_restriction_is_derived_once_from_the_first_recomputed_period(monkeypatc
     cutoffs = []
     real = incremental.restrict
     monkeypatch.setattr(incremental, "restrict",
-                        lambda d, cutoff: cutoffs.append(cutoff) or real(d, cutoff))
+                        lambda d, cutoff, extra=None: cutoffs.append(cutoff)
+                        or real(d, cutoff, extra))
     out, plan = incremental.recompute_set(ds, ids, ("channel",), "W", None, old,
                                           pd.Timestamp("2024-03-16 12:00", tz="UTC"),
                                           pd.Timedelta(days=3))
@@ -148,10 +149,34 @@ def test_merge_all_fills_each_kpi_on_its_own_grid_with_its_own_unit():
     old = pd.DataFrame([_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25), other(w1, 3)])
     new = pd.DataFrame([_rows(w2, "web", 5, 0.2), other(w2, 1)])
     ids = ["cancellation_rate_pre_ship", touch.id]
-    out = incremental.merge_all(old, new, ids, ("channel",), pd.Timestamp(w2, tz="UTC"))
+    out = merging.merge_all(old, new, ids, ("channel",), pd.Timestamp(w2, tz="UTC"))
     assert list(out) == ids
     pd.testing.assert_frame_equal(out[ids[0]], pd.DataFrame(
         [_rows(w1, "b2b", 2, 0.5), _rows(w1, "web", 4, 0.25), _rows(w2, "b2b", 0, 0),
          _rows(w2, "web", 5, 0.2)]), check_exact=True)
     pd.testing.assert_frame_equal(out[touch.id], pd.DataFrame([other(w1, 3), other(w2, 1)]),
                                   check_exact=True)
+
+
+def test_a_changed_node_or_timeless_product_reaches_every_period():
+    """A node row has no time: changing its fulfillment model re-attributes every period, so
+    the batch reaches back to MIN_TIME (a whole recompute). A product with a launch date
+    reaches back to that date only; without dates, to MIN_TIME."""
+    from kpilib.contracts.plausibility import MIN_TIME
+
+    as_of = pd.Timestamp("2024-03-10", tz="UTC")
+    nodes = pd.DataFrame({"node_id": ["n1"], "fulfillment_model": ["dc"]})
+    since = incremental.touched_since({"nodes": nodes},
+                                      {"nodes": nodes.assign(fulfillment_model="store")},
+                                      ["nodes"], as_of)
+    assert since == MIN_TIME
+    products = pd.DataFrame({"sku": ["A", "B"], "product_class": ["x", "x"],
+                             "launch_date": pd.to_datetime(["2024-02-01", None]),
+                             "discontinue_date": pd.to_datetime([None, None])})
+    a_only = products.assign(product_class=["y", "x"])
+    got = incremental.touched_since({"products": products}, {"products": a_only}, ["products"],
+                                    as_of)
+    assert got == pd.Timestamp("2024-02-01", tz="UTC")
+    both = products.assign(product_class="y")
+    assert incremental.touched_since({"products": products}, {"products": both}, ["products"],
+                                     as_of) == MIN_TIME

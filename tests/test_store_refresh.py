@@ -55,6 +55,8 @@ def test_daily_replay_equals_full_recompute(tmp_path, scenario, monkeypatch):
     # reaching back to the history's first week, so the whole set is recomputed)
     assert all(p.full for p in plans)
     assert any(p.local for p in plans) or scenario != "omnichannel"
+    # ...and the order snapshot KPIs from the same period on, with the stored open orders
+    assert any(p.snap for p in plans) or scenario != "omnichannel"
     # a day that changes no row records the batch and keeps the results
     assert set(statuses) <= {"applied", "unchanged"} and statuses[0] == "applied"
     # finding the changed rows through the batch keys reaches back exactly as far as hashing

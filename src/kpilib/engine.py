@@ -7,7 +7,7 @@ stack the results in a fixed order, so identical input gives identical output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -155,8 +155,21 @@ def compute(
     ctx = make_context(ds, by=by, freq=freq, start=start, end=end, as_of=as_of,
                        params=params, tz=tz, filters=filters,
                        allow_future_as_of=allow_future_as_of)
+    return compute_in(ctx, ids, ds, filters)
+
+
+def compute_in(ctx: Context, ids: list[str], ds, filters: Mapping[str, Any] | None = None,
+               observe: Callable[[registry.KpiDef, pd.DataFrame], None] | None = None
+               ) -> pd.DataFrame:
+    """The body of :func:`compute` in a prepared context ``ctx`` (of dataset ``ds``) for the
+    resolved KPI ids ``ids``; ``observe(kdef, obs)`` sees each KPI's observations."""
     seen: dict[str, set] = {}
-    parts = [compute_one(registry.KPIS[i], ctx, seen) for i in ids]
+    parts = []
+    for i in ids:
+        obs = observations(registry.KPIS[i], ctx)
+        if observe is not None and not isinstance(obs, str):
+            observe(registry.KPIS[i], obs)
+        parts.append(compute_one(registry.KPIS[i], ctx, seen, obs))
     cuts.check_values(ds, cuts.normalize(filters), seen)  # breakdowns: the values observed
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(

@@ -8,8 +8,11 @@ pointer; then deliver the generation's alert outbox and rewrite the live page.
 
 Recompute (:mod:`kpilib.store.incremental`): a batch recomputes the period-local KPIs only
 from the period its changes can reach (with a lookback) on the data restricted to the orders
-active since then, keeps the stored rows before it, and recomputes the other KPIs (snapshots,
-rolling windows, forecasts, stock days) in full; every series is then re-banded whole. The
+active since then, keeps the stored rows before it; the order snapshot KPIs likewise, on
+that data plus the orders open at the previous refresh's last snapshot (kept per set in
+``open/``, see :mod:`kpilib.store.snapshots`); it recomputes the other KPIs (other
+snapshots, rolling windows, forecasts, stock days) in full; every series is then re-banded
+whole. The
 store equals a fresh ``compute`` exactly (``tests/test_store_refresh.py`` replays the three
 scenarios). A snapshot batch, a store without results and a custom ``engine`` recompute
 everything. Skipped outright: a batch already applied (same batch id), and a batch that
@@ -112,11 +115,13 @@ def _write_tables(building: Path, ds, previous: Path | None, touched: set[str]) 
 
 
 def compute_sets(store: Store, ds, run_id: str, fingerprint: str, engine: Engine | None = None,
-                 since: pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
+                 since: pd.Timestamp | None = None,
+                 open_orders: dict[str, pd.Series] | None = None) -> dict[str, pd.DataFrame]:
     """Banded results of every maintained set, with ``run_id`` and ``fingerprint`` columns.
 
     With ``since`` (the earliest time the batch changed, see :mod:`kpilib.store.incremental`)
-    and the default engine, only what the batch can reach is recomputed."""
+    and the default engine, only what the batch can reach is recomputed. ``open_orders``
+    receives, per set, the orders its order snapshot KPIs saw open last (when known)."""
     from kpilib.bands import apply_bands
     from kpilib.store import incremental
 
@@ -127,10 +132,14 @@ def compute_sets(store: Store, ds, run_id: str, fingerprint: str, engine: Engine
     for rs in store.sets:
         if engine is None:
             old = store.results(list(rs.kpis), rs.by, rs.freq) if since is not None else None
+            known = store.open_orders(rs.name) if since is not None else None
             res, plan = incremental.recompute_set(ds, rs.kpis, rs.by, rs.freq, params, old,
-                                                  since, lookback)
-            log.debug("set %s: %d KPI(s) from %s, %d in full", rs.name, len(plan.local),
-                      plan.start, len(plan.full))
+                                                  since, lookback, known)
+            log.debug("set %s: %d KPI(s) from %s (%d snapshots), %d in full", rs.name,
+                      len(plan.local) + len(plan.snap), plan.start, len(plan.snap),
+                      len(plan.full))
+            if open_orders is not None and plan.open_orders is not None:
+                open_orders[rs.name] = plan.open_orders
         else:
             res = engine(ds, list(rs.kpis), by=list(rs.by), freq=rs.freq, params=params)
         # the running period (not ended at the data's end) is never judged, as in the
@@ -204,7 +213,9 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
         _write_tables(building, ds, previous, set(frames) if not snapshot else set(ds.tables))
         t_tables = t_since = time.perf_counter()
         if summary.status == "unchanged":
-            for sub in ("results",):
+            for sub in ("results", "open"):
+                if sub == "open" and not (previous / sub).is_dir():
+                    continue
                 os.mkdir(building / sub)
                 for f in (previous / sub).iterdir():
                     gen.link_or_copy(f, building / sub / f.name)
@@ -213,10 +224,15 @@ def _refresh(root, batch, batch_id, engine, now) -> RefreshSummary:
             since = None if snapshot else incremental.touched_since(
                 stored, ds.tables, sorted(frames), pd.Timestamp(manifest["data_as_of"]), frames)
             t_since = time.perf_counter()
-            banded = compute_sets(store, ds, batch_id, fingerprint, engine, since)
+            seen: dict[str, pd.Series] = {}
+            banded = compute_sets(store, ds, batch_id, fingerprint, engine, since, seen)
             (building / "results").mkdir()
             for name, frame in banded.items():
                 frame.to_parquet(building / "results" / f"{name}.parquet", index=False)
+            if seen:
+                (building / "open").mkdir()
+            for name, ids in seen.items():
+                ids.to_frame().to_parquet(building / "open" / f"{name}.parquet", index=False)
         t_compute = time.perf_counter()
         flow = alerts_flow.update(store, building, previous, ds, banded, batch_id, now)
         summary.alerts, summary.early_warning = flow.counts, flow.early_warning

@@ -9,6 +9,8 @@ A store keeps, per generation (see :mod:`kpilib.store.generations`):
 - ``alerts/state.json``: the alert store's state (open alerts, outbox), ``alerts/runs`` links
   to the shared ``<store>/alert_runs`` folder of per-run alert records;
 - ``early_warning.parquet``: the early-warning queue of open work;
+- ``open/<set>.parquet``: the orders the set's order snapshot KPIs saw open in the last
+  period (``order_id``; see :mod:`kpilib.store.snapshots`), when known;
 - ``manifest.json``: run id, fingerprint (and ``table_digests``, the per-table digests it is
   made of), data as of, the batches applied so far, timings.
 
@@ -132,6 +134,12 @@ class Store:
     def banded(self, set_name: str) -> pd.DataFrame:
         """The stored banded results of one set, with ``run_id`` and ``fingerprint``."""
         return pd.read_parquet(self.dir / "results" / f"{set_name}.parquet")
+
+    def open_orders(self, set_name: str) -> pd.Series | None:
+        """Ids of the orders the set's order snapshot KPIs saw open in the last period, None
+        when this generation does not know them."""
+        path = self.dir / "open" / f"{set_name}.parquet"
+        return pd.read_parquet(path)["order_id"] if path.is_file() else None
 
     def results(self, kpis: str | list[str] = "all", by=None, freq: str | None = None,
                 *, banded: bool = False) -> pd.DataFrame:

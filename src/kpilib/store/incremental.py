@@ -8,6 +8,9 @@ validated data after it. It finds ``since``, the earliest time the batch can aff
   position in their typed columns), its earliest timestamp or date;
 - for such a row of an order (order lines, events, exceptions, shipments and their lines,
   pick tasks, returns), the creation time of its order (order KPIs anchor on the order);
+- for such a row of no order and without any time (a node, a product without launch or
+  discontinue date: segment attributes of every period), the earliest time there is
+  (``MIN_TIME``), so every KPI is recomputed whole;
 - the previous ``data_as_of``: records anchored between the old and the new data end enter
   the window now;
 - minus ``lookback`` (default 61 days): KPIs whose records change with ``as_of`` alone (a
@@ -26,11 +29,16 @@ of its local calendar day, less than one day after the stored date). The period 
 every segment seen in either part, so a segment seen only before ``P0`` still gets its empty
 cells after it, as in a full recompute.
 
-**Not period-local**, always recomputed in full on the whole merged data: snapshot KPIs
-(open orders, backorders, unreleased slices, open receipts, returns, RMAs, exceptions, waves,
-FIFO ageing, available to promise, days of supply: their value at a period end depends on
-every record open then, however old), custom reductions (capacity utilisation, tracking
-signal: rolling windows), forecast KPIs (cells in the forecast's own periods, demand of
+**Order snapshot KPIs** (open orders, backorders, unreleased slices, open exceptions,
+returns, RMAs) are recomputed from ``P0`` on too, on that subset plus the orders the previous
+refresh saw open at its last snapshot point (:mod:`kpilib.store.snapshots`, which says why
+that is exact); without those stored orders they are recomputed in full.
+
+**Not period-local**, always recomputed in full on the whole merged data: other snapshot
+KPIs (open receipts, waves, FIFO ageing, available to promise, days of supply, open
+exception counts: their value at a period end depends on every record open then, however
+old), custom reductions (capacity utilisation, tracking signal: rolling windows), forecast
+KPIs (cells in the forecast's own periods, demand of
 every order), stock-day KPIs (turnover and sell-through average stock over the period,
 stockout runs span periods), cost per order (cost periods of their own), every KPI when the
 set has no ``freq`` (one period: the whole history) or is cut by ``abc_class`` /
@@ -42,14 +50,16 @@ Bands depend on the whole series (control limits), so the caller re-bands every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from kpilib import periods, registry, schema
-from kpilib.aggregate import result_columns
 from kpilib.context import Context
+from kpilib.contracts.plausibility import MIN_TIME
+from kpilib.store import snapshots
+from kpilib.store.merging import merge_all
 
 LOOKBACK = pd.Timedelta(days=61)
 ANCHOR_SLACK = pd.Timedelta(days=2)
@@ -61,11 +71,15 @@ ORDER_TABLES = ("order_lines", "order_events", "exceptions", "shipments", "retur
 
 @dataclass
 class Plan:
-    """What one set's recompute does: ``local`` KPIs from ``start`` on, ``full`` ones whole."""
+    """What one set's recompute does: ``local`` KPIs and order snapshot KPIs ``snap``
+    (:mod:`kpilib.store.snapshots`) from ``start`` on, ``full`` ones whole; after it,
+    ``open_orders``: the orders the order snapshot KPIs saw open last (None: unknown)."""
 
     start: pd.Timestamp | None
     local: list[str]
     full: list[str]
+    snap: list[str] = field(default_factory=list)
+    open_orders: pd.Series | None = None
 
 
 def is_local(kdef: registry.KpiDef) -> bool:
@@ -164,6 +178,9 @@ def touched_since(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
                  else _changed_by_key(*pair, batch[name], name))
         for rows in found:
             times.append(_times(rows, name))
+            linked = "order_id" in rows.columns or name in ("pick_tasks", "shipment_lines")
+            if not linked and times[-1].isna().any():  # a node, a product: every period
+                times.append(pd.Series([MIN_TIME]))
             if "order_id" in rows.columns:
                 order_ids.append(rows["order_id"])
             if name in ("pick_tasks", "shipment_lines"):
@@ -188,9 +205,9 @@ def touched_since(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame],
     return pd.concat([t for t in times if len(t)]).min()
 
 
-def restrict(ds, cutoff: pd.Timestamp):
-    """``ds`` with only the orders (and their rows) having a timestamp at or after ``cutoff``;
-    orderless rows and every other table are kept whole."""
+def restrict(ds, cutoff: pd.Timestamp, extra: pd.Series | None = None):
+    """``ds`` with only the orders (and their rows) having a timestamp at or after ``cutoff``,
+    and the orders ``extra`` (ids); orderless rows and every other table are kept whole."""
     t = ds.tables
     o = t["orders"]
     keep = [o.loc[_latest(o, "orders").ge(cutoff), "order_id"]]
@@ -203,6 +220,8 @@ def restrict(ds, cutoff: pd.Timestamp):
     if pick is not None:
         recent = pick.loc[_latest(pick, "pick_tasks").ge(cutoff), "order_line_id"]
         keep.append(lines.loc[lines["order_line_id"].isin(recent), "order_id"])
+    if extra is not None:
+        keep.append(pd.Series(extra, dtype=object))
     ids = pd.concat(keep).dropna().unique()
     out = {"orders": o[o["order_id"].isin(ids)]}
     for name in ORDER_TABLES:
@@ -224,100 +243,79 @@ def _latest(frame: pd.DataFrame, table: str) -> pd.Series:
 
 
 def plan(ids: list[str], by: tuple[str, ...], freq: str | None, since: pd.Timestamp | None,
-         old: pd.DataFrame, dimensions: dict[str, str], tz: str = "UTC") -> Plan:
-    """Which KPIs of a set are recomputed from ``P0`` on and which in full."""
+         old: pd.DataFrame, dimensions: dict[str, str], tz: str = "UTC",
+         open_orders: pd.Series | None = None, as_of: pd.Timestamp | None = None) -> Plan:
+    """Which KPIs of a set are recomputed from ``P0`` on and which in full; order snapshot
+    KPIs from ``P0`` on only with the stored ``open_orders`` and a data end ``as_of`` not
+    before ``P0``."""
     if (since is None or freq is None or set(by) & GLOBAL_DIMS
             or any(d in dimensions for d in by)):
         return Plan(None, [], list(ids))
     p0 = periods.bucket(pd.Series([since]), freq, tz).iloc[0]
-    local, full = [], []
+    snap_ok = open_orders is not None and as_of is not None and as_of >= p0
+    local, full, snap = [], [], []
     for k in ids:
-        rows = old[old["kpi"] == k]
-        ok = (is_local(registry.KPIS[k]) and rows["period"].notna().all()
-              and bool((rows["period"] < p0).any()))
-        (local if ok else full).append(k)
-    return Plan(periods.to_utc(p0), local, full)
-
-
-def _is_filler(rows: pd.DataFrame) -> pd.Series:
-    """Rows the period grid added for a segment without records in that period."""
-    return (rows["status"].eq("undefined") & rows["n"].eq(0) & rows["excluded"].eq("")
-            & rows["numerator"].eq(0) & rows["denominator"].eq(0))
-
-
-def merge(old: pd.DataFrame, new: pd.DataFrame, kdef: registry.KpiDef, by: tuple[str, ...],
-          start: pd.Timestamp) -> pd.DataFrame:
-    """Stored rows of one KPI before ``start`` plus recomputed rows from it on, on the grid of
-    every segment seen in either (empty cells as ``aggregate`` makes them)."""
-    return merge_all(old, new, [kdef.id], by, start)[kdef.id]
-
-
-def merge_all(old: pd.DataFrame, new: pd.DataFrame, ids: list[str], by: tuple[str, ...],
-              start: pd.Timestamp) -> dict[str, pd.DataFrame]:
-    """:func:`merge` of every KPI in ``ids`` at once (one grid, one sort), per KPI id."""
-    cols = result_columns(by)
-    before = old[old["kpi"].isin(ids) & (old["period"] < start)]
-    after = new[new["kpi"].isin(ids) & (new["period"] >= start)]
-    pieces = [before, after]
-    if by:
-        seg = ["kpi", *by]
-        seen = pd.concat([before.loc[~_is_filler(before), seg], after[seg]])
-        segs = seen.drop_duplicates()
-        grid = after[["kpi", "period"]].drop_duplicates().merge(segs, on="kpi")
-        have = after[["kpi", "period", *by]]
-        missing = grid.merge(have, how="left", indicator=True)
-        missing = missing.loc[missing["_merge"] == "left_only", ["kpi", "period", *by]]
-        if len(missing):
-            units = missing["kpi"].map({k: registry.KPIS[k].unit for k in ids})
-            fill = missing.assign(value=np.nan, numerator=0.0, denominator=0.0, n=0,
-                                  p50=np.nan, p90=np.nan, status="undefined", unit=units,
-                                  excluded="", note="")
-            pieces.append(fill[cols])
-    out = pd.concat(pieces, ignore_index=True)[cols]
-    order = pd.Series(pd.Categorical(out["kpi"], categories=ids).codes, index=out.index)
-    keys = ["_order", "period", *by]
-    out = out.assign(_order=order).sort_values(keys, kind="stable", na_position="first")
-    parts = {k: g.drop(columns="_order").reset_index(drop=True)
-             for k, g in out.groupby("_order", sort=False)}
-    return {k: parts.get(i, out.iloc[:0][cols]) for i, k in enumerate(ids)}
+        rows, kdef = old[old["kpi"] == k], registry.KPIS[k]
+        kept = rows["period"].notna().all() and bool((rows["period"] < p0).any())
+        group = (local if kept and is_local(kdef) else
+                 snap if kept and snap_ok and snapshots.is_order_snapshot(kdef) else full)
+        group.append(k)
+    return Plan(periods.to_utc(p0), local, full, snap)
 
 
 def _compute_local(sub, full, ids: list[str], by: tuple[str, ...], freq: str,
-                   params: dict | None, start: pd.Timestamp) -> pd.DataFrame:
+                   params: dict | None, start: pd.Timestamp
+                   ) -> tuple[pd.DataFrame, snapshots.Observed]:
     """``compute(sub, ids, start=start)``, except that what the source records (capture
-    flags such as "cancellation times are recorded") is judged on the whole data ``full``."""
-    from kpilib.engine import compute_one, make_context, recorded
+    flags such as "cancellation times are recorded") is judged on the whole data ``full``;
+    with what the order snapshot KPIs saw open last."""
+    from kpilib.engine import compute_one, make_context, observations, recorded
 
     ctx = make_context(sub, by=list(by), freq=freq, start=start, params=params)
     whole = Context(ds=full, as_of=full.data_as_of, source=full)
     for k in ids:
         for r in registry.KPIS[k].requires:
             ctx.memo(f"_recorded:{r}", lambda r=r: recorded(whole, r))
-    parts = [compute_one(registry.KPIS[k], ctx) for k in ids]
-    return pd.concat(parts, ignore_index=True)
+    seen, parts = snapshots.Observed(ctx), []
+    for k in ids:
+        obs = observations(registry.KPIS[k], ctx)
+        if not isinstance(obs, str):
+            seen(registry.KPIS[k], obs)
+        parts.append(compute_one(registry.KPIS[k], ctx, obs=obs))
+    return pd.concat(parts, ignore_index=True), seen
 
 
 def recompute_set(ds, kpis, by: tuple[str, ...], freq: str | None, params: dict | None,
                   old: pd.DataFrame | None, since: pd.Timestamp | None,
-                  lookback: pd.Timedelta = LOOKBACK) -> tuple[pd.DataFrame, Plan]:
+                  lookback: pd.Timedelta = LOOKBACK, open_orders: pd.Series | None = None
+                  ) -> tuple[pd.DataFrame, Plan]:
     """The results of one maintained set on ``ds``, equal to ``compute(ds, kpis, by, freq)``,
-    recomputing only what ``since`` can reach when the stored results ``old`` are given."""
-    from kpilib.engine import compute
+    recomputing only what ``since`` can reach when the stored results ``old`` are given (and
+    the order snapshot KPIs too when the orders they saw open last, ``open_orders``, are)."""
+    from kpilib.engine import compute_in, make_context
 
     ids = registry.resolve(list(kpis))
     since = None if old is None or since is None else since - lookback
-    pl = plan(ids, by, freq, since, old, ds.dimensions)
+    pl = plan(ids, by, freq, since, old, ds.dimensions, open_orders=open_orders,
+              as_of=ds.data_as_of)
     parts: dict[str, pd.DataFrame] = {}
-    if pl.local:
-        sub = restrict(ds, pl.start - ANCHOR_SLACK)
-        new = _compute_local(sub, ds, pl.local, by, freq, params, pl.start)
+    seen = []
+    if pl.local or pl.snap:
+        sub = restrict(ds, pl.start - ANCHOR_SLACK, open_orders if pl.snap else None)
+        some = [k for k in ids if k in pl.local or k in pl.snap]
+        new, observed = _compute_local(sub, ds, some, by, freq, params, pl.start)
+        seen.append(observed)
         gone = set(new.loc[new["period"].isna(), "kpi"])  # unavailable on the subset
-        pl.full += [k for k in pl.local if k in gone]  # computed whole below
+        pl.full += [k for k in some if k in gone]  # computed whole below
         pl.local = [k for k in pl.local if k not in gone]
-        parts.update(merge_all(old, new, pl.local, by, pl.start))
+        pl.snap = [k for k in pl.snap if k not in gone]
+        parts.update(merge_all(old, new, [k for k in some if k not in gone], by, pl.start))
     if pl.full:
-        res = compute(ds, pl.full, by=list(by), freq=freq, params=params)
+        ctx = make_context(ds, by=list(by), freq=freq, params=params)
+        seen.append(snapshots.Observed(ctx))
+        res = compute_in(ctx, [k for k in ids if k in pl.full], ds, observe=seen[-1])
         for k in pl.full:
             parts[k] = res[res["kpi"] == k]
     out = pd.concat([parts[k] for k in ids], ignore_index=True)
+    pl.open_orders = snapshots.observed(seen)
     return out, pl
