@@ -58,6 +58,16 @@ def test_snapshot_at_noon_sees_the_later_events(ds):
     assert o3["alloc_attempts"] == 2 and o3["alloc_failures"] == 2  # 03:30 and 05:00
     assert o3["node_backlog"] == 1             # O2 (done 14:00); O1 done 10:00
     assert o3["node_releases_24h"] == 2        # O1, O2
+    # outcomes known in (2024-01-01 00:00, 12:00]: O1 on time (10:00), O2 late (12:00), both N1
+    assert o3["net_late_rate_24h"] == 0.5 and o3["node_late_rate_24h"] == 0.5
+    assert o3["hours_left_unreleased"] == 0.0  # released
+
+
+def test_recent_lateness_before_any_outcome_and_unreleased_hours(ds):
+    f = snapshot_features(ds, [ts("03:30")]).set_index("order_id")
+    assert f["net_late_rate_24h"].isna().all() and f["node_late_rate_24h"].isna().all()
+    assert f.loc["O3", "hours_left_unreleased"] == 16.5
+    assert f.loc["O1", "hours_left_unreleased"] == 0.0
 
 
 def test_training_rows_and_labels(ds):

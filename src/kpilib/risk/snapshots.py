@@ -17,7 +17,10 @@ Every feature of a row reads only records with a timestamp ``<= t``:
   (placed − released), backorder events, all with ``event_at <= t``;
 - node load at ``t`` (released rows; NaN before release): as the release features;
 - network pressure at ``t``: orders created, ``backordered`` events, and the failed share of
-  allocation attempts over all nodes in the 24 h before ``t`` (stockouts and surges).
+  allocation attempts over all nodes in the 24 h before ``t`` (stockouts and surges);
+- recent lateness: the late share of the outcomes known in the 24 h before ``t``, over all
+  orders and over the row's node (NaN before release); ``hours_left_unreleased`` = hours left
+  while unreleased (0 once released).
 
 Training rows (:func:`training_rows`): the open orders at every ``step_hours`` grid time
 (multiples of ``step_hours`` since the epoch) before ``cutoff``, optionally only over its last
@@ -50,8 +53,9 @@ NODE_LOAD = ["node_backlog", "node_releases_24h", "node_open_pick_lines", "node_
 NUMERIC = [
     "released", "hours_left", "hours_open", "hours_since_release", "promised_lead_hours",
     "lines", "units", "lines_done_share", "alloc_attempts", "alloc_failures", "holds",
-    "holds_open", "backorders", *NODE_LOAD, "net_orders_24h", "net_backorders_24h",
-    "net_alloc_fail_rate_24h",
+    "holds_open", "backorders", *NODE_LOAD, "node_late_rate_24h", "net_orders_24h",
+    "net_backorders_24h", "net_alloc_fail_rate_24h", "net_late_rate_24h",
+    "hours_left_unreleased",
 ]
 HOUR = pd.Timedelta(hours=1)
 
@@ -141,6 +145,27 @@ def _network_at(ds: Any, rows: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame({k: np.asarray(v, float) for k, v in out.items()}, index=rows.index)
 
 
+def _late_rate(known: pd.DataFrame, t: np.ndarray) -> np.ndarray:
+    """Late share of the outcomes that became known in ``(t − 24 h, t]`` (NaN: none)."""
+    at = _ns(known["known_at"])
+    late = np.concatenate([[0.0], np.cumsum(known["late"].to_numpy(float))])
+    hi, lo = _count_le(at, t), _count_le(at, t - DAY.value)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(hi > lo, (late[hi] - late[lo]) / np.maximum(hi - lo, 1), np.nan)
+
+
+def _recent_late(rows: pd.DataFrame, outcomes: pd.DataFrame, node: pd.Series) -> pd.DataFrame:
+    known = outcomes[outcomes["late"].notna()].sort_values("known_at", kind="stable")
+    known = known.assign(node=known["order_id"].map(node))
+    t = _ns(rows["at"])
+    out = pd.DataFrame({"node_late_rate_24h": np.nan, "net_late_rate_24h": _late_rate(known, t)},
+                       index=rows.index)
+    for name, idx in rows.groupby("node", sort=True).indices.items():
+        if name != "unreleased":
+            out.iloc[idx, 0] = _late_rate(known[known["node"] == name], t[idx])
+    return out
+
+
 def snapshot_features(ds: Any, times: Any, lines: pd.DataFrame | None = None,
                       outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per order open at each of ``times``: ids, ``at``, ``deadline`` and features
@@ -162,12 +187,14 @@ def snapshot_features(ds: Any, times: Any, lines: pd.DataFrame | None = None,
     rows["hours_open"] = (rows["at"] - rows["created_at"]) / HOUR
     rows["hours_since_release"] = ((rows["at"] - rows["release_at"]) / HOUR).fillna(0.0)
     rows["promised_lead_hours"] = (rows["promised"] - rows["created_at"]) / HOUR
+    rows["hours_left_unreleased"] = rows["hours_left"] * (1.0 - rows["released"])
     load = pd.DataFrame(np.nan, index=rows.index, columns=NODE_LOAD)
     if released.any():
         sl = slice_completion(ds, lines, rel)
         done = rows[released]
         load.loc[done.index] = _node_load(ds, done, sl, at="at").to_numpy()
     rows = pd.concat([rows, _history_at(ds, rows), load,
+                      _recent_late(rows, outcomes, first["node"]),
                       _network_at(ds, rows, _population_orders(ds))], axis=1)
     cols = ["order_id", "at", "deadline", "created_at", "release_at", *CATEGORICAL, *NUMERIC]
     return rows[cols]
