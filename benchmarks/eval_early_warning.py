@@ -14,8 +14,12 @@ the first step):
 - ``false alarms``: share of flagged orders that shipped on time;
 - ``flagged``: orders flagged at least once.
 
-Methods: the model's risk at or above each ``--thresholds`` value, the rule, and the lowest
-threshold or the rule (the model only scores released orders; the rule covers unreleased).
+Methods: the model's risk at or above each ``--thresholds`` value, at or above the model's own
+threshold (``auto``: chosen at each refit from the training scores for ``--target-recall``),
+the rule, and ``auto`` or the rule.
+
+Ceiling: the share of late orders open at no step at least ``--lead-hours`` before their
+deadline (created and due between two steps); no method can catch them.
 
 Run: ``nice .venv/bin/python benchmarks/eval_early_warning.py`` (``--help`` for options).
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
 import pandas as pd
 
 from kpilib import early_warning
@@ -45,9 +50,11 @@ def rule_flags(view, t: pd.Timestamp, hours: float) -> pd.Series:
     return o.loc[keep & old & ahead & ~o["order_id"].isin(released), "order_id"]
 
 
-def replay(ds, first: pd.Timestamp, step: pd.Timedelta, args) -> dict[str, dict[str, pd.Timestamp]]:
-    """First flag time per order id, per method."""
-    cfg = early_warning.settings({"threshold": min(args.thresholds)})
+def replay(ds, first: pd.Timestamp, step: pd.Timedelta, args, thresholds: list[float]
+           ) -> dict[str, dict[str, pd.Timestamp]]:
+    """First flag time per order id, per method; appends the model's threshold of every step
+    to ``thresholds``."""
+    cfg = early_warning.settings({"target_recall": args.target_recall})
     first_flag: dict[str, dict[str, pd.Timestamp]] = {}
     model, t = None, first
     while t <= ds.data_as_of:
@@ -56,12 +63,32 @@ def replay(ds, first: pd.Timestamp, step: pd.Timedelta, args) -> dict[str, dict[
         model = warn.model
         q = warn.queue
         hits = {f"model>={thr:g}": q.loc[q["risk"] >= thr, "item"] for thr in args.thresholds}
+        if model is not None:
+            hits["model auto"] = q.loc[q["risk"] >= model.threshold, "item"]
+            thresholds.append(model.threshold)
         hits[f"rule X={args.unreleased_hours:g}h"] = rule_flags(view, t, args.unreleased_hours)
         for name, ids in hits.items():
             for oid in ids:
                 first_flag.setdefault(name, {}).setdefault(str(oid), t)
         t += step
     return first_flag
+
+
+def ceiling(ds, first: pd.Timestamp, step: pd.Timedelta, lead: float) -> float:
+    """Share of the scored late orders open at no step ``<= deadline − lead`` (not cancelled,
+    created at or before the step)."""
+    out = ship_outcomes(ds)
+    out = out[(out["late"] == 1) & (out["deadline"] >= first)].set_index("order_id")
+    o = ds.orders.set_index("order_id").reindex(out.index)
+    steps = pd.date_range(first, ds.data_as_of, freq=step).asi8
+    lim = (out["deadline"] - pd.Timedelta(hours=lead)).astype("int64").to_numpy()
+    created = o["created_at"].astype("int64").to_numpy()
+    gone = o["cancelled_at"].fillna(pd.Timestamp.max.tz_localize("UTC")).astype("int64")
+    # the first step at or after creation must come before both the limit and the cancellation
+    nxt = np.searchsorted(steps, created, side="left")
+    at = np.where(nxt < len(steps), steps[np.minimum(nxt, len(steps) - 1)], np.iinfo(np.int64).max)
+    reachable = (at <= lim) & (at < gone.to_numpy())
+    return float((~reachable).mean()) if len(out) else float("nan")
 
 
 def score(ds, first_flag: dict[str, pd.Timestamp], first: pd.Timestamp, lead: float) -> dict:
@@ -100,7 +127,9 @@ def main() -> None:
     p.add_argument("--unreleased-hours", type=float, default=6.0,
                    help="X of the rule baseline: open and unreleased X hours after creation")
     p.add_argument("--thresholds", default="0.2,0.35,0.5",
-                   help="risk thresholds of the model, comma-separated")
+                   help="fixed risk thresholds of the model, comma-separated")
+    p.add_argument("--target-recall", type=float, default=early_warning.DEFAULTS["target_recall"],
+                   help="share of late training orders the auto threshold reaches")
     args = p.parse_args()
     args.thresholds = [float(x) for x in args.thresholds.split(",")]
     print(f"step {args.step_hours:g} h, N = {args.lead_hours:g} h, rule X = "
@@ -114,17 +143,21 @@ def main() -> None:
                              scale=args.scale)
         ds = Dataset.from_frames(**frames)
         first = ds.orders["created_at"].min().floor("D") + pd.Timedelta(days=args.warmup_days)
-        flags = replay(ds, first, pd.Timedelta(hours=args.step_hours), args)
-        model, rule = flags.get(f"model>={min(args.thresholds):g}", {}), flags.get(
+        step, chosen = pd.Timedelta(hours=args.step_hours), []
+        flags = replay(ds, first, step, args, chosen)
+        model, rule = flags.get("model auto", {}), flags.get(
             f"rule X={args.unreleased_hours:g}h", {})
-        flags[f"model>={min(args.thresholds):g} or rule"] = {
+        flags["auto or rule"] = {
             k: min(v for v in (model.get(k), rule.get(k)) if v is not None)
             for k in set(model) | set(rule)}
         for name, ff in flags.items():
             s = score(ds, ff, first, args.lead_hours)
             print(f"{scenario:18s}{name:18s}{s['late']:6d}{s['orders']:8d}{s['caught']:8.1%}"
                   f"{s['false_alarms']:14.1%}{s['flagged']:9d}")
-        print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(f"  ceiling: {ceiling(ds, first, step, args.lead_hours):.1%} of the late orders "
+              f"open at no step {args.lead_hours:g} h before their deadline; auto threshold "
+              f"{min(chosen, default=float('nan')):.3f}-{max(chosen, default=float('nan')):.3f}"
+              f" ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

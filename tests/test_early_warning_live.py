@@ -25,7 +25,7 @@ def _queue() -> pd.DataFrame:
 
 
 def test_alert_needs_risk_and_high_value_or_near_deadline():
-    cfg = ew.settings(None)
+    cfg = ew.settings({"threshold": 0.5})  # the default "auto" is the model's (test_risk_snapshots)
     q = _queue()
     q["alert"] = ew.alert_flags(q, cfg)
     assert q["alert"].tolist() == [False, True, True, False]

@@ -23,8 +23,9 @@ from kpilib.store import create, open_store
 from kpilib.watch import watch
 
 KPIS = ["order_cycle_time_hours", "on_time_shipment_rate", "cancellation_rate_pre_ship"]
-# every open released order alerts (threshold 0), so each batch opens and closes alerts
-EW = {"threshold": 0.0, "near_hours": 1e6, "min_train": 10}
+# every open order alerts (threshold 0), so each batch opens and closes alerts; hourly
+# training snapshots give this short run enough late rows to fit a model from the first batch
+EW = {"threshold": 0.0, "near_hours": 1e6, "min_train": 10, "snapshot_hours": 1.0}
 
 
 class Hook:

@@ -1,21 +1,23 @@
 """Early warning on open orders: risk of missing the ship-by deadline, a queue and alerts.
 
-At an evaluation time ``as_of`` (a refresh): fit the release-time risk model of
-:mod:`kpilib.risk` on the outcomes known by then (refit when the cached model is older than
-``refit_hours`` of data time), score every open released order (released, not cancelled,
-outcome unknown, deadline ahead) and build the queue: ``item`` (order id), ``item_type``,
-``owner_role`` (the owner of ``on_time_shipment_rate``), ``deadline``, ``hours_left``,
-``risk``, ``order_value`` (Σ qty_ordered · unit_price), ``reasons`` (top log-odds
-contributions) and ``alert``.
+At an evaluation time ``as_of`` (a refresh): fit the snapshot risk model of
+:mod:`kpilib.risk.snapshots` (training rows = the orders open at every ``snapshot_hours``
+grid time of the ``train_days`` before ``as_of`` whose outcome is known by then, features as
+of that time; refit when the cached model is older than ``refit_hours`` of data time), score
+every open order at ``as_of`` (released or not, not cancelled, outcome unknown, deadline
+ahead) and build the queue: ``item`` (order id), ``item_type``, ``owner_role`` (the owner of
+``on_time_shipment_rate``), ``deadline``, ``hours_left``, ``risk``, ``order_value``
+(Σ qty_ordered · unit_price), ``reasons`` (top log-odds contributions) and ``alert``.
 
+``threshold`` ``"auto"`` is the model's: the highest risk at which ``target_recall`` of the
+late training orders reach it in some snapshot (:func:`kpilib.risk.model.recall_threshold`).
 An item alerts when ``risk >= threshold`` and it is high-value (``order_value`` at or above
 the ``high_value_quantile`` of open orders) or near its deadline (``hours_left <=
 near_hours``): band ``critical`` when near the deadline, else ``stressed``. Alerts go through
 the alert store like KPI alerts, keyed ``early_warning|order=<id>``; an item that leaves the
 queue (shipped, cancelled, deadline passed) closes its alert.
 
-Orders not yet released are outside the model (its features are taken at release); open RMAs,
-exceptions and unwaved lines are not scored yet.
+Open RMAs, exceptions and unwaved lines are not scored yet.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ import pandas as pd
 from kpilib.alerts.records import ALERT_COLUMNS, alert_id
 
 KPI = "early_warning"
-DEFAULTS = {"threshold": 0.5, "near_hours": 12.0, "high_value_quantile": 0.9,
-            "refit_hours": 24.0, "min_train": 50}
+DEFAULTS = {"threshold": "auto", "target_recall": 0.7, "snapshot_hours": 6.0,
+            "train_days": 90.0, "near_hours": 12.0, "high_value_quantile": 0.9, "refit_hours": 24.0,
+            "min_train": 50}
 QUEUE_COLUMNS = ["item", "item_type", "owner_role", "node", "channel", "deadline",
                  "hours_left", "risk", "order_value", "reasons", "alert"]
 
@@ -50,14 +53,30 @@ def settings(config: dict[str, Any] | None) -> dict[str, Any]:
     return {**DEFAULTS, **(config or {})}
 
 
-def fit_model(ds, as_of: pd.Timestamp, min_train: int = 50):
-    """The risk model trained on outcomes known before ``as_of``; None when too few."""
-    from kpilib.risk.model import fit, labelled, time_split
+def fit_model(ds, as_of: pd.Timestamp, cfg: dict[str, Any] | None = None):
+    """The snapshot risk model trained on outcomes known before ``as_of``, with its
+    ``threshold`` for ``target_recall``; None when fewer than ``min_train`` orders or fewer
+    than 3 rows of a class (the calibration folds)."""
+    from kpilib.risk import snapshots
+    from kpilib.risk.model import fit, recall_threshold
 
-    train, _, _ = time_split(labelled(ds), cutoff=as_of)
-    if len(train) < min_train or train["late"].nunique() < 2:
+    cfg = settings(cfg)
+    days = cfg["train_days"]
+    train = snapshots.training_rows(ds, as_of, float(cfg["snapshot_hours"]),
+                                    None if days is None else float(days))
+    rows = train["late"].value_counts()
+    if train["order_id"].nunique() < int(cfg["min_train"]) or len(rows) < 2 or rows.min() < 3:
         return None
-    return fit(train, "logit", as_of)
+    model = fit(train, "logit", as_of, (snapshots.CATEGORICAL, snapshots.NUMERIC), "open")
+    model.threshold = recall_threshold(train["order_id"], train["late"], model.predict(train),
+                                       float(cfg["target_recall"]))
+    return model
+
+
+def threshold(model, cfg: dict[str, Any]) -> float:
+    """``cfg["threshold"]``, or the model's own when it is ``"auto"``."""
+    thr = cfg["threshold"]
+    return float(model.threshold) if thr == "auto" else float(thr)
 
 
 def order_values(ds) -> pd.Series:
@@ -68,20 +87,25 @@ def order_values(ds) -> pd.Series:
 
 def build_queue(ds, model, as_of: pd.Timestamp, owner: str, cfg: dict[str, Any]
                 ) -> pd.DataFrame:
-    """Every open released order scored, most at risk first, with ``alert`` flags."""
-    from kpilib.risk.model import action_queue
+    """Every open order scored at ``as_of``, most at risk first, with ``alert`` flags
+    (``cfg["threshold"]`` already a number)."""
+    from kpilib.risk.model import reasons_logit
+    from kpilib.risk.snapshots import snapshot_features
 
     if model is None:
         return pd.DataFrame(columns=QUEUE_COLUMNS)
-    q = action_queue(model, ds, as_of, top=np.iinfo(np.int32).max)
+    q = snapshot_features(ds, [as_of])
     if q.empty:
         return pd.DataFrame(columns=QUEUE_COLUMNS)
+    q["risk"] = model.predict(q)
+    q = q.sort_values(["risk", "order_id"], ascending=[False, True], kind="stable")
+    q = q.reset_index(drop=True)
     value = q["order_id"].map(order_values(ds)).astype(float)
     out = pd.DataFrame({
         "item": q["order_id"].astype(str), "item_type": "order", "owner_role": owner,
         "node": q["node"], "channel": q["channel"], "deadline": q["deadline"],
-        "hours_left": q["hours_to_deadline"].astype(float), "risk": q["risk"].astype(float),
-        "order_value": value, "reasons": q["reasons"]})
+        "hours_left": q["hours_left"].astype(float), "risk": q["risk"].astype(float),
+        "order_value": value, "reasons": reasons_logit(model, q)})
     out["alert"] = alert_flags(out, cfg)
     return out[QUEUE_COLUMNS].reset_index(drop=True)
 
@@ -105,7 +129,8 @@ def alert_records(queue: pd.DataFrame, cfg: dict[str, Any], run_id: str,
         recs.append({
             "alert_key": key, "alert_id": alert_id(key), "kpi": KPI, "segment": f"order={r.item}",
             "period": r.deadline, "band": "critical" if near else "stressed",
-            "signals": f"risk>={cfg['threshold']}" + (";near_deadline" if near else ";high_value"),
+            "signals": f"risk>={float(cfg['threshold']):.3g}"
+                       + (";near_deadline" if near else ";high_value"),
             "value": float(r.risk), "metric": "risk", "unit": "fraction",
             "owner_role": r.owner_role,
             "reason": (f"Order {r.item} at {r.node} ({r.channel}) has a {r.risk:.0%} risk of "
@@ -127,9 +152,13 @@ def closures(open_state: dict[str, dict[str, Any]], alerts: pd.DataFrame,
 
 def evaluate(ds, as_of: pd.Timestamp, owner: str, cfg: dict[str, Any], run_id: str,
              model: Any = None) -> Warning:
-    """Fit (or reuse ``model`` when fresh enough), score the open orders, build the alerts."""
-    fresh = model is not None and (as_of - model.cutoff) <= pd.Timedelta(hours=cfg["refit_hours"])
+    """Fit (or reuse ``model`` when fresh enough and a snapshot model), score the open orders,
+    build the alerts."""
+    fresh = (model is not None and getattr(model, "population", "release") == "open"
+             and (as_of - model.cutoff) <= pd.Timedelta(hours=cfg["refit_hours"]))
     if not fresh:
-        model = fit_model(ds, as_of, int(cfg["min_train"]))
+        model = fit_model(ds, as_of, cfg)
+    if model is not None:
+        cfg = {**cfg, "threshold": threshold(model, cfg)}
     queue = build_queue(ds, model, as_of, owner, cfg)
     return Warning(queue, alert_records(queue, cfg, run_id, as_of), model)

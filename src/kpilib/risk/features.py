@@ -68,28 +68,33 @@ def releases(ds: Any) -> pd.DataFrame:
     return rel.sort_values(["order_id", "release_at", "node"], kind="stable")
 
 
-def line_completion(ds: Any, qty_col: str = "required_ship") -> pd.DataFrame:
-    """Per line: required quantities and the time its shipped quantity reached ``qty_col``."""
+def line_completion(ds: Any) -> pd.DataFrame:
+    """Per line: required quantities, ``completed_at`` = the time its shipped quantity reached
+    ``required_ship``, and ``required_done_at`` = the time it reached ``required``."""
     ol = ds.order_lines[["order_line_id", "order_id", "assigned_node_id", "created_at",
                          "qty_ordered", "qty_cancelled_customer", "qty_cancelled_merchant",
                          "planned_ship_by_at"]].copy()
     ol["required"] = ol["qty_ordered"] - ol["qty_cancelled_customer"]
     ol["required_ship"] = ol["required"] - ol["qty_cancelled_merchant"]
     sh, sl = _table(ds, "shipments"), _table(ds, "shipment_lines")
-    ol["completed_at"] = pd.Series(pd.NaT, index=ol.index, dtype="datetime64[ns, UTC]")
+    for col in ("completed_at", "required_done_at"):
+        ol[col] = pd.Series(pd.NaT, index=ol.index, dtype="datetime64[ns, UTC]")
     if sh is not None and sl is not None and len(sl):
         x = sl.merge(sh[["shipment_id", "shipped_at"]], on="shipment_id")
         x = x[x["shipped_at"].notna()].sort_values(["order_line_id", "shipped_at"], kind="stable")
         x["cum"] = x.groupby("order_line_id")["qty_shipped"].cumsum()
-        x = x.merge(ol[["order_line_id", qty_col]], on="order_line_id")
-        done = x[x["cum"] >= x[qty_col]].groupby("order_line_id")["shipped_at"].min()
-        ol["completed_at"] = ol["order_line_id"].map(done).astype("datetime64[ns, UTC]")
+        x = x.merge(ol[["order_line_id", "required_ship", "required"]], on="order_line_id")
+        for col, qty in (("completed_at", "required_ship"), ("required_done_at", "required")):
+            done = x[x["cum"] >= x[qty]].groupby("order_line_id")["shipped_at"].min()
+            ol[col] = ol["order_line_id"].map(done).astype("datetime64[ns, UTC]")
     return ol
 
 
-def ship_outcomes(ds: Any) -> pd.DataFrame:
-    """Per order: ``deadline``, ``late`` (bool; NaN when unknown) and ``known_at``."""
-    lines = line_completion(ds, "required")
+def ship_outcomes(ds: Any, lines: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per order: ``deadline``, ``late`` (bool; NaN when unknown) and ``known_at``
+    (``lines``: :func:`line_completion` of ``ds`` when already computed)."""
+    lines = line_completion(ds) if lines is None else lines
+    lines = lines.assign(completed_at=lines["required_done_at"])
     lines = lines[lines["planned_ship_by_at"].notna() & (lines["required"] > 0)]
     as_of = pd.Timestamp(ds.data_as_of)
     late = lines["completed_at"].isna() | (lines["completed_at"] > lines["planned_ship_by_at"])
@@ -125,9 +130,11 @@ def _ns(s: pd.Series) -> np.ndarray:
     return out
 
 
-def _node_load(ds: Any, base: pd.DataFrame, slices: pd.DataFrame) -> pd.DataFrame:
-    """Node-level counts at each order's release time (events <= r only)."""
-    r = _ns(base["release_at"])
+def _node_load(ds: Any, base: pd.DataFrame, slices: pd.DataFrame, at: str = "release_at"
+               ) -> pd.DataFrame:
+    """Node-level counts at each row's time ``base[at]`` (events <= that time only; the order
+    itself is left out of the backlog and of the releases of the last 24 h)."""
+    r, rel_own = _ns(base[at]), _ns(base["release_at"])
     feats = {k: np.zeros(len(base)) for k in (
         "node_backlog", "node_releases_24h", "node_open_pick_lines", "node_open_waves")}
     feats["node_alloc_fail_rate_24h"] = np.full(len(base), np.nan)
@@ -137,15 +144,16 @@ def _node_load(ds: Any, base: pd.DataFrame, slices: pd.DataFrame) -> pd.DataFram
         alloc = ev[(ev["event_type"] == "allocation_attempt") & ev["node_id"].notna()]
     day = DAY.value
     for node, idx in base.groupby("node", sort=True).indices.items():
-        t = r[idx]
+        t, own_r = r[idx], rel_own[idx]
         s = slices[slices["node"] == node]
         rel, done = np.sort(_ns(s["release_at"])), np.sort(_ns(s["done_at"]))
         # open slices = released <= t minus completed <= t; minus the order itself if open
         own = base["order_id"].iloc[idx].map(
             s.drop_duplicates("order_id").set_index("order_id")["done_at"])
-        self_open = (_ns(own) > t).astype(int)
+        self_open = ((_ns(own) > t) & (own_r <= t)).astype(int)
+        self_recent = ((own_r <= t) & (own_r > t - day)).astype(int)
         feats["node_backlog"][idx] = _count_le(rel, t) - _count_le(done, t) - self_open
-        feats["node_releases_24h"][idx] = _count_le(rel, t) - _count_le(rel, t - day) - 1
+        feats["node_releases_24h"][idx] = _count_le(rel, t) - _count_le(rel, t - day) - self_recent
         if pt is not None:
             p = pt[pt["node_id"] == node]
             feats["node_open_pick_lines"][idx] = (

@@ -62,10 +62,10 @@ def time_split(frame: pd.DataFrame, cutoff: Any = None, train_share: float = 0.7
     return train.reset_index(drop=True), test.reset_index(drop=True), cutoff
 
 
-def _pipeline(kind: str) -> Pipeline:
+def _pipeline(kind: str, categorical: list[str], numeric: list[str]) -> Pipeline:
     pre = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), NUMERIC),
-        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), CATEGORICAL),
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
     ])
     if kind == "logit":
         base = LogisticRegression(C=1.0, max_iter=2000)
@@ -90,11 +90,21 @@ class RiskModel:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     importance: pd.Series | None = None
     centre: np.ndarray | None = None  # training mean of the transformed feature columns
+    # the input columns; class defaults keep models pickled before these fields loadable
+    categorical: tuple[str, ...] = tuple(CATEGORICAL)
+    numeric: tuple[str, ...] = tuple(NUMERIC)
+    population: str = "release"  # "release": one row per order at release; "open": snapshots
+    threshold: float = float("nan")  # alert threshold chosen from the training scores
+
+    @property
+    def columns(self) -> list[str]:
+        """The input columns, categorical first."""
+        return [*self.categorical, *self.numeric]
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of missing the ship-by deadline."""
         with threadpool_limits(limits=1):
-            return self.pipeline.predict_proba(frame[CATEGORICAL + NUMERIC])[:, 1]
+            return self.pipeline.predict_proba(frame[self.columns])[:, 1]
 
     def baseline(self, frame: pd.DataFrame) -> np.ndarray:
         """Node historical late rate (training outcomes), overall rate for unseen nodes."""
@@ -123,23 +133,40 @@ def lift_at(y: np.ndarray, score: np.ndarray, share: float = 0.1) -> float:
     return float(y[top].mean() / y.mean()) if y.mean() > 0 else float("nan")
 
 
+def recall_threshold(order_id: pd.Series, late: pd.Series, score: np.ndarray,
+                     target: float) -> float:
+    """Highest threshold at which at least ``target`` of the late orders have a score at or
+    above it in some row: the ``ceil(target · n)``-th largest of their maximum scores."""
+    top = pd.Series(np.asarray(score, float), index=order_id.to_numpy())[
+        late.to_numpy() == 1].groupby(level=0).max().sort_values(ascending=False)
+    if top.empty:
+        return float("nan")
+    k = min(len(top), max(1, int(np.ceil(target * len(top) - 1e-9))))
+    return float(top.iloc[k - 1])
+
+
 def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     auc = roc_auc_score(y, p) if len(np.unique(y)) == 2 else float("nan")
     return {"roc_auc": float(auc), "brier": float(brier_score_loss(y, p)),
             "lift_top_decile": lift_at(y, p)}
 
 
-def fit(train: pd.DataFrame, kind: str = "logit", cutoff: Any = None) -> RiskModel:
-    """Fit the calibrated pipeline and the node-rate baseline on ``train``."""
+def fit(train: pd.DataFrame, kind: str = "logit", cutoff: Any = None,
+        columns: tuple[list[str], list[str]] = (CATEGORICAL, NUMERIC),
+        population: str = "release") -> RiskModel:
+    """Fit the calibrated pipeline and the node-rate baseline on ``train``; ``columns`` =
+    (categorical, numeric) input columns."""
     y = train["late"].astype(int).to_numpy()
     if len(np.unique(y)) < 2:
         raise ValueError("training data has a single outcome class; move the cutoff later")
+    cat, num = list(columns[0]), list(columns[1])
     with threadpool_limits(limits=1):  # OpenMP threads oversubscribe small fits on busy hosts
-        pipe = _pipeline(kind).fit(train[CATEGORICAL + NUMERIC], y)
+        pipe = _pipeline(kind, cat, num).fit(train[cat + num], y)
     rates = train.groupby("node")["late"].mean()
-    centre = pipe.named_steps["features"].transform(train[CATEGORICAL + NUMERIC]).mean(axis=0)
+    centre = pipe.named_steps["features"].transform(train[cat + num]).mean(axis=0)
     return RiskModel(pipe, kind, pd.Timestamp(cutoff) if cutoff is not None else pd.NaT,
-                     rates, float(y.mean()), centre=centre)
+                     rates, float(y.mean()), centre=centre, categorical=tuple(cat),
+                     numeric=tuple(num), population=population)
 
 
 def evaluate(model: RiskModel, train: pd.DataFrame, test: pd.DataFrame) -> dict:
@@ -153,7 +180,7 @@ def evaluate(model: RiskModel, train: pd.DataFrame, test: pd.DataFrame) -> dict:
                  "late_rate_test": float(y.mean()) if len(y) else float("nan")},
     }
     if len(np.unique(y)) == 2:
-        X = test[CATEGORICAL + NUMERIC]
+        X = test[model.columns]
         sample = X.sample(min(len(X), 2000), random_state=SEED)
         with threadpool_limits(limits=1):
             imp = permutation_importance(
@@ -167,21 +194,21 @@ def evaluate(model: RiskModel, train: pd.DataFrame, test: pd.DataFrame) -> dict:
 def contributions(model: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
     """Per-row log-odds contribution of each input feature (logistic model only)."""
     pre = model.pipeline.named_steps["features"]
-    Z = pre.transform(frame[CATEGORICAL + NUMERIC])
+    Z = pre.transform(frame[model.columns])
     cal = model.pipeline.named_steps["model"]
     coef = np.mean([c.estimator.coef_[0] for c in cal.calibrated_classifiers_], axis=0)
     names = pre.get_feature_names_out()
     owner = []
     for n in names:
         kind, rest = n.split("__", 1)
-        owner.append(rest if kind == "num" else next(c for c in CATEGORICAL
+        owner.append(rest if kind == "num" else next(c for c in model.categorical
                                                      if rest.startswith(c + "_")))
     parts = (Z - model.centre) * coef
     out = pd.DataFrame(parts, columns=names, index=frame.index)
     return out.T.groupby(np.array(owner)).sum().T
 
 
-def _reasons_logit(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> list[str]:
+def reasons_logit(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> list[str]:
     contrib = contributions(model, frame)
     out = []
     for i, row in contrib.iterrows():
@@ -213,7 +240,7 @@ def action_queue(model: RiskModel, ds: Any, as_of: Any = None, top: int = 50) ->
     q["hours_to_deadline"] = (q["deadline"] - as_of) / pd.Timedelta(hours=1)
     q = q.sort_values(["risk", "order_id"], ascending=[False, True], kind="stable").head(top)
     if model.kind == "logit":
-        q["reasons"] = _reasons_logit(model, q)
+        q["reasons"] = reasons_logit(model, q)
     else:
         names = list(model.importance.head(3).index) if model.importance is not None else []
         q["reasons"] = ["; ".join(f"{f}={_fmt(r[f])}" for f in names) for _, r in q.iterrows()]
