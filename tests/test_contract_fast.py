@@ -26,7 +26,7 @@ from test_contract_bad_inputs import FRAME_CASES
 
 import kpilib
 from kpilib import contracts, schema
-from kpilib.contracts import RULES, fast, fast_rules
+from kpilib.contracts import RULES, fast, fast_keys, fast_rules
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.io import read_table_file
 from kpilib.synth import generate
@@ -241,3 +241,19 @@ def test_referencing_text_columns_hold_the_keys_own_strings(tmp_path):
     assert all(id(v) in orders for v in frames["order_lines"]["order_id"])
     assert frames["order_lines"]["order_id"].tolist() == pd.read_parquet(
         folder / "order_lines.parquet")["order_id"].tolist()
+
+
+def test_a_column_is_linked_only_when_every_value_is_a_key():
+    orders = pa.table({"order_id": ["O1", "O2", "O3"]})
+    good = pa.table({"order_id": ["O3", None, "O1", "O3"]})
+    bad = pa.table({"order_id": ["O1", "O9"]})
+    links = fast_keys.link({"orders": orders, "order_lines": good})
+    assert links[("order_lines", "order_id")].tolist() == [2, 3, 0, 2]  # 3: null
+    assert fast_keys.link({"orders": orders, "order_lines": bad}) == {}
+    fk = [q for q in fast_rules.queries({"orders", "order_lines"}) if "ANTI JOIN" in q]
+    linked = frozenset({("order_lines", "order_id")})
+    left = [q for q in fast_rules.queries({"orders", "order_lines"}, linked=linked)
+            if "ANTI JOIN" in q]
+    assert [q for q in fk if q not in left] == [
+        'SELECT count(*) FROM v_order_lines a ANTI JOIN v_orders b ON a."order_id" = '
+        'b."order_id" WHERE a."order_id" IS NOT NULL']

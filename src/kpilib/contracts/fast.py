@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from kpilib import schema
 from kpilib.contracts.dates import snap_ship_by
+from kpilib.contracts.fast_keys import Links, key_objects, link, shared_strings
 from kpilib.contracts.fast_rules import COUNTED_RULES, first_breach
 from kpilib.contracts.files import list_tables, read_limits, split_name
 from kpilib.contracts.names import near_miss_columns
@@ -134,63 +135,18 @@ def _int64_as_nullable(t: pa.DataType) -> pd.api.extensions.ExtensionDtype | Non
     return pd.Int64Dtype() if t == pa.int64() else None
 
 
-def _unique_text(name: str) -> str | None:
-    """The text column of ``name`` whose values are all distinct (a one-column primary key,
-    which the key rule has checked), or None."""
-    key = schema.TABLES[name].primary_key
-    if len(key) == 1 and schema.TABLES[name].column(key[0]).dtype == schema.TEXT:
-        return key[0]
-    return None
-
-
-# "table.column" of a one-column text key -> (its Arrow values, the same as Python strings
-# followed by one None: position len(values) stands for a null)
-KeyObjects = dict[str, tuple[pa.ChunkedArray, np.ndarray]]
-
-
-def _key_objects(typed: dict[str, pa.Table]) -> KeyObjects:
-    """Every one-column text key of ``typed`` converted to Python strings once, without
-    looking for repeats (the key rule has ruled them out): 9 s of 10 for the 5.8M event ids
-    of a 1M-order dataset went into looking."""
-    out: KeyObjects = {}
-    for name, table in typed.items():
-        key = _unique_text(name)
-        if key is not None:
-            values = table.column(key)
-            objects = values.to_pandas(deduplicate_objects=False).to_numpy()
-            out[f"{name}.{key}"] = (values, np.append(objects, None))
-    return out
-
-
-def _as_key_objects(values: pa.ChunkedArray, key: tuple[pa.ChunkedArray, np.ndarray],
-                    ) -> np.ndarray | None:
-    """``values`` as an object array of the key's own strings (None where null), or None
-    when a value is not a key. A referencing column then costs no new string: 10M fewer for
-    the order, line and shipment ids of a 1M-order dataset."""
-    keys, objects = key
-    at = pc.index_in(values, value_set=keys)
-    if at.null_count != values.null_count:
-        return None
-    return objects[at.fill_null(len(objects) - 1).to_numpy()]
-
-
-def _to_pandas(name: str, typed: pa.Table, raw: pa.Table, keys: KeyObjects) -> pd.DataFrame:
+def _to_pandas(name: str, typed: pa.Table, raw: pa.Table, keys: dict[str, np.ndarray],
+               links: Links) -> pd.DataFrame:
     """The frame of the full contract: schema columns (bool nulls as False), then the extra
     columns as ``pandas.read_parquet`` gives them.
 
-    Equal text values share one Python object: a one-column key and every column that
-    references one hold the strings of :func:`_key_objects`, the other text columns those of
+    Equal text values share one Python object: a one-column key and the columns linked to
+    one hold the key's strings (:mod:`.fast_keys`), the other text columns those of
     pyarrow's ``deduplicate_objects``."""
-    shared: dict[str, np.ndarray] = {}
     for i, col in enumerate(schema.TABLES[name].columns):
         if col.dtype == schema.BOOL:
             typed = typed.set_column(i, col.name, pc.fill_null(typed.column(i), False))
-        elif col.name == _unique_text(name):
-            shared[col.name] = keys[f"{name}.{col.name}"][1][:-1]
-        elif col.dtype == schema.TEXT and col.references in keys:
-            objects = _as_key_objects(typed.column(i), keys[col.references])
-            if objects is not None:
-                shared[col.name] = objects
+    shared = shared_strings(name, keys, links)
     frame = typed.drop_columns(list(shared)).to_pandas(types_mapper=_int64_as_nullable)
     for i, col in enumerate(typed.column_names):
         if col in shared:
@@ -220,12 +176,13 @@ def load_clean(folder: str | Path) -> dict[str, pd.DataFrame] | None:
     if raw is None:
         return None
     typed = {name: _schema_columns(name, table) for name, table in raw.items()}
-    if first_breach({n: _as_nanoseconds(t) for n, t in typed.items()}) is not None:
+    links = link(typed)
+    if first_breach({n: _as_nanoseconds(t) for n, t in typed.items()}, frozenset(links)):
         return None
-    keys = _key_objects(typed)
-    frames = {name: _to_pandas(name, typed[name], raw[name], keys)
+    keys = key_objects(typed)
+    frames = {name: _to_pandas(name, typed[name], raw[name], keys, links)
               for name in schema.TABLE_NAMES if name in typed}
-    del keys
+    del keys, links
     snap_ship_by(frames)
     if not _plausible(frames, read_limits(path)[0]):
         return None

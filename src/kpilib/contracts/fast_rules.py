@@ -103,11 +103,11 @@ def column_queries(name: str, key_proven: bool = False) -> list[str]:
     return out
 
 
-def _key_queries(present: set[str]) -> list[str]:
+def _key_queries(present: set[str], linked: frozenset[tuple[str, str]]) -> list[str]:
     out = []
     for name in sorted(present):
         for col in schema.TABLES[name].columns:
-            if not col.references:
+            if not col.references or (name, col.name) in linked:
                 continue
             ref_table, ref_col = col.references.split(".")
             if ref_table in present:
@@ -180,16 +180,21 @@ def _plausibility_queries(present: set[str]) -> list[str]:
     return out
 
 
-def queries(present: set[str], proven: frozenset[str] = frozenset()) -> list[str]:
+def queries(present: set[str], proven: frozenset[str] = frozenset(),
+            linked: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
     """Every count query for the tables ``present`` (all zero: the folder is clean), without
-    the key queries of the tables ``proven`` to hold distinct keys."""
+    the key queries of the tables ``proven`` to hold distinct keys and the foreign-key
+    queries of the columns ``linked`` (``(table, column)`` known to reference only keys,
+    :func:`kpilib.contracts.fast_keys.link`)."""
     out = [q for name in sorted(present) for q in column_queries(name, name in proven)]
-    return out + _key_queries(present) + _quantity_queries(present) \
+    return out + _key_queries(present, linked) + _quantity_queries(present) \
         + _plausibility_queries(present)
 
 
-def first_breach(tables: dict[str, pa.Table]) -> str | None:
-    """The first query that counts a breach in ``tables``, or None when every count is 0."""
+def first_breach(tables: dict[str, pa.Table],
+                 linked: frozenset[tuple[str, str]] = frozenset()) -> str | None:
+    """The first query that counts a breach in ``tables``, or None when every count is 0
+    (``linked``: see :func:`queries`)."""
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -198,7 +203,7 @@ def first_breach(tables: dict[str, pa.Table]) -> str | None:
             con.execute(f"CREATE VIEW v_{name} AS {_view(name)}")
         proven = frozenset(n for n, t in tables.items()
                            if strictly_increasing(t, schema.TABLES[n].primary_key))
-        for sql in queries(set(tables), proven):
+        for sql in queries(set(tables), proven, linked):
             if con.execute(sql).fetchone()[0]:
                 return sql
         return None
