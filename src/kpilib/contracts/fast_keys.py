@@ -37,6 +37,7 @@ def link(typed: dict[str, pa.Table]) -> Links:
     """The referencing text columns of ``typed`` whose every non-null value is in the key
     they reference, with the positions found (the others are left to the DuckDB count)."""
     out: Links = {}
+    keyed: dict[str, pa.Array] = {}  # one contiguous copy per key, not one per lookup
     for name, table in typed.items():
         for col in schema.TABLES[name].columns:
             if col.dtype != schema.TEXT or not col.references or col.name not in table.column_names:
@@ -44,7 +45,9 @@ def link(typed: dict[str, pa.Table]) -> Links:
             ref_table, ref_col = col.references.split(".")
             if ref_table not in typed or unique_text(ref_table) != ref_col:
                 continue
-            keys = typed[ref_table].column(ref_col)
+            if ref_table not in keyed:
+                keyed[ref_table] = typed[ref_table].column(ref_col).combine_chunks()
+            keys = keyed[ref_table]
             values = table.column(col.name)
             at = pc.index_in(values, value_set=keys)
             if at.null_count == values.null_count:  # a null found in a null key is no proof
