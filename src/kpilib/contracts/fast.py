@@ -4,8 +4,10 @@ A folder whose tables are all single ``<table>.parquet`` files with the column t
 itself writes (text as string, num as double, int as int64, bool, date as timestamp[ns]
 without zone, ts as timestamp[ns] with a zone; an all-null column may have type null) is read
 with pyarrow, its row rules are counted by DuckDB over the Arrow tables
-(:mod:`.fast_rules`), and its time and size rules run as the very pandas functions of
-:mod:`.plausibility` on the typed frames. No value passes through row-wise Python.
+(:mod:`.fast_rules`; a key that rises strictly from row to row and a reference whose every
+value is found in its key, :mod:`.fast_keys`, hold without a count), and its time and size
+rules run as the very pandas functions of :mod:`.plausibility` on the typed frames. No value
+passes through row-wise Python.
 
 Only a clean verdict is used: :func:`load_clean` returns the typed frames when nothing is
 wrong, and ``None`` otherwise (or when a file, a type or a name is outside what this module
