@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from builders import baseline_frames
 from corpus_cases import DATA_CASES
@@ -25,7 +26,7 @@ from test_contract_bad_inputs import FRAME_CASES
 
 import kpilib
 from kpilib import contracts, schema
-from kpilib.contracts import RULES, fast, fast_rules
+from kpilib.contracts import RULES, fast, fast_keys, fast_rules
 from kpilib.contracts.coerce import coerce_table, finish_bools
 from kpilib.contracts.io import read_table_file
 from kpilib.synth import generate
@@ -201,3 +202,58 @@ def test_a_repeated_one_column_key_is_counted_by_the_key_query(typed, tmp_path):
     key_query = fast_rules.column_queries("order_events")[-1]
     assert fast_rules.first_breach(tables) == key_query
     assert fast.load_clean(tmp_path / "dup") is None
+
+
+def test_strictly_increasing_keys_need_no_key_query():
+    rises = pa.table({"a": ["a", "b", "b", "c"], "b": ["9", "1", "2", "0"]})
+    assert fast_rules.strictly_increasing(rises, ("a", "b"))  # ties on a broken by b
+    assert not fast_rules.strictly_increasing(rises, ("a",))  # "b" twice
+    assert not fast_rules.strictly_increasing(rises, ("b",))  # falls from "9" to "1"
+    repeat = pa.table({"a": ["a", "b", "b"], "b": ["1", "2", "2"]})
+    assert not fast_rules.strictly_increasing(repeat, ("a", "b"))  # rows 1 and 2 equal
+    with_null = pa.table({"a": ["a", None, "c"]})
+    assert not fast_rules.strictly_increasing(with_null, ("a",))
+    split = pa.table({"a": pa.chunked_array([["a", "b"], ["c"]])})
+    assert fast_rules.strictly_increasing(split, ("a",))
+    key_query = fast_rules.column_queries("orders")[-1]
+    assert key_query in fast_rules.queries({"orders", "order_lines"})
+    assert key_query not in fast_rules.queries({"orders", "order_lines"}, frozenset({"orders"}))
+
+
+def test_a_repeated_key_in_key_order_is_counted_by_the_key_query(typed, tmp_path):
+    # rows sorted by the key but one of them twice: not strictly increasing, so the key
+    # query runs and counts it
+    lines = typed["shipment_lines"]
+    lines = pd.concat([lines, lines.iloc[[0]]], ignore_index=True).sort_values(
+        ["shipment_id", "order_line_id"], ignore_index=True)
+    assert _typed_parquet({**typed, "shipment_lines": lines}, tmp_path / "dup")
+    raw = fast._read(tmp_path / "dup")
+    tables = {n: fast._as_nanoseconds(fast._schema_columns(n, t)) for n, t in raw.items()}
+    assert fast_rules.first_breach(tables) == fast_rules.column_queries("shipment_lines")[-1]
+    assert fast.load_clean(tmp_path / "dup") is None
+
+
+def test_referencing_text_columns_hold_the_keys_own_strings(tmp_path):
+    folder = tmp_path / "omni"
+    generate("omnichannel", seed=3, days=14, scale=0.05, out=folder, fmt="parquet")
+    frames = fast.load_clean(folder)
+    orders = {id(v) for v in frames["orders"]["order_id"]}
+    assert all(id(v) in orders for v in frames["order_lines"]["order_id"])
+    assert frames["order_lines"]["order_id"].tolist() == pd.read_parquet(
+        folder / "order_lines.parquet")["order_id"].tolist()
+
+
+def test_a_column_is_linked_only_when_every_value_is_a_key():
+    orders = pa.table({"order_id": ["O1", "O2", "O3"]})
+    good = pa.table({"order_id": ["O3", None, "O1", "O3"]})
+    bad = pa.table({"order_id": ["O1", "O9"]})
+    links = fast_keys.link({"orders": orders, "order_lines": good})
+    assert links[("order_lines", "order_id")].tolist() == [2, 3, 0, 2]  # 3: null
+    assert fast_keys.link({"orders": orders, "order_lines": bad}) == {}
+    fk = [q for q in fast_rules.queries({"orders", "order_lines"}) if "ANTI JOIN" in q]
+    linked = frozenset({("order_lines", "order_id")})
+    left = [q for q in fast_rules.queries({"orders", "order_lines"}, linked=linked)
+            if "ANTI JOIN" in q]
+    assert [q for q in fk if q not in left] == [
+        'SELECT count(*) FROM v_order_lines a ANTI JOIN v_orders b ON a."order_id" = '
+        'b."order_id" WHERE a."order_id" IS NOT NULL']
