@@ -49,3 +49,24 @@ def test_index_links_live_page_only_when_present():
     m = manifest()
     assert 'href="../live.html"' in render_index(m, [], [m], live=True)
     assert "live.html" not in render_index(m, [], [m])
+
+
+def test_live_page_speaks_plainly():
+    """Column labels instead of field names, KPI names, alert flag as a word, UTC times."""
+    from kpilib.reports.live import page
+
+    m = {"run_id": "b7", "data_as_of": "2024-03-10T12:00:00+00:00", "batches": ["b7"],
+         "created_at": "2024-03-10T12:05:31.123456+00:00", "early_warning": 4}
+    alerts = pd.DataFrame({"band": ["stressed", "critical"], "owner_role": "ops",
+                           "kpi": ["early_warning", "unreleased_order_age_hours"], "segment": "",
+                           "reason": "r"})
+    q = _queue().assign(alert=[False, True, True, False])
+    html = page(m, "g000007", alerts, q)
+    assert "<th>Ship-by (UTC)</th>" in html and "<th>hours_left</th>" not in html
+    assert "<td>raised</td>" in html and "<td>False</td>" not in html
+    assert "<td>Early warning</td>" in html and "<td>Unreleased order age (snapshot)</td>" in html
+    assert "data as of <b>2024-03-10 12:00 UTC</b>" in html
+    assert "written 2024-03-10 12:05 UTC" in html
+    assert "top 4 of 4 open order(s)" in html
+    # critical before stressed, as the page sorts them
+    assert html.index("Unreleased order age") < html.index("<td>Early warning</td>")

@@ -14,23 +14,37 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from kpilib import registry
 from kpilib.reports.index import CSS, esc
 from kpilib.store.core import Store
 
 TOP = 20
 BAND_CLASS = {"critical": "status-failed", "stressed": "status-partial"}
+ALERT_COLUMNS = {"band": "Band", "owner_role": "Owner", "kpi": "KPI", "segment": "Segment",
+                 "reason": "Reason"}
+QUEUE_COLUMNS = {"item": "Order", "owner_role": "Owner", "node": "Node", "channel": "Channel",
+                 "deadline": "Ship-by (UTC)", "hours_left": "Hours left", "risk": "Risk",
+                 "order_value": "Order value", "alert": "Alert", "reasons": "Main risk factors"}
+NOWRAP = {"deadline", "item"}
+FACTORS_NOTE = ("Alert: raised for an order whose risk reaches the store's early-warning "
+                "threshold and that is high-value or near its ship-by. Main risk factors: the model inputs that raise the order's risk most, as "
+                "input=value (+its weight in the log-odds). Node 'unreleased': not yet "
+                "released to a node.")
 
 
-def _table(frame: pd.DataFrame, cols: list[str], band_col: str | None = None) -> str:
+def _table(frame: pd.DataFrame, labels: dict[str, str], band_col: str | None = None) -> str:
     if frame.empty:
         return "<p class='meta'>none</p>"
-    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    cols = [c for c in labels if c in frame.columns]
+    head = "".join(f"<th>{esc(labels[c])}</th>" for c in cols)
     body = []
     for rec in frame[cols].to_dict("records"):
         cls = BAND_CLASS.get(str(rec.get(band_col)), "") if band_col else ""
         cells = "".join(f"<td class='{cls}'>{esc(_fmt(rec[c]))}</td>" if c == band_col
+                        else f"<td class='nowrap'>{esc(_fmt(rec[c]))}</td>" if c in NOWRAP
                         else f"<td>{esc(_fmt(rec[c]))}</td>" for c in cols)
         body.append(f"<tr>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -39,35 +53,57 @@ def _table(frame: pd.DataFrame, cols: list[str], band_col: str | None = None) ->
 def _fmt(v) -> str:
     if isinstance(v, float):
         return "" if pd.isna(v) else f"{v:.3g}"
+    if isinstance(v, bool | np.bool_):
+        return "raised" if v else ""
     if isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d %H:%M")
     return "" if v is None else str(v)
+
+
+def _when(text: str) -> str:
+    """An ISO timestamp from the manifest as ``YYYY-MM-DD HH:MM UTC``."""
+    return pd.Timestamp(text).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _kpi_name(kpi: str) -> str:
+    """The registry's name of a KPI id; other alert kinds (``early_warning``) in words."""
+    known = registry.load_all()
+    return known[kpi].name if kpi in known else kpi.replace("_", " ").capitalize()
 
 
 def render(store: Store) -> str:
     """The page as a string."""
     from kpilib.alerts import AlertStore
 
-    m = store.manifest
-    alerts = AlertStore(store.alert_dir()).open_alerts()
+    return page(store.manifest, store.generation, AlertStore(store.alert_dir()).open_alerts(),
+                store.early_warning())
+
+
+def page(manifest: dict, generation: str, alerts: pd.DataFrame, queue: pd.DataFrame) -> str:
+    """The page for a store's ``manifest`` and ``generation``, its open ``alerts`` and its
+    early-warning ``queue`` (ranked; the top :data:`TOP` are shown)."""
+    m = manifest
     alerts = alerts.sort_values(["band", "kpi"], ascending=[True, True], kind="stable")
-    queue = store.early_warning().head(TOP)
+    if len(alerts):
+        alerts = alerts.assign(kpi=alerts["kpi"].map(_kpi_name))
+    queue = queue.head(TOP)
     if len(queue):
         queue = queue.assign(risk=queue["risk"].map(lambda r: f"{r:.0%}"),
                              hours_left=queue["hours_left"].round(1))
-    q_cols = ["item", "owner_role", "node", "channel", "deadline", "hours_left", "risk",
-              "order_value", "alert", "reasons"]
+    note = f"<p class='meta'>{esc(FACTORS_NOTE)}</p>" if len(queue) else ""
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>kpilib live</title><style>" + CSS + "</style></head><body>"
+        "<title>kpilib live</title><style>" + CSS + "td.nowrap{white-space:nowrap}"
+        "</style></head><body>"
         "<h1>kpilib live</h1>"
         f"<p class='meta'>last batch <b>{esc(m['run_id'])}</b> · data as of "
-        f"<b>{esc(m['data_as_of'])}</b> · generation {esc(store.generation)} · "
-        f"{len(m['batches'])} batch(es) applied · written {esc(m['created_at'])}</p>"
+        f"<b>{esc(_when(m['data_as_of']))}</b> · generation {esc(generation)} · "
+        f"{len(m['batches'])} batch(es) applied · written {esc(_when(m['created_at']))}</p>"
         f"<h2>Open alerts ({len(alerts)})</h2>"
-        + _table(alerts, ["band", "owner_role", "kpi", "segment", "reason"], "band")
-        + f"<h2>Early warning: top {TOP} of {m.get('early_warning', 0)} open order(s)</h2>"
-        + _table(queue, [c for c in q_cols if c in queue.columns])
+        + _table(alerts, ALERT_COLUMNS, "band")
+        + f"<h2>Early warning: top {min(TOP, len(queue))} of {m.get('early_warning', 0)} "
+        "open order(s)</h2>"
+        + _table(queue, QUEUE_COLUMNS) + note
         + "</body></html>\n")
 
 
