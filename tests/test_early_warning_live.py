@@ -33,6 +33,16 @@ def test_alert_needs_risk_and_high_value_or_near_deadline():
     assert recs["alert_key"].tolist() == ["early_warning|order=B", "early_warning|order=C"]
     assert recs["band"].tolist() == ["critical", "stressed"]
     assert "60% risk" in recs["reason"].iloc[0] and "5.0 h left" in recs["reason"].iloc[0]
+    assert recs["reason"].iloc[1].startswith("Order C at DC1 (web) has a 70% risk")
+    assert "order value 1,000.00" in recs["reason"].iloc[1]
+
+
+def test_an_unreleased_order_alert_says_so():
+    cfg = ew.settings({"threshold": 0.5})
+    q = _queue().assign(node="unreleased")
+    q["alert"] = ew.alert_flags(q, cfg)
+    reason = ew.alert_records(q, cfg, "b1", T)["reason"].iloc[0]
+    assert reason.startswith("Order B not yet released (web) has a 60% risk")
 
 
 def test_items_leaving_the_queue_close_their_alert():

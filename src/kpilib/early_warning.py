@@ -126,6 +126,7 @@ def alert_records(queue: pd.DataFrame, cfg: dict[str, Any], run_id: str,
     for r in rows.itertuples(index=False):
         key = f"{KPI}|order={r.item}"
         near = r.hours_left <= cfg["near_hours"]
+        where = "not yet released" if r.node == "unreleased" else f"at {r.node}"
         recs.append({
             "alert_key": key, "alert_id": alert_id(key), "kpi": KPI, "segment": f"order={r.item}",
             "period": r.deadline, "band": "critical" if near else "stressed",
@@ -133,9 +134,10 @@ def alert_records(queue: pd.DataFrame, cfg: dict[str, Any], run_id: str,
                        + (";near_deadline" if near else ";high_value"),
             "value": float(r.risk), "metric": "risk", "unit": "fraction",
             "owner_role": r.owner_role,
-            "reason": (f"Order {r.item} at {r.node} ({r.channel}) has a {r.risk:.0%} risk of "
+            "reason": (f"Order {r.item} {where} ({r.channel}) has a {r.risk:.0%} risk of "
                        f"missing its ship-by {r.deadline:%Y-%m-%d %H:%M} UTC "
-                       f"({r.hours_left:.1f} h left, value {r.order_value:,.2f}): {r.reasons}"),
+                       f"({r.hours_left:.1f} h left, order value {r.order_value:,.2f}): "
+                       f"{r.reasons}"),
             "run_id": run_id, "as_of": as_of, "event": "opened", "state": "open"})
     return pd.DataFrame(recs, columns=list(ALERT_COLUMNS))
 

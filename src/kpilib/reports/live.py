@@ -30,9 +30,8 @@ QUEUE_COLUMNS = {"item": "Order", "owner_role": "Owner", "node": "Node", "channe
                  "order_value": "Order value", "alert": "Alert", "reasons": "Main risk factors"}
 NOWRAP = {"deadline", "item"}
 FACTORS_NOTE = ("Alert: raised for an order whose risk reaches the store's early-warning "
-                "threshold and that is high-value or near its ship-by. Main risk factors: the "
-                "model inputs that raise the order's risk most, as "
-                "input=value (+its weight in the log-odds). Node 'unreleased': not yet "
+                "threshold and that is high-value or near its ship-by. Main risk factors: what "
+                "raises the order's risk most, strongest first. Node 'unreleased': not yet "
                 "released to a node.")
 
 

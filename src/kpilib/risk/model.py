@@ -34,6 +34,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kpilib.risk.features import CATEGORICAL, NUMERIC, release_features, ship_outcomes
+from kpilib.risk.reasons import phrase
 
 SEED = 0
 
@@ -209,16 +210,14 @@ def contributions(model: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def reasons_logit(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> list[str]:
+    """Per row, the ``top`` inputs that raise its log-odds most, strongest first, in words
+    (:func:`kpilib.risk.reasons.phrase`), joined by "; "."""
     contrib = contributions(model, frame)
     out = []
     for i, row in contrib.iterrows():
         best = row[row > 0].sort_values(ascending=False).head(top)
-        out.append("; ".join(f"{f}={_fmt(frame.at[i, f])} (+{v:.2f})" for f, v in best.items()))
+        out.append("; ".join(phrase(f, frame.at[i, f]) for f in best.index))
     return out
-
-
-def _fmt(v: Any) -> str:
-    return f"{v:.3g}" if isinstance(v, float | np.floating) else str(v)
 
 
 def action_queue(model: RiskModel, ds: Any, as_of: Any = None, top: int = 50) -> pd.DataFrame:
@@ -243,7 +242,7 @@ def action_queue(model: RiskModel, ds: Any, as_of: Any = None, top: int = 50) ->
         q["reasons"] = reasons_logit(model, q)
     else:
         names = list(model.importance.head(3).index) if model.importance is not None else []
-        q["reasons"] = ["; ".join(f"{f}={_fmt(r[f])}" for f in names) for _, r in q.iterrows()]
+        q["reasons"] = ["; ".join(phrase(f, r[f]) for f in names) for _, r in q.iterrows()]
     cols = ["order_id", "node", "channel", "release_at", "deadline", "hours_to_deadline",
             "risk", "reasons", *NUMERIC]
     return q[cols].reset_index(drop=True)
