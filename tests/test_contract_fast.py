@@ -257,3 +257,18 @@ def test_a_column_is_linked_only_when_every_value_is_a_key():
     assert [q for q in fk if q not in left] == [
         'SELECT count(*) FROM v_order_lines a ANTI JOIN v_orders b ON a."order_id" = '
         'b."order_id" WHERE a."order_id" IS NOT NULL']
+
+
+def test_positions_encode_the_key_once_for_all_its_columns():
+    key = pa.chunked_array([["O1", "O2"], ["O3"]])
+    found = pa.chunked_array([["O3"], [None, "O1"], []], type=pa.string())
+    missing = pa.chunked_array([["O2", "O9", None]])
+    nulls = pa.chunked_array([[None, None]], type=pa.string())
+    at = fast_keys.positions(key, [found, missing, nulls, found])
+    assert [None if a is None else a.tolist() for a in at] == [
+        [2, 3, 0], None, [3, 3], [2, 3, 0]]  # 3 = len(key): a null
+    # a key with a repeat or a null proves nothing (its key rule fails)
+    assert fast_keys.positions(pa.chunked_array([["O1", "O1"]]), [found]) == [None]
+    assert fast_keys.positions(pa.chunked_array([["O1", None]]), [found]) == [None]
+    assert fast_keys.positions(pa.chunked_array([], type=pa.string()), [nulls])[0].tolist() \
+        == [0, 0]
