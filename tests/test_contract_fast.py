@@ -272,3 +272,16 @@ def test_positions_encode_the_key_once_for_all_its_columns():
     assert fast_keys.positions(pa.chunked_array([["O1", None]]), [found]) == [None]
     assert fast_keys.positions(pa.chunked_array([], type=pa.string()), [nulls])[0].tolist() \
         == [0, 0]
+
+
+def test_each_key_is_linked_to_its_own_columns():
+    typed = {"orders": pa.table({"order_id": ["O1", "O2"]}),
+             "nodes": pa.table({"node_id": ["N1", "N2", "N3"]}),
+             "shipments": pa.table({"shipment_id": ["S1", "S2"], "order_id": ["O2", "O1"],
+                                    "node_id": ["N3", "N9"]}),
+             "order_events": pa.table({"order_id": ["O1", None, "O1"],
+                                       "node_id": ["N2", "N2", None]})}
+    links = {k: v.tolist() for k, v in fast_keys.link(typed).items()}
+    assert links == {("shipments", "order_id"): [1, 0],  # N9: shipments.node_id not linked
+                     ("order_events", "order_id"): [0, 2, 0],
+                     ("order_events", "node_id"): [1, 1, 3]}
