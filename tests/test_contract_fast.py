@@ -257,3 +257,31 @@ def test_a_column_is_linked_only_when_every_value_is_a_key():
     assert [q for q in fk if q not in left] == [
         'SELECT count(*) FROM v_order_lines a ANTI JOIN v_orders b ON a."order_id" = '
         'b."order_id" WHERE a."order_id" IS NOT NULL']
+
+
+def test_positions_encode_the_key_once_for_all_its_columns():
+    key = pa.chunked_array([["O1", "O2"], ["O3"]])
+    found = pa.chunked_array([["O3"], [None, "O1"], []], type=pa.string())
+    missing = pa.chunked_array([["O2", "O9", None]])
+    nulls = pa.chunked_array([[None, None]], type=pa.string())
+    at = fast_keys.positions(key, [found, missing, nulls, found])
+    assert [None if a is None else a.tolist() for a in at] == [
+        [2, 3, 0], None, [3, 3], [2, 3, 0]]  # 3 = len(key): a null
+    # a key with a repeat or a null proves nothing (its key rule fails)
+    assert fast_keys.positions(pa.chunked_array([["O1", "O1"]]), [found]) == [None]
+    assert fast_keys.positions(pa.chunked_array([["O1", None]]), [found]) == [None]
+    assert fast_keys.positions(pa.chunked_array([], type=pa.string()), [nulls])[0].tolist() \
+        == [0, 0]
+
+
+def test_each_key_is_linked_to_its_own_columns():
+    typed = {"orders": pa.table({"order_id": ["O1", "O2"]}),
+             "nodes": pa.table({"node_id": ["N1", "N2", "N3"]}),
+             "shipments": pa.table({"shipment_id": ["S1", "S2"], "order_id": ["O2", "O1"],
+                                    "node_id": ["N3", "N9"]}),
+             "order_events": pa.table({"order_id": ["O1", None, "O1"],
+                                       "node_id": ["N2", "N2", None]})}
+    links = {k: v.tolist() for k, v in fast_keys.link(typed).items()}
+    assert links == {("shipments", "order_id"): [1, 0],  # N9: shipments.node_id not linked
+                     ("order_events", "order_id"): [0, 2, 0],
+                     ("order_events", "node_id"): [1, 1, 3]}
