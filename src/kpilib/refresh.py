@@ -10,7 +10,7 @@ Recompute (:mod:`kpilib.store.incremental`): a batch recomputes the period-local
 from the period its changes can reach (with a lookback) on the data restricted to the orders
 active since then, keeps the stored rows before it; the order snapshot KPIs likewise, on
 that data plus the orders open at the previous refresh's last snapshot (kept per set in
-``open/``, see :mod:`kpilib.store.snapshots`); it recomputes the other KPIs (other
+``open/``, see :mod:`kpilib.store.open_records`); it recomputes the other KPIs (other
 snapshots, rolling windows, forecasts, stock days) in full; every series is then re-banded
 whole. The
 store equals a fresh ``compute`` exactly (``tests/test_store_refresh.py`` replays the three

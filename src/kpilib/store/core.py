@@ -10,7 +10,7 @@ A store keeps, per generation (see :mod:`kpilib.store.generations`):
   to the shared ``<store>/alert_runs`` folder of per-run alert records;
 - ``early_warning.parquet``: the early-warning queue of open work;
 - ``open/<set>.parquet``: the orders the set's order snapshot KPIs saw open in the last
-  period (``order_id``; see :mod:`kpilib.store.snapshots`), when known;
+  period (``order_id``; see :mod:`kpilib.store.open_records`), when known;
 - ``manifest.json``: run id, fingerprint (and ``table_digests``, the per-table digests it is
   made of), data as of, the batches applied so far, timings.
 

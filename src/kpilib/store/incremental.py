@@ -31,7 +31,7 @@ cells after it, as in a full recompute.
 
 **Order snapshot KPIs** (open orders, backorders, unreleased slices, open exceptions,
 returns, RMAs) are recomputed from ``P0`` on too, on that subset plus the orders the previous
-refresh saw open at its last snapshot point (:mod:`kpilib.store.snapshots`, which says why
+refresh saw open at its last snapshot point (:mod:`kpilib.store.open_records`, which says why
 that is exact); without those stored orders they are recomputed in full.
 
 **Not period-local**, always recomputed in full on the whole merged data: other snapshot
@@ -58,7 +58,7 @@ import pandas as pd
 from kpilib import periods, registry, schema
 from kpilib.context import Context
 from kpilib.contracts.plausibility import MIN_TIME
-from kpilib.store import snapshots
+from kpilib.store import open_records
 from kpilib.store.merging import merge_all
 
 LOOKBACK = pd.Timedelta(days=61)
@@ -72,7 +72,7 @@ ORDER_TABLES = ("order_lines", "order_events", "exceptions", "shipments", "retur
 @dataclass
 class Plan:
     """What one set's recompute does: ``local`` KPIs and order snapshot KPIs ``snap``
-    (:mod:`kpilib.store.snapshots`) from ``start`` on, ``full`` ones whole; after it,
+    (:mod:`kpilib.store.open_records`) from ``start`` on, ``full`` ones whole; after it,
     ``open_orders``: the orders the order snapshot KPIs saw open last (None: unknown)."""
 
     start: pd.Timestamp | None
@@ -258,14 +258,14 @@ def plan(ids: list[str], by: tuple[str, ...], freq: str | None, since: pd.Timest
         rows, kdef = old[old["kpi"] == k], registry.KPIS[k]
         kept = rows["period"].notna().all() and bool((rows["period"] < p0).any())
         group = (local if kept and is_local(kdef) else
-                 snap if kept and snap_ok and snapshots.is_order_snapshot(kdef) else full)
+                 snap if kept and snap_ok and open_records.is_order_snapshot(kdef) else full)
         group.append(k)
     return Plan(periods.to_utc(p0), local, full, snap)
 
 
 def _compute_local(sub, full, ids: list[str], by: tuple[str, ...], freq: str,
                    params: dict | None, start: pd.Timestamp
-                   ) -> tuple[pd.DataFrame, snapshots.Observed]:
+                   ) -> tuple[pd.DataFrame, open_records.Observed]:
     """``compute(sub, ids, start=start)``, except that what the source records (capture
     flags such as "cancellation times are recorded") is judged on the whole data ``full``;
     with what the order snapshot KPIs saw open last."""
@@ -276,7 +276,7 @@ def _compute_local(sub, full, ids: list[str], by: tuple[str, ...], freq: str,
     for k in ids:
         for r in registry.KPIS[k].requires:
             ctx.memo(f"_recorded:{r}", lambda r=r: recorded(whole, r))
-    seen, parts = snapshots.Observed(ctx), []
+    seen, parts = open_records.Observed(ctx), []
     for k in ids:
         obs = observations(registry.KPIS[k], ctx)
         if not isinstance(obs, str):
@@ -312,10 +312,10 @@ def recompute_set(ds, kpis, by: tuple[str, ...], freq: str | None, params: dict 
         parts.update(merge_all(old, new, [k for k in some if k not in gone], by, pl.start))
     if pl.full:
         ctx = make_context(ds, by=list(by), freq=freq, params=params)
-        seen.append(snapshots.Observed(ctx))
+        seen.append(open_records.Observed(ctx))
         res = compute_in(ctx, [k for k in ids if k in pl.full], ds, observe=seen[-1])
         for k in pl.full:
             parts[k] = res[res["kpi"] == k]
     out = pd.concat([parts[k] for k in ids], ignore_index=True)
-    pl.open_orders = snapshots.observed(seen)
+    pl.open_orders = open_records.observed(seen)
     return out, pl

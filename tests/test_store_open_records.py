@@ -11,7 +11,7 @@ import kpilib
 from kpilib import registry
 from kpilib.context import Context
 from kpilib.refresh import refresh
-from kpilib.store import create, incremental, merging, open_store, snapshots
+from kpilib.store import create, incremental, merging, open_records, open_store
 from kpilib.store.replay import write_batch
 
 SNAP = ["open_order_age_hours", "backorder_age_hours", "unreleased_order_age_hours"]
@@ -74,17 +74,17 @@ def test_observed_keeps_the_orders_open_in_the_last_period():
     ctx = Context(ds=None, as_of=pd.Timestamp("2024-03-17", tz="UTC"), freq="W",
                   start=pd.Timestamp(W1, tz="UTC"))
     w1, w2 = pd.Timestamp(W1, tz="UTC"), pd.Timestamp(W2, tz="UTC")
-    seen = snapshots.Observed(ctx)
+    seen = open_records.Observed(ctx)
     seen(registry.KPIS["open_order_age_hours"], pd.DataFrame(
         {"order_id": ["o1", "o2", "o3", "o2"], "period": [w1, w2, w2, w2]}))
     seen(registry.KPIS["backorder_age_hours"], pd.DataFrame({"order_id": ["o4"],
                                                              "period": [w2]}))
     seen(registry.KPIS["exception_open_count"], pd.DataFrame({"order_id": ["o9"],
                                                               "period": [w2]}))
-    assert snapshots.observed([seen]).tolist() == ["o2", "o3", "o4"]
-    blind = snapshots.Observed(ctx)
+    assert open_records.observed([seen]).tolist() == ["o2", "o3", "o4"]
+    blind = open_records.Observed(ctx)
     blind(registry.KPIS["open_rma_age_hours"], pd.DataFrame({"period": [w2]}))
-    assert snapshots.observed([seen, blind]) is None
+    assert open_records.observed([seen, blind]) is None
 
 
 def _with_stuck_order(ds):
