@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpilib import registry
-from kpilib.reports.index import CSS, esc
+from kpilib.bands.registry import kpi_name
+from kpilib.reports.index import CSS, esc, when
 from kpilib.store.core import Store
 
 TOP = 20
@@ -60,17 +60,6 @@ def _fmt(v) -> str:
     return "" if v is None else str(v)
 
 
-def _when(text: str) -> str:
-    """An ISO timestamp from the manifest as ``YYYY-MM-DD HH:MM UTC``."""
-    return pd.Timestamp(text).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _kpi_name(kpi: str) -> str:
-    """The registry's name of a KPI id; other alert kinds (``early_warning``) in words."""
-    known = registry.load_all()
-    return known[kpi].name if kpi in known else kpi.replace("_", " ").capitalize()
-
-
 def render(store: Store) -> str:
     """The page as a string."""
     from kpilib.alerts import AlertStore
@@ -85,7 +74,7 @@ def page(manifest: dict, generation: str, alerts: pd.DataFrame, queue: pd.DataFr
     m = manifest
     alerts = alerts.sort_values(["band", "kpi"], ascending=[True, True], kind="stable")
     if len(alerts):
-        alerts = alerts.assign(kpi=alerts["kpi"].map(_kpi_name))
+        alerts = alerts.assign(kpi=alerts["kpi"].map(kpi_name))
     queue = queue.head(TOP)
     if len(queue):
         queue = queue.assign(risk=queue["risk"].map(lambda r: f"{r:.0%}"),
@@ -97,8 +86,8 @@ def page(manifest: dict, generation: str, alerts: pd.DataFrame, queue: pd.DataFr
         "</style></head><body>"
         "<h1>kpilib live</h1>"
         f"<p class='meta'>last batch <b>{esc(m['run_id'])}</b> · data as of "
-        f"<b>{esc(_when(m['data_as_of']))}</b> · generation {esc(generation)} · "
-        f"{len(m['batches'])} batch(es) applied · written {esc(_when(m['created_at']))}</p>"
+        f"<b>{esc(when(m['data_as_of']))}</b> · generation {esc(generation)} · "
+        f"{len(m['batches'])} batch(es) applied · written {esc(when(m['created_at']))}</p>"
         f"<h2>Open alerts ({len(alerts)})</h2>"
         + _table(alerts, ALERT_COLUMNS, "band")
         + f"<h2>Early warning: top {min(TOP, len(queue))} of {m.get('early_warning', 0)} "

@@ -166,37 +166,48 @@ def _node_load(ds: Any, base: pd.DataFrame, slices: pd.DataFrame, at: str = "rel
                 - _count_le(np.sort(_ns(w["closed_at"])), t))
         if alloc is not None:
             a = alloc[alloc["node_id"] == node].sort_values("event_at", kind="stable")
-            at = _ns(a["event_at"])
-            failed = np.concatenate([[0], np.cumsum(
-                (a["qty_confirmed"].fillna(0) < a["qty"].fillna(0)).to_numpy())])
-            hi, lo = _count_le(at, t), _count_le(at, t - day)
-            n = hi - lo
-            with np.errstate(invalid="ignore", divide="ignore"):
-                feats["node_alloc_fail_rate_24h"][idx] = np.where(
-                    n > 0, (failed[hi] - failed[lo]) / np.maximum(n, 1), np.nan)
+            feats["node_alloc_fail_rate_24h"][idx] = share_24h(
+                _ns(a["event_at"]), failed_attempt(a).to_numpy(), t)
     return pd.DataFrame(feats, index=base.index)
 
 
-def _order_history(ds: Any, base: pd.DataFrame) -> pd.DataFrame:
-    """Per order: allocation attempts/failures, holds, backorders with ``event_at <= r``."""
-    out = pd.DataFrame(0.0, index=base.index,
-                       columns=["alloc_attempts", "alloc_failures", "holds", "backorders"])
+HISTORY = ["alloc_attempts", "alloc_failures", "holds", "holds_open", "backorders"]
+
+
+def failed_attempt(events: pd.DataFrame) -> pd.Series:
+    """An allocation attempt failed: ``qty_confirmed < qty`` (a missing quantity as 0)."""
+    return events["qty_confirmed"].fillna(0) < events["qty"].fillna(0)
+
+
+def share_24h(at: np.ndarray, flag: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per time of ``t``: flagged / all records in ``(t − 24 h, t]``, the records at the sorted
+    int-ns times ``at`` with ``flag`` (NaN where there are none)."""
+    hits = np.concatenate([[0.0], np.cumsum(np.asarray(flag, dtype=float))])
+    hi, lo = _count_le(at, t), _count_le(at, t - DAY.value)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(hi > lo, (hits[hi] - hits[lo]) / np.maximum(hi - lo, 1), np.nan)
+
+
+def order_history(ds: Any, rows: pd.DataFrame, at: str) -> pd.DataFrame:
+    """Per row of ``rows``: its order's allocation attempts, failed attempts, holds placed,
+    holds still open (placed − released) and backorder events with ``event_at <= rows[at]``
+    (:data:`HISTORY`, floats)."""
+    out = pd.DataFrame(0.0, index=rows.index, columns=HISTORY)
     ev = _table(ds, "order_events")
-    if ev is None:
+    if ev is None or rows.empty:
         return out
-    types = ("allocation_attempt", "hold_placed", "backordered")
+    types = ("allocation_attempt", "hold_placed", "hold_released", "backordered")
     e = ev.loc[ev["event_type"].isin(types),
                ["order_id", "event_type", "event_at", "qty", "qty_confirmed"]]
-    e = e.merge(base[["order_id", "release_at"]], on="order_id")
-    e = e[e["event_at"] <= e["release_at"]]
+    e = e.merge(rows[["order_id", at]].reset_index(names="row"), on="order_id")
+    e = e[e["event_at"] <= e[at]]
     attempt = e["event_type"] == "allocation_attempt"
-    e = e.assign(alloc_attempts=attempt,
-                 alloc_failures=attempt & (e["qty_confirmed"].fillna(0) < e["qty"].fillna(0)),
-                 holds=e["event_type"] == "hold_placed",
+    placed = e["event_type"] == "hold_placed"
+    e = e.assign(alloc_attempts=attempt, alloc_failures=attempt & failed_attempt(e),
+                 holds=placed,
+                 holds_open=placed.astype(int) - (e["event_type"] == "hold_released"),
                  backorders=e["event_type"] == "backordered")
-    counts = e.groupby("order_id")[list(out.columns)].sum()
-    got = base[["order_id"]].join(counts, on="order_id").drop(columns="order_id")
-    return got.fillna(0.0).astype(float)
+    return e.groupby("row")[HISTORY].sum().reindex(rows.index).fillna(0.0).astype(float)
 
 
 def slice_completion(ds: Any, lines: pd.DataFrame, rel: pd.DataFrame) -> pd.DataFrame:
@@ -256,7 +267,8 @@ def release_features(ds: Any, select: Callable[[pd.DataFrame], pd.Series] | None
     base["release_dow"] = base["release_at"].dt.day_name().str[:3]
     base["release_hour"] = base["release_at"].dt.hour.astype(float)
     sl = slice_completion(ds, lines, rel)
-    base = pd.concat([base, _order_history(ds, base), _node_load(ds, base, sl)], axis=1)
+    history = order_history(ds, base, "release_at").drop(columns="holds_open")
+    base = pd.concat([base, history, _node_load(ds, base, sl)], axis=1)
     cols = ["order_id", "release_at", "deadline", "created_at", "cancelled_at", *CATEGORICAL,
             *NUMERIC]
     return base[cols]

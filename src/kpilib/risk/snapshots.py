@@ -41,8 +41,11 @@ from kpilib.risk.features import (
     _ns,
     _population_orders,
     _table,
+    failed_attempt,
     line_completion,
+    order_history,
     releases,
+    share_24h,
     ship_outcomes,
     slice_completion,
 )
@@ -102,27 +105,6 @@ def _lines_at(rows: pd.DataFrame, lines: pd.DataFrame, prom: pd.Series) -> pd.Da
         lines_done_share=("done", "mean")).reindex(rows.index)
 
 
-def _history_at(ds: Any, rows: pd.DataFrame) -> pd.DataFrame:
-    cols = ["alloc_attempts", "alloc_failures", "holds", "holds_open", "backorders"]
-    out = pd.DataFrame(0.0, index=rows.index, columns=cols)
-    ev = _table(ds, "order_events")
-    if ev is None or rows.empty:
-        return out
-    types = ("allocation_attempt", "hold_placed", "hold_released", "backordered")
-    e = ev.loc[ev["event_type"].isin(types),
-               ["order_id", "event_type", "event_at", "qty", "qty_confirmed"]]
-    e = e.merge(rows[["order_id", "at"]].reset_index(names="row"), on="order_id")
-    e = e[e["event_at"] <= e["at"]]
-    attempt = e["event_type"] == "allocation_attempt"
-    placed = e["event_type"] == "hold_placed"
-    e = e.assign(alloc_attempts=attempt,
-                 alloc_failures=attempt & (e["qty_confirmed"].fillna(0) < e["qty"].fillna(0)),
-                 holds=placed,
-                 holds_open=placed.astype(int) - (e["event_type"] == "hold_released"),
-                 backorders=e["event_type"] == "backordered")
-    return e.groupby("row")[cols].sum().reindex(rows.index).fillna(0.0).astype(float)
-
-
 def _network_at(ds: Any, rows: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     t = _ns(rows["at"])
     day = DAY.value
@@ -135,23 +117,14 @@ def _network_at(ds: Any, rows: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFra
         bo = np.sort(_ns(ev.loc[ev["event_type"] == "backordered", "event_at"]))
         out["net_backorders_24h"] = _count_le(bo, t) - _count_le(bo, t - day)
         a = ev[ev["event_type"] == "allocation_attempt"].sort_values("event_at", kind="stable")
-        at = _ns(a["event_at"])
-        failed = np.concatenate([[0], np.cumsum(
-            (a["qty_confirmed"].fillna(0) < a["qty"].fillna(0)).to_numpy())])
-        hi, lo = _count_le(at, t), _count_le(at, t - day)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["net_alloc_fail_rate_24h"] = np.where(
-                hi > lo, (failed[hi] - failed[lo]) / np.maximum(hi - lo, 1), np.nan)
+        out["net_alloc_fail_rate_24h"] = share_24h(_ns(a["event_at"]),
+                                                   failed_attempt(a).to_numpy(), t)
     return pd.DataFrame({k: np.asarray(v, float) for k, v in out.items()}, index=rows.index)
 
 
 def _late_rate(known: pd.DataFrame, t: np.ndarray) -> np.ndarray:
     """Late share of the outcomes that became known in ``(t − 24 h, t]`` (NaN: none)."""
-    at = _ns(known["known_at"])
-    late = np.concatenate([[0.0], np.cumsum(known["late"].to_numpy(float))])
-    hi, lo = _count_le(at, t), _count_le(at, t - DAY.value)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(hi > lo, (late[hi] - late[lo]) / np.maximum(hi - lo, 1), np.nan)
+    return share_24h(_ns(known["known_at"]), known["late"].to_numpy(float), t)
 
 
 def _recent_late(rows: pd.DataFrame, outcomes: pd.DataFrame, node: pd.Series) -> pd.DataFrame:
@@ -193,7 +166,7 @@ def snapshot_features(ds: Any, times: Any, lines: pd.DataFrame | None = None,
         sl = slice_completion(ds, lines, rel)
         done = rows[released]
         load.loc[done.index] = _node_load(ds, done, sl, at="at").to_numpy()
-    rows = pd.concat([rows, _history_at(ds, rows), load,
+    rows = pd.concat([rows, order_history(ds, rows, "at"), load,
                       _recent_late(rows, outcomes, first["node"]),
                       _network_at(ds, rows, _population_orders(ds))], axis=1)
     cols = ["order_id", "at", "deadline", "created_at", "release_at", *CATEGORICAL, *NUMERIC]
